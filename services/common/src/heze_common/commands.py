@@ -1,0 +1,60 @@
+"""Running an HTTP command against the (synchronous) event store from async endpoints."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, TypeVar
+from uuid import UUID, uuid4
+
+from eventsourcing.persistence import IntegrityError
+from fastapi import Request
+
+from heze_common.auth import Principal
+from heze_common.consumer import TRANSIENT_ERRORS
+from heze_common.errors import Refusal, Unavailable
+from heze_common.events import EventContext, event_context
+from heze_common.eventstore import ServiceApplication
+from heze_common.tracing import current_traceparent
+
+T = TypeVar("T")
+
+CONFLICT_RETRIES = 5
+
+
+def get_application(request: Request) -> ServiceApplication:
+    return request.app.state.application
+
+
+def _correlation_id(request: Request) -> UUID:
+    try:
+        return UUID(request.headers["x-correlation-id"])
+    except (KeyError, ValueError):
+        return uuid4()
+
+
+async def execute(request: Request, principal: Principal, command: Callable[..., T], *args: Any) -> T:
+    """Run `command` in a worker thread with the caller recorded on every event it creates.
+
+    A concurrent write to the same aggregate is retried (the command reloads what it reads);
+    an unavailable database becomes 503 with a retry hint, and nothing is half-written.
+    """
+    context = EventContext(
+        correlation_id=_correlation_id(request),
+        actor=principal.actor,
+        traceparent=current_traceparent(),
+    )
+
+    def run() -> T:
+        with event_context(context):
+            for _ in range(CONFLICT_RETRIES):
+                try:
+                    return command(*args)
+                except IntegrityError:
+                    continue
+            raise Refusal("concurrent_update", "the record was changed concurrently; try again")
+
+    try:
+        return await asyncio.to_thread(run)
+    except TRANSIENT_ERRORS as error:
+        raise Unavailable("store_unavailable", f"the event store is unavailable: {type(error).__name__}") from error

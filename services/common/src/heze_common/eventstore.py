@@ -1,0 +1,43 @@
+"""The event-sourced application every service builds on."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.persistence import ProcessRecorder, Tracking
+from eventsourcing.utils import get_topic
+
+from heze_common.persistence import JsonTranscoder, PydanticMapper
+from heze_common.settings import ServiceSettings
+
+
+class ServiceApplication(Application):
+    """An `eventsourcing` application whose recorder also keeps tracking records, so that the
+    effects of an upstream message and the record of having processed it commit together."""
+
+    env: ClassVar[dict[str, str]] = {
+        "MAPPER_TOPIC": get_topic(PydanticMapper),
+        "TRANSCODER_TOPIC": get_topic(JsonTranscoder),
+    }
+
+    def __init__(self, settings: ServiceSettings, env: dict[str, str] | None = None) -> None:
+        self.settings = settings
+        self.name = settings.service_name
+        super().__init__(env={**settings.eventsourcing_env(), **(env or {})})
+        self.recorder: ProcessRecorder
+
+    def construct_recorder(self) -> ProcessRecorder:
+        return self.factory.process_recorder()
+
+    def save_tracked(self, tracking: Tracking, *aggregates: Any) -> None:
+        """Store the new events of `aggregates` and the tracking record in one transaction."""
+        processing = ProcessingEvent(tracking)
+        processing.collect_events(*aggregates)
+        self.events.put(processing.events, tracking=processing.tracking)
+
+    def last_tracked(self, tracking_name: str) -> int:
+        return self.recorder.max_tracking_id(tracking_name) or 0
+
+    def log_head(self) -> int:
+        return self.recorder.max_notification_id() or 0

@@ -1,0 +1,176 @@
+"""The outbox relay: the event store's notification log is the outbox.
+
+The relay reads notifications after its recorded position, translates the public ones into
+integration events, publishes them in order (key = subject id), waits for the broker's
+acknowledgement of the whole batch, and only then records the new position. A crash repeats
+at most the unacknowledged batch, with the same deterministic event ids; it never skips one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import structlog
+from eventsourcing.persistence import Notification
+from faststream.kafka import KafkaBroker
+
+from heze_contracts import IntegrationEvent
+from heze_contracts.enums import Producer
+from heze_common.events import DomainEvent
+from heze_common.eventstore import ServiceApplication
+from heze_common.metrics import METRICS
+from heze_common.relay_position import RelayPositions
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What one domain event becomes on the wire: which integration event, with which payload."""
+
+    event_class: type[IntegrationEvent]
+    payload: object
+
+
+Translator = Callable[[DomainEvent], Publication | None]
+
+
+class IntegrationMapper:
+    """Explicitly maps the domain events a service publishes; all others stay private."""
+
+    def __init__(self, producer: Producer, translators: Mapping[type[DomainEvent], Translator]):
+        self.producer = producer
+        self.translators = dict(translators)
+
+    @property
+    def domain_topics(self) -> list[str]:
+        return sorted(event_class.TOPIC for event_class in self.translators)
+
+    def to_integration_event(
+        self, domain_event: DomainEvent, position: int
+    ) -> IntegrationEvent | None:
+        translate = self.translators.get(type(domain_event))
+        publication = translate(domain_event) if translate else None
+        if publication is None:
+            return None
+        return publication.event_class.build(
+            publication.payload,
+            position=position,
+            occurred_at=domain_event.timestamp,
+            origin_id=domain_event.originator_id,
+            origin_version=domain_event.originator_version,
+            correlation_id=domain_event.context.correlation_id,
+            causation_id=domain_event.context.causation_id,
+        )
+
+
+def message_headers(event: IntegrationEvent, traceparent: str | None) -> dict[str, str]:
+    headers = {
+        "event_type": event.event_type,
+        "schema_version": str(event.schema_version),
+        "producer": event.producer.value,
+        "event_id": str(event.event_id),
+    }
+    if traceparent:
+        headers["traceparent"] = traceparent
+    return headers
+
+
+class BrokerLostData(RuntimeError):
+    """The broker acknowledged an offset at or below one it acknowledged before."""
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        app: ServiceApplication,
+        mapper: IntegrationMapper,
+        broker: KafkaBroker,
+        topic: str,
+        *,
+        batch_size: int = 500,
+        idle_seconds: float = 0.1,
+        max_message_bytes: int = 1_000_000,
+    ):
+        self.app = app
+        self.mapper = mapper
+        self.broker = broker
+        self.topic = topic
+        self.batch_size = batch_size
+        self.idle_seconds = idle_seconds
+        self.max_message_bytes = max_message_bytes
+        self.positions = RelayPositions(app.recorder, create_table=app.settings.create_tables)
+        self._acknowledged_offsets: dict[int, int] = {}
+
+    async def run(self) -> None:
+        """Publish forever; broker or database trouble is logged and retried, never skipped."""
+        backoff = self.idle_seconds
+        while True:
+            try:
+                published_any = await self.publish_pending()
+                backoff = self.idle_seconds
+            except BrokerLostData as lost:
+                log.warning("broker lost data, republishing from the start", detail=str(lost))
+                await asyncio.to_thread(self.positions.save, self.topic, 0)
+                self._acknowledged_offsets.clear()
+                continue
+            except Exception:
+                log.exception("relay cycle failed; retrying", topic=self.topic)
+                published_any = False
+                backoff = min(backoff * 2, 5.0)
+            if not published_any:
+                await asyncio.sleep(backoff)
+
+    async def publish_pending(self) -> bool:
+        """Publish one batch; return whether there was anything to read."""
+        position, head, notifications = await asyncio.to_thread(self._read_batch)
+        if not notifications:
+            METRICS.relay_lag.labels(self.app.name).set(max(head - position, 0))
+            return False
+        await self._publish(notifications)
+        await asyncio.to_thread(self.positions.save, self.topic, notifications[-1].id)
+        METRICS.relay_lag.labels(self.app.name).set(max(head - notifications[-1].id, 0))
+        return True
+
+    def _read_batch(self) -> tuple[int, int, list[Notification]]:
+        position = self.positions.load(self.topic)
+        notifications = self.app.recorder.select_notifications(
+            position + 1, self.batch_size, None, self.mapper.domain_topics
+        )
+        return position, self.app.log_head(), list(notifications)
+
+    async def _publish(self, notifications: list[Notification]) -> None:
+        pending = []
+        for notification in notifications:
+            domain_event: DomainEvent = self.app.mapper.to_domain_event(notification)
+            event = self.mapper.to_integration_event(domain_event, notification.id)
+            if event is None:
+                continue
+            body = event.to_bytes()
+            if len(body) > self.max_message_bytes:
+                raise ValueError(
+                    f"{event.event_type} at position {notification.id} is {len(body)} bytes,"
+                    f" over the {self.max_message_bytes}-byte message limit"
+                )
+            pending.append(
+                await self.broker.publish(
+                    body,
+                    self.topic,
+                    key=event.key_bytes(),
+                    headers=message_headers(event, domain_event.context.traceparent),
+                    no_confirm=True,
+                )
+            )
+        for record in await asyncio.gather(*pending):
+            self._check_offset(record.partition, record.offset)
+        METRICS.events_published.labels(self.app.name).inc(len(pending))
+
+    def _check_offset(self, partition: int, offset: int) -> None:
+        previous = self._acknowledged_offsets.get(partition)
+        if previous is not None and offset <= previous:
+            raise BrokerLostData(
+                f"{self.topic}[{partition}] acknowledged offset {offset} after {previous}"
+            )
+        self._acknowledged_offsets[partition] = offset

@@ -1,0 +1,139 @@
+"""One process per service: FastAPI for HTTP and FastStream (aiokafka) for messaging, in one
+asyncio app. Every service is assembled here from the same parts, so knowing one is knowing all."""
+
+from __future__ import annotations
+
+import logging
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+import structlog
+from fastapi import APIRouter, FastAPI, Request
+from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI
+from opentelemetry.trace import SpanKind
+
+from heze_contracts import IntegrationEvent
+from heze_common.auth import TokenVerifier
+from heze_common.broker import ensure_topics
+from heze_common.consumer import Handler, IdempotentConsumer, subscribe
+from heze_common.errors import install_error_handlers
+from heze_common.eventstore import ServiceApplication
+from heze_common.observability import configure_logging, health_router, install_request_timing
+from heze_common.outbox import IntegrationMapper, OutboxRelay
+from heze_common.settings import ServiceSettings
+from heze_common.tracing import configure_tracing, continue_trace
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    """What makes one service different from the others; everything else is shared."""
+
+    title: str
+    settings: ServiceSettings
+    create_application: Callable[[ServiceSettings], ServiceApplication]
+    integration_mapper: IntegrationMapper
+    publishes_to: str
+    consumer_handlers: Callable[[Any], Mapping[type[IntegrationEvent], Handler]] = lambda app: {}
+    routers: Sequence[APIRouter] = field(default_factory=tuple)
+    published_events: Sequence[type[IntegrationEvent]] = field(default_factory=tuple)
+
+
+def create_app(definition: ServiceDefinition) -> FastAPI:
+    settings = definition.settings
+    configure_logging(settings.service_name, settings.log_level)
+    configure_tracing(settings.service_name)
+    if not settings.kafka_bootstrap_servers:
+        raise RuntimeError("KAFKA_BOOTSTRAP_SERVERS is not set (the launcher starts the embedded broker)")
+    broker = KafkaBroker(settings.kafka_bootstrap_servers, client_id=settings.service_name, log_level=logging.DEBUG)
+    publishes_to = settings.kafka_topic_prefix + definition.publishes_to
+    if definition.published_events:
+        broker.publisher(
+            publishes_to,
+            title=f"{publishes_to}:publish",
+            description=f"Integration events published by the {settings.service_name} service",
+            schema=Union[tuple(definition.published_events)],  # noqa: UP007 - a runtime union of classes
+        )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        application = await asyncio.to_thread(definition.create_application, settings)
+        consumer = IdempotentConsumer(application, definition.consumer_handlers(application), broker, settings)
+        if settings.kafka_create_topics:
+            await ensure_topics(
+                settings.kafka_bootstrap_servers,  # type: ignore[arg-type]
+                [publishes_to, consumer.dlq_topic, *consumer.topics],
+                settings.kafka_topic_partitions,
+            )
+        subscribe(broker, consumer)
+        await broker.start()
+        relay = OutboxRelay(
+            application,
+            definition.integration_mapper,
+            broker,
+            publishes_to,
+            batch_size=settings.relay_batch_size,
+            idle_seconds=settings.relay_idle_seconds,
+            max_message_bytes=settings.max_message_bytes,
+        )
+        relay_task = asyncio.create_task(relay.run(), name=f"{settings.service_name}-relay")
+        app.state.application = application
+        app.state.relay = relay
+        app.state.consumer = consumer
+        log.info("service started", http_port=settings.http_port, topic=publishes_to)
+        try:
+            yield
+        finally:
+            relay_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await relay_task
+            await broker.stop()
+            await asyncio.to_thread(application.close)
+
+    app = FastAPI(title=definition.title, version="1.0.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.broker = broker
+    app.state.token_verifier = TokenVerifier(settings)
+    install_error_handlers(app)
+    install_request_timing(app, settings.service_name)
+
+    @app.middleware("http")
+    async def trace_request(request: Request, call_next: Any) -> Any:
+        with continue_trace(request.headers.get("traceparent"), f"{request.method} {request.url.path}", SpanKind.SERVER):
+            return await call_next(request)
+
+    async def database_ready() -> None:
+        await asyncio.to_thread(app.state.application.log_head)
+
+    async def broker_ready() -> None:
+        if not await broker.ping(timeout=2.0):
+            raise ConnectionError("broker did not answer")
+
+    app.include_router(health_router({"database": database_ready, "broker": broker_ready}))
+
+    @app.get("/asyncapi.json", tags=["docs"], summary="AsyncAPI document of the Kafka interface")
+    async def asyncapi() -> Any:
+        return AsyncAPI(broker, title=definition.title, version="1.0.0").to_specification().to_jsonable()
+
+    for router in definition.routers:
+        app.include_router(router)
+    return app
+
+
+def serve(definition: ServiceDefinition) -> None:
+    """Entry point of a service process: the HTTP server with the messaging inside it."""
+    import uvicorn
+
+    settings = definition.settings
+    uvicorn.run(
+        create_app(definition),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )

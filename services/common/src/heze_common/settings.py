@@ -1,0 +1,135 @@
+"""Settings from the environment (12-factor), with defaults that run the embedded mode."""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Everything a service process reads from its environment.
+
+    Each service subclasses this only to set its name and HTTP port.
+    """
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    service_name: str = Field(description="Name of the service; names its topics and consumer group")
+    environment: Literal["embedded", "production"] = "embedded"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    data_dir: Path = Path("data")
+    log_level: str = "INFO"
+
+    # Event store. Without DATABASE_URL the service keeps its events in a SQLite file.
+    database_url: str | None = Field(default=None, description="postgresql://user:password@host:port/db")
+    postgres_schema: str | None = None
+    postgres_pool_size: int = 5
+    postgres_max_overflow: int = 5
+    postgres_connect_timeout: int = 5
+    create_tables: bool = True
+    cipher_key: SecretStr | None = Field(default=None, description="base64 AES key (16, 24 or 32 bytes)")
+
+    # Messaging. Without KAFKA_BOOTSTRAP_SERVERS the embedded broker is started.
+    kafka_bootstrap_servers: str | None = None
+    kafka_topic_prefix: str = Field(default="", description="Prefix of every topic name (shared clusters, tests)")
+    kafka_create_topics: bool = True  # production topics come from Strimzi KafkaTopic resources
+    kafka_topic_partitions: int = 6
+    kafka_session_timeout_ms: int = 10_000
+    kafka_heartbeat_interval_ms: int = 3_000
+    max_message_bytes: int = 1_000_000
+    consumer_max_attempts: int = 5
+    consumer_retry_backoff_seconds: float = 0.2
+    relay_batch_size: int = 500
+    relay_idle_seconds: float = 0.1
+
+    # Auth. Embedded mode signs with a shared secret; production verifies with a public key.
+    jwt_secret: SecretStr | None = None
+    jwt_public_key_file: Path | None = None
+    jwt_algorithm: Literal["HS256", "RS256", "ES256", "EdDSA"] = "HS256"
+    jwt_issuer: str = "heze-programme"
+    jwt_audience: str = "heze-services"
+
+    @model_validator(mode="after")
+    def _production_needs_real_secrets(self) -> ServiceSettings:
+        if self.environment == "production":
+            missing = [
+                name
+                for name, value in (
+                    ("DATABASE_URL", self.database_url),
+                    ("KAFKA_BOOTSTRAP_SERVERS", self.kafka_bootstrap_servers),
+                    ("CIPHER_KEY", self.cipher_key),
+                    ("JWT_PUBLIC_KEY_FILE", self.jwt_public_key_file),
+                )
+                if not value
+            ]
+            if missing:
+                raise ValueError(f"production environment requires {', '.join(missing)}")
+            if self.jwt_algorithm == "HS256":
+                raise ValueError("production environment requires an asymmetric JWT_ALGORITHM")
+        return self
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.database_url is not None
+
+    def resolved_cipher_key(self) -> str:
+        """The AES key; in embedded mode one is created once and kept beside the data."""
+        if self.cipher_key is not None:
+            return self.cipher_key.get_secret_value()
+        key_file = self.data_dir / f"{self.service_name}.cipher-key"
+        if not key_file.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(base64.b64encode(os.urandom(32)).decode())
+            key_file.chmod(0o600)
+        return key_file.read_text().strip()
+
+    def resolved_jwt_secret(self) -> str:
+        """The HS256 secret; embedded mode shares one file among the services of a data folder."""
+        if self.jwt_secret is not None:
+            return self.jwt_secret.get_secret_value()
+        secret_file = self.data_dir / "dev-jwt-secret"
+        if not secret_file.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            secret_file.write_text(base64.b64encode(os.urandom(32)).decode())
+            secret_file.chmod(0o600)
+        return secret_file.read_text().strip()
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        """The environment the `eventsourcing` library reads, built explicitly from these settings."""
+        env = {
+            "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
+            "CIPHER_KEY": self.resolved_cipher_key(),
+            "CREATE_TABLE": "y" if self.create_tables else "n",
+            # Never use the stored functions: they skip the table lock the outbox relies on.
+            "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+        }
+        if self.database_url is None:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            env["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
+            env["SQLITE_DBNAME"] = str(self.data_dir / f"{self.service_name}.sqlite")
+            env["SQLITE_LOCK_TIMEOUT"] = "10"
+            return env
+        url = urlsplit(self.database_url)
+        if url.scheme not in ("postgresql", "postgres"):
+            raise ValueError(f"DATABASE_URL must be a postgresql:// URL, got scheme {url.scheme!r}")
+        env.update(
+            PERSISTENCE_MODULE="eventsourcing.postgres",
+            POSTGRES_DBNAME=url.path.lstrip("/") or "postgres",
+            POSTGRES_HOST=url.hostname or "127.0.0.1",
+            POSTGRES_PORT=str(url.port or 5432),
+            POSTGRES_USER=unquote(url.username or "postgres"),
+            POSTGRES_PASSWORD=unquote(url.password or ""),
+            POSTGRES_POOL_SIZE=str(self.postgres_pool_size),
+            POSTGRES_MAX_OVERFLOW=str(self.postgres_max_overflow),
+            POSTGRES_CONNECT_TIMEOUT=str(self.postgres_connect_timeout),
+        )
+        if self.postgres_schema:
+            env["POSTGRES_SCHEMA"] = self.postgres_schema
+        return env

@@ -1,0 +1,32 @@
+"""Entry point: `python -m heze_subsidy.main` serves the subsidy service."""
+
+from heze_contracts.enums import Producer
+from heze_contracts.topics import SUBSIDY_EVENTS
+from heze_common.outbox import IntegrationMapper
+from heze_common.runtime import ServiceDefinition, create_app, serve
+
+from heze_subsidy.application import SubsidyApplication
+from heze_subsidy.settings import SubsidySettings
+
+
+def definition(settings: SubsidySettings | None = None) -> ServiceDefinition:
+    return ServiceDefinition(
+        title="Heze programme — subsidy service",
+        settings=settings or SubsidySettings(),
+        create_application=SubsidyApplication,
+        integration_mapper=IntegrationMapper(Producer.SUBSIDY, {}),
+        publishes_to=SUBSIDY_EVENTS,
+    )
+
+
+def app() -> object:
+    """ASGI factory (`uvicorn --factory heze_subsidy.main:app`)."""
+    return create_app(definition())
+
+
+def main() -> None:
+    serve(definition())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import psycopg
+import pytest
+from faststream.kafka import KafkaBroker
+
+from heze_common.eventstore import ServiceApplication
+from heze_common.settings import ServiceSettings
+from heze_common.testing import service_settings
+
+
+@pytest.fixture
+def topic_prefix() -> str:
+    """Topics of their own for each test on the shared broker."""
+    return f"t{uuid.uuid4().hex[:10]}."
+
+
+@pytest.fixture
+def upstream_settings(database_url: str, topic_prefix: str) -> ServiceSettings:
+    return service_settings(
+        ServiceSettings, service_name="learners", database_url=database_url, kafka_topic_prefix=topic_prefix
+    )
+
+
+@pytest.fixture
+def upstream(upstream_settings: ServiceSettings) -> Iterator[ServiceApplication]:
+    app = ServiceApplication(upstream_settings)
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def second_database_url(postgres_admin_dsn: str) -> Iterator[str]:
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(postgres_admin_dsn, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield f"{postgres_admin_dsn.rpartition('/')[0]}/{name}"
+    with psycopg.connect(postgres_admin_dsn, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def kafka_broker(kafka_bootstrap_servers: str) -> AsyncIterator[KafkaBroker]:
+    broker = KafkaBroker(kafka_bootstrap_servers, log_level=logging.DEBUG)
+    await broker.connect()
+    yield broker
+    await broker.stop()
