@@ -2,6 +2,7 @@
 
 import inspect
 import json
+import re
 
 from heze_contracts import (
     CATALOGUE,
@@ -15,6 +16,7 @@ from heze_contracts import (
     events_topic,
     subsidy,
 )
+from heze_contracts import enums
 from heze_contracts.enums import Producer
 from heze_contracts.schemas import SCHEMA_DIR, check, main, render, schema_of, schema_path
 
@@ -64,3 +66,13 @@ def test_topics():
 def test_cli_check_succeeds(capsys):
     assert main(["check"]) == 0
     assert "up to date" in capsys.readouterr().out
+
+
+def test_enum_values_are_snake_case_english_with_chinese_labels():
+    vocabularies = [getattr(enums, name) for name in enums.__all__]
+    for vocabulary in vocabularies:
+        for member in vocabulary:
+            assert re.fullmatch(r"[a-z][a-z0-9_]*", member.value)
+            assert re.search(r"[\u4e00-\u9fff]", member.label)
+    assert len(enums.Field) == 10 and enums.Field.BIG_DATA.label == "大数据"
+    assert enums.Education("college").label == "大专"

@@ -27,7 +27,8 @@ ErrorCode = Literal[
 
 
 class ContractError(ValueError):
-    """A message that does not honour the contract; `detail` never quotes the message's values."""
+    """A message that breaks the contract. `detail` names fields and rules, never payload values:
+    they may be personal data, and the detail goes to logs and the DLQ."""
 
     def __init__(self, code: ErrorCode, detail: str):
         super().__init__(f"{code}: {detail}")
@@ -53,7 +54,7 @@ def parse_event(raw: bytes) -> IntegrationEvent:
     try:
         header = _Header.model_validate_json(raw)
     except ValidationError as error:
-        code = "invalid_json" if _is_json_error(error) else "not_an_envelope"
+        code: ErrorCode = "invalid_json" if _is_json_error(error) else "not_an_envelope"
         raise ContractError(code, _describe(error)) from error
     versions = sorted(
         version for event_type, version in CATALOGUE if event_type == header.event_type

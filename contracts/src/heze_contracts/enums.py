@@ -3,6 +3,20 @@
 from enum import StrEnum
 from typing import Self
 
+__all__ = [
+    "CertificateStage",
+    "Education",
+    "Field",
+    "HourKind",
+    "HourMode",
+    "Level",
+    "ParticipantCategory",
+    "Producer",
+    "RetirementGroup",
+    "Role",
+    "Sex",
+]
+
 
 class _Labelled(StrEnum):
     label: str

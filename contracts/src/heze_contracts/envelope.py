@@ -1,15 +1,14 @@
 """The envelope every integration event travels in, and the base of every payload."""
 
 from datetime import datetime
-from typing import Annotated, Any, ClassVar, Literal, Self, get_args, get_origin
+from typing import Any, ClassVar, Literal, Self, get_args, get_origin
 from uuid import UUID, uuid5
 
-from annotated_types import Ge
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from heze_contracts.enums import Producer
 from heze_contracts.topics import events_topic
-from heze_contracts.values import UtcDatetime
+from heze_contracts.values import Count, UtcDatetime
 
 __all__ = [
     "EVENT_ID_NAMESPACE",
@@ -62,7 +61,7 @@ class IntegrationEvent(ContractModel):
     subject_id: UUID
     correlation_id: UUID
     causation_id: UUID | None
-    position: Annotated[int, Ge(1)]
+    position: Count
     """The producer's notification id: consumers track it per (producer, partition)."""
     payload: ContractModel
 

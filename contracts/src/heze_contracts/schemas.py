@@ -82,14 +82,7 @@ def incompatibilities(published: Schema, current: Schema) -> list[str]:
                 f"{path}: pattern changed from {old.get('pattern')} to {new['pattern']}"
             )
         for keyword in _LOWER_BOUNDS + _UPPER_BOUNDS:
-            if keyword in new and (
-                keyword not in old
-                or (
-                    new[keyword] > old[keyword]
-                    if keyword in _LOWER_BOUNDS
-                    else new[keyword] < old[keyword]
-                )
-            ):
+            if _tightened(keyword, old, new):
                 problems.append(
                     f"{path}: {keyword} tightened from {old.get(keyword)} to {new[keyword]}"
                 )
@@ -121,6 +114,14 @@ def incompatibilities(published: Schema, current: Schema) -> list[str]:
     return problems
 
 
+def _tightened(keyword: str, old: Schema, new: Schema) -> bool:
+    if keyword not in new:
+        return False
+    if keyword not in old:
+        return True
+    return new[keyword] > old[keyword] if keyword in _LOWER_BOUNDS else new[keyword] < old[keyword]
+
+
 def _allowed_values(schema: Schema) -> set[Any] | None:
     if "const" in schema:
         return {schema["const"]}
@@ -133,16 +134,13 @@ def write(
     """Write new and compatibly changed schemas; return the files written and the refusals."""
     written, refusals = [], []
     for event in CATALOGUE.values() if events is None else events:
-        path, current = schema_path(event, directory), schema_of(event)
-        if path.exists():
-            if problems := incompatibilities(json.loads(path.read_text(encoding="utf-8")), current):
-                refusals.append(_refusal(event, path, problems))
-                continue
-            if path.read_text(encoding="utf-8") == render(current):
-                continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render(current), encoding="utf-8", newline="\n")
-        written.append(path)
+        path, state, problems = _state(event, directory)
+        if state == "incompatible":
+            refusals.append(_refusal(event, path, problems))
+        elif state != "current":
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(render(schema_of(event)), encoding="utf-8", newline="\n")
+            written.append(path)
     return written, refusals
 
 
@@ -150,23 +148,27 @@ def check(
     directory: Path = SCHEMA_DIR, events: Iterable[type[IntegrationEvent]] | None = None
 ) -> list[str]:
     """Every schema file that is missing, out of date, incompatible or orphaned."""
-    problems, expected = [], set()
+    reports, expected = [], set()
     for event in CATALOGUE.values() if events is None else events:
-        path, current = schema_path(event, directory), schema_of(event)
+        path, state, problems = _state(event, directory)
         expected.add(path)
-        if not path.exists():
-            problems.append(f"{path}: missing")
-        elif incompatible := incompatibilities(
-            json.loads(path.read_text(encoding="utf-8")), current
-        ):
-            problems.append(_refusal(event, path, incompatible))
-        elif path.read_text(encoding="utf-8") != render(current):
-            problems.append(f"{path}: out of date")
-    problems += [
-        f"{path}: no event in the catalogue"
-        for path in sorted(set(directory.glob("*/*.json")) - expected)
-    ]
-    return problems
+        if state == "incompatible":
+            reports.append(_refusal(event, path, problems))
+        elif state != "current":
+            reports.append(f"{path}: {state}")
+    orphans = sorted(set(directory.glob("*/*.json")) - expected)
+    return reports + [f"{path}: no event in the catalogue" for path in orphans]
+
+
+def _state(event: type[IntegrationEvent], directory: Path) -> tuple[Path, str, list[str]]:
+    """Whether the event's file is missing, incompatible, out of date or current."""
+    path, current = schema_path(event, directory), schema_of(event)
+    if not path.exists():
+        return path, "missing", []
+    committed = path.read_text(encoding="utf-8")
+    if problems := incompatibilities(json.loads(committed), current):
+        return path, "incompatible", problems
+    return path, "current" if committed == render(current) else "out of date", []
 
 
 def _refusal(event: type[IntegrationEvent], path: Path, problems: list[str]) -> str:

@@ -15,7 +15,6 @@ from uuid import UUID
 import httpx
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from heze_contracts.enums import Role
 from heze_common.auth import TokenIssuer
@@ -100,12 +99,13 @@ def up(
             )
         for service, process in zip(SERVICES, processes, strict=True):
             _wait_ready(service, process, timeout=60)
-        table = Table(title=f"Heze programme services (broker {bootstrap})")
-        for column in ("service", "URL", "API docs", "AsyncAPI"):
-            table.add_column(column)
+        console.print(f"[bold]Heze programme services[/bold] (broker {bootstrap})")
         for service in SERVICES:
-            table.add_row(service.name, service.url, f"{service.url}/docs", f"{service.url}/asyncapi.json")
-        console.print(table)
+            console.print(
+                f"  {service.name:<14} {service.url}   API docs {service.url}/docs"
+                f"   AsyncAPI {service.url}/asyncapi.json",
+                soft_wrap=True,
+            )
         console.print(f"Event stores under {data_dir.resolve()}. Press Ctrl-C to stop.")
         while all(process.poll() is None for process in processes):
             time.sleep(0.5)

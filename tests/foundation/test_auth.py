@@ -1,0 +1,146 @@
+"""The shared auth dependency: who may call an endpoint, and on whose records."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from uuid import UUID, uuid4
+
+import jwt
+import pytest
+from fastapi import Depends, FastAPI
+from fastapi.testclient import TestClient
+
+from heze_contracts.enums import Role
+from heze_common import clock
+from heze_common.auth import Principal, TokenIssuer, TokenVerifier, require_roles
+from heze_common.errors import install_error_handlers
+from heze_common.settings import ServiceSettings
+from heze_common.testing import service_settings
+
+OWN_INSTITUTION = uuid4()
+OTHER_INSTITUTION = uuid4()
+RECORD_OWNERS = {"p1": OWN_INSTITUTION}
+
+
+@pytest.fixture
+def settings(tmp_path) -> ServiceSettings:
+    return service_settings(ServiceSettings, service_name="auth-test", data_dir=tmp_path)
+
+
+@pytest.fixture
+def client(settings: ServiceSettings) -> TestClient:
+    app = FastAPI()
+    app.state.token_verifier = TokenVerifier(settings)
+    install_error_handlers(app)
+
+    @app.post("/programmes/{programme_id}/close")
+    def close_programme(
+        programme_id: str,
+        principal: Principal = Depends(require_roles(Role.TRAINING_INSTITUTION, Role.CITY_BUREAU)),
+    ) -> dict[str, str]:
+        principal.ensure_acts_for(RECORD_OWNERS[programme_id])
+        return {"closed": programme_id, "by": principal.actor}
+
+    return TestClient(app)
+
+
+@pytest.fixture
+def issuer(settings: ServiceSettings) -> TokenIssuer:
+    return TokenIssuer(settings)
+
+
+def call(client: TestClient, token: str | None) -> tuple[int, dict]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = client.post("/programmes/p1/close", headers=headers)
+    return response.status_code, response.json()
+
+
+def test_own_institution_and_city_bureau_may_act(client: TestClient, issuer: TokenIssuer) -> None:
+    own = issuer.mint(Role.TRAINING_INSTITUTION, organisation_id=OWN_INSTITUTION)
+    assert call(client, own)[0] == 200
+    assert call(client, issuer.mint(Role.CITY_BUREAU))[0] == 200
+
+
+def test_another_institution_is_refused_on_this_record(client: TestClient, issuer: TokenIssuer) -> None:
+    other = issuer.mint(Role.TRAINING_INSTITUTION, organisation_id=OTHER_INSTITUTION)
+    assert call(client, other) == (
+        403,
+        {"error": {"code": "other_organisation", "message": "a training_institution may act only on its own organisation's records"}},
+    )
+
+
+def test_missing_token_is_401(client: TestClient) -> None:
+    status, body = call(client, None)
+    assert (status, body["error"]["code"]) == (401, "missing_token")
+
+
+def test_expired_token_is_401(client: TestClient, issuer: TokenIssuer) -> None:
+    token = issuer.mint(Role.CITY_BUREAU, ttl=timedelta(seconds=-1))
+    status, body = call(client, token)
+    assert (status, body["error"]["code"]) == (401, "token_expired")
+
+
+def test_token_signed_with_another_key_is_401(client: TestClient) -> None:
+    now = clock.now()
+    forged = jwt.encode(
+        {"sub": "x", "role": "city_bureau", "iss": "heze-programme", "aud": "heze-services", "iat": now,
+         "exp": now + timedelta(hours=1)},
+        "another-secret-of-at-least-32-bytes!!",
+        algorithm="HS256",
+    )
+    status, body = call(client, forged)
+    assert (status, body["error"]["code"]) == (401, "invalid_token")
+
+
+def test_unsigned_token_is_401(client: TestClient) -> None:
+    now = clock.now()
+    unsigned = jwt.encode(
+        {"sub": "x", "role": "city_bureau", "iss": "heze-programme", "aud": "heze-services", "iat": now,
+         "exp": now + timedelta(hours=1)},
+        None,
+        algorithm="none",
+    )
+    assert call(client, unsigned)[0] == 401
+
+
+def test_wrong_role_is_403(client: TestClient, issuer: TokenIssuer) -> None:
+    status, body = call(client, issuer.mint(Role.TRAINEE, subject=str(uuid4())))
+    assert (status, body["error"]["code"]) == (403, "role_not_allowed")
+
+
+def test_organisation_role_without_organisation_claim_is_401(client: TestClient, issuer: TokenIssuer) -> None:
+    status, body = call(client, issuer.mint(Role.TRAINING_INSTITUTION))
+    assert (status, body["error"]["code"]) == (401, "invalid_token")
+
+
+def test_unknown_role_is_401(client: TestClient, settings: ServiceSettings) -> None:
+    now = clock.now()
+    token = jwt.encode(
+        {"sub": "x", "role": "mayor", "iss": "heze-programme", "aud": "heze-services", "iat": now,
+         "exp": now + timedelta(hours=1)},
+        settings.resolved_jwt_secret(),
+        algorithm="HS256",
+    )
+    assert call(client, token)[0] == 401
+
+
+def test_tokens_cannot_be_minted_in_production(tmp_path) -> None:
+    key_file = tmp_path / "public.pem"
+    key_file.write_text("unused")
+    production = ServiceSettings(
+        service_name="x",
+        environment="production",
+        database_url="postgresql://db/x",
+        kafka_bootstrap_servers="kafka:9092",
+        cipher_key="MDEyMzQ1Njc4OWFiY2RlZg==",
+        jwt_public_key_file=key_file,
+        jwt_algorithm="EdDSA",
+    )
+    with pytest.raises(RuntimeError, match="embedded mode"):
+        TokenIssuer(production)
+
+
+def test_principal_actor_names_role_subject_and_organisation() -> None:
+    organisation = UUID("12345678-1234-5678-1234-567812345678")
+    principal = Principal(subject="u1", role=Role.EMPLOYER, organisation_id=organisation)
+    assert principal.actor == f"employer:u1@{organisation}"

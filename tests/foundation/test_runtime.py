@@ -1,0 +1,35 @@
+"""Every service process has the same shape: health, metrics, OpenAPI and AsyncAPI documents."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+from heze_common.runtime import create_app
+from heze_common.testing import running, service_settings
+
+SERVICES = ["enrollment", "assessment", "certification", "subsidy"]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_service_serves_health_metrics_and_documents(
+    service: str, database_url: str, kafka_bootstrap_servers: str, topic_prefix: str
+) -> None:
+    main = importlib.import_module(f"heze_{service}.main")
+    settings_class = type(main.definition().settings)
+    settings = service_settings(
+        settings_class,
+        database_url=database_url,
+        kafka_bootstrap_servers=kafka_bootstrap_servers,
+        kafka_topic_prefix=topic_prefix,
+    )
+    async with running(create_app(main.definition(settings))) as client:
+        assert (await client.get("/health/live")).json() == {"status": "ok"}
+        ready = await client.get("/health/ready")
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["checks"] == {"database": "ok", "broker": "ok"}
+        metrics = (await client.get("/metrics")).text
+        assert "heze_relay_lag_events" in metrics
+        assert (await client.get("/openapi.json")).json()["info"]["title"].endswith(f"{service} service")
+        assert (await client.get("/asyncapi.json")).json()["asyncapi"].startswith("3.")
