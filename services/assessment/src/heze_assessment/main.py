@@ -1,9 +1,9 @@
-"""Entry point: `python -m heze_assessment.main` serves the assessment service."""
+"""Entry point: `python -m heze_assessment.main [serve|create-schema]` runs the assessment service."""
 
 from heze_contracts.enums import Producer
-from heze_contracts.topics import ASSESSMENT_EVENTS
+from heze_contracts.topics import ASSESSMENT_EVENTS, ENROLLMENT_EVENTS
 from heze_common.outbox import IntegrationMapper
-from heze_common.runtime import ServiceDefinition, create_app, serve
+from heze_common.runtime import ServiceDefinition, create_app, run_cli
 
 from heze_assessment.application import AssessmentApplication
 from heze_assessment.settings import AssessmentSettings
@@ -16,6 +16,7 @@ def definition(settings: AssessmentSettings | None = None) -> ServiceDefinition:
         create_application=AssessmentApplication,
         integration_mapper=IntegrationMapper(Producer.ASSESSMENT, {}),
         publishes_to=ASSESSMENT_EVENTS,
+        subscribes_to=(ENROLLMENT_EVENTS,),
     )
 
 
@@ -25,7 +26,7 @@ def app() -> object:
 
 
 def main() -> None:
-    serve(definition())
+    run_cli(definition)
 
 
 if __name__ == "__main__":

@@ -6,11 +6,14 @@ from __future__ import annotations
 import logging
 import asyncio
 import contextlib
+import sys
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Union
 
 import structlog
+import typer
+import uvicorn
 from fastapi import APIRouter, FastAPI, Request
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
@@ -24,6 +27,7 @@ from heze_common.errors import install_error_handlers
 from heze_common.eventstore import ServiceApplication
 from heze_common.observability import configure_logging, health_router, install_request_timing
 from heze_common.outbox import IntegrationMapper, OutboxRelay
+from heze_common.relay_position import RelayPositions
 from heze_common.settings import ServiceSettings
 from heze_common.tracing import configure_tracing, continue_trace
 
@@ -39,6 +43,8 @@ class ServiceDefinition:
     create_application: Callable[[ServiceSettings], ServiceApplication]
     integration_mapper: IntegrationMapper
     publishes_to: str
+    subscribes_to: Sequence[str] = ()
+    """Upstream topics (unprefixed); the deploy manifests grant read access to exactly these."""
     consumer_handlers: Callable[[Any], Mapping[type[IntegrationEvent], Handler]] = lambda app: {}
     routers: Sequence[APIRouter] = field(default_factory=tuple)
     published_events: Sequence[type[IntegrationEvent]] = field(default_factory=tuple)
@@ -64,6 +70,9 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         application = await asyncio.to_thread(definition.create_application, settings)
         consumer = IdempotentConsumer(application, definition.consumer_handlers(application), broker, settings)
+        undeclared = {event_class.TOPIC for event_class in consumer.handlers} - set(definition.subscribes_to)
+        if undeclared:
+            raise RuntimeError(f"handlers consume undeclared topics {sorted(undeclared)}; add them to subscribes_to")
         if settings.kafka_create_topics:
             await ensure_topics(
                 settings.kafka_bootstrap_servers,  # type: ignore[arg-type]
@@ -126,9 +135,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
 
 
 def serve(definition: ServiceDefinition) -> None:
-    """Entry point of a service process: the HTTP server with the messaging inside it."""
-    import uvicorn
-
+    """The HTTP server with the messaging inside it."""
     settings = definition.settings
     uvicorn.run(
         create_app(definition),
@@ -137,3 +144,34 @@ def serve(definition: ServiceDefinition) -> None:
         log_level=settings.log_level.lower(),
         access_log=False,
     )
+
+
+def create_schema(definition: ServiceDefinition) -> None:
+    """Create the service's tables (event store, tracking, relay position) and exit.
+
+    Production runs the services with CREATE_TABLES=false and this once before them.
+    """
+    settings = definition.settings.model_copy(update={"create_tables": True})
+    application = definition.create_application(settings)
+    RelayPositions(application.recorder, create_table=True)
+    application.close()
+    log.info("schema created", service=settings.service_name)
+
+
+def run_cli(definition_factory: Callable[[], ServiceDefinition]) -> None:
+    """Entry point of a service process: `serve` (default) or `create-schema`."""
+    cli = typer.Typer(add_completion=False)
+
+    @cli.command("serve")
+    def serve_command() -> None:
+        """Serve HTTP and messaging (the default)."""
+        serve(definition_factory())
+
+    @cli.command("create-schema")
+    def create_schema_command() -> None:
+        """Create the database tables and exit."""
+        definition = definition_factory()
+        configure_logging(definition.settings.service_name, definition.settings.log_level)
+        create_schema(definition)
+
+    cli(args=sys.argv[1:] or ["serve"])

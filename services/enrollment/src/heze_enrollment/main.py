@@ -1,9 +1,9 @@
-"""Entry point: `python -m heze_enrollment.main` serves the enrollment service."""
+"""Entry point: `python -m heze_enrollment.main [serve|create-schema]` runs the enrollment service."""
 
 from heze_contracts.enums import Producer
 from heze_contracts.topics import ENROLLMENT_EVENTS
 from heze_common.outbox import IntegrationMapper
-from heze_common.runtime import ServiceDefinition, create_app, serve
+from heze_common.runtime import ServiceDefinition, create_app, run_cli
 
 from heze_enrollment.application import EnrollmentApplication
 from heze_enrollment.settings import EnrollmentSettings
@@ -25,7 +25,7 @@ def app() -> object:
 
 
 def main() -> None:
-    serve(definition())
+    run_cli(definition)
 
 
 if __name__ == "__main__":
