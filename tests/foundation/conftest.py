@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator, Iterator
 import psycopg
 import pytest
 from faststream.kafka import KafkaBroker
-
 from heze_common.eventstore import ServiceApplication
 from heze_common.settings import ServiceSettings
 from heze_common.testing import service_settings
@@ -22,7 +21,10 @@ def topic_prefix() -> str:
 @pytest.fixture
 def upstream_settings(database_url: str, topic_prefix: str) -> ServiceSettings:
     return service_settings(
-        ServiceSettings, service_name="learners", database_url=database_url, kafka_topic_prefix=topic_prefix
+        ServiceSettings,
+        service_name="learners",
+        database_url=database_url,
+        kafka_topic_prefix=topic_prefix,
     )
 
 

@@ -7,7 +7,9 @@ from heze_common.eventstore import ServiceApplication
 from tests.foundation.sample import Learner
 
 
-def store_history(app: ServiceApplication, *, learners: int, notes: int, batch: int = 100) -> list[Learner]:
+def store_history(
+    app: ServiceApplication, *, learners: int, notes: int, batch: int = 100
+) -> list[Learner]:
     """`learners` learners, each registered, noted `notes` times (private), then withdrawn."""
     stored: list[Learner] = []
     for start in range(0, learners, batch):

@@ -5,12 +5,11 @@ Usage: python -m tests.foundation.relay_process TOPIC BATCH_SIZE (DATABASE_URL e
 
 from __future__ import annotations
 
-import logging
 import asyncio
+import logging
 import sys
 
 from faststream.kafka import KafkaBroker
-
 from heze_common.eventstore import ServiceApplication
 from heze_common.outbox import OutboxRelay
 from heze_common.settings import ServiceSettings
@@ -23,7 +22,9 @@ async def main(topic: str, batch_size: int) -> None:
     app = ServiceApplication(settings)
     broker = KafkaBroker(settings.kafka_bootstrap_servers, log_level=logging.DEBUG)
     await broker.connect()
-    await OutboxRelay(app, LEARNER_MAPPER, broker, topic, batch_size=batch_size, idle_seconds=0.01).run()
+    await OutboxRelay(
+        app, LEARNER_MAPPER, broker, topic, batch_size=batch_size, idle_seconds=0.01
+    ).run()
 
 
 if __name__ == "__main__":

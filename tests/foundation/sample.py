@@ -10,6 +10,10 @@ from collections.abc import Iterable
 from datetime import date
 from uuid import UUID, uuid5
 
+from eventsourcing.domain import event
+from heze_common.events import Aggregate, AggregateCreated
+from heze_common.eventstore import ServiceApplication
+from heze_common.outbox import IntegrationMapper, Publication
 from heze_contracts.enrollment import (
     TraineeRegistered,
     TraineeRegisteredPayload,
@@ -17,11 +21,6 @@ from heze_contracts.enrollment import (
     TraineeWithdrawnPayload,
 )
 from heze_contracts.enums import Education, Level, ParticipantCategory, Producer, Sex
-from eventsourcing.domain import event
-
-from heze_common.events import Aggregate, AggregateCreated
-from heze_common.eventstore import ServiceApplication
-from heze_common.outbox import IntegrationMapper, Publication
 
 PROGRAMME_ID = UUID("00000000-0000-4000-8000-000000000001")
 INSTITUTION_ID = UUID("00000000-0000-4000-8000-000000000002")
@@ -149,5 +148,3 @@ class TallyApplication(ServiceApplication):
 
     def handlers(self) -> dict[type, object]:
         return {TraineeRegistered: self.on_registered, TraineeWithdrawn: self.on_withdrawn}
-
-

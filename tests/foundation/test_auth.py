@@ -8,14 +8,13 @@ from uuid import UUID, uuid4
 import jwt
 import pytest
 from fastapi import Depends, FastAPI
-from fastapi.testclient import TestClient
-
-from heze_contracts.enums import Role
 from heze_common import clock
 from heze_common.auth import Principal, TokenIssuer, TokenVerifier, require_roles
 from heze_common.errors import install_error_handlers
 from heze_common.settings import ServiceSettings
 from heze_common.testing import service_settings
+from heze_contracts.enums import Role
+from httpx import ASGITransport, AsyncClient
 
 OWN_INSTITUTION = uuid4()
 OTHER_INSTITUTION = uuid4()
@@ -28,7 +27,7 @@ def settings(tmp_path) -> ServiceSettings:
 
 
 @pytest.fixture
-def client(settings: ServiceSettings) -> TestClient:
+async def client(settings: ServiceSettings) -> AsyncClient:
     app = FastAPI()
     app.state.token_verifier = TokenVerifier(settings)
     install_error_handlers(app)
@@ -41,7 +40,8 @@ def client(settings: ServiceSettings) -> TestClient:
         principal.ensure_acts_for(RECORD_OWNERS[programme_id])
         return {"closed": programme_id, "by": principal.actor}
 
-    return TestClient(app)
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as http:
+        yield http
 
 
 @pytest.fixture
@@ -49,79 +49,108 @@ def issuer(settings: ServiceSettings) -> TokenIssuer:
     return TokenIssuer(settings)
 
 
-def call(client: TestClient, token: str | None) -> tuple[int, dict]:
+async def call(client: AsyncClient, token: str | None) -> tuple[int, dict]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    response = client.post("/programmes/p1/close", headers=headers)
+    response = await client.post("/programmes/p1/close", headers=headers)
     return response.status_code, response.json()
 
 
-def test_own_institution_and_city_bureau_may_act(client: TestClient, issuer: TokenIssuer) -> None:
+async def test_own_institution_and_city_bureau_may_act(
+    client: AsyncClient, issuer: TokenIssuer
+) -> None:
     own = issuer.mint(Role.TRAINING_INSTITUTION, organisation_id=OWN_INSTITUTION)
-    assert call(client, own)[0] == 200
-    assert call(client, issuer.mint(Role.CITY_BUREAU))[0] == 200
+    assert (await call(client, own))[0] == 200
+    assert (await call(client, issuer.mint(Role.CITY_BUREAU)))[0] == 200
 
 
-def test_another_institution_is_refused_on_this_record(client: TestClient, issuer: TokenIssuer) -> None:
+async def test_another_institution_is_refused_on_this_record(
+    client: AsyncClient, issuer: TokenIssuer
+) -> None:
     other = issuer.mint(Role.TRAINING_INSTITUTION, organisation_id=OTHER_INSTITUTION)
-    assert call(client, other) == (
+    assert await call(client, other) == (
         403,
-        {"error": {"code": "other_organisation", "message": "a training_institution may act only on its own organisation's records"}},
+        {
+            "error": {
+                "code": "other_organisation",
+                "message": "a training_institution may act only on its own organisation's records",
+            }
+        },
     )
 
 
-def test_missing_token_is_401(client: TestClient) -> None:
-    status, body = call(client, None)
+async def test_missing_token_is_401(client: AsyncClient) -> None:
+    status, body = await call(client, None)
     assert (status, body["error"]["code"]) == (401, "missing_token")
 
 
-def test_expired_token_is_401(client: TestClient, issuer: TokenIssuer) -> None:
+async def test_expired_token_is_401(client: AsyncClient, issuer: TokenIssuer) -> None:
     token = issuer.mint(Role.CITY_BUREAU, ttl=timedelta(seconds=-1))
-    status, body = call(client, token)
+    status, body = await call(client, token)
     assert (status, body["error"]["code"]) == (401, "token_expired")
 
 
-def test_token_signed_with_another_key_is_401(client: TestClient) -> None:
+async def test_token_signed_with_another_key_is_401(client: AsyncClient) -> None:
     now = clock.now()
     forged = jwt.encode(
-        {"sub": "x", "role": "city_bureau", "iss": "heze-programme", "aud": "heze-services", "iat": now,
-         "exp": now + timedelta(hours=1)},
+        {
+            "sub": "x",
+            "role": "city_bureau",
+            "iss": "heze-programme",
+            "aud": "heze-services",
+            "iat": now,
+            "exp": now + timedelta(hours=1),
+        },
         "another-secret-of-at-least-32-bytes!!",
         algorithm="HS256",
     )
-    status, body = call(client, forged)
+    status, body = await call(client, forged)
     assert (status, body["error"]["code"]) == (401, "invalid_token")
 
 
-def test_unsigned_token_is_401(client: TestClient) -> None:
+async def test_unsigned_token_is_401(client: AsyncClient) -> None:
     now = clock.now()
     unsigned = jwt.encode(
-        {"sub": "x", "role": "city_bureau", "iss": "heze-programme", "aud": "heze-services", "iat": now,
-         "exp": now + timedelta(hours=1)},
+        {
+            "sub": "x",
+            "role": "city_bureau",
+            "iss": "heze-programme",
+            "aud": "heze-services",
+            "iat": now,
+            "exp": now + timedelta(hours=1),
+        },
         None,
         algorithm="none",
     )
-    assert call(client, unsigned)[0] == 401
+    assert (await call(client, unsigned))[0] == 401
 
 
-def test_wrong_role_is_403(client: TestClient, issuer: TokenIssuer) -> None:
-    status, body = call(client, issuer.mint(Role.TRAINEE, subject=str(uuid4())))
+async def test_wrong_role_is_403(client: AsyncClient, issuer: TokenIssuer) -> None:
+    status, body = await call(client, issuer.mint(Role.TRAINEE, subject=str(uuid4())))
     assert (status, body["error"]["code"]) == (403, "role_not_allowed")
 
 
-def test_organisation_role_without_organisation_claim_is_401(client: TestClient, issuer: TokenIssuer) -> None:
-    status, body = call(client, issuer.mint(Role.TRAINING_INSTITUTION))
+async def test_organisation_role_without_organisation_claim_is_401(
+    client: AsyncClient, issuer: TokenIssuer
+) -> None:
+    status, body = await call(client, issuer.mint(Role.TRAINING_INSTITUTION))
     assert (status, body["error"]["code"]) == (401, "invalid_token")
 
 
-def test_unknown_role_is_401(client: TestClient, settings: ServiceSettings) -> None:
+async def test_unknown_role_is_401(client: AsyncClient, settings: ServiceSettings) -> None:
     now = clock.now()
     token = jwt.encode(
-        {"sub": "x", "role": "mayor", "iss": "heze-programme", "aud": "heze-services", "iat": now,
-         "exp": now + timedelta(hours=1)},
+        {
+            "sub": "x",
+            "role": "mayor",
+            "iss": "heze-programme",
+            "aud": "heze-services",
+            "iat": now,
+            "exp": now + timedelta(hours=1),
+        },
         settings.resolved_jwt_secret(),
         algorithm="HS256",
     )
-    assert call(client, token)[0] == 401
+    assert (await call(client, token))[0] == 401
 
 
 def test_tokens_cannot_be_minted_in_production(tmp_path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import psycopg
-
 from heze_common.eventstore import ServiceApplication
 from heze_common.settings import ServiceSettings
 

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from eventsourcing.domain import ProgrammingError, event
 from eventsourcing.persistence import StoredEvent
-
 from heze_common import clock
 from heze_common.events import Aggregate, AggregateCreated
 from heze_common.eventstore import ServiceApplication
@@ -53,7 +52,9 @@ def test_an_event_class_without_an_explicit_topic_is_refused() -> None:
                 pass
 
 
-def test_events_are_stored_under_their_explicit_topics_and_read_back(app: ServiceApplication) -> None:
+def test_events_are_stored_under_their_explicit_topics_and_read_back(
+    app: ServiceApplication,
+) -> None:
     badge = Badge(holder="张三", points=5)
     app.save(badge)
     (notification,) = app.recorder.select_notifications(1, 10)

@@ -12,14 +12,13 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from faststream.kafka import KafkaBroker
-
-from heze_contracts import parse_event
 from heze_common.broker import ensure_topics
 from heze_common.eventstore import ServiceApplication
 from heze_common.outbox import OutboxRelay
 from heze_common.relay_position import RelayPositions
 from heze_common.settings import ServiceSettings
 from heze_common.testing import read_topic
+from heze_contracts import parse_event
 
 from tests.foundation.history import store_history
 from tests.foundation.sample import LEARNER_MAPPER
@@ -33,7 +32,10 @@ async def drain(relay: OutboxRelay) -> None:
 
 
 async def test_relay_publishes_exactly_the_public_events_once_in_subject_order(
-    upstream: ServiceApplication, kafka_broker: KafkaBroker, kafka_bootstrap_servers: str, topic_prefix: str
+    upstream: ServiceApplication,
+    kafka_broker: KafkaBroker,
+    kafka_bootstrap_servers: str,
+    topic_prefix: str,
 ) -> None:
     topic = topic_prefix + "enrollment.events.v1"
     await ensure_topics(kafka_bootstrap_servers, [topic], 6)
@@ -44,7 +46,9 @@ async def test_relay_publishes_exactly_the_public_events_once_in_subject_order(
 
     records = await read_topic(kafka_bootstrap_servers, topic)
     events = [parse_event(record.value) for record in records]
-    assert len(events) == 2000  # one registration and one withdrawal per learner; notes stay private
+    assert (
+        len(events) == 2000
+    )  # one registration and one withdrawal per learner; notes stay private
     assert len({event.event_id for event in events}) == 2000
     by_subject = defaultdict(list)
     for record, event in zip(records, events, strict=True):
@@ -54,7 +58,10 @@ async def test_relay_publishes_exactly_the_public_events_once_in_subject_order(
     for published in by_subject.values():
         published.sort(key=lambda item: (item[0], item[1]))
         assert len({partition for partition, _, _ in published}) == 1  # one key, one partition
-        assert [event.event_type for _, _, event in published] == ["TraineeRegistered", "TraineeWithdrawn"]
+        assert [event.event_type for _, _, event in published] == [
+            "TraineeRegistered",
+            "TraineeWithdrawn",
+        ]
         positions = [event.position for _, _, event in published]
         assert positions == sorted(positions)
     assert {event.payload.name for event in events if event.event_type == "TraineeRegistered"} == {
@@ -63,7 +70,10 @@ async def test_relay_publishes_exactly_the_public_events_once_in_subject_order(
 
 
 async def test_relay_cancelled_at_a_random_point_resumes_without_loss(
-    upstream: ServiceApplication, kafka_broker: KafkaBroker, kafka_bootstrap_servers: str, topic_prefix: str
+    upstream: ServiceApplication,
+    kafka_broker: KafkaBroker,
+    kafka_bootstrap_servers: str,
+    topic_prefix: str,
 ) -> None:
     topic = topic_prefix + "enrollment.events.v1"
     await ensure_topics(kafka_bootstrap_servers, [topic], 6)
@@ -78,7 +88,9 @@ async def test_relay_cancelled_at_a_random_point_resumes_without_loss(
 
     await drain(OutboxRelay(upstream, LEARNER_MAPPER, kafka_broker, topic, batch_size=batch_size))
 
-    events = [parse_event(record.value) for record in await read_topic(kafka_bootstrap_servers, topic)]
+    events = [
+        parse_event(record.value) for record in await read_topic(kafka_bootstrap_servers, topic)
+    ]
     assert_complete_with_duplicates_only_after(events, stopped_at, batch_size)
 
 
@@ -116,16 +128,22 @@ async def test_relay_killed_with_sigkill_resumes_without_loss(
 
     await drain(OutboxRelay(upstream, LEARNER_MAPPER, kafka_broker, topic, batch_size=batch_size))
 
-    events = [parse_event(record.value) for record in await read_topic(kafka_bootstrap_servers, topic)]
+    events = [
+        parse_event(record.value) for record in await read_topic(kafka_bootstrap_servers, topic)
+    ]
     assert_complete_with_duplicates_only_after(events, stopped_at, batch_size)
 
 
-def assert_complete_with_duplicates_only_after(events: list, stopped_at: int, batch_size: int) -> None:
+def assert_complete_with_duplicates_only_after(
+    events: list, stopped_at: int, batch_size: int
+) -> None:
     """Nothing missing; anything published twice lies in the one batch after the recorded position
     (a batch is `batch_size` public notifications: private ones are not even read)."""
     copies = Counter(event.event_id for event in events)
     assert len(copies) == 2000
-    next_batch = sorted({event.position for event in events if event.position > stopped_at})[:batch_size]
+    next_batch = sorted({event.position for event in events if event.position > stopped_at})[
+        :batch_size
+    ]
     duplicated_positions = {event.position for event in events if copies[event.event_id] > 1}
     assert duplicated_positions <= set(next_batch)
     assert all(count <= 2 for count in copies.values())

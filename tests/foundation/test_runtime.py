@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 
 import pytest
-
 from heze_common.runtime import create_app
 from heze_common.testing import running, service_settings
 
@@ -31,5 +30,9 @@ async def test_service_serves_health_metrics_and_documents(
         assert ready.json()["checks"] == {"database": "ok", "broker": "ok"}
         metrics = (await client.get("/metrics")).text
         assert "heze_relay_lag_events" in metrics
-        assert (await client.get("/openapi.json")).json()["info"]["title"].endswith(f"{service} service")
+        assert (
+            (await client.get("/openapi.json"))
+            .json()["info"]["title"]
+            .endswith(f"{service} service")
+        )
         assert (await client.get("/asyncapi.json")).json()["asyncapi"].startswith("3.")

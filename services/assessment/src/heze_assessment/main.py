@@ -1,9 +1,9 @@
 """Entry point: `python -m heze_assessment.main [serve|create-schema]` runs the assessment service."""
 
-from heze_contracts.enums import Producer
-from heze_contracts.topics import ASSESSMENT_EVENTS, ENROLLMENT_EVENTS
 from heze_common.outbox import IntegrationMapper
 from heze_common.runtime import ServiceDefinition, create_app, run_cli
+from heze_contracts.enums import Producer
+from heze_contracts.topics import ASSESSMENT_EVENTS, ENROLLMENT_EVENTS
 
 from heze_assessment.application import AssessmentApplication
 from heze_assessment.settings import AssessmentSettings

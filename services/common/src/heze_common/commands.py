@@ -33,7 +33,9 @@ def _correlation_id(request: Request) -> UUID:
         return uuid4()
 
 
-async def execute(request: Request, principal: Principal, command: Callable[..., T], *args: Any) -> T:
+async def execute(
+    request: Request, principal: Principal, command: Callable[..., T], *args: Any
+) -> T:
     """Run `command` in a worker thread with the caller recorded on every event it creates.
 
     A concurrent write to the same aggregate is retried (the command reloads what it reads);
@@ -57,4 +59,6 @@ async def execute(request: Request, principal: Principal, command: Callable[...,
     try:
         return await asyncio.to_thread(run)
     except TRANSIENT_ERRORS as error:
-        raise Unavailable("store_unavailable", f"the event store is unavailable: {type(error).__name__}") from error
+        raise Unavailable(
+            "store_unavailable", f"the event store is unavailable: {type(error).__name__}"
+        ) from error

@@ -16,12 +16,12 @@ from aiokafka import ConsumerRecord, TopicPartition
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, Tracking
 from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.middlewares import AckPolicy
-from opentelemetry.trace import SpanKind
-
 from heze_contracts import ContractError, IntegrationEvent, parse_event
 from heze_contracts.topics import dlq_topic
-from heze_common.eventstore import ServiceApplication
+from opentelemetry.trace import SpanKind
+
 from heze_common.events import EventContext, event_context
+from heze_common.eventstore import ServiceApplication
 from heze_common.metrics import METRICS
 from heze_common.settings import ServiceSettings
 from heze_common.tracing import continue_trace, current_traceparent
@@ -64,7 +64,9 @@ class IdempotentConsumer:
         self.broker = broker
         self.settings = settings
         prefix = settings.kafka_topic_prefix
-        self.topic_producers = {prefix + event_class.TOPIC: event_class.PRODUCER for event_class in handlers}
+        self.topic_producers = {
+            prefix + event_class.TOPIC: event_class.PRODUCER for event_class in handlers
+        }
         self.dlq_topic = prefix + dlq_topic(settings.service_name)
 
     @property
@@ -85,12 +87,16 @@ class IdempotentConsumer:
         failures = 0
         while True:
             try:
-                with continue_trace(headers.get("traceparent"), f"consume {event.event_type}", SpanKind.CONSUMER):
+                with continue_trace(
+                    headers.get("traceparent"), f"consume {event.event_type}", SpanKind.CONSUMER
+                ):
                     applied = await asyncio.to_thread(self._apply, handler, event, tracking)
                 return Outcome.APPLIED if applied else Outcome.DUPLICATE
             except TRANSIENT_ERRORS as error:
                 # The database or network is away: wait for it, never skip the message.
-                log.warning("consumer waiting for infrastructure", error=str(error), topic=record.topic)
+                log.warning(
+                    "consumer waiting for infrastructure", error=str(error), topic=record.topic
+                )
                 await asyncio.sleep(min(self.settings.consumer_retry_backoff_seconds * 10, 5.0))
             except Exception as error:  # a handler bug or a conflict that does not resolve
                 failures += 1
@@ -110,7 +116,8 @@ class IdempotentConsumer:
         body: bytes = record.value or b""
         if len(body) > self.settings.max_message_bytes:
             raise DeadLetter(
-                "oversized", f"{len(body)} bytes, over the {self.settings.max_message_bytes}-byte limit"
+                "oversized",
+                f"{len(body)} bytes, over the {self.settings.max_message_bytes}-byte limit",
             )
         headers = _headers(record)
         missing = [name for name in REQUIRED_HEADERS if name not in headers]
@@ -161,7 +168,9 @@ class IdempotentConsumer:
         }
         while True:
             try:
-                await self.broker.publish(record.value or b"", self.dlq_topic, key=record.key, headers=headers)
+                await self.broker.publish(
+                    record.value or b"", self.dlq_topic, key=record.key, headers=headers
+                )
                 break
             except Exception as error:  # the DLQ write must succeed before the offset moves on
                 log.warning("dead-letter publish failed; retrying", error=str(error))

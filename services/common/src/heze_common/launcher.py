@@ -14,9 +14,9 @@ from uuid import UUID
 
 import httpx
 import typer
+from heze_contracts.enums import Role
 from rich.console import Console
 
-from heze_contracts.enums import Role
 from heze_common.auth import TokenIssuer
 from heze_common.broker import EmbeddedBroker
 from heze_common.settings import ServiceSettings
@@ -71,7 +71,9 @@ def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
 
 @cli.command()
 def up(
-    data_dir: Path = typer.Option(Path("data"), envvar="DATA_DIR", help="Where the SQLite event stores live"),
+    data_dir: Path = typer.Option(
+        Path("data"), envvar="DATA_DIR", help="Where the SQLite event stores live"
+    ),
 ) -> None:
     """Start the broker and the four services; Ctrl-C stops them all (data is kept)."""
     broker: EmbeddedBroker | None = None
@@ -79,7 +81,11 @@ def up(
     if not bootstrap:
         broker = EmbeddedBroker().start()
         bootstrap = broker.bootstrap_servers
-    environment = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "DATA_DIR": str(data_dir.resolve())}
+    environment = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "DATA_DIR": str(data_dir.resolve()),
+    }
     processes: list[subprocess.Popen[bytes]] = []
 
     def stop_everything(*_: object) -> None:
@@ -121,7 +127,9 @@ def up(
 @cli.command()
 def token(
     role: Role = typer.Argument(..., help="The role the token carries"),
-    org: UUID | None = typer.Option(None, help="Organisation id (institutions, county bureaus, employers)"),
+    org: UUID | None = typer.Option(
+        None, help="Organisation id (institutions, county bureaus, employers)"
+    ),
     subject: str | None = typer.Option(None, help="Subject, e.g. a trainee id"),
     data_dir: Path = typer.Option(Path("data"), envvar="DATA_DIR"),
 ) -> None:

@@ -11,7 +11,9 @@ from prometheus_client import Counter, Gauge, Histogram
 class ServiceMetrics:
     relay_lag: Gauge = field(
         default_factory=lambda: Gauge(
-            "heze_relay_lag_events", "Notification log head minus the relay's published position", ["service"]
+            "heze_relay_lag_events",
+            "Notification log head minus the relay's published position",
+            ["service"],
         )
     )
     events_published: Counter = field(
@@ -28,7 +30,9 @@ class ServiceMetrics:
     )
     messages_consumed: Counter = field(
         default_factory=lambda: Counter(
-            "heze_messages_consumed", "Upstream messages by outcome", ["service", "topic", "outcome"]
+            "heze_messages_consumed",
+            "Upstream messages by outcome",
+            ["service", "topic", "outcome"],
         )
     )
     dead_letters: Counter = field(

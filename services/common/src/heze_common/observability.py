@@ -20,11 +20,15 @@ _PERSONAL_DATA = re.compile(r"(?<![0-9])(?:[0-9]{17}[0-9Xx]|1[3-9][0-9]{9})(?![0
 
 
 def redact(text: str) -> str:
-    return _PERSONAL_DATA.sub(lambda match: match.group()[:3] + "*" * (len(match.group()) - 3), text)
+    return _PERSONAL_DATA.sub(
+        lambda match: match.group()[:3] + "*" * (len(match.group()) - 3), text
+    )
 
 
 def _redact_personal_data(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
-    return {key: redact(value) if isinstance(value, str) else value for key, value in event_dict.items()}
+    return {
+        key: redact(value) if isinstance(value, str) else value for key, value in event_dict.items()
+    }
 
 
 def configure_logging(service_name: str, level: str = "INFO") -> None:
@@ -65,8 +69,10 @@ def health_router(checks: dict[str, ReadinessCheck]) -> APIRouter:
             except Exception as error:  # any failure means not ready; say which and why
                 results[name] = f"unavailable: {type(error).__name__}"
         healthy = all(value == "ok" for value in results.values())
-        return JSONResponse({"status": "ok" if healthy else "unavailable", "checks": results},
-                            status_code=200 if healthy else 503)
+        return JSONResponse(
+            {"status": "ok" if healthy else "unavailable", "checks": results},
+            status_code=200 if healthy else 503,
+        )
 
     @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
     async def metrics() -> Response:
@@ -77,11 +83,16 @@ def health_router(checks: dict[str, ReadinessCheck]) -> APIRouter:
 
 def install_request_timing(app: FastAPI, service_name: str) -> None:
     @app.middleware("http")
-    async def time_request(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def time_request(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         started = time.perf_counter()
         response = await call_next(request)
         route = request.scope.get("route")
         METRICS.command_latency.labels(
-            service_name, request.method, getattr(route, "path", "unmatched"), str(response.status_code)
+            service_name,
+            request.method,
+            getattr(route, "path", "unmatched"),
+            str(response.status_code),
         ).observe(time.perf_counter() - started)
         return response

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import structlog
 from eventsourcing.persistence import Notification
 from faststream.kafka import KafkaBroker
-
 from heze_contracts import IntegrationEvent
 from heze_contracts.enums import Producer
+
 from heze_common.events import DomainEvent
 from heze_common.eventstore import ServiceApplication
 from heze_common.metrics import METRICS

@@ -3,9 +3,9 @@ asyncio app. Every service is assembled here from the same parts, so knowing one
 
 from __future__ import annotations
 
-import logging
 import asyncio
 import contextlib
+import logging
 import sys
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,9 +17,9 @@ import uvicorn
 from fastapi import APIRouter, FastAPI, Request
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
+from heze_contracts import IntegrationEvent
 from opentelemetry.trace import SpanKind
 
-from heze_contracts import IntegrationEvent
 from heze_common.auth import TokenVerifier
 from heze_common.broker import ensure_topics
 from heze_common.consumer import Handler, IdempotentConsumer, subscribe
@@ -55,8 +55,12 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
     configure_logging(settings.service_name, settings.log_level)
     configure_tracing(settings.service_name)
     if not settings.kafka_bootstrap_servers:
-        raise RuntimeError("KAFKA_BOOTSTRAP_SERVERS is not set (the launcher starts the embedded broker)")
-    broker = KafkaBroker(settings.kafka_bootstrap_servers, client_id=settings.service_name, log_level=logging.DEBUG)
+        raise RuntimeError(
+            "KAFKA_BOOTSTRAP_SERVERS is not set (the launcher starts the embedded broker)"
+        )
+    broker = KafkaBroker(
+        settings.kafka_bootstrap_servers, client_id=settings.service_name, log_level=logging.DEBUG
+    )
     publishes_to = settings.kafka_topic_prefix + definition.publishes_to
     if definition.published_events:
         broker.publisher(
@@ -69,10 +73,16 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         application = await asyncio.to_thread(definition.create_application, settings)
-        consumer = IdempotentConsumer(application, definition.consumer_handlers(application), broker, settings)
-        undeclared = {event_class.TOPIC for event_class in consumer.handlers} - set(definition.subscribes_to)
+        consumer = IdempotentConsumer(
+            application, definition.consumer_handlers(application), broker, settings
+        )
+        undeclared = {event_class.TOPIC for event_class in consumer.handlers} - set(
+            definition.subscribes_to
+        )
         if undeclared:
-            raise RuntimeError(f"handlers consume undeclared topics {sorted(undeclared)}; add them to subscribes_to")
+            raise RuntimeError(
+                f"handlers consume undeclared topics {sorted(undeclared)}; add them to subscribes_to"
+            )
         if settings.kafka_create_topics:
             await ensure_topics(
                 settings.kafka_bootstrap_servers,  # type: ignore[arg-type]
@@ -113,7 +123,11 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
 
     @app.middleware("http")
     async def trace_request(request: Request, call_next: Any) -> Any:
-        with continue_trace(request.headers.get("traceparent"), f"{request.method} {request.url.path}", SpanKind.SERVER):
+        with continue_trace(
+            request.headers.get("traceparent"),
+            f"{request.method} {request.url.path}",
+            SpanKind.SERVER,
+        ):
             return await call_next(request)
 
     async def database_ready() -> None:
@@ -127,7 +141,11 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
 
     @app.get("/asyncapi.json", tags=["docs"], summary="AsyncAPI document of the Kafka interface")
     async def asyncapi() -> Any:
-        return AsyncAPI(broker, title=definition.title, version="1.0.0").to_specification().to_jsonable()
+        return (
+            AsyncAPI(broker, title=definition.title, version="1.0.0")
+            .to_specification()
+            .to_jsonable()
+        )
 
     for router in definition.routers:
         app.include_router(router)

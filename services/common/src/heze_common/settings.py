@@ -20,7 +20,9 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
-    service_name: str = Field(description="Name of the service; names its topics and consumer group")
+    service_name: str = Field(
+        description="Name of the service; names its topics and consumer group"
+    )
     environment: Literal["embedded", "production"] = "embedded"
     http_host: str = "127.0.0.1"
     http_port: int = 8000
@@ -28,17 +30,23 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
 
     # Event store. Without DATABASE_URL the service keeps its events in a SQLite file.
-    database_url: str | None = Field(default=None, description="postgresql://user:password@host:port/db")
+    database_url: str | None = Field(
+        default=None, description="postgresql://user:password@host:port/db"
+    )
     postgres_schema: str | None = None
     postgres_pool_size: int = 5
     postgres_max_overflow: int = 5
     postgres_connect_timeout: int = 5
     create_tables: bool = True
-    cipher_key: SecretStr | None = Field(default=None, description="base64 AES key (16, 24 or 32 bytes)")
+    cipher_key: SecretStr | None = Field(
+        default=None, description="base64 AES key (16, 24 or 32 bytes)"
+    )
 
     # Messaging. Without KAFKA_BOOTSTRAP_SERVERS the embedded broker is started.
     kafka_bootstrap_servers: str | None = None
-    kafka_topic_prefix: str = Field(default="", description="Prefix of every topic name (shared clusters, tests)")
+    kafka_topic_prefix: str = Field(
+        default="", description="Prefix of every topic name (shared clusters, tests)"
+    )
     kafka_create_topics: bool = True  # production topics come from Strimzi KafkaTopic resources
     kafka_topic_partitions: int = 6
     kafka_session_timeout_ms: int = 10_000

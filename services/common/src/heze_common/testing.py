@@ -97,11 +97,15 @@ def service_settings(settings_class: type[S], **overrides: Any) -> S:
 async def running(app: FastAPI) -> AsyncIterator[AsyncClient]:
     """Run a service app in-process (its lifespan: relay, consumers) with an HTTP client to it."""
     async with app.router.lifespan_context(app):
-        async with AsyncClient(transport=ASGITransport(app=app), base_url="http://service") as client:
+        async with AsyncClient(
+            transport=ASGITransport(app=app), base_url="http://service"
+        ) as client:
             yield client
 
 
-async def read_topic(bootstrap_servers: str, topic: str, *, idle_ms: int = 500) -> list[ConsumerRecord]:
+async def read_topic(
+    bootstrap_servers: str, topic: str, *, idle_ms: int = 500
+) -> list[ConsumerRecord]:
     """Every record on `topic`, from the start, in partition order (no consumer group)."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
     await consumer.start()
@@ -109,7 +113,9 @@ async def read_topic(bootstrap_servers: str, topic: str, *, idle_ms: int = 500) 
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
         if not partitions:
             await consumer.client.force_metadata_update()
-            partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+            partitions = [
+                TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()
+            ]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         records: list[ConsumerRecord] = []

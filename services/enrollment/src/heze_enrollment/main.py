@@ -1,9 +1,9 @@
 """Entry point: `python -m heze_enrollment.main [serve|create-schema]` runs the enrollment service."""
 
-from heze_contracts.enums import Producer
-from heze_contracts.topics import ENROLLMENT_EVENTS
 from heze_common.outbox import IntegrationMapper
 from heze_common.runtime import ServiceDefinition, create_app, run_cli
+from heze_contracts.enums import Producer
+from heze_contracts.topics import ENROLLMENT_EVENTS
 
 from heze_enrollment.application import EnrollmentApplication
 from heze_enrollment.settings import EnrollmentSettings

@@ -1,9 +1,9 @@
 """Entry point: `python -m heze_subsidy.main [serve|create-schema]` runs the subsidy service."""
 
-from heze_contracts.enums import Producer
-from heze_contracts.topics import CERTIFICATION_EVENTS, ENROLLMENT_EVENTS, SUBSIDY_EVENTS
 from heze_common.outbox import IntegrationMapper
 from heze_common.runtime import ServiceDefinition, create_app, run_cli
+from heze_contracts.enums import Producer
+from heze_contracts.topics import CERTIFICATION_EVENTS, ENROLLMENT_EVENTS, SUBSIDY_EVENTS
 
 from heze_subsidy.application import SubsidyApplication
 from heze_subsidy.settings import SubsidySettings
@@ -16,7 +16,10 @@ def definition(settings: SubsidySettings | None = None) -> ServiceDefinition:
         create_application=SubsidyApplication,
         integration_mapper=IntegrationMapper(Producer.SUBSIDY, {}),
         publishes_to=SUBSIDY_EVENTS,
-        subscribes_to=(ENROLLMENT_EVENTS, CERTIFICATION_EVENTS,),
+        subscribes_to=(
+            ENROLLMENT_EVENTS,
+            CERTIFICATION_EVENTS,
+        ),
     )
 
 
