@@ -6,7 +6,6 @@ from decimal import Decimal
 from uuid import UUID
 
 import pytest
-
 from heze_contracts import CATALOGUE, IntegrationEvent
 from heze_contracts import assessment as a
 from heze_contracts import certification as c

@@ -2,12 +2,11 @@
 
 from typing import Any, Literal
 
-from pydantic import create_model
-
 from heze_contracts import ContractModel
 from heze_contracts.assessment import AssessmentPassed, AssessmentPassedPayload, Holder
 from heze_contracts.schemas import check, incompatibilities, schema_of, schema_path, write
 from heze_contracts.values import Text
+from pydantic import create_model
 
 
 def variant(drop: str | None = None, **fields: Any) -> type[AssessmentPassed]:

@@ -12,11 +12,11 @@ from heze_contracts import (
     certification,
     dlq_topic,
     enrollment,
+    enums,
     events_of_topic,
     events_topic,
     subsidy,
 )
-from heze_contracts import enums
 from heze_contracts.enums import Producer
 from heze_contracts.schemas import SCHEMA_DIR, check, main, render, schema_of, schema_path
 

@@ -5,8 +5,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from pydantic import ValidationError
-
 from heze_contracts import ContractError, parse_event
 from heze_contracts.assessment import AssessmentApplied
 from heze_contracts.enrollment import (
@@ -16,6 +14,7 @@ from heze_contracts.enrollment import (
     TrainingCompleted,
 )
 from heze_contracts.envelope import IntegrationEvent
+from pydantic import ValidationError
 
 
 def altered(event: IntegrationEvent, change: Callable[[dict], object]) -> bytes:

@@ -10,7 +10,7 @@ import pytest
 from fastapi import Depends, FastAPI
 from heze_common import clock
 from heze_common.auth import Principal, TokenIssuer, TokenVerifier, require_roles
-from heze_common.errors import install_error_handlers
+from heze_common.http_errors import install_error_handlers
 from heze_common.settings import ServiceSettings
 from heze_common.testing import service_settings
 from heze_contracts.enums import Role

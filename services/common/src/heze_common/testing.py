@@ -12,7 +12,9 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
+from uuid import UUID
 
 import psycopg
 import pytest
@@ -20,6 +22,8 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 
+from heze_contracts.enums import Role
+from heze_common.auth import TokenIssuer
 from heze_common.broker import EmbeddedBroker
 from heze_common.settings import ServiceSettings
 
@@ -134,3 +138,17 @@ async def eventually(condition: Callable[[], Awaitable[bool]], *, timeout: float
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         await asyncio.sleep(0.05)
+
+
+@dataclass
+class Tokens:
+    """Authorization headers for any role, signed with the service's development secret."""
+
+    issuer: TokenIssuer
+
+    def headers(self, role: Role, organisation_id: UUID | None = None, subject: str | None = None) -> dict[str, str]:
+        token = self.issuer.mint(role, organisation_id=organisation_id, subject=subject)
+        return {"Authorization": f"Bearer {token}"}
+
+    def __call__(self, role: Role, organisation_id: UUID | None = None, subject: str | None = None) -> dict[str, str]:
+        return self.headers(role, organisation_id, subject)

@@ -1,21 +1,33 @@
 """Entry point: `python -m heze_enrollment.main [serve|create-schema]` runs the enrollment service."""
 
-from heze_common.outbox import IntegrationMapper
-from heze_common.runtime import ServiceDefinition, create_app, run_cli
-from heze_contracts.enums import Producer
-from heze_contracts.topics import ENROLLMENT_EVENTS
+from __future__ import annotations
 
+from heze_contracts import enrollment as contract
+from heze_contracts.topics import ENROLLMENT_EVENTS
+from heze_common.runtime import ServiceDefinition, create_app, run_cli
+
+from heze_enrollment.api import ROUTERS
 from heze_enrollment.application import EnrollmentApplication
+from heze_enrollment.publishing import ENROLLMENT_PUBLICATIONS
 from heze_enrollment.settings import EnrollmentSettings
+
+
+def start(settings: EnrollmentSettings) -> EnrollmentApplication:
+    application = EnrollmentApplication(settings)
+    application.seed(with_directory=settings.seed_directory)
+    application.read_models.catch_up()
+    return application
 
 
 def definition(settings: EnrollmentSettings | None = None) -> ServiceDefinition:
     return ServiceDefinition(
         title="Heze programme — enrollment service",
         settings=settings or EnrollmentSettings(),
-        create_application=EnrollmentApplication,
-        integration_mapper=IntegrationMapper(Producer.ENROLLMENT, {}),
+        create_application=start,
+        integration_mapper=ENROLLMENT_PUBLICATIONS,
         publishes_to=ENROLLMENT_EVENTS,
+        routers=ROUTERS,
+        published_events=contract.EVENTS,
     )
 
 

@@ -1,0 +1,47 @@
+"""Read models kept in memory and fed from the service's own notification log.
+
+A read model is rebuilt from the log at start and brought up to date before every query, so a
+reader sees its own writes. Dropping and rebuilding one is just building a new one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from heze_common.events import DomainEvent
+from heze_common.eventstore import ServiceApplication
+
+
+class Projection:
+    """A read model: say which domain events it follows and how each changes it."""
+
+    def handlers(self) -> Mapping[type[DomainEvent], Callable[[Any], None]]:
+        raise NotImplementedError
+
+
+class ProjectionRunner:
+    def __init__(self, app: ServiceApplication, projections: Sequence[Projection], batch_size: int = 1000):
+        self.app = app
+        self.batch_size = batch_size
+        self.position = 0
+        self._lock = threading.Lock()
+        self._routes: dict[str, list[Callable[[Any], None]]] = {}
+        for projection in projections:
+            for event_class, handler in projection.handlers().items():
+                self._routes.setdefault(event_class.TOPIC, []).append(handler)
+        self._topics = sorted(self._routes)
+
+    def catch_up(self) -> int:
+        """Apply every notification recorded since the last call; return the new position."""
+        with self._lock:
+            while notifications := self.app.recorder.select_notifications(
+                self.position + 1, self.batch_size, None, self._topics
+            ):
+                for notification in notifications:
+                    event = self.app.mapper.to_domain_event(notification)
+                    for handler in self._routes[notification.topic]:
+                        handler(event)
+                self.position = notifications[-1].id
+            return self.position

@@ -1,0 +1,178 @@
+"""The institutions directory and the occupation table: set by the city bureau, read by all."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request, status
+from pydantic import BaseModel
+
+from heze_contracts.enums import Field, HourKind, Level, Role
+from heze_contracts.values import Fields, OccupationCode, Phone, Text
+from heze_common.auth import Principal, authenticated, require_roles
+from heze_common.commands import execute
+
+from heze_enrollment.api.common import App, Body, RequiredHours
+from heze_enrollment.domain.institution import Institution
+
+router = APIRouter(tags=["directory"])
+CityBureau = Annotated[Principal, Depends(require_roles(Role.CITY_BUREAU))]
+AnyRole = Annotated[Principal, Depends(authenticated)]
+
+
+class AccreditInstitution(Body):
+    directory_number: int | None = None
+    name: Text
+    fields: Fields
+    contact_name: Text
+    contact_phone: Phone
+
+
+class ChangeScope(Body):
+    fields: Fields
+
+
+class Suspend(Body):
+    reason: Text
+
+
+class CityDirectoryListing(Body):
+    listed: bool
+
+
+class InstitutionView(BaseModel):
+    institution_id: UUID
+    directory_number: int | None
+    name: str
+    fields: list[Field]
+    contact_name: str
+    contact_phone: str
+    suspended: bool
+    in_city_training_directory: bool
+
+    @classmethod
+    def of(cls, institution: Institution) -> InstitutionView:
+        return cls(
+            institution_id=institution.id,
+            directory_number=institution.directory_number,
+            name=institution.name,
+            fields=institution.fields,
+            contact_name=institution.contact_name,
+            contact_phone=institution.contact_phone,
+            suspended=institution.suspended,
+            in_city_training_directory=institution.in_city_training_directory,
+        )
+
+
+class Created(BaseModel):
+    id: UUID
+
+
+@router.post("/institutions", status_code=status.HTTP_201_CREATED, summary="Accredit an institution")
+async def accredit(body: AccreditInstitution, request: Request, app: App, principal: CityBureau) -> Created:
+    institution_id = await execute(
+        request, principal, app.accredit_institution,
+        body.directory_number, body.name, body.fields, body.contact_name, body.contact_phone,
+    )
+    return Created(id=institution_id)
+
+
+@router.get("/institutions", summary="The directory of accredited institutions")
+async def institutions(request: Request, app: App, principal: AnyRole) -> list[InstitutionView]:
+    return [InstitutionView.of(i) for i in await execute(request, principal, app.institutions)]
+
+
+@router.get("/institutions/{institution_id}", summary="One institution")
+async def institution(institution_id: UUID, request: Request, app: App, principal: AnyRole) -> InstitutionView:
+    return InstitutionView.of(await execute(request, principal, app.institution, institution_id))
+
+
+@router.put("/institutions/{institution_id}/scope", summary="Change an institution's scope")
+async def change_scope(
+    institution_id: UUID, body: ChangeScope, request: Request, app: App, principal: CityBureau
+) -> InstitutionView:
+    await execute(request, principal, app.change_scope, institution_id, body.fields)
+    return InstitutionView.of(await execute(request, principal, app.institution, institution_id))
+
+
+@router.post("/institutions/{institution_id}/suspension", summary="Suspend an institution")
+async def suspend(institution_id: UUID, body: Suspend, request: Request, app: App, principal: CityBureau) -> InstitutionView:
+    await execute(request, principal, app.suspend_institution, institution_id, body.reason)
+    return InstitutionView.of(await execute(request, principal, app.institution, institution_id))
+
+
+@router.delete("/institutions/{institution_id}/suspension", summary="Reinstate a suspended institution")
+async def reinstate(institution_id: UUID, request: Request, app: App, principal: CityBureau) -> InstitutionView:
+    await execute(request, principal, app.reinstate_institution, institution_id)
+    return InstitutionView.of(await execute(request, principal, app.institution, institution_id))
+
+
+@router.put("/institutions/{institution_id}/city-directory", summary="List in the city's training directory")
+async def city_directory(
+    institution_id: UUID, body: CityDirectoryListing, request: Request, app: App, principal: CityBureau
+) -> InstitutionView:
+    await execute(request, principal, app.list_in_city_directory, institution_id, body.listed)
+    return InstitutionView.of(await execute(request, principal, app.institution, institution_id))
+
+
+class DefineOccupation(Body):
+    field: Field
+    name: Text
+    effective_from: date
+
+
+class SetHourRequirement(Body):
+    hours: dict[HourKind, RequiredHours]
+    effective_from: date
+
+
+class OccupationView(BaseModel):
+    code: str
+    field: Field
+    name: str
+    effective_from: date
+    hour_requirements: dict[Level, dict[HourKind, Decimal]]
+
+
+@router.get("/occupations", summary="The occupation table in force on a date (default today)")
+async def occupations(request: Request, app: App, principal: AnyRole, on: date | None = None) -> list[OccupationView]:
+    table = await execute(request, principal, app.occupation_table)
+    day = on or date.today()
+    views = []
+    for occupation in table.current(day):
+        requirements = {
+            level: requirement.hours
+            for level in Level
+            if (requirement := table.hour_requirement(occupation.code, level, day))
+        }
+        views.append(
+            OccupationView(
+                code=occupation.code,
+                field=occupation.field,
+                name=occupation.name,
+                effective_from=occupation.effective_from,
+                hour_requirements=requirements,
+            )
+        )
+    return views
+
+
+@router.put("/occupations/{code}", status_code=status.HTTP_204_NO_CONTENT, summary="Define an occupation")
+async def define_occupation(
+    code: OccupationCode, body: DefineOccupation, request: Request, app: App, principal: CityBureau
+) -> None:
+    await execute(request, principal, app.define_occupation, code, body.field, body.name, body.effective_from)
+
+
+@router.put(
+    "/occupations/{code}/hour-requirements/{level}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Set the training hours an occupation's level requires, from a date",
+)
+async def set_hour_requirement(
+    code: OccupationCode, level: Level, body: SetHourRequirement, request: Request, app: App, principal: CityBureau
+) -> None:
+    await execute(request, principal, app.set_hour_requirement, code, level, body.hours, body.effective_from)

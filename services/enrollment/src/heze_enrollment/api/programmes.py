@@ -1,0 +1,189 @@
+"""Programmes (enrolment notices): institutions publish and close their own; the city bureau
+marks the subsidised-training plan; rosters show each trainee's progress."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request, status
+from pydantic import BaseModel
+
+from heze_contracts.enums import Field, HourKind, Level, Role
+from heze_contracts.values import OccupationCode, Text
+from heze_common.auth import Principal, authenticated, require_roles
+from heze_common.commands import execute
+
+from heze_enrollment.api.common import App, Body, Mark, Page, PageQuery, RequiredHours, page_of
+from heze_enrollment.domain.programme import Programme
+from heze_enrollment.domain.trainee import EnrolmentStatus
+
+router = APIRouter(tags=["programmes"])
+Institution = Annotated[Principal, Depends(require_roles(Role.TRAINING_INSTITUTION))]
+CityBureau = Annotated[Principal, Depends(require_roles(Role.CITY_BUREAU))]
+RosterReader = Annotated[Principal, Depends(require_roles(Role.TRAINING_INSTITUTION, Role.CITY_BUREAU, Role.AUDITOR))]
+AnyRole = Annotated[Principal, Depends(authenticated)]
+
+
+class PublishProgramme(Body):
+    occupation_code: OccupationCode
+    level: Level
+    title: Text
+    capacity: int
+    starts_on: date
+    ends_on: date
+    required_hours: dict[HourKind, RequiredHours] | None = None
+    """Omit to use the city's requirement for the occupation and level."""
+    completion_pass_mark: Mark = Decimal(60)
+    subsidised_plan: bool = False
+    in_city_training_directory: bool = False
+
+
+class CityPlan(Body):
+    subsidised_plan: bool
+    in_city_training_directory: bool
+
+
+class ProgrammeView(BaseModel):
+    programme_id: UUID
+    institution_id: UUID
+    occupation_code: str
+    field: Field
+    level: Level
+    title: str
+    capacity: int
+    seats_taken: int
+    starts_on: date
+    ends_on: date
+    required_hours: dict[HourKind, Decimal]
+    completion_pass_mark: Decimal
+    subsidised_plan: bool
+    in_city_training_directory: bool
+    enrolment_open: bool
+
+    @classmethod
+    def of(cls, programme: Programme) -> ProgrammeView:
+        return cls(
+            programme_id=programme.id,
+            institution_id=programme.institution_id,
+            occupation_code=programme.occupation_code,
+            field=programme.field,
+            level=programme.level,
+            title=programme.title,
+            capacity=programme.capacity,
+            seats_taken=len(programme.seats),
+            starts_on=programme.starts_on,
+            ends_on=programme.ends_on,
+            required_hours=programme.required_hours,
+            completion_pass_mark=programme.completion_pass_mark,
+            subsidised_plan=programme.subsidised_plan,
+            in_city_training_directory=programme.in_city_training_directory,
+            enrolment_open=not programme.closed and not programme.is_full,
+        )
+
+
+class Created(BaseModel):
+    id: UUID
+
+
+@router.post("/programmes", status_code=status.HTTP_201_CREATED, summary="Publish an enrolment notice")
+async def publish(body: PublishProgramme, request: Request, app: App, principal: Institution) -> Created:
+    programme_id = await execute(
+        request,
+        principal,
+        lambda: app.publish_programme(
+            institution_id=principal.organisation_id,
+            occupation_code=body.occupation_code,
+            level=body.level,
+            title=body.title,
+            capacity=body.capacity,
+            starts_on=body.starts_on,
+            ends_on=body.ends_on,
+            required_hours=body.required_hours,
+            completion_pass_mark=body.completion_pass_mark,
+            subsidised_plan=body.subsidised_plan,
+            in_city_training_directory=body.in_city_training_directory,
+        ),
+    )
+    return Created(id=programme_id)
+
+
+@router.get("/programmes", summary="Programmes, optionally of one institution")
+async def programmes(
+    request: Request, app: App, principal: AnyRole, paging: PageQuery, institution_id: UUID | None = None
+) -> Page[ProgrammeView]:
+    def listing() -> list[Programme]:
+        app.read_models.catch_up()
+        ids = [
+            summary.programme_id
+            for summary in app.programmes.by_id.values()
+            if institution_id is None or summary.institution_id == institution_id
+        ]
+        return [app.programme(programme_id) for programme_id in ids]
+
+    return page_of([ProgrammeView.of(p) for p in await execute(request, principal, listing)], paging)
+
+
+@router.get("/programmes/{programme_id}", summary="One programme")
+async def programme(programme_id: UUID, request: Request, app: App, principal: AnyRole) -> ProgrammeView:
+    return ProgrammeView.of(await execute(request, principal, app.programme, programme_id))
+
+
+async def own_programme(request: Request, app: App, principal: Principal, programme_id: UUID) -> Programme:
+    programme = await execute(request, principal, app.programme, programme_id)
+    principal.ensure_acts_for(programme.institution_id)
+    return programme
+
+
+@router.post("/programmes/{programme_id}/closure", summary="Close enrolment")
+async def close(programme_id: UUID, request: Request, app: App, principal: Institution) -> ProgrammeView:
+    await own_programme(request, app, principal, programme_id)
+    await execute(request, principal, app.close_enrolment, programme_id)
+    return ProgrammeView.of(await execute(request, principal, app.programme, programme_id))
+
+
+@router.put("/programmes/{programme_id}/city-plan", summary="Mark the city's subsidised plan and directory")
+async def city_plan(
+    programme_id: UUID, body: CityPlan, request: Request, app: App, principal: CityBureau
+) -> ProgrammeView:
+    await execute(
+        request, principal, app.change_city_plan, programme_id, body.subsidised_plan, body.in_city_training_directory
+    )
+    return ProgrammeView.of(await execute(request, principal, app.programme, programme_id))
+
+
+class RosterLine(BaseModel):
+    trainee_id: UUID
+    name: str
+    status: EnrolmentStatus
+    enrolled_on: date
+    hours_by_kind: dict[HourKind, Decimal]
+    exam_score: Decimal | None
+    certificate_number: str | None
+
+
+@router.get("/programmes/{programme_id}/roster", summary="A programme's roster with each trainee's progress")
+async def roster(
+    programme_id: UUID, request: Request, app: App, principal: RosterReader, paging: PageQuery
+) -> Page[RosterLine]:
+    await own_programme(request, app, principal, programme_id)
+
+    def lines() -> list[RosterLine]:
+        app.read_models.catch_up()
+        summary = app.programmes.by_id[programme_id]
+        return [
+            RosterLine(
+                trainee_id=entry.trainee_id,
+                name=entry.name,
+                status=entry.status,
+                enrolled_on=entry.enrolled_on,
+                hours_by_kind=dict(entry.hours_by_kind),
+                exam_score=entry.exam_score,
+                certificate_number=entry.certificate_number,
+            )
+            for entry in summary.roster.values()
+        ]
+
+    return page_of(await execute(request, principal, lines), paging)

@@ -1,0 +1,316 @@
+"""Trainees: registration, enrolment, the training record, completion, and the city's
+registration list per county (the talent information base)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request, status
+from pydantic import BaseModel
+
+from heze_contracts.enums import (
+    Education,
+    Field,
+    HourKind,
+    HourMode,
+    Level,
+    ParticipantCategory,
+    RetirementGroup,
+    Role,
+    Sex,
+)
+from heze_contracts.values import Text
+from heze_common.auth import Principal, require_roles
+from heze_common.commands import execute
+from heze_common.errors import Forbidden, InvalidInput
+
+from heze_enrollment.api.common import App, Body, Mark, Page, PageQuery, SessionHours, mask_id_number, mask_phone, page_of
+from heze_enrollment.api.programmes import own_programme
+from heze_enrollment.application import EnrollmentApplication
+from heze_enrollment.domain.counties import COUNTY_BY_ID, county_id
+from heze_enrollment.domain.trainee import EnrolmentStatus, Trainee
+
+router = APIRouter(tags=["trainees"])
+Registrar = Annotated[Principal, Depends(require_roles(Role.TRAINEE, Role.TRAINING_INSTITUTION))]
+Institution = Annotated[Principal, Depends(require_roles(Role.TRAINING_INSTITUTION))]
+Reader = Annotated[
+    Principal,
+    Depends(
+        require_roles(Role.CITY_BUREAU, Role.COUNTY_BUREAU, Role.TRAINING_INSTITUTION, Role.TRAINEE, Role.AUDITOR)
+    ),
+]
+ListReader = Annotated[Principal, Depends(require_roles(Role.CITY_BUREAU, Role.COUNTY_BUREAU, Role.AUDITOR))]
+
+SEES_PERSONAL_DATA = {Role.CITY_BUREAU, Role.TRAINEE}
+
+
+class RegisterTrainee(Body):
+    name: Text
+    id_number: str
+    sex: Sex | None = None
+    """Optional; when given it must agree with the ID number."""
+    birth_date: date | None = None
+    """Optional; when given it must agree with the ID number."""
+    phone: str
+    education: Education
+    major: Text
+    employer: Text | None = None
+    county: Text
+    participant_category: ParticipantCategory
+    draws_pension: bool = False
+    retirement_group: RetirementGroup | None = None
+    """Required for women (the ID number cannot tell the 50 and 55 groups apart)."""
+
+
+class Registered(BaseModel):
+    trainee_id: UUID
+
+
+class Enrol(Body):
+    programme_id: UUID
+
+
+class Withdraw(Body):
+    reason: Text
+
+
+class LogSession(Body):
+    date: date
+    hours: SessionHours
+    kind: HourKind
+    mode: HourMode
+
+
+class ExamResult(Body):
+    score: Mark
+
+
+class EnrolmentView(BaseModel):
+    programme_id: UUID
+    institution_id: UUID
+    occupation_code: str
+    field: Field
+    level: Level
+    status: EnrolmentStatus
+    enrolled_on: date
+    required_hours: dict[HourKind, Decimal]
+    hours_by_kind: dict[HourKind, Decimal]
+    hours_by_mode: dict[HourMode, Decimal]
+    exam_score: Decimal | None
+    training_certificate_number: str | None
+    completed_on: date | None
+
+
+class TraineeView(BaseModel):
+    trainee_id: UUID
+    name: str
+    id_number: str
+    sex: Sex
+    birth_date: date
+    phone: str
+    education: Education
+    major: str
+    employer: str | None
+    county: str
+    participant_category: ParticipantCategory
+    registered_on: date
+    enrolments: list[EnrolmentView]
+
+    @classmethod
+    def of(cls, trainee: Trainee, reader: Principal) -> TraineeView:
+        full = reader.role in SEES_PERSONAL_DATA
+        return cls(
+            trainee_id=trainee.id,
+            name=trainee.name,
+            id_number=trainee.id_number if full else mask_id_number(trainee.id_number),
+            sex=trainee.sex,
+            birth_date=trainee.birth_date,
+            phone=trainee.phone if full else mask_phone(trainee.phone),
+            education=trainee.education,
+            major=trainee.major,
+            employer=trainee.employer,
+            county=trainee.county,
+            participant_category=trainee.participant_category,
+            registered_on=trainee.registered_on,
+            enrolments=[
+                EnrolmentView(
+                    programme_id=record.programme_id,
+                    institution_id=record.institution_id,
+                    occupation_code=record.occupation_code,
+                    field=record.field,
+                    level=record.level,
+                    status=record.status,
+                    enrolled_on=record.enrolled_on,
+                    required_hours=record.required_hours,
+                    hours_by_kind=record.hours_by_kind,
+                    hours_by_mode=record.hours_by_mode,
+                    exam_score=record.exam_score,
+                    training_certificate_number=record.certificate_number,
+                    completed_on=record.completed_on,
+                )
+                for record in trainee.enrolments.values()
+            ],
+        )
+
+
+def may_read(principal: Principal, trainee: Trainee) -> bool:
+    match principal.role:
+        case Role.CITY_BUREAU | Role.AUDITOR:
+            return True
+        case Role.COUNTY_BUREAU:
+            return principal.organisation_id == county_id(trainee.county)
+        case Role.TRAINING_INSTITUTION:
+            return principal.organisation_id == trainee.registered_by_institution_id or any(
+                record.institution_id == principal.organisation_id for record in trainee.enrolments.values()
+            )
+        case Role.TRAINEE:
+            return is_self(principal, trainee)
+    return False
+
+
+def is_self(principal: Principal, trainee: Trainee) -> bool:
+    return principal.role is Role.TRAINEE and principal.subject in (trainee.account, str(trainee.id))
+
+
+async def readable_trainee(request: Request, app: EnrollmentApplication, principal: Principal, trainee_id: UUID) -> Trainee:
+    trainee = await execute(request, principal, app.trainee, trainee_id)
+    if not may_read(principal, trainee):
+        raise Forbidden("not_your_trainee", "this trainee's record belongs to someone else")
+    return trainee
+
+
+@router.post("/trainees", status_code=status.HTTP_201_CREATED, summary="Register a trainee (self or by an institution)")
+async def register(body: RegisterTrainee, request: Request, app: App, principal: Registrar) -> Registered:
+    by_institution = principal.role is Role.TRAINING_INSTITUTION
+    trainee_id = await execute(
+        request,
+        principal,
+        lambda: app.register_trainee(
+            name=body.name,
+            id_number=body.id_number,
+            sex=body.sex,
+            birth_date=body.birth_date,
+            phone=body.phone,
+            education=body.education,
+            major=body.major,
+            employer=body.employer,
+            county=body.county,
+            participant_category=body.participant_category,
+            draws_pension=body.draws_pension,
+            retirement_group=body.retirement_group,
+            registered_by_institution_id=principal.organisation_id if by_institution else None,
+            account=None if by_institution else principal.subject,
+        ),
+    )
+    return Registered(trainee_id=trainee_id)
+
+
+@router.get("/trainees/{trainee_id}", summary="A trainee's record")
+async def trainee(trainee_id: UUID, request: Request, app: App, principal: Reader) -> TraineeView:
+    return TraineeView.of(await readable_trainee(request, app, principal, trainee_id), principal)
+
+
+@router.post("/trainees/{trainee_id}/enrolments", status_code=status.HTTP_201_CREATED, summary="Enrol in a programme")
+async def enrol(trainee_id: UUID, body: Enrol, request: Request, app: App, principal: Registrar) -> TraineeView:
+    trainee = await execute(request, principal, app.trainee, trainee_id)
+    if principal.role is Role.TRAINEE:
+        if not is_self(principal, trainee):
+            raise Forbidden("not_your_trainee", "a trainee enrols only themself")
+    else:
+        await own_programme(request, app, principal, body.programme_id)
+    await execute(request, principal, app.enrol, trainee_id, body.programme_id)
+    return TraineeView.of(await execute(request, principal, app.trainee, trainee_id), principal)
+
+
+@router.post("/trainees/{trainee_id}/enrolments/{programme_id}/withdrawal", summary="Withdraw from a programme")
+async def withdraw(
+    trainee_id: UUID, programme_id: UUID, body: Withdraw, request: Request, app: App, principal: Registrar
+) -> TraineeView:
+    trainee = await execute(request, principal, app.trainee, trainee_id)
+    if principal.role is Role.TRAINEE:
+        if not is_self(principal, trainee):
+            raise Forbidden("not_your_trainee", "a trainee withdraws only themself")
+    else:
+        await own_programme(request, app, principal, programme_id)
+    await execute(request, principal, app.withdraw, trainee_id, programme_id, body.reason)
+    return TraineeView.of(await execute(request, principal, app.trainee, trainee_id), principal)
+
+
+@router.post(
+    "/programmes/{programme_id}/trainees/{trainee_id}/sessions",
+    status_code=status.HTTP_201_CREATED,
+    summary="Log a training session",
+)
+async def log_session(
+    programme_id: UUID, trainee_id: UUID, body: LogSession, request: Request, app: App, principal: Institution
+) -> EnrolmentView:
+    await own_programme(request, app, principal, programme_id)
+    await execute(request, principal, app.log_session, trainee_id, programme_id, body.date, body.hours, body.kind, body.mode)
+    return await enrolment_view(request, app, principal, trainee_id, programme_id)
+
+
+@router.put("/programmes/{programme_id}/trainees/{trainee_id}/exam", summary="Record the completion exam result")
+async def record_exam(
+    programme_id: UUID, trainee_id: UUID, body: ExamResult, request: Request, app: App, principal: Institution
+) -> EnrolmentView:
+    await own_programme(request, app, principal, programme_id)
+    await execute(request, principal, app.record_exam, trainee_id, programme_id, body.score)
+    return await enrolment_view(request, app, principal, trainee_id, programme_id)
+
+
+@router.post(
+    "/programmes/{programme_id}/trainees/{trainee_id}/completion",
+    summary="Grant completion and issue the training certificate",
+)
+async def complete(
+    programme_id: UUID, trainee_id: UUID, request: Request, app: App, principal: Institution
+) -> EnrolmentView:
+    await own_programme(request, app, principal, programme_id)
+    await execute(request, principal, app.complete, trainee_id, programme_id)
+    return await enrolment_view(request, app, principal, trainee_id, programme_id)
+
+
+async def enrolment_view(
+    request: Request, app: EnrollmentApplication, principal: Principal, trainee_id: UUID, programme_id: UUID
+) -> EnrolmentView:
+    trainee = await execute(request, principal, app.trainee, trainee_id)
+    view = TraineeView.of(trainee, principal)
+    return next(record for record in view.enrolments if record.programme_id == programme_id)
+
+
+class RegistrationLine(BaseModel):
+    trainee_id: UUID
+    name: str
+    county: str
+    registered_on: date
+    participant_category: str
+    education: str
+    major: str
+    employer: str | None
+
+
+@router.get("/registrations", summary="The city's registration list per county (talent information base)")
+async def registrations(
+    request: Request, app: App, principal: ListReader, paging: PageQuery, county: str | None = None
+) -> Page[RegistrationLine]:
+    if principal.role is Role.COUNTY_BUREAU:
+        own = COUNTY_BY_ID.get(principal.organisation_id)
+        if county is not None and county != own:
+            raise Forbidden("other_county", "a county bureau reads only its own county")
+        county = own
+    if county is not None and county not in {*COUNTY_BY_ID.values()}:
+        raise InvalidInput("unknown_county", f"{county} is not a county or district of Heze", field="county")
+
+    def lines() -> list[RegistrationLine]:
+        app.read_models.catch_up()
+        counties = [county] if county else sorted(app.registrations.by_county)
+        return [
+            RegistrationLine(**vars(registration))
+            for name in counties
+            for registration in app.registrations.by_county.get(name, [])
+        ]
+
+    return page_of(await execute(request, principal, lines), paging)

@@ -1,0 +1,1 @@
+"""The enrollment domain: pure rules and aggregates, no I/O."""
