@@ -9,7 +9,7 @@ and cannot mint tokens.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import jwt
@@ -18,7 +18,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from heze_contracts.enums import Role
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from heze_common import clock
 from heze_common.errors import Forbidden, Unauthorized
 from heze_common.settings import ServiceSettings
 
@@ -103,7 +102,7 @@ class TokenIssuer:
         organisation_id: UUID | None = None,
         ttl: timedelta = timedelta(hours=8),
     ) -> str:
-        issued_at = clock.now()
+        issued_at = datetime.now(UTC)  # real time: PyJWT checks expiry against it, not the domain clock
         claims: dict[str, object] = {
             "sub": subject or f"dev-{role.value}",
             "role": role.value,
