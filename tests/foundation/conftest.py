@@ -4,7 +4,6 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
-import psycopg
 import pytest
 from faststream.kafka import KafkaBroker
 from heze_common.eventstore import ServiceApplication
@@ -33,16 +32,6 @@ def upstream(upstream_settings: ServiceSettings) -> Iterator[ServiceApplication]
     app = ServiceApplication(upstream_settings)
     yield app
     app.close()
-
-
-@pytest.fixture
-def second_database_url(postgres_admin_dsn: str) -> Iterator[str]:
-    name = f"test_{uuid.uuid4().hex[:16]}"
-    with psycopg.connect(postgres_admin_dsn, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    yield f"{postgres_admin_dsn.rpartition('/')[0]}/{name}"
-    with psycopg.connect(postgres_admin_dsn, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

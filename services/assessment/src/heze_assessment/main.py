@@ -1,22 +1,35 @@
 """Entry point: `python -m heze_assessment.main [serve|create-schema]` runs the assessment service."""
 
-from heze_common.outbox import IntegrationMapper
-from heze_common.runtime import ServiceDefinition, create_app, run_cli
-from heze_contracts.enums import Producer
-from heze_contracts.topics import ASSESSMENT_EVENTS, ENROLLMENT_EVENTS
+from __future__ import annotations
 
+from heze_contracts import assessment as contract
+from heze_contracts.topics import ASSESSMENT_EVENTS, ENROLLMENT_EVENTS
+from heze_common.runtime import ServiceDefinition, create_app, run_cli
+
+from heze_assessment.api import ROUTERS
 from heze_assessment.application import AssessmentApplication
+from heze_assessment.publishing import ASSESSMENT_PUBLICATIONS
 from heze_assessment.settings import AssessmentSettings
+
+
+def start(settings: AssessmentSettings) -> AssessmentApplication:
+    application = AssessmentApplication(settings)
+    application.seed()
+    application.read_models.catch_up()
+    return application
 
 
 def definition(settings: AssessmentSettings | None = None) -> ServiceDefinition:
     return ServiceDefinition(
         title="Heze programme — assessment service",
         settings=settings or AssessmentSettings(),
-        create_application=AssessmentApplication,
-        integration_mapper=IntegrationMapper(Producer.ASSESSMENT, {}),
+        create_application=start,
+        integration_mapper=ASSESSMENT_PUBLICATIONS,
         publishes_to=ASSESSMENT_EVENTS,
         subscribes_to=(ENROLLMENT_EVENTS,),
+        consumer_handlers=lambda application: application.upstream_handlers(),
+        routers=ROUTERS,
+        published_events=contract.EVENTS,
     )
 
 

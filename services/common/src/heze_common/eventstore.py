@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
+from uuid import UUID
 
-from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import ProcessRecorder, Tracking
 from eventsourcing.utils import get_topic
 
+from heze_common.errors import NotFound
 from heze_common.persistence import JsonTranscoder, PydanticMapper
 from heze_common.settings import ServiceSettings
+
+A = TypeVar("A")
 
 
 class ServiceApplication(Application):
@@ -41,3 +45,16 @@ class ServiceApplication(Application):
 
     def log_head(self) -> int:
         return self.recorder.max_notification_id() or 0
+
+    def exists(self, aggregate_id: UUID) -> bool:
+        return bool(self.recorder.select_events(aggregate_id, limit=1))
+
+    def get(self, kind: type[A], aggregate_id: UUID, what: str) -> A:
+        """The aggregate of that kind with that id, or 404 `unknown_<what>`."""
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            aggregate = None
+        if not isinstance(aggregate, kind):
+            raise NotFound(f"unknown_{what.replace(' ', '_')}", f"no {what} with id {aggregate_id}")
+        return aggregate

@@ -35,6 +35,8 @@ class Publication:
 
 
 Translator = Callable[[DomainEvent], Publication | None]
+"""A domain event becomes at most one integration event: consumers track by position, so two
+messages from one notification would look like a duplicate of each other."""
 
 
 class IntegrationMapper:
@@ -48,9 +50,7 @@ class IntegrationMapper:
     def domain_topics(self) -> list[str]:
         return sorted(event_class.TOPIC for event_class in self.translators)
 
-    def to_integration_event(
-        self, domain_event: DomainEvent, position: int
-    ) -> IntegrationEvent | None:
+    def to_integration_event(self, domain_event: DomainEvent, position: int) -> IntegrationEvent | None:
         translate = self.translators.get(type(domain_event))
         publication = translate(domain_event) if translate else None
         if publication is None:

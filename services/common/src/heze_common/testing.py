@@ -8,6 +8,7 @@ testcontainers where a Docker engine answers; otherwise the local PostgreSQL at
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -18,13 +19,15 @@ from uuid import UUID
 
 import psycopg
 import pytest
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 
+from heze_contracts import IntegrationEvent
 from heze_contracts.enums import Role
 from heze_common.auth import TokenIssuer
 from heze_common.broker import EmbeddedBroker
+from heze_common.outbox import message_headers
 from heze_common.settings import ServiceSettings
 
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -57,15 +60,32 @@ def postgres_admin_dsn() -> Iterator[str]:
 
 
 @pytest.fixture
-def database_url(postgres_admin_dsn: str) -> Iterator[str]:
-    """A fresh, empty database for one test, dropped afterwards."""
-    name = f"test_{uuid.uuid4().hex[:16]}"
-    with psycopg.connect(postgres_admin_dsn, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+def new_database(postgres_admin_dsn: str) -> Iterator[Callable[[], str]]:
+    """Creates fresh, empty databases for one test (one per service), dropped afterwards."""
+    created: list[str] = []
     base, _, _ = postgres_admin_dsn.rpartition("/")
-    yield f"{base}/{name}"
+
+    def create() -> str:
+        name = f"test_{uuid.uuid4().hex[:16]}"
+        with psycopg.connect(postgres_admin_dsn, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        created.append(name)
+        return f"{base}/{name}"
+
+    yield create
     with psycopg.connect(postgres_admin_dsn, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for name in created:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def database_url(new_database: Callable[[], str]) -> str:
+    return new_database()
+
+
+@pytest.fixture
+def second_database_url(new_database: Callable[[], str]) -> str:
+    return new_database()
 
 
 @pytest.fixture(scope="session")
@@ -131,10 +151,15 @@ async def read_topic(
         await consumer.stop()
 
 
-async def eventually(condition: Callable[[], Awaitable[bool]], *, timeout: float = 30.0) -> None:
-    """Wait until `condition` holds (for effects that cross the broker), or fail."""
+async def eventually(condition: Callable[[], bool | Awaitable[bool]], *, timeout: float = 30.0) -> None:
+    """Wait until `condition` (plain or async) holds, for effects that cross the broker, or fail."""
     deadline = asyncio.get_running_loop().time() + timeout
-    while not await condition():
+
+    async def holds() -> bool:
+        result = condition()
+        return bool(await result) if inspect.isawaitable(result) else bool(result)
+
+    while not await holds():
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         await asyncio.sleep(0.05)
@@ -152,3 +177,15 @@ class Tokens:
 
     def __call__(self, role: Role, organisation_id: UUID | None = None, subject: str | None = None) -> dict[str, str]:
         return self.headers(role, organisation_id, subject)
+
+
+async def publish(bootstrap_servers: str, topic: str, *events: IntegrationEvent) -> None:
+    """Publish integration events as a producer's relay would (key, headers), for consumer tests."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers)
+    await producer.start()
+    try:
+        for event in events:
+            headers = [(name, value.encode()) for name, value in message_headers(event, None).items()]
+            await producer.send_and_wait(topic, event.to_bytes(), key=event.key_bytes(), headers=headers)
+    finally:
+        await producer.stop()

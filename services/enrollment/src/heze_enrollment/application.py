@@ -6,10 +6,7 @@ import hashlib
 import hmac
 from datetime import date
 from decimal import Decimal
-from typing import TypeVar
 from uuid import UUID
-
-from eventsourcing.application import AggregateNotFoundError
 
 from heze_contracts.enums import (
     Education,
@@ -22,8 +19,7 @@ from heze_contracts.enums import (
     Sex,
 )
 from heze_common import clock
-from heze_common.errors import NotFound, Refusal
-from heze_common.events import Aggregate
+from heze_common.errors import Refusal
 from heze_common.eventstore import ServiceApplication
 from heze_common.projection import ProjectionRunner
 
@@ -36,7 +32,6 @@ from heze_enrollment.domain.trainee import Trainee
 from heze_enrollment.projections import Directory, Programmes, Registrations
 from heze_enrollment.settings import EnrollmentSettings
 
-A = TypeVar("A", bound=Aggregate)
 
 
 class EnrollmentApplication(ServiceApplication):
@@ -52,15 +47,15 @@ class EnrollmentApplication(ServiceApplication):
 
     def seed(self, *, with_directory: bool) -> None:
         """The occupation table, and in the embedded/demo mode the plan's three institutions."""
-        if not self._exists(OCCUPATION_TABLE_ID):
+        if not self.exists(OCCUPATION_TABLE_ID):
             self.save(seeded_occupation_table())
         if with_directory:
             for number, name, fields, contact, phone in SEED_DIRECTORY:
-                if not self._exists(Institution.create_id(name)):
+                if not self.exists(Institution.create_id(name)):
                     self.save(Institution.accredit(number, name, fields, contact, phone))
 
     def occupation_table(self) -> OccupationTable:
-        return self._get(OccupationTable, OCCUPATION_TABLE_ID, "occupation table")
+        return self.get(OccupationTable, OCCUPATION_TABLE_ID, "occupation table")
 
     def define_occupation(self, code: str, field: Field, name: str, effective_from: date) -> None:
         table = self.occupation_table()
@@ -80,14 +75,14 @@ class EnrollmentApplication(ServiceApplication):
         self, directory_number: int | None, name: str, fields: list[Field], contact_name: str, contact_phone: str
     ) -> UUID:
         existing = Institution.create_id(name)
-        if self._exists(existing):
+        if self.exists(existing):
             raise Refusal("already_accredited", f"{name} is already in the directory", institution_id=str(existing))
         institution = Institution.accredit(directory_number, name, fields, contact_name, contact_phone)
         self.save(institution)
         return institution.id
 
     def institution(self, institution_id: UUID) -> Institution:
-        return self._get(Institution, institution_id, "institution")
+        return self.get(Institution, institution_id, "institution")
 
     def change_scope(self, institution_id: UUID, fields: list[Field]) -> None:
         institution = self.institution(institution_id)
@@ -153,7 +148,7 @@ class EnrollmentApplication(ServiceApplication):
         return programme.id
 
     def programme(self, programme_id: UUID) -> Programme:
-        return self._get(Programme, programme_id, "programme")
+        return self.get(Programme, programme_id, "programme")
 
     def close_enrolment(self, programme_id: UUID) -> None:
         programme = self.programme(programme_id)
@@ -192,7 +187,7 @@ class EnrollmentApplication(ServiceApplication):
     ) -> UUID:
         identity = ResidentId.parse(id_number)
         trainee_id = self.trainee_id_for(identity.number)
-        if self._exists(trainee_id):
+        if self.exists(trainee_id):
             raise Refusal(
                 "already_registered",
                 "this ID number is already registered",
@@ -221,7 +216,7 @@ class EnrollmentApplication(ServiceApplication):
         return trainee.id
 
     def trainee(self, trainee_id: UUID) -> Trainee:
-        return self._get(Trainee, trainee_id, "trainee")
+        return self.get(Trainee, trainee_id, "trainee")
 
     def enrol(self, trainee_id: UUID, programme_id: UUID) -> None:
         trainee = self.trainee(trainee_id)
@@ -257,25 +252,11 @@ class EnrollmentApplication(ServiceApplication):
         today = clock.today()
         register_id = TrainingCertificateRegister.create_id(today.year)
         register = (
-            self._get(TrainingCertificateRegister, register_id, "register")
-            if self._exists(register_id)
+            self.get(TrainingCertificateRegister, register_id, "register")
+            if self.exists(register_id)
             else TrainingCertificateRegister(year=today.year)
         )
         number = register.issue(record.occupation_code, trainee_id, programme_id)
         trainee.complete(programme_id, number, today)
         self.save(trainee, register)
         return number
-
-    # Helpers
-
-    def _exists(self, aggregate_id: UUID) -> bool:
-        return bool(self.recorder.select_events(aggregate_id, limit=1))
-
-    def _get(self, kind: type[A], aggregate_id: UUID, what: str) -> A:
-        try:
-            aggregate = self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            aggregate = None
-        if not isinstance(aggregate, kind):
-            raise NotFound(f"unknown_{what.replace(' ', '_')}", f"no {what} with id {aggregate_id}")
-        return aggregate

@@ -1,0 +1,192 @@
+"""Applications: a trainee applies and signs the commitment; the evaluation institution reviews
+qualification; a result found to rest on a false declaration is voided."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request, status
+from pydantic import BaseModel
+
+from heze_contracts.enums import Field, Level, Role
+from heze_contracts.values import OccupationCode, Text
+from heze_common.auth import Principal, require_roles
+from heze_common.commands import execute
+from heze_common.errors import Forbidden, InvalidInput
+
+from heze_assessment.api.common import App, Body
+from heze_assessment.application import AssessmentApplication
+from heze_assessment.domain.application import Application, Status
+from heze_assessment.domain.conditions import Declaration
+
+router = APIRouter(tags=["applications"])
+Trainee = Annotated[Principal, Depends(require_roles(Role.TRAINEE))]
+Evaluator = Annotated[Principal, Depends(require_roles(Role.EVALUATION_INSTITUTION))]
+Voider = Annotated[Principal, Depends(require_roles(Role.EVALUATION_INSTITUTION, Role.PROVINCIAL_DEPARTMENT))]
+Reader = Annotated[
+    Principal,
+    Depends(require_roles(Role.TRAINEE, Role.EVALUATION_INSTITUTION, Role.PROVINCIAL_DEPARTMENT, Role.AUDITOR)),
+]
+ListReader = Annotated[
+    Principal, Depends(require_roles(Role.EVALUATION_INSTITUTION, Role.PROVINCIAL_DEPARTMENT, Role.AUDITOR))
+]
+
+
+class Apply(Body):
+    evaluation_institution_id: UUID
+    occupation_code: OccupationCode
+    level: Level
+    declaration: Declaration
+    commitment_text: Text
+    """The exact text of the commitment (告知承诺书) the applicant signs."""
+    commitment_signed: bool
+    """Must be true: an application is a signed commitment that the declared facts are true."""
+
+
+class QualificationDecision(Body):
+    confirm: bool
+    reason: Text | None = None
+    """Required when rejecting."""
+
+
+class Void(Body):
+    reason: Text
+
+
+class ApplicationView(BaseModel):
+    application_id: UUID
+    trainee_id: UUID
+    evaluation_institution_id: UUID
+    occupation_code: str
+    field: Field
+    level: Level
+    status: Status
+    route: str
+    declaration: Declaration
+    commitment_text: str
+    commitment_signed_at: datetime
+    session_id: UUID | None
+    assessed_on: date | None
+    theory_score: Decimal | None
+    practical_score: Decimal | None
+    voided: bool
+    reason: str | None
+
+    @classmethod
+    def of(cls, application: Application) -> ApplicationView:
+        theory, practical = application.scores or (None, None)
+        return cls(
+            application_id=application.id,
+            trainee_id=application.trainee_id,
+            evaluation_institution_id=application.evaluation_institution_id,
+            occupation_code=application.occupation_code,
+            field=application.field,
+            level=application.level,
+            status=application.status,
+            route=application.route,
+            declaration=application.declaration,
+            commitment_text=application.commitment_text,
+            commitment_signed_at=application.commitment_signed_at,
+            session_id=application.session_id,
+            assessed_on=application.assessed_on,
+            theory_score=theory,
+            practical_score=practical,
+            voided=application.voided,
+            reason=application.reason,
+        )
+
+
+def ensure_may_read(principal: Principal, application: Application) -> None:
+    if principal.role is Role.TRAINEE and principal.subject != str(application.trainee_id):
+        raise Forbidden("not_your_application", "a trainee reads only their own applications")
+    if principal.role is Role.EVALUATION_INSTITUTION:
+        principal.ensure_acts_for(application.evaluation_institution_id)
+
+
+async def own_application(
+    request: Request, app: AssessmentApplication, principal: Principal, application_id: UUID
+) -> Application:
+    application = await execute(request, principal, app.application, application_id)
+    ensure_may_read(principal, application)
+    return application
+
+
+@router.post("/applications", status_code=status.HTTP_201_CREATED, summary="Apply for level assessment")
+async def apply(body: Apply, request: Request, app: App, principal: Trainee) -> ApplicationView:
+    if not body.commitment_signed:
+        raise InvalidInput("commitment_not_signed", "the commitment must be signed", field="commitment_signed")
+    try:
+        trainee_id = UUID(principal.subject)
+    except ValueError:
+        raise Forbidden("no_trainee_id", "the token's subject must be the trainee id") from None
+    application = await execute(
+        request,
+        principal,
+        lambda: app.apply(
+            trainee_id=trainee_id,
+            evaluation_institution_id=body.evaluation_institution_id,
+            occupation_code=body.occupation_code,
+            level=body.level,
+            declaration=body.declaration,
+            commitment_text=body.commitment_text,
+        ),
+    )
+    return ApplicationView.of(application)
+
+
+@router.get("/applications/{application_id}", summary="One application")
+async def application(application_id: UUID, request: Request, app: App, principal: Reader) -> ApplicationView:
+    return ApplicationView.of(await own_application(request, app, principal, application_id))
+
+
+@router.get("/applications", summary="Applications of an evaluation institution or a trainee")
+async def applications(
+    request: Request,
+    app: App,
+    principal: ListReader,
+    evaluation_institution_id: UUID | None = None,
+    trainee_id: UUID | None = None,
+    status_filter: Annotated[Status | None, Query(alias="status")] = None,
+) -> list[ApplicationView]:
+    if principal.role is Role.EVALUATION_INSTITUTION:
+        if evaluation_institution_id not in (None, principal.organisation_id):
+            raise Forbidden("other_organisation", "an evaluation institution reads only its own applications")
+        evaluation_institution_id = principal.organisation_id
+
+    def listing() -> list[Application]:
+        app.read_models.catch_up()
+        if evaluation_institution_id is not None:
+            ids = app.applications.by_institution.get(evaluation_institution_id, [])
+        elif trainee_id is not None:
+            ids = app.applications.by_trainee.get(trainee_id, [])
+        else:
+            ids = [i for group in app.applications.by_institution.values() for i in group]
+        found = [app.application(i) for i in ids]
+        return [a for a in found if (trainee_id is None or a.trainee_id == trainee_id)
+                and (status_filter is None or a.status is status_filter)]
+
+    return [ApplicationView.of(a) for a in await execute(request, principal, listing)]
+
+
+@router.post("/applications/{application_id}/qualification", summary="Confirm or reject qualification")
+async def qualification(
+    application_id: UUID, body: QualificationDecision, request: Request, app: App, principal: Evaluator
+) -> ApplicationView:
+    await own_application(request, app, principal, application_id)
+    if body.confirm:
+        await execute(request, principal, app.confirm_qualification, application_id)
+    else:
+        if not body.reason:
+            raise InvalidInput("reason_required", "a rejection needs a reason", field="reason")
+        await execute(request, principal, app.reject_qualification, application_id, body.reason)
+    return ApplicationView.of(await execute(request, principal, app.application, application_id))
+
+
+@router.post("/applications/{application_id}/voiding", summary="Void the result (false declaration found)")
+async def void(application_id: UUID, body: Void, request: Request, app: App, principal: Voider) -> ApplicationView:
+    await own_application(request, app, principal, application_id)
+    await execute(request, principal, app.void_result, application_id, body.reason)
+    return ApplicationView.of(await execute(request, principal, app.application, application_id))

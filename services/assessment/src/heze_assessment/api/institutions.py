@@ -1,0 +1,106 @@
+"""Evaluation institutions and application rules: set by the provincial department."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request, status
+from pydantic import BaseModel
+
+from heze_contracts.enums import Field, Level, Role
+from heze_contracts.values import OccupationCode, Text
+from heze_common.auth import Principal, authenticated, require_roles
+from heze_common.commands import execute
+
+from heze_assessment.api.common import App, Body
+from heze_assessment.domain.conditions import Route, RuleSet
+from heze_assessment.domain.evaluation_institution import EvaluationInstitution
+
+router = APIRouter(tags=["evaluation institutions and rules"])
+Province = Annotated[Principal, Depends(require_roles(Role.PROVINCIAL_DEPARTMENT))]
+AnyRole = Annotated[Principal, Depends(authenticated)]
+
+
+class RegisterEvaluationInstitution(Body):
+    name: Text
+    occupations: dict[OccupationCode, Field]
+
+
+class Suspend(Body):
+    reason: Text
+
+
+class EvaluationInstitutionView(BaseModel):
+    evaluation_institution_id: UUID
+    name: str
+    occupations: dict[str, Field]
+    suspended: bool
+
+    @classmethod
+    def of(cls, institution: EvaluationInstitution) -> EvaluationInstitutionView:
+        return cls(
+            evaluation_institution_id=institution.id,
+            name=institution.name,
+            occupations=institution.occupations,
+            suspended=institution.suspended,
+        )
+
+
+class Created(BaseModel):
+    id: UUID
+
+
+@router.post("/evaluation-institutions", status_code=status.HTTP_201_CREATED, summary="Register an evaluation institution")
+async def register(body: RegisterEvaluationInstitution, request: Request, app: App, principal: Province) -> Created:
+    return Created(id=await execute(request, principal, app.register_evaluation_institution, body.name, body.occupations))
+
+
+@router.get("/evaluation-institutions", summary="Evaluation institutions")
+async def listing(request: Request, app: App, principal: AnyRole) -> list[EvaluationInstitutionView]:
+    def institutions() -> list[EvaluationInstitution]:
+        app.read_models.catch_up()
+        return [app.evaluation_institution(institution_id) for institution_id in app.institutions.ids]
+
+    return [EvaluationInstitutionView.of(i) for i in await execute(request, principal, institutions)]
+
+
+@router.post("/evaluation-institutions/{institution_id}/suspension", summary="Suspend")
+async def suspend(institution_id: UUID, body: Suspend, request: Request, app: App, principal: Province) -> EvaluationInstitutionView:
+    await execute(request, principal, app.suspend_evaluation_institution, institution_id, body.reason)
+    return EvaluationInstitutionView.of(await execute(request, principal, app.evaluation_institution, institution_id))
+
+
+@router.delete("/evaluation-institutions/{institution_id}/suspension", summary="Reinstate")
+async def reinstate(institution_id: UUID, request: Request, app: App, principal: Province) -> EvaluationInstitutionView:
+    await execute(request, principal, app.reinstate_evaluation_institution, institution_id)
+    return EvaluationInstitutionView.of(await execute(request, principal, app.evaluation_institution, institution_id))
+
+
+class SetRules(Body):
+    name: Text
+    routes: dict[Level, list[Route]]
+    effective_from: date
+
+
+class RulesView(BaseModel):
+    applies: str
+    """The occupation code the rules were set for, or `*` for the default."""
+    effective_from: date
+    rules: RuleSet
+
+
+@router.put("/rules/{occupation_code}", status_code=status.HTTP_204_NO_CONTENT, summary="Set an occupation's application rules")
+async def set_rules(occupation_code: OccupationCode, body: SetRules, request: Request, app: App, principal: Province) -> None:
+    rules = RuleSet(name=body.name, routes=body.routes)
+    await execute(request, principal, app.set_rules, occupation_code, rules, body.effective_from)
+
+
+@router.get("/rules/{occupation_code}", summary="The application rules in force for an occupation on a date")
+async def rules(
+    occupation_code: OccupationCode, request: Request, app: App, principal: AnyRole, on: date | None = None
+) -> RulesView:
+    book = await execute(request, principal, app.rulebook)
+    applies, since, rule_set = book.rules_for(occupation_code, on or date.today())
+    return RulesView(applies=applies, effective_from=since, rules=rule_set)

@@ -1,0 +1,1 @@
+"""The assessment domain: pure rules and aggregates, no I/O."""
