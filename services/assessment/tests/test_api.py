@@ -257,3 +257,10 @@ async def test_province_sets_rules_for_an_occupation_from_a_date(client: AsyncCl
     before = (await client.get("/rules/2-02-10-11?on=2025-06-01", headers=tokens(Role.AUDITOR))).json()
     assert (in_force["applies"], in_force["rules"]["name"]) == ("2-02-10-11", "大数据工程技术人员国家职业标准")
     assert before["applies"] == "*"
+
+
+async def test_the_openapi_and_asyncapi_documents_are_served(client: AsyncClient) -> None:
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    assert {"/applications", "/sessions", "/evaluation-institutions", "/rules/{occupation_code}"} <= set(paths)
+    asyncapi = (await client.get("/asyncapi.json")).json()
+    assert any("assessment.events.v1" in name for name in asyncapi["channels"])
