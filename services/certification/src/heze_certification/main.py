@@ -1,25 +1,37 @@
 """Entry point: `python -m heze_certification.main [serve|create-schema]` runs the certification service."""
 
-from heze_common.outbox import IntegrationMapper
-from heze_common.runtime import ServiceDefinition, create_app, run_cli
-from heze_contracts.enums import Producer
-from heze_contracts.topics import ASSESSMENT_EVENTS, CERTIFICATION_EVENTS, ENROLLMENT_EVENTS
+from __future__ import annotations
 
+from heze_contracts import certification as contract
+from heze_contracts.topics import ASSESSMENT_EVENTS, CERTIFICATION_EVENTS, ENROLLMENT_EVENTS
+from heze_common.runtime import ServiceDefinition, create_app, run_cli
+
+from heze_certification.api import ROUTERS
 from heze_certification.application import CertificationApplication
+from heze_certification.publishing import CERTIFICATION_PUBLICATIONS
 from heze_certification.settings import CertificationSettings
+from heze_certification.watcher import deadline_watcher
+
+
+def start(settings: CertificationSettings) -> CertificationApplication:
+    application = CertificationApplication(settings)
+    application.seed()
+    application.read_models.catch_up()
+    return application
 
 
 def definition(settings: CertificationSettings | None = None) -> ServiceDefinition:
     return ServiceDefinition(
         title="Heze programme — certification service",
         settings=settings or CertificationSettings(),
-        create_application=CertificationApplication,
-        integration_mapper=IntegrationMapper(Producer.CERTIFICATION, {}),
+        create_application=start,
+        integration_mapper=CERTIFICATION_PUBLICATIONS,
         publishes_to=CERTIFICATION_EVENTS,
-        subscribes_to=(
-            ENROLLMENT_EVENTS,
-            ASSESSMENT_EVENTS,
-        ),
+        subscribes_to=(ENROLLMENT_EVENTS, ASSESSMENT_EVENTS),
+        consumer_handlers=lambda application: application.upstream_handlers(),
+        routers=ROUTERS,
+        published_events=contract.EVENTS,
+        background=lambda application: [deadline_watcher(application)],
     )
 
 

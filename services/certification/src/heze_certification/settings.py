@@ -6,3 +6,7 @@ from heze_common.settings import ServiceSettings
 class CertificationSettings(ServiceSettings):
     service_name: str = "certification"
     http_port: int = 8003
+    deadline_watch_seconds: float = 60.0
+    """How often the watcher looks for breached deadlines."""
+    verify_requests_per_minute: int = 30
+    """Public verification requests allowed per client per minute."""

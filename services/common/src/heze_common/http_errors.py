@@ -15,6 +15,8 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, Unauthorized) else None
         if isinstance(error, Unavailable):
             headers = {"Retry-After": "5"}
+        if error.status_code == 429:
+            headers = {"Retry-After": "60"}
         return JSONResponse(error.body(), status_code=error.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)

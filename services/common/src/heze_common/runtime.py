@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -47,6 +47,8 @@ class ServiceDefinition:
     """Upstream topics (unprefixed); the deploy manifests grant read access to exactly these."""
     consumer_handlers: Callable[[Any], Mapping[type[IntegrationEvent], Handler]] = lambda app: {}
     routers: Sequence[APIRouter] = field(default_factory=tuple)
+    background: Callable[[Any], Sequence[Callable[[], Awaitable[None]]]] = lambda app: ()
+    """Long-running jobs of the service (e.g. a deadline watcher), started with it."""
     published_events: Sequence[type[IntegrationEvent]] = field(default_factory=tuple)
 
 
@@ -100,7 +102,8 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             idle_seconds=settings.relay_idle_seconds,
             max_message_bytes=settings.max_message_bytes,
         )
-        relay_task = asyncio.create_task(relay.run(), name=f"{settings.service_name}-relay")
+        tasks = [asyncio.create_task(relay.run(), name=f"{settings.service_name}-relay")]
+        tasks += [asyncio.create_task(job()) for job in definition.background(application)]
         app.state.application = application
         app.state.relay = relay
         app.state.consumer = consumer
@@ -108,9 +111,9 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
         try:
             yield
         finally:
-            relay_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await relay_task
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await broker.stop()
             await asyncio.to_thread(application.close)
 

@@ -1,0 +1,7 @@
+"""HTTP API of the certification service."""
+
+from heze_certification.api.cases import router as cases_router
+from heze_certification.api.talent import router as talent_router
+from heze_certification.api.verification import router as verification_router
+
+ROUTERS = (cases_router, talent_router, verification_router)

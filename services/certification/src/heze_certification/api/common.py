@@ -1,0 +1,23 @@
+"""What the certification API's routers share."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from pydantic import BaseModel, ConfigDict
+
+from heze_common.commands import get_application
+
+from heze_certification.application import CertificationApplication
+
+
+def certification(request: Request) -> CertificationApplication:
+    return get_application(request)  # type: ignore[return-value]
+
+
+App = Annotated[CertificationApplication, Depends(certification)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")

@@ -1,0 +1,204 @@
+"""The city's digital talent base: the talent pool, outstanding-contribution flags, the year's
+continuing-education credits (CSV or JSON for the CE platform), title-recognition and
+entrepreneurship-loan eligibility, and the city policy data behind them."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import BaseModel
+
+from heze_contracts.enums import Field, Level, Role
+from heze_contracts.values import Text
+from heze_common import clock
+from heze_common.auth import Principal, require_roles
+from heze_common.commands import execute
+from heze_common.errors import Forbidden
+
+from heze_certification.api.common import App, Body
+from heze_certification.domain.policy import PolicyTerms, Recognition, loan_eligibility, title_recognition
+
+router = APIRouter(tags=["talent base"])
+City = Annotated[Principal, Depends(require_roles(Role.CITY_BUREAU))]
+CityReader = Annotated[Principal, Depends(require_roles(Role.CITY_BUREAU, Role.AUDITOR))]
+EligibilityReader = Annotated[Principal, Depends(require_roles(Role.CITY_BUREAU, Role.AUDITOR, Role.TRAINEE))]
+
+
+class PoolEntry(BaseModel):
+    trainee_id: UUID
+    county: str
+    certificates: dict[str, tuple[Field, Level]]
+    outstanding_contribution: str | None
+    peony_card_priority: bool
+
+
+@router.get("/talent-pool", summary="Search the talent pool by field, level and county")
+async def talent_pool(
+    request: Request,
+    app: App,
+    principal: CityReader,
+    field: Field | None = None,
+    level: Level | None = None,
+    county: str | None = None,
+) -> list[PoolEntry]:
+    def search() -> list[PoolEntry]:
+        app.read_models.catch_up()
+        return [
+            PoolEntry(
+                trainee_id=member.trainee_id,
+                county=member.county,
+                certificates=member.certificates,
+                outstanding_contribution=member.outstanding_contribution,
+                peony_card_priority=member.outstanding_contribution is not None,
+            )
+            for member in app.talent.pool.values()
+            if (county is None or member.county == county)
+            and any(
+                (field is None or f is field) and (level is None or lv is level)
+                for f, lv in member.certificates.values()
+            )
+        ]
+
+    return await execute(request, principal, search)
+
+
+class Outstanding(Body):
+    contribution: Text
+
+
+@router.post("/talent-pool/{trainee_id}/outstanding", summary="Flag an outstanding contribution (Peony card priority)")
+async def flag(trainee_id: UUID, body: Outstanding, request: Request, app: App, principal: City) -> dict[str, str]:
+    await execute(request, principal, app.flag_outstanding, trainee_id, body.contribution)
+    return {"trainee_id": str(trainee_id), "peony_card_priority": "true"}
+
+
+class CreditLine(BaseModel):
+    trainee_id: UUID
+    name: str | None
+    id_number: str | None
+    year: int
+    hours: Decimal
+    programme_id: UUID
+    credited_on: date
+
+
+@router.get(
+    "/continuing-education/{year}",
+    summary="The year's continuing-education credits per person (其他学时认定), CSV or JSON",
+    response_model=list[CreditLine],
+)
+async def continuing_education(
+    year: Annotated[int, Path(ge=2000, le=2100)],
+    request: Request,
+    app: App,
+    principal: City,
+    format: Annotated[Literal["json", "csv"], Query()] = "json",  # noqa: A002 - the query parameter's name
+) -> Response | list[CreditLine]:
+    def lines() -> list[CreditLine]:
+        app.read_models.catch_up()
+        result = []
+        for credit in app.talent.credits_by_year.get(year, []):
+            record = app.talent_record(credit.trainee_id)
+            result.append(
+                CreditLine(
+                    trainee_id=credit.trainee_id,
+                    name=record.name,
+                    id_number=record.id_number,
+                    year=credit.year,
+                    hours=credit.hours,
+                    programme_id=credit.programme_id,
+                    credited_on=credit.credited_on,
+                )
+            )
+        return result
+
+    credits = await execute(request, principal, lines)
+    if format == "json":
+        return credits
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(list(CreditLine.model_fields))
+    for line in credits:
+        writer.writerow([str(value) if value is not None else "" for value in line.model_dump().values()])
+    return Response(
+        buffer.getvalue().encode("utf-8-sig"),  # a BOM so spreadsheet programs read the Chinese names
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="continuing-education-{year}.csv"'},
+    )
+
+
+class SetPolicy(Body):
+    terms: PolicyTerms
+    effective_from: date
+
+
+class PolicyView(BaseModel):
+    effective_from: date
+    terms: PolicyTerms
+
+
+@router.put("/policy", summary="Set the city's policy data from a date")
+async def set_policy(body: SetPolicy, request: Request, app: App, principal: City) -> PolicyView:
+    await execute(request, principal, app.set_policy, body.terms, body.effective_from)
+    return PolicyView(effective_from=body.effective_from, terms=body.terms)
+
+
+@router.get("/policy", summary="The city's policy data in force on a date")
+async def policy(request: Request, app: App, principal: CityReader, on: date | None = None) -> PolicyView:
+    since, terms = (await execute(request, principal, app.policy)).terms_on(on or clock.today())
+    return PolicyView(effective_from=since, terms=terms)
+
+
+class CertificateEligibility(BaseModel):
+    certificate_number: str
+    level: Level
+    title_recognition: Recognition
+
+
+class Eligibility(BaseModel):
+    trainee_id: UUID
+    title_series: str
+    certificates: list[CertificateEligibility]
+    entrepreneurship_loan_eligible: bool
+    loan_conditions_unmet: list[str]
+    policy_effective_from: date
+
+
+@router.get("/talent/{trainee_id}/eligibility", summary="Title-recognition and loan eligibility")
+async def eligibility(
+    trainee_id: UUID,
+    request: Request,
+    app: App,
+    principal: EligibilityReader,
+    title_series: Annotated[str, Query(min_length=1, max_length=100)],
+) -> Eligibility:
+    if principal.role is Role.TRAINEE and principal.subject != str(trainee_id):
+        raise Forbidden("not_your_record", "a trainee reads only their own eligibility")
+
+    def judge() -> Eligibility:
+        record = app.talent_record(trainee_id)
+        since, terms = app.policy().terms_on(clock.today())
+        unmet = loan_eligibility(record, terms)
+        return Eligibility(
+            trainee_id=trainee_id,
+            title_series=title_series,
+            certificates=[
+                CertificateEligibility(
+                    certificate_number=held.number,
+                    level=held.level,
+                    title_recognition=title_recognition(held.level, title_series, terms),
+                )
+                for held in record.valid_certificates()
+            ],
+            entrepreneurship_loan_eligible=not unmet,
+            loan_conditions_unmet=unmet,
+            policy_effective_from=since,
+        )
+
+    return await execute(request, principal, judge)

@@ -1,0 +1,78 @@
+"""Public verification: anyone with a certificate number and the holder's name learns whether
+it is valid, revoked or unknown, with occupation, level and issue date; nothing else."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict, deque
+from datetime import date
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
+
+from heze_contracts.enums import Level
+from heze_common.errors import Refusal
+
+from heze_certification.api.common import App
+
+router = APIRouter(tags=["public verification"])
+
+
+class TooManyRequests(Refusal):
+    status_code = 429
+
+
+class Verdict(StrEnum):
+    VALID = "valid"
+    REVOKED = "revoked"
+    UNKNOWN = "unknown"
+
+
+class Verification(BaseModel):
+    status: Verdict
+    occupation_code: str | None = None
+    level: Level | None = None
+    issued_on: date | None = None
+
+
+class SlidingWindowLimiter:
+    """At most `limit` requests per client in any 60 seconds (per process)."""
+
+    def __init__(self) -> None:
+        self.calls: dict[str, deque[float]] = defaultdict(deque)
+
+    def admit(self, client: str, limit: int) -> None:
+        now = time.monotonic()
+        calls = self.calls[client]
+        while calls and now - calls[0] > 60:
+            calls.popleft()
+        if len(calls) >= limit:
+            raise TooManyRequests("rate_limited", f"at most {limit} verifications a minute; try again shortly")
+        calls.append(now)
+
+
+limiter = SlidingWindowLimiter()
+
+
+@router.get("/public/certificates/verify", summary="Verify a certificate (no token needed)")
+async def verify(
+    request: Request,
+    app: App,
+    number: Annotated[str, Query(min_length=1, max_length=64)],
+    name: Annotated[str, Query(min_length=1, max_length=100)],
+) -> Verification:
+    client = request.client.host if request.client else "unknown"
+    limiter.admit(client, app.settings.verify_requests_per_minute)
+    await asyncio.to_thread(app.read_models.catch_up)
+    certificate = app.certificates.by_number.get(number.strip())
+    if certificate is None or certificate.holder_name != name.strip():
+        return Verification(status=Verdict.UNKNOWN)
+    return Verification(
+        status=Verdict.REVOKED if certificate.revoked else Verdict.VALID,
+        occupation_code=certificate.occupation_code,
+        level=certificate.level,
+        issued_on=certificate.issued_on,
+    )

@@ -1,0 +1,1 @@
+"""The certification domain: pure rules and aggregates, no I/O."""

@@ -1,0 +1,45 @@
+"""Professional technical level certificates are numbered `HZSZ<year>-<occupation digits>-<level>-<serial>`,
+e.g. HZSZ2026-2020713-J-000001 (level J/I/S = junior/intermediate/senior); the serial counts
+from 1 each year and is never reused."""
+
+from __future__ import annotations
+
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import event
+
+from heze_contracts.enums import Level
+from heze_common.events import Aggregate, AggregateCreated
+
+NAMESPACE = UUID("1b2c3d4e-5f6a-5b7c-8d9e-0f1a2b3c4d5e")
+LEVEL_LETTER = {Level.JUNIOR: "J", Level.INTERMEDIATE: "I", Level.SENIOR: "S"}
+
+
+class CertificateRegister(Aggregate):
+    TOPIC = "certification.CertificateRegister"
+
+    class Opened(AggregateCreated):
+        TOPIC = "certification.CertificateRegister.Opened.v1"
+        year: int
+
+    class NumberIssued(Aggregate.Event):
+        TOPIC = "certification.CertificateRegister.NumberIssued.v1"
+        number: str
+        case_id: UUID
+
+        def apply(self, register: CertificateRegister) -> None:
+            register.issued += 1
+
+    @staticmethod
+    def create_id(year: int) -> UUID:
+        return uuid5(NAMESPACE, str(year))
+
+    @event(Opened)
+    def __init__(self, year: int) -> None:
+        self.year = year
+        self.issued = 0
+
+    def issue(self, occupation_code: str, level: Level, case_id: UUID) -> str:
+        number = f"HZSZ{self.year}-{occupation_code.replace('-', '')}-{LEVEL_LETTER[level]}-{self.issued + 1:06d}"
+        self.trigger_event(self.NumberIssued, number=number, case_id=case_id)
+        return number
