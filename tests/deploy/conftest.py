@@ -11,7 +11,8 @@ def rendered_overlays() -> dict[str, Rendered]:
     try:
         return {name: Rendered(name, render(DEPLOY / "overlays" / name)) for name in OVERLAYS}
     except RenderError as error:
-        pytest.fail(str(error), pytrace=False)
+        message = str(error)
+    pytest.fail(message, pytrace=False)
 
 
 @pytest.fixture(params=OVERLAYS)

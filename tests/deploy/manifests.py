@@ -74,7 +74,9 @@ class Rendered:
     def schema_job(self, service: str) -> Resource:
         return self.get("Job", f"{service}-schema")
 
-    def container_environment(self, workload: Resource, container: dict[str, Any]) -> dict[str, Any]:
+    def container_environment(
+        self, workload: Resource, container: dict[str, Any]
+    ) -> dict[str, Any]:
         """Name -> value (str) or the `valueFrom` mapping, as the container would see them.
 
         envFrom ConfigMaps first, then `env` (which wins), as Kubernetes does.

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from httpx import ASGITransport, AsyncClient
 from heze_common.runtime import create_app
 from heze_contracts.topics import AUDIT_CHECKPOINTS, PRODUCTION_PARTITIONS, dlq_topic
+from httpx import ASGITransport, AsyncClient
 
 from tests.deploy.manifests import (
     SERVICES,
@@ -77,7 +77,9 @@ def test_every_variable_is_a_settings_field(rendered: Rendered, service: str) ->
     known = field_names(service) | missing_kafka_security_fields()
     for workload in (rendered.deployment(service), rendered.schema_job(service)):
         unknown = set(environment_of(rendered, workload)) - known
-        assert not unknown, f"{workload['metadata']['name']} sets unknown settings {sorted(unknown)}"
+        assert not unknown, (
+            f"{workload['metadata']['name']} sets unknown settings {sorted(unknown)}"
+        )
 
 
 def test_kafka_client_security_settings_exist() -> None:
@@ -121,7 +123,7 @@ def test_production_settings_are_complete(
     assert key_file.name in {item["path"] for item in key_volume["items"]}
     assert "emptyDir" in volume_holding(settings.data_dir), "DATA_DIR must be writable"
     for name, value in environment_of(rendered, deployment).items():
-        if name.endswith("_FILE") or name.endswith("_CAFILE"):
+        if name.endswith(("_FILE", "_CAFILE")):
             assert "secret" in volume_holding(value), f"{service}: {name} is not from a Secret"
 
     job_settings = resolved_settings(rendered, rendered.schema_job(service), service, monkeypatch)
@@ -140,7 +142,9 @@ def test_secrets_come_from_secret_references(rendered: Rendered, service: str) -
 
 
 def topics_of(rendered: Rendered) -> dict[str, dict[str, Any]]:
-    return {t["spec"].get("topicName", t["metadata"]["name"]): t for t in rendered.of_kind("KafkaTopic")}
+    return {
+        t["spec"].get("topicName", t["metadata"]["name"]): t for t in rendered.of_kind("KafkaTopic")
+    }
 
 
 def required_topics(service: str) -> tuple[set[str], set[str]]:
@@ -191,7 +195,10 @@ def test_acls_allow_exactly_what_the_service_does(rendered: Rendered, service: s
     username = environment["KAFKA_SASL_USERNAME"]
     user = rendered.get("KafkaUser", username)
     assert user["spec"]["authentication"]["type"] == "scram-sha-512"
-    assert environment["KAFKA_SASL_PASSWORD"]["secretKeyRef"] == {"name": username, "key": "password"}
+    assert environment["KAFKA_SASL_PASSWORD"]["secretKeyRef"] == {
+        "name": username,
+        "key": "password",
+    }
 
     grants = acl_grants(user)
     writes, reads = required_topics(service)
@@ -204,7 +211,9 @@ def test_acls_allow_exactly_what_the_service_does(rendered: Rendered, service: s
     assert groups == ({group_id} if reads else set())
     assert {kind for kind, _ in grants} <= {"topic", "group"}, "no cluster-wide rights"
     for (kind, name), operations in grants.items():
-        assert operations <= {"Read", "Write", "Describe"}, f"{service}: {kind} {name}: {operations}"
+        assert operations <= {"Read", "Write", "Describe"}, (
+            f"{service}: {kind} {name}: {operations}"
+        )
 
 
 def test_clients_use_the_authenticated_tls_listener(rendered: Rendered) -> None:
@@ -227,7 +236,9 @@ def test_clients_use_the_authenticated_tls_listener(rendered: Rendered) -> None:
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_each_service_has_its_own_database(rendered: Rendered, service: str) -> None:
-    reference = environment_of(rendered, rendered.deployment(service))["DATABASE_URL"]["secretKeyRef"]
+    reference = environment_of(rendered, rendered.deployment(service))["DATABASE_URL"][
+        "secretKeyRef"
+    ]
     assert reference["key"] == "uri"
     cluster_name = reference["name"].removesuffix("-app")
     cluster = rendered.get("Cluster", cluster_name)  # CloudNativePG writes <cluster>-app
@@ -297,7 +308,8 @@ def test_service_traffic_is_limited(rendered: Rendered, service: str) -> None:
     """In: from the ingress controller only. Out: Kafka, its own database (and DNS)."""
     pod_labels = rendered.deployment(service)["spec"]["template"]["metadata"]["labels"]
     policies = [
-        p for p in rendered.of_kind("NetworkPolicy")
+        p
+        for p in rendered.of_kind("NetworkPolicy")
         if p["spec"]["podSelector"] and selects(p["spec"]["podSelector"], pod_labels)
     ]
     assert [p["metadata"]["name"] for p in policies] == [service]
@@ -316,8 +328,14 @@ def test_service_traffic_is_limited(rendered: Rendered, service: str) -> None:
         for port in rule["ports"]
     }
     assert destinations == {
-        ((("strimzi.io/cluster", kafka["metadata"]["name"]), ("strimzi.io/kind", "Kafka"),
-          ("strimzi.io/name", f"{kafka['metadata']['name']}-kafka")), 9093),
+        (
+            (
+                ("strimzi.io/cluster", kafka["metadata"]["name"]),
+                ("strimzi.io/kind", "Kafka"),
+                ("strimzi.io/name", f"{kafka['metadata']['name']}-kafka"),
+            ),
+            9093,
+        ),
         ((("cnpg.io/cluster", cluster),), 5432),
     }
     database_policy = rendered.get("NetworkPolicy", f"{service}-db")
@@ -368,7 +386,13 @@ def test_ingress_exposes_the_four_apis_and_public_verification(rendered: Rendere
 @pytest.mark.parametrize("service", SERVICES)
 def test_service_selects_the_api_pods_only(rendered: Rendered, service: str) -> None:
     selector = rendered.get("Service", service)["spec"]["selector"]
-    assert selects({"matchLabels": selector}, rendered.deployment(service)["spec"]["template"]["metadata"]["labels"])
-    assert not selects({"matchLabels": selector}, rendered.schema_job(service)["spec"]["template"]["metadata"]["labels"])
+    assert selects(
+        {"matchLabels": selector},
+        rendered.deployment(service)["spec"]["template"]["metadata"]["labels"],
+    )
+    assert not selects(
+        {"matchLabels": selector},
+        rendered.schema_job(service)["spec"]["template"]["metadata"]["labels"],
+    )
     for container in containers(rendered.deployment(service)):
         assert any(p["name"] == "http" for p in container["ports"])

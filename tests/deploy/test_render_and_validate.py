@@ -12,7 +12,8 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
-from referencing import Registry, Resource as SchemaResource
+from referencing import Registry
+from referencing import Resource as SchemaResource
 
 from tests.deploy.manifests import DEPLOY, SERVICES, Rendered, render
 
@@ -77,7 +78,9 @@ def test_overlay_renders_everything_for_each_service(rendered: Rendered) -> None
     assert len(rendered.of_kind("Kafka")) == 1
     assert rendered.of_kind("KafkaNodePool")
     assert len(rendered.of_kind("Namespace")) == 1
-    namespaces = {r["metadata"].get("namespace") for r in rendered.resources if r["kind"] != "Namespace"}
+    namespaces = {
+        r["metadata"].get("namespace") for r in rendered.resources if r["kind"] != "Namespace"
+    }
     assert namespaces == {"heze"}, "every namespaced resource lands in the heze namespace"
 
 
@@ -94,7 +97,9 @@ def test_core_resources_validate_strictly(rendered: Rendered, kubernetes_version
             failures.append(f"{name_of(resource)}: {path}: {error.message}")
         except kubernetes_validate.SchemaNotFoundError as error:
             failures.append(f"{name_of(resource)}: {error.message}")
-    assert not failures, f"{rendered.overlay} against Kubernetes {kubernetes_version}:\n" + "\n".join(failures)
+    assert not failures, (
+        f"{rendered.overlay} against Kubernetes {kubernetes_version}:\n" + "\n".join(failures)
+    )
 
 
 def test_operator_resources_validate_against_their_schemas(rendered: Rendered) -> None:
@@ -115,18 +120,26 @@ def test_every_rendered_resource_is_checked_by_one_of_the_two(rendered: Rendered
         if is_operator_resource(resource):
             assert (resource["apiVersion"], resource["kind"]) in schemas, name_of(resource)
         else:
-            kubernetes_validate.validate(copy.deepcopy(resource), KUBERNETES_VERSIONS[0], strict=True)
+            kubernetes_validate.validate(
+                copy.deepcopy(resource), KUBERNETES_VERSIONS[0], strict=True
+            )
 
 
 @pytest.mark.parametrize(
     ("kind", "mutate", "why"),
     [
-        ("KafkaUser", lambda r: r["spec"]["authorization"]["acls"][0].update(operation="Write"),
-         "the v1beta2 `operation` field is gone in v1"),
+        (
+            "KafkaUser",
+            lambda r: r["spec"]["authorization"]["acls"][0].update(operation="Write"),
+            "the v1beta2 `operation` field is gone in v1",
+        ),
         ("KafkaTopic", lambda r: r["spec"].update(replicationFactor=3), "a misspelt field"),
         ("Kafka", lambda r: r["spec"].update(zookeeper={"replicas": 3}), "ZooKeeper is gone"),
-        ("Cluster", lambda r: r["spec"].update(backup={"barmanObjectStore": {}}),
-         "in-tree Barman is replaced by the plugin here"),
+        (
+            "Cluster",
+            lambda r: r["spec"].update(backup={"barmanObjectStore": {}}),
+            "in-tree Barman is replaced by the plugin here",
+        ),
         ("KafkaNodePool", lambda r: r["spec"].update(roles=["zookeeper"]), "not a KRaft role"),
     ],
 )

@@ -54,7 +54,11 @@ class SlidingWindowLimiter:
         calls.append(now)
 
 
-limiter = SlidingWindowLimiter()
+def limiter_of(request: Request) -> SlidingWindowLimiter:
+    """One limiter per service instance."""
+    if not hasattr(request.app.state, "verify_limiter"):
+        request.app.state.verify_limiter = SlidingWindowLimiter()
+    return request.app.state.verify_limiter
 
 
 @router.get("/public/certificates/verify", summary="Verify a certificate (no token needed)")
@@ -65,7 +69,7 @@ async def verify(
     name: Annotated[str, Query(min_length=1, max_length=100)],
 ) -> Verification:
     client = request.client.host if request.client else "unknown"
-    limiter.admit(client, app.settings.verify_requests_per_minute)
+    limiter_of(request).admit(client, app.settings.verify_requests_per_minute)
     await asyncio.to_thread(app.read_models.catch_up)
     certificate = app.certificates.by_number.get(number.strip())
     if certificate is None or certificate.holder_name != name.strip():
