@@ -1,25 +1,40 @@
 """Entry point: `python -m heze_subsidy.main [serve|create-schema]` runs the subsidy service."""
 
-from heze_common.outbox import IntegrationMapper
-from heze_common.runtime import ServiceDefinition, create_app, run_cli
-from heze_contracts.enums import Producer
-from heze_contracts.topics import CERTIFICATION_EVENTS, ENROLLMENT_EVENTS, SUBSIDY_EVENTS
+from __future__ import annotations
 
+from heze_contracts import subsidy as contract
+from heze_contracts.topics import CERTIFICATION_EVENTS, ENROLLMENT_EVENTS, SUBSIDY_EVENTS
+from heze_common.runtime import ServiceDefinition, create_app, run_cli
+
+from heze_subsidy.api import ROUTERS
 from heze_subsidy.application import SubsidyApplication
+from heze_subsidy.publishing import SUBSIDY_PUBLICATIONS
+from heze_subsidy.seed import EXAMPLE_AMOUNTS_FEN, EXAMPLE_EFFECTIVE_FROM, EXAMPLE_OCCUPATIONS
 from heze_subsidy.settings import SubsidySettings
+
+
+def start(settings: SubsidySettings) -> SubsidyApplication:
+    application = SubsidyApplication(settings)
+    application.seed()
+    if settings.seed_example_standards and not application.rules().standards:
+        for code in EXAMPLE_OCCUPATIONS:
+            for level, amount in EXAMPLE_AMOUNTS_FEN.items():
+                application.set_standard(code, level, amount, EXAMPLE_EFFECTIVE_FROM, None)
+    application.read_models.catch_up()
+    return application
 
 
 def definition(settings: SubsidySettings | None = None) -> ServiceDefinition:
     return ServiceDefinition(
         title="Heze programme — subsidy service",
         settings=settings or SubsidySettings(),
-        create_application=SubsidyApplication,
-        integration_mapper=IntegrationMapper(Producer.SUBSIDY, {}),
+        create_application=start,
+        integration_mapper=SUBSIDY_PUBLICATIONS,
         publishes_to=SUBSIDY_EVENTS,
-        subscribes_to=(
-            ENROLLMENT_EVENTS,
-            CERTIFICATION_EVENTS,
-        ),
+        subscribes_to=(ENROLLMENT_EVENTS, CERTIFICATION_EVENTS),
+        consumer_handlers=lambda application: application.upstream_handlers(),
+        routers=ROUTERS,
+        published_events=contract.EVENTS,
     )
 
 

@@ -1,0 +1,23 @@
+"""What the subsidy API's routers share."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from pydantic import BaseModel, ConfigDict
+
+from heze_common.commands import get_application
+
+from heze_subsidy.application import SubsidyApplication
+
+
+def subsidy(request: Request) -> SubsidyApplication:
+    return get_application(request)  # type: ignore[return-value]
+
+
+App = Annotated[SubsidyApplication, Depends(subsidy)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")

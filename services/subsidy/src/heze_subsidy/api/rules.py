@@ -1,0 +1,66 @@
+"""Subsidy standards and policy: set by the city bureau, each from a date."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, status
+from pydantic import BaseModel
+from pydantic import Field as Constraint
+
+from heze_contracts.enums import Level, Role
+from heze_contracts.values import OccupationCode
+from heze_common import clock
+from heze_common.auth import Principal, authenticated, require_roles
+from heze_common.commands import execute
+
+from heze_subsidy.api.common import App, Body
+from heze_subsidy.domain.rules import Standard, SubsidyPolicy
+
+router = APIRouter(tags=["standards and policy"])
+City = Annotated[Principal, Depends(require_roles(Role.CITY_BUREAU))]
+AnyRole = Annotated[Principal, Depends(authenticated)]
+
+
+class SetStandard(Body):
+    occupation_code: OccupationCode
+    level: Level
+    amount_fen: Annotated[int, Constraint(gt=0)]
+    effective_from: date
+    effective_to: date | None = None
+
+
+class SetPolicy(Body):
+    policy: SubsidyPolicy
+    effective_from: date
+
+
+class PolicyView(BaseModel):
+    effective_from: date
+    policy: SubsidyPolicy
+
+
+@router.post("/standards", status_code=status.HTTP_201_CREATED, summary="Set a subsidy standard for a date range")
+async def set_standard(body: SetStandard, request: Request, app: App, principal: City) -> Standard:
+    return await execute(
+        request, principal, app.set_standard,
+        body.occupation_code, body.level, body.amount_fen, body.effective_from, body.effective_to,
+    )
+
+
+@router.get("/standards", summary="Subsidy standards, in the order they were set")
+async def standards(request: Request, app: App, principal: AnyRole) -> list[Standard]:
+    return (await execute(request, principal, app.rules)).standards
+
+
+@router.put("/policy", summary="Set the subsidy policy from a date")
+async def set_policy(body: SetPolicy, request: Request, app: App, principal: City) -> PolicyView:
+    await execute(request, principal, app.set_policy, body.policy, body.effective_from)
+    return PolicyView(effective_from=body.effective_from, policy=body.policy)
+
+
+@router.get("/policy", summary="The subsidy policy in force on a date")
+async def policy(request: Request, app: App, principal: AnyRole, on: date | None = None) -> PolicyView:
+    since, terms = (await execute(request, principal, app.rules)).policy_on(on or clock.today())
+    return PolicyView(effective_from=since, policy=terms)

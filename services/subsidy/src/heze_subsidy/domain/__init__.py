@@ -1,0 +1,1 @@
+"""The subsidy domain: pure rules and aggregates, no I/O."""

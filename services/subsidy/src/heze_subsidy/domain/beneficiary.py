@@ -1,0 +1,149 @@
+"""What the subsidy service knows about one trainee, from whichever upstream event arrived:
+enrolments (and whether the programme is in the subsidised-training plan), completions, level
+certificates, and the subsidies already approved."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import event
+
+from heze_contracts.enums import Level
+from heze_common.events import Aggregate, AggregateCreated
+
+NAMESPACE = UUID("0c1d2e3f-4a5b-5c6d-9e7f-8a9b0c1d2e3f")
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    programme_id: UUID
+    institution_id: UUID
+    occupation_code: str
+    level: Level
+    subsidised_plan: bool
+
+
+@dataclass(frozen=True)
+class Approval:
+    claim_id: UUID
+    occupation_code: str
+    level: Level
+    decided_on: date
+
+
+class Beneficiary(Aggregate):
+    TOPIC = "subsidy.Beneficiary"
+
+    class Opened(AggregateCreated):
+        TOPIC = "subsidy.Beneficiary.Opened.v1"
+        trainee_id: UUID
+
+    class EnrolmentLearnt(Aggregate.Event):
+        TOPIC = "subsidy.Beneficiary.EnrolmentLearnt.v1"
+        programme_id: UUID
+        institution_id: UUID
+        occupation_code: str
+        level: Level
+        subsidised_plan: bool
+
+        def apply(self, beneficiary: Beneficiary) -> None:
+            beneficiary.enrolments[self.programme_id] = Enrolment(
+                self.programme_id, self.institution_id, self.occupation_code, self.level, self.subsidised_plan
+            )
+
+    class CompletionLearnt(Aggregate.Event):
+        TOPIC = "subsidy.Beneficiary.CompletionLearnt.v1"
+        programme_id: UUID
+        occupation_code: str
+        level: Level
+        training_certificate_number: str
+
+        def apply(self, beneficiary: Beneficiary) -> None:
+            beneficiary.completions[self.programme_id] = self.training_certificate_number
+
+    class LevelCertificateLearnt(Aggregate.Event):
+        TOPIC = "subsidy.Beneficiary.LevelCertificateLearnt.v1"
+        certificate_number: str
+        occupation_code: str
+        level: Level
+
+        def apply(self, beneficiary: Beneficiary) -> None:
+            beneficiary.level_certificates[self.certificate_number] = (self.occupation_code, self.level)
+
+    class LevelCertificateRevoked(Aggregate.Event):
+        TOPIC = "subsidy.Beneficiary.LevelCertificateRevoked.v1"
+        certificate_number: str
+
+        def apply(self, beneficiary: Beneficiary) -> None:
+            beneficiary.revoked.add(self.certificate_number)
+
+    class ClaimFiled(Aggregate.Event):
+        TOPIC = "subsidy.Beneficiary.ClaimFiled.v1"
+        claim_id: UUID
+
+        def apply(self, beneficiary: Beneficiary) -> None:
+            beneficiary.claim_ids.append(self.claim_id)
+
+    class SubsidyGranted(Aggregate.Event):
+        TOPIC = "subsidy.Beneficiary.SubsidyGranted.v1"
+        claim_id: UUID
+        occupation_code: str
+        level: Level
+        decided_on: date
+
+        def apply(self, beneficiary: Beneficiary) -> None:
+            beneficiary.approvals.append(Approval(self.claim_id, self.occupation_code, self.level, self.decided_on))
+
+    @staticmethod
+    def id_for(trainee_id: UUID) -> UUID:
+        return uuid5(NAMESPACE, str(trainee_id))
+
+    @event(Opened)
+    def __init__(self, id: UUID, trainee_id: UUID) -> None:  # noqa: A002 - derived from the trainee id
+        self.trainee_id = trainee_id
+        self.enrolments: dict[UUID, Enrolment] = {}
+        self.completions: dict[UUID, str] = {}
+        self.level_certificates: dict[str, tuple[str, Level]] = {}
+        self.revoked: set[str] = set()
+        self.claim_ids: list[UUID] = []
+        self.approvals: list[Approval] = []
+
+    @classmethod
+    def open(cls, trainee_id: UUID) -> Beneficiary:
+        return cls(id=cls.id_for(trainee_id), trainee_id=trainee_id)
+
+    def learn_enrolment(self, enrolment: Enrolment) -> None:
+        if enrolment.programme_id not in self.enrolments:
+            self.trigger_event(self.EnrolmentLearnt, **vars(enrolment))
+
+    def learn_completion(self, programme_id: UUID, occupation_code: str, level: Level, certificate: str) -> None:
+        if programme_id not in self.completions:
+            self.trigger_event(
+                self.CompletionLearnt,
+                programme_id=programme_id,
+                occupation_code=occupation_code,
+                level=level,
+                training_certificate_number=certificate,
+            )
+
+    def learn_level_certificate(self, number: str, occupation_code: str, level: Level) -> None:
+        if number not in self.level_certificates:
+            self.trigger_event(self.LevelCertificateLearnt, certificate_number=number, occupation_code=occupation_code, level=level)
+
+    def learn_revocation(self, number: str) -> None:
+        if number not in self.revoked:
+            self.trigger_event(self.LevelCertificateRevoked, certificate_number=number)
+
+    def file(self, claim_id: UUID) -> None:
+        self.trigger_event(self.ClaimFiled, claim_id=claim_id)
+
+    def grant(self, claim_id: UUID, occupation_code: str, level: Level, decided_on: date) -> None:
+        self.trigger_event(self.SubsidyGranted, claim_id=claim_id, occupation_code=occupation_code, level=level, decided_on=decided_on)
+
+    def holds_level_certificate(self, occupation_code: str, level: Level) -> bool:
+        return any(
+            held == (occupation_code, level) and number not in self.revoked
+            for number, held in self.level_certificates.items()
+        )
