@@ -6,6 +6,7 @@ import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
@@ -88,9 +89,9 @@ class EmbeddedBroker:
         self.stop()
 
 
-async def ensure_topics(bootstrap_servers: str, topics: list[str], partitions: int) -> None:
+async def ensure_topics(bootstrap_servers: str, topics: list[str], partitions: int, **client_options: Any) -> None:
     """Create the topics that do not exist yet (an existing topic keeps its partitions)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **client_options)
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -24,6 +24,7 @@ from heze_common.auth import TokenVerifier
 from heze_common.broker import ensure_topics
 from heze_common.consumer import Handler, IdempotentConsumer, subscribe
 from heze_common.http_errors import install_error_handlers
+from heze_common.kafka_security import aiokafka_options, faststream_security
 from heze_common.eventstore import ServiceApplication
 from heze_common.observability import configure_logging, health_router, install_request_timing
 from heze_common.outbox import IntegrationMapper, OutboxRelay
@@ -90,6 +91,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
                 settings.kafka_bootstrap_servers,  # type: ignore[arg-type]
                 [publishes_to, consumer.dlq_topic, *consumer.topics],
                 settings.kafka_topic_partitions,
+                **aiokafka_options(settings),
             )
         subscribe(broker, consumer)
         await broker.start()

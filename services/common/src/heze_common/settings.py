@@ -44,6 +44,11 @@ class ServiceSettings(BaseSettings):
 
     # Messaging. Without KAFKA_BOOTSTRAP_SERVERS the embedded broker is started.
     kafka_bootstrap_servers: str | None = None
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = Field(default=None, description="CA certificate of the cluster (PEM)")
     kafka_topic_prefix: str = Field(
         default="", description="Prefix of every topic name (shared clusters, tests)"
     )
