@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import random
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
@@ -19,7 +21,8 @@ from heze_common.tracing import current_traceparent
 
 T = TypeVar("T")
 
-CONFLICT_RETRIES = 5
+CONFLICT_RETRIES = 30
+"""Enough for a burst of identical commands on one aggregate to go through one at a time."""
 
 
 def get_application(request: Request) -> ServiceApplication:
@@ -49,11 +52,11 @@ async def execute(
 
     def run() -> T:
         with event_context(context):
-            for _ in range(CONFLICT_RETRIES):
+            for attempt in range(CONFLICT_RETRIES):
                 try:
                     return command(*args)
                 except IntegrityError:
-                    continue
+                    time.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # jitter spreads the retries
             raise Refusal("concurrent_update", "the record was changed concurrently; try again")
 
     try:
