@@ -28,7 +28,9 @@ OCCUPATION = "2-02-07-13"
 
 
 @pytest.fixture
-async def services(database_url: str, second_database_url: str, kafka_bootstrap_servers: str) -> AsyncIterator[tuple]:
+async def services(
+    database_url: str, second_database_url: str, kafka_bootstrap_servers: str
+) -> AsyncIterator[tuple]:
     common = {
         "kafka_bootstrap_servers": kafka_bootstrap_servers,
         "kafka_topic_prefix": f"t{uuid.uuid4().hex[:10]}.",
@@ -41,67 +43,117 @@ async def services(database_url: str, second_database_url: str, kafka_bootstrap_
                 yield enrollment_client, assessment_client, Tokens(TokenIssuer(enrollment))
 
 
-async def register_and_enrol(client: AsyncClient, tokens: Tokens, programme_id: str, number: int) -> str:
+async def register_and_enrol(
+    client: AsyncClient, tokens: Tokens, programme_id: str, number: int
+) -> str:
     institution = tokens(Role.TRAINING_INSTITUTION, LDU)
     body = {
-        "name": f"学员{number}", "id_number": ResidentId.compose("371702", date(1994, 3, 3), 2 * number + 1),
-        "phone": "13800000000", "education": "bachelor", "major": "机械设计制造及其自动化", "county": "巨野县",
+        "name": f"学员{number}",
+        "id_number": ResidentId.compose("371702", date(1994, 3, 3), 2 * number + 1),
+        "phone": "13800000000",
+        "education": "bachelor",
+        "major": "机械设计制造及其自动化",
+        "county": "巨野县",
         "participant_category": "digital_worker",
     }
-    trainee_id = (await client.post("/trainees", json=body, headers=institution)).json()["trainee_id"]
-    enrolled = await client.post(f"/trainees/{trainee_id}/enrolments", json={"programme_id": programme_id}, headers=institution)
+    trainee_id = (await client.post("/trainees", json=body, headers=institution)).json()[
+        "trainee_id"
+    ]
+    enrolled = await client.post(
+        f"/trainees/{trainee_id}/enrolments",
+        json={"programme_id": programme_id},
+        headers=institution,
+    )
     assert enrolled.status_code == 201, enrolled.text
     return trainee_id
 
 
-async def test_completion_through_kafka_lets_the_application_through_and_withdrawal_refuses_it(services: tuple) -> None:
+async def test_completion_through_kafka_lets_the_application_through_and_withdrawal_refuses_it(
+    services: tuple,
+) -> None:
     enrollment, assessment, tokens = services
     city, province = tokens(Role.CITY_BUREAU), tokens(Role.PROVINCIAL_DEPARTMENT)
     institution = tokens(Role.TRAINING_INSTITUTION, LDU)
     await enrollment.put(
         f"/occupations/{OCCUPATION}/hour-requirements/junior",
-        json={"hours": {"theory": 4, "practice": 2}, "effective_from": "2026-01-01"}, headers=city,
+        json={"hours": {"theory": 4, "practice": 2}, "effective_from": "2026-01-01"},
+        headers=city,
     )
-    programme_id = (await enrollment.post(
-        "/programmes",
-        json={"occupation_code": OCCUPATION, "level": "junior", "title": "智能制造工程技术人员（初级）",
-              "capacity": 10, "starts_on": "2026-11-01", "ends_on": "2027-01-31"},
-        headers=institution,
-    )).json()["id"]
-    evaluator = (await assessment.post(
-        "/evaluation-institutions",
-        json={"name": "山东省智能制造评价中心", "occupations": {OCCUPATION: "intelligent_manufacturing"}}, headers=province,
-    )).json()["id"]
+    programme_id = (
+        await enrollment.post(
+            "/programmes",
+            json={
+                "occupation_code": OCCUPATION,
+                "level": "junior",
+                "title": "智能制造工程技术人员（初级）",
+                "capacity": 10,
+                "starts_on": "2026-11-01",
+                "ends_on": "2027-01-31",
+            },
+            headers=institution,
+        )
+    ).json()["id"]
+    evaluator = (
+        await assessment.post(
+            "/evaluation-institutions",
+            json={
+                "name": "山东省智能制造评价中心",
+                "occupations": {OCCUPATION: "intelligent_manufacturing"},
+            },
+            headers=province,
+        )
+    ).json()["id"]
 
     finisher = await register_and_enrol(enrollment, tokens, programme_id, 1)
     leaver = await register_and_enrol(enrollment, tokens, programme_id, 2)
     base = f"/programmes/{programme_id}/trainees/{finisher}"
-    await enrollment.post(f"{base}/sessions", json={"date": "2026-11-10", "hours": 4, "kind": "theory", "mode": "online"}, headers=institution)
-    await enrollment.post(f"{base}/sessions", json={"date": "2026-11-11", "hours": 2, "kind": "practice", "mode": "offline"}, headers=institution)
+    await enrollment.post(
+        f"{base}/sessions",
+        json={"date": "2026-11-10", "hours": 4, "kind": "theory", "mode": "online"},
+        headers=institution,
+    )
+    await enrollment.post(
+        f"{base}/sessions",
+        json={"date": "2026-11-11", "hours": 2, "kind": "practice", "mode": "offline"},
+        headers=institution,
+    )
     await enrollment.put(f"{base}/exam", json={"score": 75}, headers=institution)
     assert (await enrollment.post(f"{base}/completion", headers=institution)).status_code == 200
     await enrollment.post(
-        f"/trainees/{leaver}/enrolments/{programme_id}/withdrawal", json={"reason": "工作调动"}, headers=institution
+        f"/trainees/{leaver}/enrolments/{programme_id}/withdrawal",
+        json={"reason": "工作调动"},
+        headers=institution,
     )
 
     application = {
-        "evaluation_institution_id": evaluator, "occupation_code": OCCUPATION, "level": "junior",
+        "evaluation_institution_id": evaluator,
+        "occupation_code": OCCUPATION,
+        "level": "junior",
         "declaration": {"education": "bachelor", "major_relevant": True},
-        "commitment_text": "本人承诺申报信息真实。", "commitment_signed": True,
+        "commitment_text": "本人承诺申报信息真实。",
+        "commitment_signed": True,
     }
-    accepted = await assessment.post("/applications", json=application, headers=tokens(Role.TRAINEE, subject=finisher))
-    refused = await assessment.post("/applications", json=application, headers=tokens(Role.TRAINEE, subject=leaver))
+    accepted = await assessment.post(
+        "/applications", json=application, headers=tokens(Role.TRAINEE, subject=finisher)
+    )
+    refused = await assessment.post(
+        "/applications", json=application, headers=tokens(Role.TRAINEE, subject=leaver)
+    )
     assert accepted.status_code == 201 and refused.status_code in (201, 409)
 
     async def decided() -> bool:
-        view = await assessment.get(f"/applications/{accepted.json()['application_id']}", headers=province)
+        view = await assessment.get(
+            f"/applications/{accepted.json()['application_id']}", headers=province
+        )
         return view.json()["status"] == "awaiting_review"
 
     await eventually(decided)
     if refused.status_code == 201:  # filed before the withdrawal arrived: refused when it does
 
         async def refused_later() -> bool:
-            view = await assessment.get(f"/applications/{refused.json()['application_id']}", headers=province)
+            view = await assessment.get(
+                f"/applications/{refused.json()['application_id']}", headers=province
+            )
             return view.json()["status"] == "refused"
 
         await eventually(refused_later)

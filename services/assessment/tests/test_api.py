@@ -20,7 +20,16 @@ from heze_contracts.enrollment import (
     TrainingCompleted,
     TrainingCompletedPayload,
 )
-from heze_contracts.enums import Education, Field, HourKind, HourMode, Level, ParticipantCategory, Role, Sex
+from heze_contracts.enums import (
+    Education,
+    Field,
+    HourKind,
+    HourMode,
+    Level,
+    ParticipantCategory,
+    Role,
+    Sex,
+)
 from heze_common.testing import Tokens, eventually, publish, read_topic
 
 from heze_assessment.settings import AssessmentSettings
@@ -47,10 +56,20 @@ def registered(trainee_id: UUID) -> TraineeRegistered:
     return envelope(
         TraineeRegistered,
         TraineeRegisteredPayload(
-            trainee_id=trainee_id, name="猪八戒", id_number="440524188001010014", sex=Sex.MALE,
-            birth_date=date(1990, 1, 1), phone="13800000000", education=Education.BACHELOR, major="机械工程",
-            employer=None, county="牡丹区", participant_category=ParticipantCategory.DIGITAL_WORKER,
-            registered_on=date(2026, 11, 1), registered_by_institution_id=None, retirement_group=None,
+            trainee_id=trainee_id,
+            name="猪八戒",
+            id_number="440524188001010014",
+            sex=Sex.MALE,
+            birth_date=date(1990, 1, 1),
+            phone="13800000000",
+            education=Education.BACHELOR,
+            major="机械工程",
+            employer=None,
+            county="牡丹区",
+            participant_category=ParticipantCategory.DIGITAL_WORKER,
+            registered_on=date(2026, 11, 1),
+            registered_by_institution_id=None,
+            retirement_group=None,
         ),
         trainee_id,
     )
@@ -60,12 +79,18 @@ def completed(trainee_id: UUID) -> TrainingCompleted:
     return envelope(
         TrainingCompleted,
         TrainingCompletedPayload(
-            trainee_id=trainee_id, programme_id=uuid4(), institution_id=uuid4(), occupation_code=OCCUPATION,
-            field=Field.INTELLIGENT_MANUFACTURING, level=Level.JUNIOR,
+            trainee_id=trainee_id,
+            programme_id=uuid4(),
+            institution_id=uuid4(),
+            occupation_code=OCCUPATION,
+            field=Field.INTELLIGENT_MANUFACTURING,
+            level=Level.JUNIOR,
             hours_by_kind={HourKind.THEORY: Decimal("80.0"), HourKind.PRACTICE: Decimal("48.0")},
             hours_by_mode={HourMode.ONLINE: Decimal("80.0"), HourMode.OFFLINE: Decimal("48.0")},
-            total_hours=Decimal("128.0"), exam_score=Decimal("88.0"),
-            training_certificate_number="HZPX2026-2020713-000007", subsidised_plan=True,
+            total_hours=Decimal("128.0"),
+            exam_score=Decimal("88.0"),
+            training_certificate_number="HZPX2026-2020713-000007",
+            subsidised_plan=True,
             completed_on=date(2026, 11, 20),
         ),
         trainee_id,
@@ -76,14 +101,21 @@ def withdrawn(trainee_id: UUID) -> TraineeWithdrawn:
     return envelope(
         TraineeWithdrawn,
         TraineeWithdrawnPayload(
-            trainee_id=trainee_id, programme_id=uuid4(), institution_id=uuid4(), occupation_code=OCCUPATION,
-            level=Level.JUNIOR, reason="工作调动", withdrawn_on=date(2026, 11, 10),
+            trainee_id=trainee_id,
+            programme_id=uuid4(),
+            institution_id=uuid4(),
+            occupation_code=OCCUPATION,
+            level=Level.JUNIOR,
+            reason="工作调动",
+            withdrawn_on=date(2026, 11, 10),
         ),
         trainee_id,
     )
 
 
-async def evaluation_institution(client: AsyncClient, tokens: Tokens, name: str = "山东省数字技术人才评价中心") -> UUID:
+async def evaluation_institution(
+    client: AsyncClient, tokens: Tokens, name: str = "山东省数字技术人才评价中心"
+) -> UUID:
     response = await client.post(
         "/evaluation-institutions",
         json={"name": name, "occupations": {OCCUPATION: "intelligent_manufacturing"}},
@@ -93,13 +125,21 @@ async def evaluation_institution(client: AsyncClient, tokens: Tokens, name: str 
     return UUID(response.json()["id"])
 
 
-async def apply(client: AsyncClient, tokens: Tokens, trainee_id: UUID, evaluator: UUID, **overrides: object):  # noqa: ANN201
+async def apply(
+    client: AsyncClient, tokens: Tokens, trainee_id: UUID, evaluator: UUID, **overrides: object
+):  # noqa: ANN201
     body = {
-        "evaluation_institution_id": str(evaluator), "occupation_code": OCCUPATION, "level": "junior",
-        "declaration": DECLARATION, "commitment_text": COMMITMENT, "commitment_signed": True,
+        "evaluation_institution_id": str(evaluator),
+        "occupation_code": OCCUPATION,
+        "level": "junior",
+        "declaration": DECLARATION,
+        "commitment_text": COMMITMENT,
+        "commitment_signed": True,
     }
     body.update(overrides)
-    return await client.post("/applications", json=body, headers=tokens(Role.TRAINEE, subject=str(trainee_id)))
+    return await client.post(
+        "/applications", json=body, headers=tokens(Role.TRAINEE, subject=str(trainee_id))
+    )
 
 
 def upstream_topic(settings: AssessmentSettings) -> str:
@@ -107,18 +147,28 @@ def upstream_topic(settings: AssessmentSettings) -> str:
 
 
 async def status_of(client: AsyncClient, tokens: Tokens, application_id: str) -> str:
-    response = await client.get(f"/applications/{application_id}", headers=tokens(Role.PROVINCIAL_DEPARTMENT))
+    response = await client.get(
+        f"/applications/{application_id}", headers=tokens(Role.PROVINCIAL_DEPARTMENT)
+    )
     return response.json()["status"]
 
 
-@pytest.mark.parametrize("application_first", [True, False], ids=["application-first", "completion-first"])
+@pytest.mark.parametrize(
+    "application_first", [True, False], ids=["application-first", "completion-first"]
+)
 async def test_the_decision_is_the_same_whichever_arrives_first(
     service: FastAPI,
-    client: AsyncClient, tokens: Tokens, assessment_settings: AssessmentSettings, application_first: bool
+    client: AsyncClient,
+    tokens: Tokens,
+    assessment_settings: AssessmentSettings,
+    application_first: bool,
 ) -> None:
     evaluator = await evaluation_institution(client, tokens)
     trainee_id = uuid4()
-    topic, bootstrap = upstream_topic(assessment_settings), assessment_settings.kafka_bootstrap_servers
+    topic, bootstrap = (
+        upstream_topic(assessment_settings),
+        assessment_settings.kafka_bootstrap_servers,
+    )
     await publish(bootstrap, topic, registered(trainee_id))
     if application_first:
         response = await apply(client, tokens, trainee_id, evaluator)
@@ -134,8 +184,15 @@ async def test_the_decision_is_the_same_whichever_arrives_first(
         return await status_of(client, tokens, application_id) == "awaiting_review"
 
     await eventually(accepted)
-    published = [parse_event(r.value) for r in await read_topic(bootstrap, assessment_settings.kafka_topic_prefix + "assessment.events.v1")]
-    assert [e.event_type for e in published if str(e.subject_id) == str(trainee_id)] == ["AssessmentApplied"]
+    published = [
+        parse_event(r.value)
+        for r in await read_topic(
+            bootstrap, assessment_settings.kafka_topic_prefix + "assessment.events.v1"
+        )
+    ]
+    assert [e.event_type for e in published if str(e.subject_id) == str(trainee_id)] == [
+        "AssessmentApplied"
+    ]
 
 
 def has_training_proof(service: FastAPI, trainee_id: UUID) -> bool:
@@ -148,7 +205,10 @@ async def test_a_withdrawn_trainee_application_waiting_is_refused(
 ) -> None:
     evaluator = await evaluation_institution(client, tokens)
     trainee_id = uuid4()
-    topic, bootstrap = upstream_topic(assessment_settings), assessment_settings.kafka_bootstrap_servers
+    topic, bootstrap = (
+        upstream_topic(assessment_settings),
+        assessment_settings.kafka_bootstrap_servers,
+    )
     await publish(bootstrap, topic, registered(trainee_id))
     application_id = (await apply(client, tokens, trainee_id, evaluator)).json()["application_id"]
     await publish(bootstrap, topic, withdrawn(trainee_id))
@@ -162,59 +222,118 @@ async def test_a_withdrawn_trainee_application_waiting_is_refused(
 
 
 async def test_a_full_assessment_passes_with_holder_data_and_can_be_voided(
-    service: FastAPI,
-    client: AsyncClient, tokens: Tokens, assessment_settings: AssessmentSettings
+    service: FastAPI, client: AsyncClient, tokens: Tokens, assessment_settings: AssessmentSettings
 ) -> None:
     evaluator = await evaluation_institution(client, tokens)
     trainee_id = uuid4()
-    topic, bootstrap = upstream_topic(assessment_settings), assessment_settings.kafka_bootstrap_servers
+    topic, bootstrap = (
+        upstream_topic(assessment_settings),
+        assessment_settings.kafka_bootstrap_servers,
+    )
     await publish(bootstrap, topic, registered(trainee_id), completed(trainee_id))
     await eventually(lambda: has_training_proof(service, trainee_id))
     application_id = (await apply(client, tokens, trainee_id, evaluator)).json()["application_id"]
     me = tokens(Role.EVALUATION_INSTITUTION, evaluator)
-    confirmed = await client.post(f"/applications/{application_id}/qualification", json={"confirm": True}, headers=me)
+    confirmed = await client.post(
+        f"/applications/{application_id}/qualification", json={"confirm": True}, headers=me
+    )
     assert confirmed.json()["status"] == "confirmed"
     session = await client.post(
-        "/sessions", json={"occupation_code": OCCUPATION, "level": "junior", "held_on": "2026-12-05", "place": "菏泽学院"}, headers=me
+        "/sessions",
+        json={
+            "occupation_code": OCCUPATION,
+            "level": "junior",
+            "held_on": "2026-12-05",
+            "place": "菏泽学院",
+        },
+        headers=me,
     )
     session_id = session.json()["session_id"]
-    assert (await client.post(f"/sessions/{session_id}/assignments", json={"application_ids": [application_id]}, headers=me)).status_code == 200
+    assert (
+        await client.post(
+            f"/sessions/{session_id}/assignments",
+            json={"application_ids": [application_id]},
+            headers=me,
+        )
+    ).status_code == 200
     scores = f"/sessions/{session_id}/applications/{application_id}/scores"
-    for bad in ({"theory_score": 101, "practical_score": 70}, {"theory_score": 70.25, "practical_score": 70}):
+    for bad in (
+        {"theory_score": 101, "practical_score": 70},
+        {"theory_score": 70.25, "practical_score": 70},
+    ):
         assert (await client.put(scores, json=bad, headers=me)).status_code == 422
-    passed = await client.put(scores, json={"theory_score": 78.5, "practical_score": 82}, headers=me)
+    passed = await client.put(
+        scores, json={"theory_score": 78.5, "practical_score": 82}, headers=me
+    )
     assert passed.json()["status"] == "passed"
     twice = await client.put(scores, json={"theory_score": 90, "practical_score": 90}, headers=me)
     assert (twice.status_code, twice.json()["error"]["code"]) == (409, "already_scored")
-    voided = await client.post(f"/applications/{application_id}/voiding", json={"reason": "学历证书核查不实"}, headers=tokens(Role.PROVINCIAL_DEPARTMENT))
+    voided = await client.post(
+        f"/applications/{application_id}/voiding",
+        json={"reason": "学历证书核查不实"},
+        headers=tokens(Role.PROVINCIAL_DEPARTMENT),
+    )
     assert voided.json()["voided"] is True
 
     async def all_published() -> bool:
-        events = await read_topic(bootstrap, assessment_settings.kafka_topic_prefix + "assessment.events.v1")
+        events = await read_topic(
+            bootstrap, assessment_settings.kafka_topic_prefix + "assessment.events.v1"
+        )
         return len(events) >= 4
 
     await eventually(all_published)
-    events = [parse_event(r.value) for r in await read_topic(bootstrap, assessment_settings.kafka_topic_prefix + "assessment.events.v1")]
-    assert [e.event_type for e in events] == ["AssessmentApplied", "QualificationConfirmed", "AssessmentPassed", "AssessmentResultVoided"]
+    events = [
+        parse_event(r.value)
+        for r in await read_topic(
+            bootstrap, assessment_settings.kafka_topic_prefix + "assessment.events.v1"
+        )
+    ]
+    assert [e.event_type for e in events] == [
+        "AssessmentApplied",
+        "QualificationConfirmed",
+        "AssessmentPassed",
+        "AssessmentResultVoided",
+    ]
     passed_event = events[2].payload
-    assert passed_event.holder.name == "猪八戒" and passed_event.assessment_ended_on == date(2026, 12, 5)
+    assert passed_event.holder.name == "猪八戒" and passed_event.assessment_ended_on == date(
+        2026, 12, 5
+    )
     assert str(passed_event.theory_score) == "78.5"
 
 
-async def test_conditions_not_met_are_refused_naming_what_is_missing(client: AsyncClient, tokens: Tokens) -> None:
+async def test_conditions_not_met_are_refused_naming_what_is_missing(
+    client: AsyncClient, tokens: Tokens
+) -> None:
     evaluator = await evaluation_institution(client, tokens)
-    response = await apply(client, tokens, uuid4(), evaluator, declaration={"education": "college", "major_relevant": True})
+    response = await apply(
+        client,
+        tokens,
+        uuid4(),
+        evaluator,
+        declaration={"education": "college", "major_relevant": True},
+    )
     error = response.json()["error"]
-    assert (response.status_code, error["code"], error["field"]) == (409, "conditions_not_met", "declaration")
+    assert (response.status_code, error["code"], error["field"]) == (
+        409,
+        "conditions_not_met",
+        "declaration",
+    )
     assert error["details"]["unmet"]["junior.college_1y"] == ["1 year(s) in the occupation"]
 
 
-async def test_unsigned_commitments_and_malformed_bodies_are_422(client: AsyncClient, tokens: Tokens) -> None:
+async def test_unsigned_commitments_and_malformed_bodies_are_422(
+    client: AsyncClient, tokens: Tokens
+) -> None:
     evaluator = await evaluation_institution(client, tokens)
     unsigned = await apply(client, tokens, uuid4(), evaluator, commitment_signed=False)
-    assert (unsigned.status_code, unsigned.json()["error"]["code"]) == (422, "commitment_not_signed")
+    assert (unsigned.status_code, unsigned.json()["error"]["code"]) == (
+        422,
+        "commitment_not_signed",
+    )
     for body in ({}, {"declaration": {"education": "phd"}}, {"occupation_code": "abc"}):
-        response = await client.post("/applications", json=body, headers=tokens(Role.TRAINEE, subject=str(uuid4())))
+        response = await client.post(
+            "/applications", json=body, headers=tokens(Role.TRAINEE, subject=str(uuid4()))
+        )
         assert response.status_code == 422
 
 
@@ -223,44 +342,121 @@ async def test_roles_are_refused_what_is_not_theirs(client: AsyncClient, tokens:
     other = await evaluation_institution(client, tokens, "另一评价机构")
     trainee_id = uuid4()
     application_id = (await apply(client, tokens, trainee_id, evaluator)).json()["application_id"]
-    session_id = (await client.post(
-        "/sessions", json={"occupation_code": OCCUPATION, "level": "junior", "held_on": "2026-12-05", "place": "x"},
-        headers=tokens(Role.EVALUATION_INSTITUTION, evaluator),
-    )).json()["session_id"]
+    session_id = (
+        await client.post(
+            "/sessions",
+            json={
+                "occupation_code": OCCUPATION,
+                "level": "junior",
+                "held_on": "2026-12-05",
+                "place": "x",
+            },
+            headers=tokens(Role.EVALUATION_INSTITUTION, evaluator),
+        )
+    ).json()["session_id"]
     forbidden = [
-        ("POST", "/evaluation-institutions", {"name": "n", "occupations": {OCCUPATION: "intelligent_manufacturing"}}, tokens(Role.EVALUATION_INSTITUTION, evaluator)),
+        (
+            "POST",
+            "/evaluation-institutions",
+            {"name": "n", "occupations": {OCCUPATION: "intelligent_manufacturing"}},
+            tokens(Role.EVALUATION_INSTITUTION, evaluator),
+        ),
         ("POST", "/applications", {}, tokens(Role.EVALUATION_INSTITUTION, evaluator)),
-        ("GET", f"/applications/{application_id}", None, tokens(Role.TRAINEE, subject=str(uuid4()))),
-        ("GET", f"/applications/{application_id}", None, tokens(Role.EVALUATION_INSTITUTION, other)),
-        ("POST", f"/applications/{application_id}/qualification", {"confirm": True}, tokens(Role.EVALUATION_INSTITUTION, other)),
-        ("POST", f"/applications/{application_id}/qualification", {"confirm": True}, tokens(Role.PROVINCIAL_DEPARTMENT)),
-        ("POST", f"/sessions/{session_id}/assignments", {"application_ids": [application_id]}, tokens(Role.EVALUATION_INSTITUTION, other)),
-        ("GET", f"/applications?evaluation_institution_id={evaluator}", None, tokens(Role.EVALUATION_INSTITUTION, other)),
-        ("PUT", f"/rules/{OCCUPATION}", {"name": "x", "routes": {}, "effective_from": "2027-01-01"}, tokens(Role.EVALUATION_INSTITUTION, evaluator)),
-        ("POST", f"/applications/{application_id}/voiding", {"reason": "x"}, tokens(Role.TRAINEE, subject=str(trainee_id))),
+        (
+            "GET",
+            f"/applications/{application_id}",
+            None,
+            tokens(Role.TRAINEE, subject=str(uuid4())),
+        ),
+        (
+            "GET",
+            f"/applications/{application_id}",
+            None,
+            tokens(Role.EVALUATION_INSTITUTION, other),
+        ),
+        (
+            "POST",
+            f"/applications/{application_id}/qualification",
+            {"confirm": True},
+            tokens(Role.EVALUATION_INSTITUTION, other),
+        ),
+        (
+            "POST",
+            f"/applications/{application_id}/qualification",
+            {"confirm": True},
+            tokens(Role.PROVINCIAL_DEPARTMENT),
+        ),
+        (
+            "POST",
+            f"/sessions/{session_id}/assignments",
+            {"application_ids": [application_id]},
+            tokens(Role.EVALUATION_INSTITUTION, other),
+        ),
+        (
+            "GET",
+            f"/applications?evaluation_institution_id={evaluator}",
+            None,
+            tokens(Role.EVALUATION_INSTITUTION, other),
+        ),
+        (
+            "PUT",
+            f"/rules/{OCCUPATION}",
+            {"name": "x", "routes": {}, "effective_from": "2027-01-01"},
+            tokens(Role.EVALUATION_INSTITUTION, evaluator),
+        ),
+        (
+            "POST",
+            f"/applications/{application_id}/voiding",
+            {"reason": "x"},
+            tokens(Role.TRAINEE, subject=str(trainee_id)),
+        ),
     ]
     for method, path, body, headers in forbidden:
         response = await client.request(method, path, json=body, headers=headers)
         assert response.status_code == 403, (method, path, response.text)
-    for headers in (tokens(Role.TRAINEE, subject=str(trainee_id)), tokens(Role.AUDITOR), tokens(Role.EVALUATION_INSTITUTION, evaluator)):
-        assert (await client.get(f"/applications/{application_id}", headers=headers)).status_code == 200
+    for headers in (
+        tokens(Role.TRAINEE, subject=str(trainee_id)),
+        tokens(Role.AUDITOR),
+        tokens(Role.EVALUATION_INSTITUTION, evaluator),
+    ):
+        assert (
+            await client.get(f"/applications/{application_id}", headers=headers)
+        ).status_code == 200
 
 
-async def test_province_sets_rules_for_an_occupation_from_a_date(client: AsyncClient, tokens: Tokens) -> None:
+async def test_province_sets_rules_for_an_occupation_from_a_date(
+    client: AsyncClient, tokens: Tokens
+) -> None:
     rules = {
         "name": "大数据工程技术人员国家职业标准",
         "routes": {"junior": [{"name": "junior.any_bachelor", "education_at_least": "bachelor"}]},
         "effective_from": "2026-01-01",
     }
-    assert (await client.put("/rules/2-02-10-11", json=rules, headers=tokens(Role.PROVINCIAL_DEPARTMENT))).status_code == 204
-    in_force = (await client.get("/rules/2-02-10-11?on=2026-06-01", headers=tokens(Role.AUDITOR))).json()
-    before = (await client.get("/rules/2-02-10-11?on=2025-06-01", headers=tokens(Role.AUDITOR))).json()
-    assert (in_force["applies"], in_force["rules"]["name"]) == ("2-02-10-11", "大数据工程技术人员国家职业标准")
+    assert (
+        await client.put(
+            "/rules/2-02-10-11", json=rules, headers=tokens(Role.PROVINCIAL_DEPARTMENT)
+        )
+    ).status_code == 204
+    in_force = (
+        await client.get("/rules/2-02-10-11?on=2026-06-01", headers=tokens(Role.AUDITOR))
+    ).json()
+    before = (
+        await client.get("/rules/2-02-10-11?on=2025-06-01", headers=tokens(Role.AUDITOR))
+    ).json()
+    assert (in_force["applies"], in_force["rules"]["name"]) == (
+        "2-02-10-11",
+        "大数据工程技术人员国家职业标准",
+    )
     assert before["applies"] == "*"
 
 
 async def test_the_openapi_and_asyncapi_documents_are_served(client: AsyncClient) -> None:
     paths = (await client.get("/openapi.json")).json()["paths"]
-    assert {"/applications", "/sessions", "/evaluation-institutions", "/rules/{occupation_code}"} <= set(paths)
+    assert {
+        "/applications",
+        "/sessions",
+        "/evaluation-institutions",
+        "/rules/{occupation_code}",
+    } <= set(paths)
     asyncapi = (await client.get("/asyncapi.json")).json()
     assert any("assessment.events.v1" in name for name in asyncapi["channels"])

@@ -62,7 +62,10 @@ def test_a_withdrawal_refuses_a_waiting_application() -> None:
     application = an_application(candidate)
     candidate.record_withdrawal(OCCUPATION, Level.JUNIOR)
     application.decide_on_training(candidate)
-    assert (application.status, application.reason) == (Status.REFUSED, "the trainee withdrew from the training of this occupation and level")
+    assert (application.status, application.reason) == (
+        Status.REFUSED,
+        "the trainee withdrew from the training of this occupation and level",
+    )
 
 
 def test_training_of_another_level_is_not_the_proof() -> None:
@@ -105,7 +108,10 @@ def test_only_confirmed_applicants_are_assigned() -> None:
     application.decide_on_training(candidate)
     session = AssessmentSession(
         evaluation_institution_id=application.evaluation_institution_id,
-        occupation_code=OCCUPATION, level=Level.JUNIOR, held_on=date(2026, 12, 5), place="x",
+        occupation_code=OCCUPATION,
+        level=Level.JUNIOR,
+        held_on=date(2026, 12, 5),
+        place="x",
     )
     with refusal("wrong_stage"):
         session.assign(application)
@@ -117,13 +123,18 @@ def test_only_confirmed_applicants_are_assigned() -> None:
     ("theory", "practical", "passed"),
     [("60", "60", True), ("59.9", "95", False), ("100", "59.9", False), ("75.5", "88", True)],
 )
-def test_pass_means_both_scores_at_least_60(assigned, theory: str, practical: str, passed: bool) -> None:  # noqa: ANN001
+def test_pass_means_both_scores_at_least_60(
+    assigned, theory: str, practical: str, passed: bool
+) -> None:  # noqa: ANN001
     application, session = assigned
     application.record_scores(session.id, Decimal(theory), Decimal(practical), None)
     assert application.status is (Status.PASSED if passed else Status.FAILED)
 
 
-@pytest.mark.parametrize(("theory", "field"), [("100.1", "theory_score"), ("-1", "theory_score"), ("70.25", "theory_score")])
+@pytest.mark.parametrize(
+    ("theory", "field"),
+    [("100.1", "theory_score"), ("-1", "theory_score"), ("70.25", "theory_score")],
+)
 def test_scores_out_of_range_are_refused(assigned, theory: str, field: str) -> None:  # noqa: ANN001
     application, session = assigned
     with refusal("invalid_score", field):
@@ -147,7 +158,11 @@ def test_a_correction_is_its_own_event_and_a_pass_turned_fail_voids_the_pass(ass
     voided, corrected = application.collect_events()
     assert isinstance(voided, Application.ResultVoided) and "实操评分表合计错误" in voided.reason
     assert isinstance(corrected, Application.ScoreCorrected)
-    assert (corrected.passed, corrected.was_passed, corrected.reason) == (False, True, "实操评分表合计错误")
+    assert (corrected.passed, corrected.was_passed, corrected.reason) == (
+        False,
+        True,
+        "实操评分表合计错误",
+    )
     assert application.status is Status.FAILED and application.voided
 
 

@@ -5,18 +5,18 @@ from collections.abc import AsyncIterator
 
 import pytest
 from fastapi import FastAPI
-from httpx import AsyncClient
-
+from heze_certification.main import definition
+from heze_certification.settings import CertificationSettings
 from heze_common.auth import TokenIssuer
 from heze_common.runtime import create_app
 from heze_common.testing import Tokens, running, service_settings
-
-from heze_certification.main import definition
-from heze_certification.settings import CertificationSettings
+from httpx import AsyncClient
 
 
 @pytest.fixture
-def certification_settings(database_url: str, kafka_bootstrap_servers: str) -> CertificationSettings:
+def certification_settings(
+    database_url: str, kafka_bootstrap_servers: str
+) -> CertificationSettings:
     return service_settings(
         CertificationSettings,
         database_url=database_url,

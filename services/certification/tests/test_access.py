@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from uuid import uuid4
 
-from httpx import AsyncClient
-
-from heze_contracts.enums import Role
-from heze_common.testing import Tokens
-
 from heze_certification.settings import CertificationSettings
+from heze_common.testing import Tokens
+from heze_contracts.enums import Role
+from httpx import AsyncClient
 
 
 async def test_public_verification_needs_no_token_but_is_rate_limited(
@@ -17,17 +15,27 @@ async def test_public_verification_needs_no_token_but_is_rate_limited(
 ) -> None:
     limit = certification_settings.verify_requests_per_minute
     statuses = [
-        (await client.get("/public/certificates/verify", params={"number": "HZSZ-X", "name": "某人"})).status_code
+        (
+            await client.get(
+                "/public/certificates/verify", params={"number": "HZSZ-X", "name": "某人"}
+            )
+        ).status_code
         for _ in range(limit + 1)
     ]
     assert statuses[:limit] == [200] * limit
     assert statuses[limit] == 429
-    limited = await client.get("/public/certificates/verify", params={"number": "X", "name": "某人"})
-    assert limited.json()["error"]["code"] == "rate_limited" and limited.headers["Retry-After"] == "60"
+    limited = await client.get(
+        "/public/certificates/verify", params={"number": "X", "name": "某人"}
+    )
+    assert (
+        limited.json()["error"]["code"] == "rate_limited" and limited.headers["Retry-After"] == "60"
+    )
 
 
 async def test_verification_rejects_missing_parameters_with_422(client: AsyncClient) -> None:
-    assert (await client.get("/public/certificates/verify", params={"number": "X"})).status_code == 422
+    assert (
+        await client.get("/public/certificates/verify", params={"number": "X"})
+    ).status_code == 422
 
 
 async def test_roles_are_refused_what_is_not_theirs(client: AsyncClient, tokens: Tokens) -> None:
@@ -36,13 +44,33 @@ async def test_roles_are_refused_what_is_not_theirs(client: AsyncClient, tokens:
         ("POST", f"/cases/{case}/confirmation", None, tokens(Role.EVALUATION_INSTITUTION, uuid4())),
         ("POST", f"/cases/{case}/approval", None, tokens(Role.PROVINCIAL_DEPARTMENT)),
         ("POST", f"/cases/{case}/issuance", None, tokens(Role.NATIONAL_OFFICE)),
-        ("PUT", "/calendars/2027", {"holidays": [], "makeup_workdays": []}, tokens(Role.CITY_BUREAU)),
+        (
+            "PUT",
+            "/calendars/2027",
+            {"holidays": [], "makeup_workdays": []},
+            tokens(Role.CITY_BUREAU),
+        ),
         ("GET", "/talent-pool", None, tokens(Role.PROVINCIAL_DEPARTMENT)),
         ("GET", "/continuing-education/2026", None, tokens(Role.AUDITOR)),
-        ("PUT", "/policy", {"terms": {}, "effective_from": "2026-01-01"}, tokens(Role.PROVINCIAL_DEPARTMENT)),
-        ("GET", f"/talent/{uuid4()}/eligibility?title_series=x", None, tokens(Role.TRAINEE, subject=str(uuid4()))),
+        (
+            "PUT",
+            "/policy",
+            {"terms": {}, "effective_from": "2026-01-01"},
+            tokens(Role.PROVINCIAL_DEPARTMENT),
+        ),
+        (
+            "GET",
+            f"/talent/{uuid4()}/eligibility?title_series=x",
+            None,
+            tokens(Role.TRAINEE, subject=str(uuid4())),
+        ),
         ("GET", "/cases", None, tokens(Role.TRAINEE, subject="t")),
-        ("GET", f"/cases?evaluation_institution_id={uuid4()}", None, tokens(Role.EVALUATION_INSTITUTION, uuid4())),
+        (
+            "GET",
+            f"/cases?evaluation_institution_id={uuid4()}",
+            None,
+            tokens(Role.EVALUATION_INSTITUTION, uuid4()),
+        ),
     ]
     for method, path, body, headers in forbidden:
         response = await client.request(method, path, json=body, headers=headers)
@@ -50,8 +78,14 @@ async def test_roles_are_refused_what_is_not_theirs(client: AsyncClient, tokens:
     assert (await client.get("/cases")).status_code == 401
 
 
-async def test_exam_based_title_series_are_not_recognised_without_review(client: AsyncClient, tokens: Tokens) -> None:
+async def test_exam_based_title_series_are_not_recognised_without_review(
+    client: AsyncClient, tokens: Tokens
+) -> None:
     policy = {"terms": {"exam_based_title_series": ["卫生系列"]}, "effective_from": "2026-01-01"}
-    assert (await client.put("/policy", json=policy, headers=tokens(Role.CITY_BUREAU))).status_code == 200
-    view = (await client.get("/policy", params={"on": "2026-06-01"}, headers=tokens(Role.AUDITOR))).json()
+    assert (
+        await client.put("/policy", json=policy, headers=tokens(Role.CITY_BUREAU))
+    ).status_code == 200
+    view = (
+        await client.get("/policy", params={"on": "2026-06-01"}, headers=tokens(Role.AUDITOR))
+    ).json()
     assert view["terms"]["exam_based_title_series"] == ["卫生系列"]

@@ -7,21 +7,23 @@ from datetime import UTC, date, datetime
 from uuid import uuid4
 
 import pytest
-
-from heze_contracts.enums import CertificateStage, Field, Level
-from heze_common import clock
-from heze_common.errors import Refusal
-from heze_common.testing import service_settings
-
 from heze_certification.application import CertificationApplication
 from heze_certification.domain.case import CaseStatus, CaseSubject, CertificateCase
 from heze_certification.settings import CertificationSettings
+from heze_common import clock
+from heze_common.errors import Refusal
+from heze_common.testing import service_settings
+from heze_contracts.enums import CertificateStage, Field, Level
 
 
 def a_case(ended: date = date(2026, 9, 1)) -> CertificateCase:
     subject = CaseSubject(
-        trainee_id=uuid4(), application_id=uuid4(), evaluation_institution_id=uuid4(),
-        occupation_code="2-02-07-13", field=Field.INTELLIGENT_MANUFACTURING, level=Level.JUNIOR,
+        trainee_id=uuid4(),
+        application_id=uuid4(),
+        evaluation_institution_id=uuid4(),
+        occupation_code="2-02-07-13",
+        field=Field.INTELLIGENT_MANUFACTURING,
+        level=Level.JUNIOR,
     )
     return CertificateCase.open(subject, "沙和尚", ended)
 
@@ -36,7 +38,11 @@ def test_a_returned_case_is_reported_again_with_fresh_deadlines() -> None:
     case.report(date(2026, 9, 24), {})
     assert case.due_on == date(2026, 10, 15)
     case.return_for_correction(["证书照片不清晰"], date(2026, 10, 9))
-    assert (case.status, case.stage, case.due_on) == (CaseStatus.AWAITING_REPORT, CertificateStage.REPORT_TO_PROVINCE, date(2026, 11, 8))
+    assert (case.status, case.stage, case.due_on) == (
+        CaseStatus.AWAITING_REPORT,
+        CertificateStage.REPORT_TO_PROVINCE,
+        date(2026, 11, 8),
+    )
     case.report(date(2026, 10, 12), {})
     assert case.due_on == date(2026, 10, 26)
     case.confirm()
@@ -73,7 +79,11 @@ def test_a_breach_is_recorded_once_per_stage_and_due_date() -> None:
     assert case.record_breach(date(2026, 10, 4))
     assert not case.record_breach(date(2026, 10, 9))
     breach = case.collect_events()[-1]
-    assert (breach.stage, breach.due_on, breach.days_late) == (CertificateStage.REPORT_TO_PROVINCE, date(2026, 10, 1), 3)
+    assert (breach.stage, breach.due_on, breach.days_late) == (
+        CertificateStage.REPORT_TO_PROVINCE,
+        date(2026, 10, 1),
+        3,
+    )
 
 
 @pytest.fixture
@@ -81,7 +91,9 @@ def settings(database_url: str) -> CertificationSettings:
     return service_settings(CertificationSettings, database_url=database_url)
 
 
-def test_two_replicas_watching_many_times_record_each_breach_exactly_once(settings: CertificationSettings) -> None:
+def test_two_replicas_watching_many_times_record_each_breach_exactly_once(
+    settings: CertificationSettings,
+) -> None:
     replicas = [CertificationApplication(settings) for _ in range(2)]
     replicas[0].seed()
     cases = [a_case(date(2026, 8, 1)) for _ in range(20)]
@@ -100,7 +112,8 @@ def test_two_replicas_watching_many_times_record_each_breach_exactly_once(settin
             thread.join()
     assert sum(recorded) == 20
     stored = [
-        n for n in replicas[0].recorder.select_notifications(1, 1000)
+        n
+        for n in replicas[0].recorder.select_notifications(1, 1000)
         if n.topic == CertificateCase.DeadlineBreached.TOPIC
     ]
     assert len(stored) == 20
@@ -108,7 +121,9 @@ def test_two_replicas_watching_many_times_record_each_breach_exactly_once(settin
         replica.close()
 
 
-def test_loading_a_calendar_recomputes_provisional_deadlines(settings: CertificationSettings) -> None:
+def test_loading_a_calendar_recomputes_provisional_deadlines(
+    settings: CertificationSettings,
+) -> None:
     app = CertificationApplication(settings)
     app.seed()
     case = a_case(date(2026, 12, 1))

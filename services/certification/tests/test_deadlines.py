@@ -5,10 +5,14 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-
+from heze_certification.domain.deadlines import (
+    Due,
+    YearCalendar,
+    add_working_days,
+    due_date,
+    is_working_day,
+)
 from heze_contracts.enums import CertificateStage
-
-from heze_certification.domain.deadlines import Due, YearCalendar, add_working_days, due_date, is_working_day
 
 CONFIRMATION, REPORT, ISSUANCE = (
     CertificateStage.PROVINCE_CONFIRMATION,
@@ -19,7 +23,9 @@ CONFIRMATION, REPORT, ISSUANCE = (
 
 def test_a_report_on_24_september_2026_is_due_for_confirmation_on_15_october() -> None:
     # Mid-Autumn (25 Sep) and National Day (1-7 Oct) are skipped; the 10 October make-up day counts.
-    assert due_date(CONFIRMATION, date(2026, 9, 24), {}) == Due(date(2026, 10, 15), provisional=False)
+    assert due_date(CONFIRMATION, date(2026, 9, 24), {}) == Due(
+        date(2026, 10, 15), provisional=False
+    )
 
 
 def test_across_the_2026_spring_festival_the_make_up_saturdays_count() -> None:
@@ -30,7 +36,11 @@ def test_across_the_2026_spring_festival_the_make_up_saturdays_count() -> None:
 @pytest.mark.parametrize(
     ("stage", "start", "due"),
     [
-        (REPORT, date(2026, 1, 15), date(2026, 2, 14)),  # across a month end (a Saturday: calendar days)
+        (
+            REPORT,
+            date(2026, 1, 15),
+            date(2026, 2, 14),
+        ),  # across a month end (a Saturday: calendar days)
         (REPORT, date(2026, 12, 20), date(2027, 1, 19)),  # across a year end
         (ISSUANCE, date(2027, 2, 15), date(2027, 3, 17)),  # February of a common year
         (ISSUANCE, date(2028, 2, 15), date(2028, 3, 16)),  # February of a leap year
@@ -50,10 +60,13 @@ def test_a_2027_deadline_is_provisional_until_the_2027_calendar_is_loaded() -> N
     # 29, 30, 31 Dec 2026 are known working days; 2027 is counted on weekdays: 1, 4, 5, 6, 7, 8, 11.
     assert guessed == Due(date(2027, 1, 11), provisional=True)
     calendar_2027 = YearCalendar(
-        holidays=frozenset({date(2027, 1, 1), date(2027, 1, 4)}), makeup_workdays=frozenset({date(2027, 1, 9)})
+        holidays=frozenset({date(2027, 1, 1), date(2027, 1, 4)}),
+        makeup_workdays=frozenset({date(2027, 1, 9)}),
     )
     # With the calendar: 1 and 4 Jan are holidays, Saturday 9 Jan is a make-up day: 5, 6, 7, 8, 9, 11, 12.
-    assert due_date(CONFIRMATION, date(2026, 12, 28), {2027: calendar_2027}) == Due(date(2027, 1, 12), provisional=False)
+    assert due_date(CONFIRMATION, date(2026, 12, 28), {2027: calendar_2027}) == Due(
+        date(2027, 1, 12), provisional=False
+    )
 
 
 def test_a_loaded_calendar_takes_precedence_over_the_package() -> None:

@@ -11,8 +11,9 @@ from itertools import count
 from uuid import UUID, uuid4
 
 import pytest
-from httpx import AsyncClient
-
+from heze_certification.settings import CertificationSettings
+from heze_common import clock
+from heze_common.testing import Tokens, eventually, publish, read_topic
 from heze_contracts import parse_event
 from heze_contracts.assessment import (
     AssessmentPassed,
@@ -27,11 +28,17 @@ from heze_contracts.enrollment import (
     TrainingCompleted,
     TrainingCompletedPayload,
 )
-from heze_contracts.enums import Education, Field, HourKind, HourMode, Level, ParticipantCategory, Role, Sex
-from heze_common import clock
-from heze_common.testing import Tokens, eventually, publish, read_topic
-
-from heze_certification.settings import CertificationSettings
+from heze_contracts.enums import (
+    Education,
+    Field,
+    HourKind,
+    HourMode,
+    Level,
+    ParticipantCategory,
+    Role,
+    Sex,
+)
+from httpx import AsyncClient
 
 positions = count(1)
 NAME, ID_NUMBER, PHONE = "唐三藏", "11010519491231002X", "13712345678"
@@ -46,91 +53,191 @@ def frozen() -> Iterator[None]:
 
 def build(event_class, payload, subject: UUID):  # noqa: ANN001, ANN201
     return event_class.build(
-        payload, position=next(positions), occurred_at=datetime.now(UTC), origin_id=subject,
-        origin_version=next(positions), correlation_id=uuid4(), causation_id=None,
+        payload,
+        position=next(positions),
+        occurred_at=datetime.now(UTC),
+        origin_id=subject,
+        origin_version=next(positions),
+        correlation_id=uuid4(),
+        causation_id=None,
     )
 
 
 def upstream(trainee_id: UUID, application_id: UUID, evaluator: UUID) -> tuple[list, list]:
     enrollment = [
-        build(TraineeRegistered, TraineeRegisteredPayload(
-            trainee_id=trainee_id, name=NAME, id_number=ID_NUMBER, sex=Sex.FEMALE, birth_date=date(1949, 12, 31),
-            phone=PHONE, education=Education.MASTER, major="控制科学与工程", employer="菏泽某智能装备有限公司",
-            county="东明县", participant_category=ParticipantCategory.DIGITAL_WORKER, registered_on=date(2026, 3, 1),
-            registered_by_institution_id=None, retirement_group=None,
-        ), trainee_id),
-        build(TrainingCompleted, TrainingCompletedPayload(
-            trainee_id=trainee_id, programme_id=uuid4(), institution_id=uuid4(), occupation_code="2-02-07-13",
-            field=Field.INTELLIGENT_MANUFACTURING, level=Level.JUNIOR,
-            hours_by_kind={HourKind.THEORY: Decimal("80.0"), HourKind.PRACTICE: Decimal("48.0")},
-            hours_by_mode={HourMode.ONLINE: Decimal("60.0"), HourMode.OFFLINE: Decimal("68.0")},
-            total_hours=Decimal("128.0"), exam_score=Decimal("91.0"), training_certificate_number="HZPX2026-2020713-000009",
-            subsidised_plan=True, completed_on=date(2026, 6, 30),
-        ), trainee_id),
+        build(
+            TraineeRegistered,
+            TraineeRegisteredPayload(
+                trainee_id=trainee_id,
+                name=NAME,
+                id_number=ID_NUMBER,
+                sex=Sex.FEMALE,
+                birth_date=date(1949, 12, 31),
+                phone=PHONE,
+                education=Education.MASTER,
+                major="控制科学与工程",
+                employer="菏泽某智能装备有限公司",
+                county="东明县",
+                participant_category=ParticipantCategory.DIGITAL_WORKER,
+                registered_on=date(2026, 3, 1),
+                registered_by_institution_id=None,
+                retirement_group=None,
+            ),
+            trainee_id,
+        ),
+        build(
+            TrainingCompleted,
+            TrainingCompletedPayload(
+                trainee_id=trainee_id,
+                programme_id=uuid4(),
+                institution_id=uuid4(),
+                occupation_code="2-02-07-13",
+                field=Field.INTELLIGENT_MANUFACTURING,
+                level=Level.JUNIOR,
+                hours_by_kind={
+                    HourKind.THEORY: Decimal("80.0"),
+                    HourKind.PRACTICE: Decimal("48.0"),
+                },
+                hours_by_mode={HourMode.ONLINE: Decimal("60.0"), HourMode.OFFLINE: Decimal("68.0")},
+                total_hours=Decimal("128.0"),
+                exam_score=Decimal("91.0"),
+                training_certificate_number="HZPX2026-2020713-000009",
+                subsidised_plan=True,
+                completed_on=date(2026, 6, 30),
+            ),
+            trainee_id,
+        ),
     ]
     assessment = [
-        build(AssessmentPassed, AssessmentPassedPayload(
-            application_id=application_id, trainee_id=trainee_id, evaluation_institution_id=evaluator,
-            session_id=uuid4(), holder=Holder(name=NAME, id_number=ID_NUMBER, sex=Sex.FEMALE, birth_date=date(1949, 12, 31)),
-            occupation_code="2-02-07-13", field=Field.INTELLIGENT_MANUFACTURING, level=Level.JUNIOR,
-            theory_score=Decimal("81.0"), practical_score=Decimal("77.5"), assessment_ended_on=date(2026, 9, 10),
-        ), trainee_id),
+        build(
+            AssessmentPassed,
+            AssessmentPassedPayload(
+                application_id=application_id,
+                trainee_id=trainee_id,
+                evaluation_institution_id=evaluator,
+                session_id=uuid4(),
+                holder=Holder(
+                    name=NAME, id_number=ID_NUMBER, sex=Sex.FEMALE, birth_date=date(1949, 12, 31)
+                ),
+                occupation_code="2-02-07-13",
+                field=Field.INTELLIGENT_MANUFACTURING,
+                level=Level.JUNIOR,
+                theory_score=Decimal("81.0"),
+                practical_score=Decimal("77.5"),
+                assessment_ended_on=date(2026, 9, 10),
+            ),
+            trainee_id,
+        ),
     ]
     return enrollment, assessment
 
 
-async def test_a_certificate_from_pass_to_revocation(client: AsyncClient, tokens: Tokens, certification_settings: CertificationSettings) -> None:
-    prefix, bootstrap = certification_settings.kafka_topic_prefix, certification_settings.kafka_bootstrap_servers
+async def test_a_certificate_from_pass_to_revocation(
+    client: AsyncClient, tokens: Tokens, certification_settings: CertificationSettings
+) -> None:
+    prefix, bootstrap = (
+        certification_settings.kafka_topic_prefix,
+        certification_settings.kafka_bootstrap_servers,
+    )
     trainee_id, application_id, evaluator = uuid4(), uuid4(), uuid4()
     enrollment_events, assessment_events = upstream(trainee_id, application_id, evaluator)
     await publish(bootstrap, prefix + "assessment.events.v1", *assessment_events)
     await publish(bootstrap, prefix + "enrollment.events.v1", *enrollment_events)
-    me, province, national = tokens(Role.EVALUATION_INSTITUTION, evaluator), tokens(Role.PROVINCIAL_DEPARTMENT), tokens(Role.NATIONAL_OFFICE)
+    me, province, national = (
+        tokens(Role.EVALUATION_INSTITUTION, evaluator),
+        tokens(Role.PROVINCIAL_DEPARTMENT),
+        tokens(Role.NATIONAL_OFFICE),
+    )
 
     async def case_opened() -> bool:
         return bool((await client.get("/cases", headers=me)).json())
 
     await eventually(case_opened)
     case_id = (await client.get("/cases", headers=me)).json()[0]["case_id"]
-    assert (await client.post(f"/cases/{case_id}/confirmation", headers=province)).json()["error"]["code"] == "wrong_stage"
+    assert (await client.post(f"/cases/{case_id}/confirmation", headers=province)).json()["error"][
+        "code"
+    ] == "wrong_stage"
     reported = (await client.post(f"/cases/{case_id}/report", headers=me)).json()
     assert (reported["due_on"], reported["due_is_provisional"]) == ("2026-10-15", False)
-    returned = await client.post(f"/cases/{case_id}/return", json={"reasons": ["身份证号与照片不符"]}, headers=province)
+    returned = await client.post(
+        f"/cases/{case_id}/return", json={"reasons": ["身份证号与照片不符"]}, headers=province
+    )
     assert returned.json()["status"] == "awaiting_report"
     await client.post(f"/cases/{case_id}/report", headers=me)
-    assert (await client.post(f"/cases/{case_id}/confirmation", headers=province)).json()["status"] == "awaiting_approval"
+    assert (await client.post(f"/cases/{case_id}/confirmation", headers=province)).json()[
+        "status"
+    ] == "awaiting_approval"
     assert (await client.post(f"/cases/{case_id}/approval", headers=me)).status_code == 403
-    assert (await client.post(f"/cases/{case_id}/approval", headers=national)).json()["due_on"] == "2026-10-24"
+    assert (await client.post(f"/cases/{case_id}/approval", headers=national)).json()[
+        "due_on"
+    ] == "2026-10-24"
     issued = (await client.post(f"/cases/{case_id}/issuance", headers=me)).json()
     number = issued["certificate_number"]
     assert number == "HZSZ2026-2020713-J-000001"
 
     verify = "/public/certificates/verify"
     valid = (await client.get(verify, params={"number": number, "name": NAME})).json()
-    assert valid == {"status": "valid", "occupation_code": "2-02-07-13", "level": "junior", "issued_on": "2026-09-24"}
-    assert (await client.get(verify, params={"number": number, "name": "别人"})).json() == {
-        "status": "unknown", "occupation_code": None, "level": None, "issued_on": None,
+    assert valid == {
+        "status": "valid",
+        "occupation_code": "2-02-07-13",
+        "level": "junior",
+        "issued_on": "2026-09-24",
     }
-    assert (await client.get(verify, params={"number": "HZSZ2026-0000000-J-999999", "name": NAME})).json()["status"] == "unknown"
+    assert (await client.get(verify, params={"number": number, "name": "别人"})).json() == {
+        "status": "unknown",
+        "occupation_code": None,
+        "level": None,
+        "issued_on": None,
+    }
+    assert (
+        await client.get(verify, params={"number": "HZSZ2026-0000000-J-999999", "name": NAME})
+    ).json()["status"] == "unknown"
 
-    pool = (await client.get("/talent-pool", params={"field": "intelligent_manufacturing", "county": "东明县"}, headers=tokens(Role.CITY_BUREAU))).json()
+    pool = (
+        await client.get(
+            "/talent-pool",
+            params={"field": "intelligent_manufacturing", "county": "东明县"},
+            headers=tokens(Role.CITY_BUREAU),
+        )
+    ).json()
     assert [entry["trainee_id"] for entry in pool] == [str(trainee_id)]
-    credits = (await client.get("/continuing-education/2026", headers=tokens(Role.CITY_BUREAU))).json()
+    credits = (
+        await client.get("/continuing-education/2026", headers=tokens(Role.CITY_BUREAU))
+    ).json()
     assert [(c["name"], c["hours"]) for c in credits] == [(NAME, "128.0")]
-    csv = await client.get("/continuing-education/2026", params={"format": "csv"}, headers=tokens(Role.CITY_BUREAU))
-    assert NAME in csv.content.decode("utf-8-sig") and csv.headers["content-type"].startswith("text/csv")
-    eligibility = (await client.get(f"/talent/{trainee_id}/eligibility", params={"title_series": "工程系列"}, headers=tokens(Role.TRAINEE, subject=str(trainee_id)))).json()
+    csv = await client.get(
+        "/continuing-education/2026", params={"format": "csv"}, headers=tokens(Role.CITY_BUREAU)
+    )
+    assert NAME in csv.content.decode("utf-8-sig") and csv.headers["content-type"].startswith(
+        "text/csv"
+    )
+    eligibility = (
+        await client.get(
+            f"/talent/{trainee_id}/eligibility",
+            params={"title_series": "工程系列"},
+            headers=tokens(Role.TRAINEE, subject=str(trainee_id)),
+        )
+    ).json()
     assert eligibility["certificates"][0]["title_recognition"] == "recognised_without_second_review"
     assert eligibility["entrepreneurship_loan_eligible"] is True
 
-    voided = build(AssessmentResultVoided, AssessmentResultVoidedPayload(
-        application_id=application_id, trainee_id=trainee_id, evaluation_institution_id=evaluator,
-        reason="承诺事项核查不实", voided_at=datetime.now(UTC),
-    ), trainee_id)
+    voided = build(
+        AssessmentResultVoided,
+        AssessmentResultVoidedPayload(
+            application_id=application_id,
+            trainee_id=trainee_id,
+            evaluation_institution_id=evaluator,
+            reason="承诺事项核查不实",
+            voided_at=datetime.now(UTC),
+        ),
+        trainee_id,
+    )
     await publish(bootstrap, prefix + "assessment.events.v1", voided)
 
     async def revoked() -> bool:
-        return (await client.get(verify, params={"number": number, "name": NAME})).json()["status"] == "revoked"
+        return (await client.get(verify, params={"number": number, "name": NAME})).json()[
+            "status"
+        ] == "revoked"
 
     await eventually(revoked)
     response = await client.get(verify, params={"number": number, "name": NAME})
@@ -141,15 +248,32 @@ async def test_a_certificate_from_pass_to_revocation(client: AsyncClient, tokens
         return len(events) >= 9
 
     await eventually(published_all)
-    types = [parse_event(r.value).event_type for r in await read_topic(bootstrap, prefix + "certification.events.v1")]
-    assert sorted(types) == sorted([
-        "ContinuingEducationHoursCredited", "CertificateDataReported", "ProvinceReturned", "CertificateDataReported",
-        "ProvinceConfirmed", "NationalApproved", "CertificateIssued", "TalentPoolAdmitted", "CertificateRevoked",
-    ])
+    types = [
+        parse_event(r.value).event_type
+        for r in await read_topic(bootstrap, prefix + "certification.events.v1")
+    ]
+    assert sorted(types) == sorted(
+        [
+            "ContinuingEducationHoursCredited",
+            "CertificateDataReported",
+            "ProvinceReturned",
+            "CertificateDataReported",
+            "ProvinceConfirmed",
+            "NationalApproved",
+            "CertificateIssued",
+            "TalentPoolAdmitted",
+            "CertificateRevoked",
+        ]
+    )
 
 
-async def test_breaches_are_published_once_and_listed_as_overdue(client: AsyncClient, tokens: Tokens, certification_settings: CertificationSettings) -> None:
-    prefix, bootstrap = certification_settings.kafka_topic_prefix, certification_settings.kafka_bootstrap_servers
+async def test_breaches_are_published_once_and_listed_as_overdue(
+    client: AsyncClient, tokens: Tokens, certification_settings: CertificationSettings
+) -> None:
+    prefix, bootstrap = (
+        certification_settings.kafka_topic_prefix,
+        certification_settings.kafka_bootstrap_servers,
+    )
     trainee_id, evaluator = uuid4(), uuid4()
     _, assessment_events = upstream(trainee_id, uuid4(), evaluator)
     await publish(bootstrap, prefix + "assessment.events.v1", *assessment_events)
@@ -162,23 +286,42 @@ async def test_breaches_are_published_once_and_listed_as_overdue(client: AsyncCl
     with clock.frozen_at(datetime(2026, 10, 20, 2, tzinfo=UTC)):  # the report was due on 10 October
 
         async def breach_published() -> bool:
-            events = [parse_event(r.value) for r in await read_topic(bootstrap, prefix + "certification.events.v1", idle_ms=200)]
+            events = [
+                parse_event(r.value)
+                for r in await read_topic(
+                    bootstrap, prefix + "certification.events.v1", idle_ms=200
+                )
+            ]
             return any(e.event_type == "DeadlineBreached" for e in events)
 
         await eventually(breach_published)
-        overdue = (await client.get("/deadlines/overdue", params={"stage": "report_to_province"}, headers=me)).json()
+        overdue = (
+            await client.get(
+                "/deadlines/overdue", params={"stage": "report_to_province"}, headers=me
+            )
+        ).json()
         assert [(o["trainee_id"], o["days_late"]) for o in overdue] == [(str(trainee_id), 10)]
         await asyncio.sleep(1.0)  # the watcher runs several more rounds
-    events = [parse_event(r.value) for r in await read_topic(bootstrap, prefix + "certification.events.v1")]
+    events = [
+        parse_event(r.value)
+        for r in await read_topic(bootstrap, prefix + "certification.events.v1")
+    ]
     breaches = [e.payload for e in events if e.event_type == "DeadlineBreached"]
     assert len(breaches) == 1
-    assert (breaches[0].stage.value, breaches[0].due_on, breaches[0].days_late) == ("report_to_province", date(2026, 10, 10), 10)
+    assert (breaches[0].stage.value, breaches[0].due_on, breaches[0].days_late) == (
+        "report_to_province",
+        date(2026, 10, 10),
+        10,
+    )
 
 
 async def test_a_2027_deadline_is_provisional_in_the_api_until_the_calendar_is_loaded(
     client: AsyncClient, tokens: Tokens, certification_settings: CertificationSettings
 ) -> None:
-    prefix, bootstrap = certification_settings.kafka_topic_prefix, certification_settings.kafka_bootstrap_servers
+    prefix, bootstrap = (
+        certification_settings.kafka_topic_prefix,
+        certification_settings.kafka_bootstrap_servers,
+    )
     evaluator = uuid4()
     _, assessment_events = upstream(uuid4(), uuid4(), evaluator)
     await publish(bootstrap, prefix + "assessment.events.v1", *assessment_events)
@@ -193,15 +336,24 @@ async def test_a_2027_deadline_is_provisional_in_the_api_until_the_calendar_is_l
         reported = (await client.post(f"/cases/{case_id}/report", headers=me)).json()
     assert (reported["due_on"], reported["due_is_provisional"]) == ("2027-01-11", True)
     calendar = {"holidays": ["2027-01-01", "2027-01-04"], "makeup_workdays": ["2027-01-09"]}
-    loaded = await client.put("/calendars/2027", json=calendar, headers=tokens(Role.PROVINCIAL_DEPARTMENT))
+    loaded = await client.put(
+        "/calendars/2027", json=calendar, headers=tokens(Role.PROVINCIAL_DEPARTMENT)
+    )
     assert loaded.json() == {"year": 2027, "deadlines_recomputed": 1}
     case = (await client.get(f"/cases/{case_id}", headers=me)).json()
     assert (case["due_on"], case["due_is_provisional"]) == ("2027-01-12", False)
-    bad = await client.put("/calendars/2027", json={"holidays": ["2026-01-01"], "makeup_workdays": []}, headers=tokens(Role.PROVINCIAL_DEPARTMENT))
+    bad = await client.put(
+        "/calendars/2027",
+        json={"holidays": ["2026-01-01"], "makeup_workdays": []},
+        headers=tokens(Role.PROVINCIAL_DEPARTMENT),
+    )
     assert (bad.status_code, bad.json()["error"]["code"]) == (422, "date_outside_year")
 
     async def change_published() -> bool:
-        events = [parse_event(r.value) for r in await read_topic(bootstrap, prefix + "certification.events.v1", idle_ms=200)]
+        events = [
+            parse_event(r.value)
+            for r in await read_topic(bootstrap, prefix + "certification.events.v1", idle_ms=200)
+        ]
         return any(e.event_type == "DeadlineChanged" for e in events)
 
     await eventually(change_published)

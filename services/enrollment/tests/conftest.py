@@ -14,7 +14,6 @@ from heze_enrollment.main import definition
 from heze_enrollment.settings import EnrollmentSettings
 
 
-
 @pytest.fixture
 def enrollment_settings(database_url: str, kafka_bootstrap_servers: str) -> EnrollmentSettings:
     return service_settings(

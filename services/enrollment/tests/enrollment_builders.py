@@ -10,7 +10,16 @@ from uuid import uuid4
 
 import pytest
 
-from heze_contracts.enums import Education, Field, HourKind, HourMode, Level, ParticipantCategory, RetirementGroup, Sex
+from heze_contracts.enums import (
+    Education,
+    Field,
+    HourKind,
+    HourMode,
+    Level,
+    ParticipantCategory,
+    RetirementGroup,
+    Sex,
+)
 from heze_common.errors import Refusal
 
 from heze_enrollment.domain.identity import ResidentId

@@ -55,7 +55,9 @@ async def publish_programme(client: AsyncClient, tokens: Tokens, **overrides: ob
         "subsidised_plan": True,
     }
     body.update(overrides)
-    response = await client.post("/programmes", json=body, headers=tokens(Role.TRAINING_INSTITUTION, UPC))
+    response = await client.post(
+        "/programmes", json=body, headers=tokens(Role.TRAINING_INSTITUTION, UPC)
+    )
     assert response.status_code == 201, response.text
     return response.json()["id"]
 
@@ -79,15 +81,23 @@ async def test_a_trainee_registered_enrolled_trained_and_completed_is_published_
     assert registered.status_code == 201, registered.text
     trainee_id = registered.json()["trainee_id"]
 
-    assert (await client.post(f"/trainees/{trainee_id}/enrolments", json={"programme_id": programme_id}, headers=me)).status_code == 201
+    assert (
+        await client.post(
+            f"/trainees/{trainee_id}/enrolments", json={"programme_id": programme_id}, headers=me
+        )
+    ).status_code == 201
     institution = tokens(Role.TRAINING_INSTITUTION, UPC)
     base = f"/programmes/{programme_id}/trainees/{trainee_id}"
     for session in (
         {"date": "2026-11-20", "hours": 8, "kind": "theory", "mode": "online"},
         {"date": "2026-11-21", "hours": "4.0", "kind": "practice", "mode": "offline"},
     ):
-        assert (await client.post(f"{base}/sessions", json=session, headers=institution)).status_code == 201
-    assert (await client.put(f"{base}/exam", json={"score": 86.5}, headers=institution)).status_code == 200
+        assert (
+            await client.post(f"{base}/sessions", json=session, headers=institution)
+        ).status_code == 201
+    assert (
+        await client.put(f"{base}/exam", json={"score": 86.5}, headers=institution)
+    ).status_code == 200
     completed = await client.post(f"{base}/completion", headers=institution)
     assert completed.status_code == 200, completed.text
     certificate = completed.json()["training_certificate_number"]
@@ -100,7 +110,10 @@ async def test_a_trainee_registered_enrolled_trained_and_completed_is_published_
     topic = enrollment_settings.kafka_topic_prefix + "enrollment.events.v1"
 
     async def published() -> list:
-        return [parse_event(r.value) for r in await read_topic(enrollment_settings.kafka_bootstrap_servers, topic)]
+        return [
+            parse_event(r.value)
+            for r in await read_topic(enrollment_settings.kafka_bootstrap_servers, topic)
+        ]
 
     async def trainee_events_arrived() -> bool:
         return sum(str(e.subject_id) == trainee_id for e in await published()) >= 3
@@ -108,7 +121,11 @@ async def test_a_trainee_registered_enrolled_trained_and_completed_is_published_
     await eventually(trainee_events_arrived)
     events = await published()
     mine = [e for e in events if str(e.subject_id) == trainee_id]
-    assert [e.event_type for e in mine] == ["TraineeRegistered", "TraineeEnrolled", "TrainingCompleted"]
+    assert [e.event_type for e in mine] == [
+        "TraineeRegistered",
+        "TraineeEnrolled",
+        "TrainingCompleted",
+    ]
     assert [e.position for e in mine] == sorted(e.position for e in mine)
     for event in mine:
         assert event.producer.value == "enrollment"
@@ -127,7 +144,11 @@ async def test_a_second_registration_of_the_same_person_returns_the_existing_id_
 ) -> None:
     me = tokens(Role.TRAINEE, subject="account-li")
     first = await client.post("/trainees", json=person(2), headers=me)
-    again = await client.post("/trainees", json=person(2, name="另一个名字"), headers=tokens(Role.TRAINING_INSTITUTION, UPC))
+    again = await client.post(
+        "/trainees",
+        json=person(2, name="另一个名字"),
+        headers=tokens(Role.TRAINING_INSTITUTION, UPC),
+    )
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "already_registered"
     assert again.json()["error"]["details"]["trainee_id"] == first.json()["trainee_id"]
@@ -146,7 +167,9 @@ async def test_a_second_registration_of_the_same_person_returns_the_existing_id_
 async def test_refused_registrations_name_the_rule_and_field(
     client: AsyncClient, tokens: Tokens, overrides: dict, code: str, field: str
 ) -> None:
-    response = await client.post("/trainees", json=person(3, **overrides), headers=tokens(Role.TRAINEE, subject="a3"))
+    response = await client.post(
+        "/trainees", json=person(3, **overrides), headers=tokens(Role.TRAINEE, subject="a3")
+    )
     assert response.status_code == 422
     assert (response.json()["error"]["code"], response.json()["error"]["field"]) == (code, field)
 
@@ -163,15 +186,23 @@ async def test_refused_registrations_name_the_rule_and_field(
         person(4, id_number=12345),
     ],
 )
-async def test_malformed_bodies_are_422_never_500(client: AsyncClient, tokens: Tokens, body: dict) -> None:
+async def test_malformed_bodies_are_422_never_500(
+    client: AsyncClient, tokens: Tokens, body: dict
+) -> None:
     response = await client.post("/trainees", json=body, headers=tokens(Role.TRAINEE, subject="a4"))
     assert response.status_code == 422, response.text
-    assert response.json()["error"]["code"] in {"invalid_request", "invalid_id_number", "blank_name"}
+    assert response.json()["error"]["code"] in {
+        "invalid_request",
+        "invalid_id_number",
+        "blank_name",
+    }
 
 
 async def test_invalid_json_is_422(client: AsyncClient, tokens: Tokens) -> None:
     response = await client.post(
-        "/trainees", content=b"{not json", headers={**tokens(Role.TRAINEE, subject="x"), "Content-Type": "application/json"}
+        "/trainees",
+        content=b"{not json",
+        headers={**tokens(Role.TRAINEE, subject="x"), "Content-Type": "application/json"},
     )
     assert response.status_code == 422
 
@@ -179,8 +210,14 @@ async def test_invalid_json_is_422(client: AsyncClient, tokens: Tokens) -> None:
 async def test_an_out_of_scope_programme_is_refused(client: AsyncClient, tokens: Tokens) -> None:
     response = await client.post(
         "/programmes",
-        json={"occupation_code": "2-02-07-13", "level": "junior", "title": "智能制造", "capacity": 5,
-              "starts_on": "2026-11-01", "ends_on": "2027-01-31"},
+        json={
+            "occupation_code": "2-02-07-13",
+            "level": "junior",
+            "title": "智能制造",
+            "capacity": 5,
+            "starts_on": "2026-11-01",
+            "ends_on": "2027-01-31",
+        },
         headers=tokens(Role.TRAINING_INSTITUTION, UPC),
     )
     assert (response.status_code, response.json()["error"]["code"]) == (409, "outside_scope")
@@ -191,38 +228,102 @@ async def test_a_full_programme_refuses_enrolment(client: AsyncClient, tokens: T
     programme_id = await publish_programme(client, tokens, capacity=1)
     ids = []
     for number in (5, 6):
-        response = await client.post("/trainees", json=person(number), headers=tokens(Role.TRAINING_INSTITUTION, UPC))
+        response = await client.post(
+            "/trainees", json=person(number), headers=tokens(Role.TRAINING_INSTITUTION, UPC)
+        )
         ids.append(response.json()["trainee_id"])
     institution = tokens(Role.TRAINING_INSTITUTION, UPC)
-    first = await client.post(f"/trainees/{ids[0]}/enrolments", json={"programme_id": programme_id}, headers=institution)
-    second = await client.post(f"/trainees/{ids[1]}/enrolments", json={"programme_id": programme_id}, headers=institution)
+    first = await client.post(
+        f"/trainees/{ids[0]}/enrolments", json={"programme_id": programme_id}, headers=institution
+    )
+    second = await client.post(
+        f"/trainees/{ids[1]}/enrolments", json={"programme_id": programme_id}, headers=institution
+    )
     assert first.status_code == 201
     assert (second.status_code, second.json()["error"]["code"]) == (409, "programme_full")
 
 
-async def test_each_role_is_refused_what_is_not_its_own(client: AsyncClient, tokens: Tokens) -> None:
+async def test_each_role_is_refused_what_is_not_its_own(
+    client: AsyncClient, tokens: Tokens
+) -> None:
     await lower_hour_requirement(client, tokens)
     programme_id = await publish_programme(client, tokens)
     trainee_id = (
-        await client.post("/trainees", json=person(7, county="曹县"), headers=tokens(Role.TRAINEE, subject="acct-7"))
+        await client.post(
+            "/trainees",
+            json=person(7, county="曹县"),
+            headers=tokens(Role.TRAINEE, subject="acct-7"),
+        )
     ).json()["trainee_id"]
     other_institution = tokens(Role.TRAINING_INSTITUTION, LDU)
     forbidden = [
-        ("POST", "/institutions", {"name": "某学院", "fields": ["big_data"], "contact_name": "甲", "contact_phone": "0530-1234567"}, tokens(Role.TRAINING_INSTITUTION, UPC)),
-        ("POST", "/institutions", {"name": "某学院", "fields": ["big_data"], "contact_name": "甲", "contact_phone": "0530-1234567"}, tokens(Role.TRAINEE, subject="acct-7")),
-        ("POST", "/programmes", {"occupation_code": "2-02-10-11", "level": "junior", "title": "t", "capacity": 1, "starts_on": "2026-11-01", "ends_on": "2026-12-01"}, tokens(Role.CITY_BUREAU)),
+        (
+            "POST",
+            "/institutions",
+            {
+                "name": "某学院",
+                "fields": ["big_data"],
+                "contact_name": "甲",
+                "contact_phone": "0530-1234567",
+            },
+            tokens(Role.TRAINING_INSTITUTION, UPC),
+        ),
+        (
+            "POST",
+            "/institutions",
+            {
+                "name": "某学院",
+                "fields": ["big_data"],
+                "contact_name": "甲",
+                "contact_phone": "0530-1234567",
+            },
+            tokens(Role.TRAINEE, subject="acct-7"),
+        ),
+        (
+            "POST",
+            "/programmes",
+            {
+                "occupation_code": "2-02-10-11",
+                "level": "junior",
+                "title": "t",
+                "capacity": 1,
+                "starts_on": "2026-11-01",
+                "ends_on": "2026-12-01",
+            },
+            tokens(Role.CITY_BUREAU),
+        ),
         ("POST", f"/programmes/{programme_id}/closure", None, other_institution),
         ("GET", f"/programmes/{programme_id}/roster", None, other_institution),
         ("GET", f"/programmes/{programme_id}/roster", None, tokens(Role.TRAINEE, subject="acct-7")),
-        ("POST", f"/trainees/{trainee_id}/enrolments", {"programme_id": programme_id}, tokens(Role.TRAINEE, subject="someone-else")),
-        ("POST", f"/trainees/{trainee_id}/enrolments", {"programme_id": programme_id}, other_institution),
+        (
+            "POST",
+            f"/trainees/{trainee_id}/enrolments",
+            {"programme_id": programme_id},
+            tokens(Role.TRAINEE, subject="someone-else"),
+        ),
+        (
+            "POST",
+            f"/trainees/{trainee_id}/enrolments",
+            {"programme_id": programme_id},
+            other_institution,
+        ),
         ("GET", f"/trainees/{trainee_id}", None, tokens(Role.TRAINEE, subject="someone-else")),
         ("GET", f"/trainees/{trainee_id}", None, tokens(Role.COUNTY_BUREAU, county_id("单县"))),
         ("GET", f"/trainees/{trainee_id}", None, other_institution),
         ("GET", "/registrations?county=曹县", None, tokens(Role.COUNTY_BUREAU, county_id("单县"))),
         ("GET", "/registrations", None, tokens(Role.TRAINING_INSTITUTION, UPC)),
-        ("PUT", "/occupations/2-02-10-11/hour-requirements/junior", {"hours": {"theory": 1, "practice": 1}, "effective_from": "2026-01-01"}, tokens(Role.TRAINING_INSTITUTION, UPC)),
-        ("PUT", f"/programmes/{programme_id}/city-plan", {"subsidised_plan": False, "in_city_training_directory": False}, tokens(Role.TRAINING_INSTITUTION, UPC)),
+        (
+            "PUT",
+            "/occupations/2-02-10-11/hour-requirements/junior",
+            {"hours": {"theory": 1, "practice": 1}, "effective_from": "2026-01-01"},
+            tokens(Role.TRAINING_INSTITUTION, UPC),
+        ),
+        (
+            "PUT",
+            f"/programmes/{programme_id}/city-plan",
+            {"subsidised_plan": False, "in_city_training_directory": False},
+            tokens(Role.TRAINING_INSTITUTION, UPC),
+        ),
     ]
     for method, path, body, headers in forbidden:
         response = await client.request(method, path, json=body, headers=headers)
@@ -238,20 +339,40 @@ async def test_each_role_is_refused_what_is_not_its_own(client: AsyncClient, tok
         assert (await client.request(method, path, headers=headers)).status_code == 200, path
 
 
-async def test_personal_data_is_masked_for_roles_that_do_not_need_it(client: AsyncClient, tokens: Tokens) -> None:
+async def test_personal_data_is_masked_for_roles_that_do_not_need_it(
+    client: AsyncClient, tokens: Tokens
+) -> None:
     body = person(8, county="单县", phone="13912345678")
-    trainee_id = (await client.post("/trainees", json=body, headers=tokens(Role.TRAINEE, subject="acct-8"))).json()["trainee_id"]
-    county_view = (await client.get(f"/trainees/{trainee_id}", headers=tokens(Role.COUNTY_BUREAU, county_id("单县")))).json()
-    own_view = (await client.get(f"/trainees/{trainee_id}", headers=tokens(Role.TRAINEE, subject="acct-8"))).json()
+    trainee_id = (
+        await client.post("/trainees", json=body, headers=tokens(Role.TRAINEE, subject="acct-8"))
+    ).json()["trainee_id"]
+    county_view = (
+        await client.get(
+            f"/trainees/{trainee_id}", headers=tokens(Role.COUNTY_BUREAU, county_id("单县"))
+        )
+    ).json()
+    own_view = (
+        await client.get(f"/trainees/{trainee_id}", headers=tokens(Role.TRAINEE, subject="acct-8"))
+    ).json()
     assert own_view["id_number"] == body["id_number"] and own_view["phone"] == "13912345678"
     assert county_view["id_number"] != body["id_number"] and "*" in county_view["id_number"]
     assert county_view["phone"] == "139****5678"
 
 
-async def test_the_county_registration_list_is_paginated(client: AsyncClient, tokens: Tokens) -> None:
+async def test_the_county_registration_list_is_paginated(
+    client: AsyncClient, tokens: Tokens
+) -> None:
     for number in range(10, 15):
-        await client.post("/trainees", json=person(number, county="郓城县"), headers=tokens(Role.TRAINING_INSTITUTION, UPC))
-    page = (await client.get("/registrations?county=郓城县&offset=2&limit=2", headers=tokens(Role.CITY_BUREAU))).json()
+        await client.post(
+            "/trainees",
+            json=person(number, county="郓城县"),
+            headers=tokens(Role.TRAINING_INSTITUTION, UPC),
+        )
+    page = (
+        await client.get(
+            "/registrations?county=郓城县&offset=2&limit=2", headers=tokens(Role.CITY_BUREAU)
+        )
+    ).json()
     assert (page["total"], len(page["items"]), page["offset"]) == (5, 2, 2)
     assert page["items"][0]["name"] == "测试学员12"
 

@@ -10,9 +10,14 @@ from heze_enrollment.domain.identity import ResidentId
 
 @pytest.mark.parametrize(
     ("number", "birth_date", "sex"),
-    [("11010519491231002X", date(1949, 12, 31), Sex.FEMALE), ("440524188001010014", date(1880, 1, 1), Sex.MALE)],
+    [
+        ("11010519491231002X", date(1949, 12, 31), Sex.FEMALE),
+        ("440524188001010014", date(1880, 1, 1), Sex.MALE),
+    ],
 )
-def test_the_valid_examples_parse_with_birth_date_and_sex(number: str, birth_date: date, sex: Sex) -> None:
+def test_the_valid_examples_parse_with_birth_date_and_sex(
+    number: str, birth_date: date, sex: Sex
+) -> None:
     identity = ResidentId.parse(number)
     assert (identity.number, identity.birth_date, identity.sex) == (number, birth_date, sex)
 

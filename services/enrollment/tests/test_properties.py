@@ -23,7 +23,9 @@ from heze_enrollment.domain.trainee import EnrolmentStatus, Trainee
 
 MAPPER = PydanticMapper(transcoder=JsonTranscoder())
 TRAINEES = 5
-DAYS = st.integers(min_value=-3, max_value=95).map(lambda offset: date(2026, 11, 1) + timedelta(days=offset))
+DAYS = st.integers(min_value=-3, max_value=95).map(
+    lambda offset: date(2026, 11, 1) + timedelta(days=offset)
+)
 HOURS = st.decimals(min_value=Decimal("-1"), max_value=Decimal("26"), places=1)
 
 
@@ -37,7 +39,8 @@ class EnrolmentMachine(RuleBasedStateMachine):
         super().__init__()
         self.programme = a_programme(capacity=3)
         self.trainees = [
-            a_trainee(ResidentId.compose("371702", date(1990, 1, 1) + timedelta(days=n), 11)) for n in range(TRAINEES)
+            a_trainee(ResidentId.compose("371702", date(1990, 1, 1) + timedelta(days=n), 11))
+            for n in range(TRAINEES)
         ]
         self.log: dict[Any, list[Any]] = {}
         self._commit(self.programme, *self.trainees)
@@ -76,12 +79,22 @@ class EnrolmentMachine(RuleBasedStateMachine):
 
         self._attempt(command, trainee, self.programme)
 
-    @rule(who=st.integers(0, TRAINEES - 1), day=DAYS, hours=HOURS, kind=st.sampled_from(HourKind), mode=st.sampled_from(HourMode))
-    def log_session(self, who: int, day: date, hours: Decimal, kind: HourKind, mode: HourMode) -> None:
+    @rule(
+        who=st.integers(0, TRAINEES - 1),
+        day=DAYS,
+        hours=HOURS,
+        kind=st.sampled_from(HourKind),
+        mode=st.sampled_from(HourMode),
+    )
+    def log_session(
+        self, who: int, day: date, hours: Decimal, kind: HourKind, mode: HourMode
+    ) -> None:
         trainee = self.trainees[who]
         self._attempt(lambda: trainee.log_session(self.programme, day, hours, kind, mode), trainee)
 
-    @rule(who=st.integers(0, TRAINEES - 1), score=st.decimals(min_value=-5, max_value=105, places=1))
+    @rule(
+        who=st.integers(0, TRAINEES - 1), score=st.decimals(min_value=-5, max_value=105, places=1)
+    )
     def record_exam(self, who: int, score: Decimal) -> None:
         trainee = self.trainees[who]
         self._attempt(lambda: trainee.record_exam(self.programme.id, score), trainee)
@@ -89,7 +102,10 @@ class EnrolmentMachine(RuleBasedStateMachine):
     @rule(who=st.integers(0, TRAINEES - 1))
     def complete(self, who: int) -> None:
         trainee = self.trainees[who]
-        self._attempt(lambda: trainee.complete(self.programme.id, f"HZPX2026-2021011-{who:06d}", TODAY), trainee)
+        self._attempt(
+            lambda: trainee.complete(self.programme.id, f"HZPX2026-2021011-{who:06d}", TODAY),
+            trainee,
+        )
 
     @invariant()
     def never_over_capacity(self) -> None:
@@ -100,7 +116,8 @@ class EnrolmentMachine(RuleBasedStateMachine):
         active = {
             trainee.id
             for trainee in self.trainees
-            if (record := trainee.enrolments.get(self.programme.id)) and record.status is not EnrolmentStatus.WITHDRAWN
+            if (record := trainee.enrolments.get(self.programme.id))
+            and record.status is not EnrolmentStatus.WITHDRAWN
         }
         assert self.programme.seats == active
 
@@ -110,7 +127,10 @@ class EnrolmentMachine(RuleBasedStateMachine):
             record = trainee.enrolments.get(self.programme.id)
             if record and record.status is EnrolmentStatus.COMPLETED:
                 assert not record.missing_hours()
-                assert record.exam_score is not None and record.exam_score >= record.completion_pass_mark
+                assert (
+                    record.exam_score is not None
+                    and record.exam_score >= record.completion_pass_mark
+                )
                 assert record.certificate_number
 
     @invariant()
@@ -122,7 +142,10 @@ class EnrolmentMachine(RuleBasedStateMachine):
     @invariant()
     def rebuilding_from_the_log_gives_the_same_state(self) -> None:
         programme = rebuilt(self.log[self.programme.id])
-        assert (programme.seats, programme.version) == (self.programme.seats, self.programme.version)
+        assert (programme.seats, programme.version) == (
+            self.programme.seats,
+            self.programme.version,
+        )
         for trainee in self.trainees:
             copy: Trainee = rebuilt(self.log[trainee.id])
             assert (copy.enrolments, copy.version) == (trainee.enrolments, trainee.version)

@@ -31,7 +31,9 @@ G50, G55 = RetirementGroup.FEMALE_50, RetirementGroup.FEMALE_55
         (date(1984, 11, 1), WOMAN, G50, date(2039, 11, 1)),  # capped at 55
     ],
 )
-def test_retirement_dates_under_the_reform(birth: date, sex: Sex, group: RetirementGroup | None, retires_on: date) -> None:
+def test_retirement_dates_under_the_reform(
+    birth: date, sex: Sex, group: RetirementGroup | None, retires_on: date
+) -> None:
     assert retirement_date(birth, sex, group, on=date(2026, 1, 1)) == retires_on
 
 

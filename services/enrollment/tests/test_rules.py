@@ -7,7 +7,16 @@ from decimal import Decimal
 from uuid import uuid4
 
 import pytest
-from enrollment_builders import OFFLINE, ONLINE, PRACTICE, THEORY, TODAY, a_programme, a_trainee, refusal
+from enrollment_builders import (
+    OFFLINE,
+    ONLINE,
+    PRACTICE,
+    THEORY,
+    TODAY,
+    a_programme,
+    a_trainee,
+    refusal,
+)
 
 from heze_contracts.enums import Field, Level, RetirementGroup, Sex
 
@@ -42,8 +51,12 @@ def test_a_pension_drawer_is_refused() -> None:
 
 def test_a_man_past_the_reformed_retirement_age_is_refused() -> None:
     with refusal("retired", "id_number"):
-        a_trainee(ResidentId.compose("371702", date(1965, 1, 15), 11), registered_on=date(2026, 3, 1))
-    assert a_trainee(ResidentId.compose("371702", date(1966, 5, 15), 11), registered_on=date(2026, 3, 1))
+        a_trainee(
+            ResidentId.compose("371702", date(1965, 1, 15), 11), registered_on=date(2026, 3, 1)
+        )
+    assert a_trainee(
+        ResidentId.compose("371702", date(1966, 5, 15), 11), registered_on=date(2026, 3, 1)
+    )
 
 
 def test_a_woman_must_state_her_retirement_group() -> None:
@@ -63,7 +76,14 @@ def test_a_man_cannot_state_a_retirement_group() -> None:
         a_trainee(retirement_group=RetirementGroup.FEMALE_55)
 
 
-@pytest.mark.parametrize(("field", "value", "code"), [("phone", "12345", "invalid_phone"), ("county", "北京市", "unknown_county"), ("name", "  ", "blank_name")])
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [
+        ("phone", "12345", "invalid_phone"),
+        ("county", "北京市", "unknown_county"),
+        ("name", "  ", "blank_name"),
+    ],
+)
 def test_invalid_registration_details_are_refused(field: str, value: str, code: str) -> None:
     with refusal(code, field):
         a_trainee(**{field: value})
@@ -73,7 +93,9 @@ def test_invalid_registration_details_are_refused(field: str, value: str, code: 
 
 
 def test_an_institution_trains_only_within_its_scope_and_not_when_suspended() -> None:
-    institution = Institution.accredit(1, "中国石油大学(华东)", [Field.BIG_DATA, Field.BLOCKCHAIN], "唐莉", "0532-86980900")
+    institution = Institution.accredit(
+        1, "中国石油大学(华东)", [Field.BIG_DATA, Field.BLOCKCHAIN], "唐莉", "0532-86980900"
+    )
     institution.ensure_may_train(Field.BIG_DATA)
     with refusal("outside_scope", "occupation_code"):
         institution.ensure_may_train(Field.INTELLIGENT_MANUFACTURING)
@@ -85,7 +107,9 @@ def test_an_institution_trains_only_within_its_scope_and_not_when_suspended() ->
 
 
 def test_an_institution_is_not_suspended_twice_nor_reinstated_when_active() -> None:
-    institution = Institution.accredit(2, "中国海洋大学", [Field.BIG_DATA], "赵洪华", "0532-85902926")
+    institution = Institution.accredit(
+        2, "中国海洋大学", [Field.BIG_DATA], "赵洪华", "0532-85902926"
+    )
     with refusal("not_suspended"):
         institution.reinstate()
     institution.suspend("x")
@@ -97,15 +121,23 @@ def test_programme_hours_below_the_bureau_requirement_are_refused() -> None:
     table = seeded_occupation_table()
     minimum = table.hour_requirement("2-02-10-11", Level.JUNIOR, date(2026, 11, 1))
     with refusal("below_required_hours", "required_hours.theory"):
-        a_programme(required_hours={THEORY: Decimal("10.0"), PRACTICE: Decimal("60.0")}, minimum=minimum)
+        a_programme(
+            required_hours={THEORY: Decimal("10.0"), PRACTICE: Decimal("60.0")}, minimum=minimum
+        )
     assert a_programme(required_hours=None, minimum=minimum).required_hours == minimum.hours
 
 
 def test_hour_requirements_follow_their_effective_dates() -> None:
     table = seeded_occupation_table()
-    table.set_hour_requirement("2-02-10-11", Level.JUNIOR, {THEORY: Decimal(100), PRACTICE: Decimal(60)}, date(2027, 1, 1))
-    assert table.hour_requirement("2-02-10-11", Level.JUNIOR, date(2026, 12, 31)).hours[THEORY] == Decimal(80)
-    assert table.hour_requirement("2-02-10-11", Level.JUNIOR, date(2027, 1, 1)).hours[THEORY] == Decimal(100)
+    table.set_hour_requirement(
+        "2-02-10-11", Level.JUNIOR, {THEORY: Decimal(100), PRACTICE: Decimal(60)}, date(2027, 1, 1)
+    )
+    assert table.hour_requirement("2-02-10-11", Level.JUNIOR, date(2026, 12, 31)).hours[
+        THEORY
+    ] == Decimal(80)
+    assert table.hour_requirement("2-02-10-11", Level.JUNIOR, date(2027, 1, 1)).hours[
+        THEORY
+    ] == Decimal(100)
 
 
 def test_programme_dates_and_capacity_are_checked() -> None:
@@ -180,7 +212,9 @@ def test_more_than_24_hours_in_a_day_is_refused(enrolled: tuple[Trainee, Program
         trainee.log_session(programme, TODAY, Decimal("0.1"), PRACTICE, OFFLINE)
 
 
-def test_a_session_outside_the_programme_dates_is_refused(enrolled: tuple[Trainee, Programme]) -> None:
+def test_a_session_outside_the_programme_dates_is_refused(
+    enrolled: tuple[Trainee, Programme],
+) -> None:
     trainee, programme = enrolled
     with refusal("date_outside_programme", "date"):
         trainee.log_session(programme, date(2026, 10, 31), Decimal(2), THEORY, ONLINE)
@@ -193,7 +227,9 @@ def test_a_withdrawn_trainee_gets_no_hours(enrolled: tuple[Trainee, Programme]) 
         trainee.log_session(programme, TODAY, Decimal(2), THEORY, ONLINE)
 
 
-def test_completion_needs_every_hour_kind_and_a_passed_exam(enrolled: tuple[Trainee, Programme]) -> None:
+def test_completion_needs_every_hour_kind_and_a_passed_exam(
+    enrolled: tuple[Trainee, Programme],
+) -> None:
     trainee, programme = enrolled
     trainee.log_session(programme, TODAY, Decimal("8.0"), THEORY, ONLINE)
     with refusal("hours_not_met", "hours"):

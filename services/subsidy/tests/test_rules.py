@@ -6,9 +6,7 @@ from datetime import date, timedelta
 from uuid import UUID, uuid4
 
 import pytest
-
 from heze_contracts.enums import Level, Role
-
 from heze_subsidy.domain.beneficiary import Beneficiary, Enrolment
 from heze_subsidy.domain.claim import Claim, ClaimStatus
 from heze_subsidy.domain.rules import RequiredCertificate, SubsidyPolicy, SubsidyRules, Window
@@ -26,7 +24,9 @@ def rules(**policy: object) -> SubsidyRules:
     return book
 
 
-def eligible(beneficiary: Beneficiary, code: str = BIG_DATA, level: Level = Level.JUNIOR, plan: bool = True) -> UUID:
+def eligible(
+    beneficiary: Beneficiary, code: str = BIG_DATA, level: Level = Level.JUNIOR, plan: bool = True
+) -> UUID:
     programme = uuid4()
     beneficiary.learn_enrolment(Enrolment(programme, uuid4(), code, level, plan))
     beneficiary.learn_completion(programme, code, level, f"HZPX-{programme.hex[:6]}")
@@ -34,10 +34,16 @@ def eligible(beneficiary: Beneficiary, code: str = BIG_DATA, level: Level = Leve
     return programme
 
 
-def claim_for(beneficiary: Beneficiary, programme: UUID, code: str = BIG_DATA, level: Level = Level.JUNIOR) -> Claim:
+def claim_for(
+    beneficiary: Beneficiary, programme: UUID, code: str = BIG_DATA, level: Level = Level.JUNIOR
+) -> Claim:
     claim = Claim(
-        trainee_id=beneficiary.trainee_id, programme_id=programme, occupation_code=code, level=level,
-        applied_by_role=Role.TRAINEE, applied_by="trainee:x",
+        trainee_id=beneficiary.trainee_id,
+        programme_id=programme,
+        occupation_code=code,
+        level=level,
+        applied_by_role=Role.TRAINEE,
+        applied_by="trainee:x",
     )
     beneficiary.file(claim.id)
     return claim
@@ -57,7 +63,10 @@ def test_missing_facts_wait_and_a_forced_decision_names_what_is_missing() -> Non
     programme = uuid4()
     claim = claim_for(person, programme)
     claim.settle(person, book, date(2026, 5, 1))
-    assert (claim.status, claim.waiting_for) == (ClaimStatus.WAITING, "no enrolment of the trainee in this programme is known")
+    assert (claim.status, claim.waiting_for) == (
+        ClaimStatus.WAITING,
+        "no enrolment of the trainee in this programme is known",
+    )
     person.learn_enrolment(Enrolment(programme, uuid4(), BIG_DATA, Level.JUNIOR, True))
     claim.settle(person, book, date(2026, 5, 1))
     assert claim.waiting_for == "the training has not been completed"
@@ -69,7 +78,10 @@ def test_missing_facts_wait_and_a_forced_decision_names_what_is_missing() -> Non
 
 
 def test_the_training_certificate_suffices_when_the_city_says_so() -> None:
-    book, person = rules(required_certificate=RequiredCertificate.TRAINING), Beneficiary.open(uuid4())
+    book, person = (
+        rules(required_certificate=RequiredCertificate.TRAINING),
+        Beneficiary.open(uuid4()),
+    )
     programme = uuid4()
     person.learn_enrolment(Enrolment(programme, uuid4(), BIG_DATA, Level.JUNIOR, True))
     person.learn_completion(programme, BIG_DATA, Level.JUNIOR, "HZPX-1")
@@ -94,7 +106,10 @@ def test_a_revoked_level_certificate_does_not_count() -> None:
     assert claim.reason_code == "certificate_missing"
 
 
-@pytest.mark.parametrize(("days_later", "status"), [(364, ClaimStatus.REJECTED), (365, ClaimStatus.APPROVED), (366, ClaimStatus.APPROVED)])
+@pytest.mark.parametrize(
+    ("days_later", "status"),
+    [(364, ClaimStatus.REJECTED), (365, ClaimStatus.APPROVED), (366, ClaimStatus.APPROVED)],
+)
 def test_rolling_window_same_occupation_and_level(days_later: int, status: ClaimStatus) -> None:
     book, person = rules(), Beneficiary.open(uuid4())
     first = claim_for(person, eligible(person))
@@ -106,7 +121,10 @@ def test_rolling_window_same_occupation_and_level(days_later: int, status: Claim
         assert second.reason_code == "already_subsidised"
 
 
-@pytest.mark.parametrize(("second_day", "status"), [(date(2025, 12, 31), ClaimStatus.REJECTED), (date(2026, 1, 1), ClaimStatus.APPROVED)])
+@pytest.mark.parametrize(
+    ("second_day", "status"),
+    [(date(2025, 12, 31), ClaimStatus.REJECTED), (date(2026, 1, 1), ClaimStatus.APPROVED)],
+)
 def test_calendar_year_window(second_day: date, status: ClaimStatus) -> None:
     book, person = rules(window=Window.CALENDAR_YEAR), Beneficiary.open(uuid4())
     first = claim_for(person, eligible(person))
@@ -128,7 +146,10 @@ def test_the_yearly_cap_counts_approvals_in_the_window() -> None:
 
 
 def test_a_claim_uses_the_standard_in_force_on_its_decision_date() -> None:
-    book, person = SubsidyRules(policy=SubsidyPolicy(), effective_from=START), Beneficiary.open(uuid4())
+    book, person = (
+        SubsidyRules(policy=SubsidyPolicy(), effective_from=START),
+        Beneficiary.open(uuid4()),
+    )
     book.set_standard(BIG_DATA, Level.JUNIOR, 150_000, START, date(2026, 6, 30))
     raised = book.set_standard(BIG_DATA, Level.JUNIOR, 180_000, date(2026, 7, 1), None)
     before = claim_for(person, eligible(person))

@@ -25,7 +25,6 @@ from heze_assessment.domain.session import AssessmentSession
 from heze_assessment.projections import Applications, EvaluationInstitutions
 
 
-
 class AssessmentApplication(ServiceApplication):
     def __init__(self, settings: Any) -> None:
         super().__init__(settings)
@@ -55,7 +54,10 @@ class AssessmentApplication(ServiceApplication):
         training = event.payload
         candidate = self.candidate(training.trainee_id)
         candidate.record_completion(
-            training.occupation_code, training.level, training.training_certificate_number, training.completed_on
+            training.occupation_code,
+            training.level,
+            training.training_certificate_number,
+            training.completed_on,
         )
         return [candidate, *self._decide_waiting(candidate)]
 
@@ -85,7 +87,9 @@ class AssessmentApplication(ServiceApplication):
     def register_evaluation_institution(self, name: str, occupations: dict[str, Field]) -> UUID:
         existing = EvaluationInstitution.create_id(name)
         if self.exists(existing):
-            raise Refusal("already_registered", f"{name} is already registered", institution_id=str(existing))
+            raise Refusal(
+                "already_registered", f"{name} is already registered", institution_id=str(existing)
+            )
         institution = EvaluationInstitution.register(name, occupations)
         self.save(institution)
         return institution.id
@@ -145,7 +149,10 @@ class AssessmentApplication(ServiceApplication):
                 unmet=verdict.unmet,
             )
         if candidate.has_withdrawn_without_completing(occupation_code, level):
-            raise Refusal("trainee_withdrawn", "the trainee withdrew from this training and has not completed it")
+            raise Refusal(
+                "trainee_withdrawn",
+                "the trainee withdrew from this training and has not completed it",
+            )
         application = Application(
             trainee_id=trainee_id,
             evaluation_institution_id=evaluation_institution_id,
@@ -185,7 +192,12 @@ class AssessmentApplication(ServiceApplication):
     # Sessions
 
     def schedule_session(
-        self, evaluation_institution_id: UUID, occupation_code: str, level: Level, held_on: date, place: str
+        self,
+        evaluation_institution_id: UUID,
+        occupation_code: str,
+        level: Level,
+        held_on: date,
+        place: str,
     ) -> UUID:
         self.evaluation_institution(evaluation_institution_id).ensure_may_assess(occupation_code)
         session = AssessmentSession(
@@ -208,14 +220,21 @@ class AssessmentApplication(ServiceApplication):
             session.assign(application)
         self.save(session, *applications)
 
-    def record_scores(self, session_id: UUID, application_id: UUID, theory: Decimal, practical: Decimal) -> None:
+    def record_scores(
+        self, session_id: UUID, application_id: UUID, theory: Decimal, practical: Decimal
+    ) -> None:
         application = self.application(application_id)
         holder = self.candidate(application.trainee_id).holder
         application.record_scores(session_id, theory, practical, holder)
         self.save(application)
 
     def correct_scores(
-        self, session_id: UUID, application_id: UUID, theory: Decimal, practical: Decimal, reason: str
+        self,
+        session_id: UUID,
+        application_id: UUID,
+        theory: Decimal,
+        practical: Decimal,
+        reason: str,
     ) -> None:
         application = self.application(application_id)
         holder = self.candidate(application.trainee_id).holder

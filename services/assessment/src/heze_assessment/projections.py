@@ -17,7 +17,9 @@ class EvaluationInstitutions(Projection):
         self.ids: list[UUID] = []
 
     def handlers(self) -> Mapping[type, Callable[[Any], None]]:
-        return {EvaluationInstitution.Registered: lambda event: self.ids.append(event.originator_id)}
+        return {
+            EvaluationInstitution.Registered: lambda event: self.ids.append(event.originator_id)
+        }
 
 
 class Applications(Projection):
@@ -31,5 +33,7 @@ class Applications(Projection):
         return {Application.Filed: self._filed}
 
     def _filed(self, event: Application.Filed) -> None:
-        self.by_institution.setdefault(event.evaluation_institution_id, []).append(event.originator_id)
+        self.by_institution.setdefault(event.evaluation_institution_id, []).append(
+            event.originator_id
+        )
         self.by_trainee.setdefault(event.trainee_id, []).append(event.originator_id)

@@ -57,7 +57,9 @@ def refused(event: Application.Refused) -> Publication:
     return _rejection(event, event.reason_code, event.reason)
 
 
-def _rejection(event: Application.QualificationRejected | Application.Refused, code: str, reason: str) -> Publication:
+def _rejection(
+    event: Application.QualificationRejected | Application.Refused, code: str, reason: str
+) -> Publication:
     return Publication(
         contract.QualificationRejected,
         contract.QualificationRejectedPayload(
@@ -96,7 +98,10 @@ def result(event: Application.Scored | Application.ScoreCorrected) -> Publicatio
         contract.AssessmentPassedPayload(
             **common,
             holder=contract.Holder(
-                name=holder.name, id_number=holder.id_number, sex=holder.sex, birth_date=holder.birth_date
+                name=holder.name,
+                id_number=holder.id_number,
+                sex=holder.sex,
+                birth_date=holder.birth_date,
             ),
         ),
     )

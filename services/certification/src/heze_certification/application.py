@@ -8,14 +8,13 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
-
-from heze_contracts import assessment as assessed
-from heze_contracts import enrollment as enrolled
 from heze_common import clock
 from heze_common.errors import Refusal
 from heze_common.events import Aggregate
 from heze_common.eventstore import ServiceApplication
 from heze_common.projection import ProjectionRunner
+from heze_contracts import assessment as assessed
+from heze_contracts import enrollment as enrolled
 
 from heze_certification.domain.calendars import CALENDARS_ID, HolidayCalendars
 from heze_certification.domain.case import CaseSubject, CertificateCase
@@ -44,18 +43,26 @@ class CertificationApplication(ServiceApplication):
 
     def talent_record(self, trainee_id: UUID) -> TalentRecord:
         record_id = TalentRecord.id_for(trainee_id)
-        return self.get(TalentRecord, record_id, "talent record") if self.exists(record_id) else TalentRecord.open(trainee_id)
+        return (
+            self.get(TalentRecord, record_id, "talent record")
+            if self.exists(record_id)
+            else TalentRecord.open(trainee_id)
+        )
 
     def on_trainee_registered(self, event: enrolled.TraineeRegistered) -> Iterable[Aggregate]:
         person = event.payload
         record = self.talent_record(person.trainee_id)
-        record.learn_person(person.name, person.id_number, person.county, person.employer, clock.today())
+        record.learn_person(
+            person.name, person.id_number, person.county, person.employer, clock.today()
+        )
         return [record]
 
     def on_training_completed(self, event: enrolled.TrainingCompleted) -> Iterable[Aggregate]:
         training = event.payload
         record = self.talent_record(training.trainee_id)
-        record.credit_hours(training.completed_on.year, training.total_hours, training.programme_id, clock.today())
+        record.credit_hours(
+            training.completed_on.year, training.total_hours, training.programme_id, clock.today()
+        )
         return [record]
 
     def on_assessment_passed(self, event: assessed.AssessmentPassed) -> Iterable[Aggregate]:
@@ -190,6 +197,8 @@ class CertificationApplication(ServiceApplication):
     def flag_outstanding(self, trainee_id: UUID, contribution: str) -> None:
         record = self.talent_record(trainee_id)
         if not record.valid_certificates():
-            raise Refusal("not_in_talent_pool", "only certified engineers in the talent pool can be flagged")
+            raise Refusal(
+                "not_in_talent_pool", "only certified engineers in the talent pool can be flagged"
+            )
         record.flag_outstanding(contribution)
         self.save(record)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from heze_common.runtime import ServiceDefinition, create_app, run_cli
 from heze_contracts import certification as contract
 from heze_contracts.topics import ASSESSMENT_EVENTS, CERTIFICATION_EVENTS, ENROLLMENT_EVENTS
-from heze_common.runtime import ServiceDefinition, create_app, run_cli
 
 from heze_certification.api import ROUTERS
 from heze_certification.application import CertificationApplication

@@ -10,8 +10,8 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from heze_contracts.enums import CertificateStage, Field, Level
 from heze_common.projection import Projection
+from heze_contracts.enums import CertificateStage, Field, Level
 
 from heze_certification.domain.case import CertificateCase
 from heze_certification.domain.talent import TalentRecord
@@ -39,11 +39,19 @@ class Deadlines(Projection):
         case = CertificateCase
         return {
             case.Opened: self._opened,
-            case.Reported: lambda e: self._set(e, CertificateStage.PROVINCE_CONFIRMATION, e.due_on, e.due_is_provisional),
+            case.Reported: lambda e: self._set(
+                e, CertificateStage.PROVINCE_CONFIRMATION, e.due_on, e.due_is_provisional
+            ),
             case.ProvinceConfirmed: lambda e: self.open.pop(e.originator_id, None),
-            case.ProvinceReturned: lambda e: self._set(e, CertificateStage.REPORT_TO_PROVINCE, e.due_on, False),
-            case.NationalApproved: lambda e: self._set(e, CertificateStage.ISSUANCE, e.due_on, False),
-            case.NationalRejected: lambda e: self._set(e, CertificateStage.REPORT_TO_PROVINCE, e.due_on, False),
+            case.ProvinceReturned: lambda e: self._set(
+                e, CertificateStage.REPORT_TO_PROVINCE, e.due_on, False
+            ),
+            case.NationalApproved: lambda e: self._set(
+                e, CertificateStage.ISSUANCE, e.due_on, False
+            ),
+            case.NationalRejected: lambda e: self._set(
+                e, CertificateStage.REPORT_TO_PROVINCE, e.due_on, False
+            ),
             case.Issued: lambda e: self.open.pop(e.originator_id, None),
             case.Closed: lambda e: self.open.pop(e.originator_id, None),
             case.DeadlineChanged: lambda e: self._set(e, e.stage, e.due_on, e.due_is_provisional),
@@ -51,7 +59,9 @@ class Deadlines(Projection):
         }
 
     def _opened(self, event: CertificateCase.Opened) -> None:
-        self.cases_by_institution.setdefault(event.subject.evaluation_institution_id, []).append(event.originator_id)
+        self.cases_by_institution.setdefault(event.subject.evaluation_institution_id, []).append(
+            event.originator_id
+        )
         self._set(event, CertificateStage.REPORT_TO_PROVINCE, event.due_on, False)
 
     def _set(self, event: Any, stage: CertificateStage, due_on: date, provisional: bool) -> None:
@@ -156,5 +166,11 @@ class TalentBase(Projection):
 
     def _credited(self, event: TalentRecord.HoursCredited) -> None:
         self.credits_by_year.setdefault(event.year, []).append(
-            Credit(event.trainee_id, event.year, event.hours, event.source_programme_id, event.credited_on)
+            Credit(
+                event.trainee_id,
+                event.year,
+                event.hours,
+                event.source_programme_id,
+                event.credited_on,
+            )
         )

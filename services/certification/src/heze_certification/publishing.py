@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from heze_common.outbox import IntegrationMapper, Publication
 from heze_contracts import certification as contract
 from heze_contracts.enums import Producer
-from heze_common.outbox import IntegrationMapper, Publication
 
 from heze_certification.domain.case import CertificateCase as Case
 from heze_certification.domain.talent import TalentRecord
@@ -33,7 +33,9 @@ def confirmed(event: Case.ProvinceConfirmed) -> Publication:
     return Publication(
         contract.ProvinceConfirmed,
         contract.ProvinceConfirmedPayload(
-            case_id=event.originator_id, trainee_id=event.subject.trainee_id, confirmed_at=event.timestamp
+            case_id=event.originator_id,
+            trainee_id=event.subject.trainee_id,
+            confirmed_at=event.timestamp,
         ),
     )
 

@@ -102,7 +102,9 @@ class TokenIssuer:
         organisation_id: UUID | None = None,
         ttl: timedelta = timedelta(hours=8),
     ) -> str:
-        issued_at = datetime.now(UTC)  # real time: PyJWT checks expiry against it, not the domain clock
+        issued_at = datetime.now(
+            UTC
+        )  # real time: PyJWT checks expiry against it, not the domain clock
         claims: dict[str, object] = {
             "sub": subject or f"dev-{role.value}",
             "role": role.value,

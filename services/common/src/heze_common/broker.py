@@ -89,7 +89,9 @@ class EmbeddedBroker:
         self.stop()
 
 
-async def ensure_topics(bootstrap_servers: str, topics: list[str], partitions: int, **client_options: Any) -> None:
+async def ensure_topics(
+    bootstrap_servers: str, topics: list[str], partitions: int, **client_options: Any
+) -> None:
     """Create the topics that do not exist yet (an existing topic keeps its partitions)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **client_options)
     await admin.start()

@@ -56,7 +56,9 @@ async def execute(
                 try:
                     return command(*args)
                 except IntegrityError:
-                    time.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # jitter spreads the retries
+                    time.sleep(
+                        random.uniform(0, 0.002 * (attempt + 1))
+                    )  # jitter spreads the retries
             raise Refusal("concurrent_update", "the record was changed concurrently; try again")
 
     try:

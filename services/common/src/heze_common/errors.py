@@ -5,7 +5,6 @@ Pure exceptions (the domain raises them); `heze_common.http_errors` renders them
 from __future__ import annotations
 
 
-
 class Refusal(Exception):
     """A command refused by a rule. 409 when the current state forbids it, 422 for bad input."""
 

@@ -28,7 +28,9 @@ def faststream_security(settings: ServiceSettings) -> BaseSecurity | None:
     context = _ssl_context(settings)
     if settings.kafka_security_protocol.startswith("SASL"):
         if not (settings.kafka_sasl_username and settings.kafka_sasl_password):
-            raise ValueError(f"{settings.kafka_security_protocol} needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD")
+            raise ValueError(
+                f"{settings.kafka_security_protocol} needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"
+            )
         return SASL[settings.kafka_sasl_mechanism](  # type: ignore[index]
             settings.kafka_sasl_username or "",
             settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else "",
@@ -46,6 +48,8 @@ def aiokafka_options(settings: ServiceSettings) -> dict[str, Any]:
         options.update(
             sasl_mechanism=settings.kafka_sasl_mechanism,
             sasl_plain_username=settings.kafka_sasl_username,
-            sasl_plain_password=settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else None,
+            sasl_plain_password=settings.kafka_sasl_password.get_secret_value()
+            if settings.kafka_sasl_password
+            else None,
         )
     return options

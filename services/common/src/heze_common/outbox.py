@@ -50,7 +50,9 @@ class IntegrationMapper:
     def domain_topics(self) -> list[str]:
         return sorted(event_class.TOPIC for event_class in self.translators)
 
-    def to_integration_event(self, domain_event: DomainEvent, position: int) -> IntegrationEvent | None:
+    def to_integration_event(
+        self, domain_event: DomainEvent, position: int
+    ) -> IntegrationEvent | None:
         translate = self.translators.get(type(domain_event))
         publication = translate(domain_event) if translate else None
         if publication is None:

@@ -22,7 +22,9 @@ class Projection:
 
 
 class ProjectionRunner:
-    def __init__(self, app: ServiceApplication, projections: Sequence[Projection], batch_size: int = 1000):
+    def __init__(
+        self, app: ServiceApplication, projections: Sequence[Projection], batch_size: int = 1000
+    ):
         self.app = app
         self.batch_size = batch_size
         self.position = 0

@@ -24,7 +24,7 @@ from heze_common.auth import TokenVerifier
 from heze_common.broker import ensure_topics
 from heze_common.consumer import Handler, IdempotentConsumer, subscribe
 from heze_common.http_errors import install_error_handlers
-from heze_common.kafka_security import aiokafka_options, faststream_security
+from heze_common.kafka_security import aiokafka_options
 from heze_common.eventstore import ServiceApplication
 from heze_common.observability import configure_logging, health_router, install_request_timing
 from heze_common.outbox import IntegrationMapper, OutboxRelay

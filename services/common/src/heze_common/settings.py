@@ -48,7 +48,9 @@ class ServiceSettings(BaseSettings):
     kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
     kafka_sasl_username: str | None = None
     kafka_sasl_password: SecretStr | None = None
-    kafka_ssl_cafile: Path | None = Field(default=None, description="CA certificate of the cluster (PEM)")
+    kafka_ssl_cafile: Path | None = Field(
+        default=None, description="CA certificate of the cluster (PEM)"
+    )
     kafka_topic_prefix: str = Field(
         default="", description="Prefix of every topic name (shared clusters, tests)"
     )

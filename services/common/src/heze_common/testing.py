@@ -151,7 +151,9 @@ async def read_topic(
         await consumer.stop()
 
 
-async def eventually(condition: Callable[[], bool | Awaitable[bool]], *, timeout: float = 30.0) -> None:
+async def eventually(
+    condition: Callable[[], bool | Awaitable[bool]], *, timeout: float = 30.0
+) -> None:
     """Wait until `condition` (plain or async) holds, for effects that cross the broker, or fail."""
     deadline = asyncio.get_running_loop().time() + timeout
 
@@ -171,11 +173,15 @@ class Tokens:
 
     issuer: TokenIssuer
 
-    def headers(self, role: Role, organisation_id: UUID | None = None, subject: str | None = None) -> dict[str, str]:
+    def headers(
+        self, role: Role, organisation_id: UUID | None = None, subject: str | None = None
+    ) -> dict[str, str]:
         token = self.issuer.mint(role, organisation_id=organisation_id, subject=subject)
         return {"Authorization": f"Bearer {token}"}
 
-    def __call__(self, role: Role, organisation_id: UUID | None = None, subject: str | None = None) -> dict[str, str]:
+    def __call__(
+        self, role: Role, organisation_id: UUID | None = None, subject: str | None = None
+    ) -> dict[str, str]:
         return self.headers(role, organisation_id, subject)
 
 
@@ -185,7 +191,11 @@ async def publish(bootstrap_servers: str, topic: str, *events: IntegrationEvent)
     await producer.start()
     try:
         for event in events:
-            headers = [(name, value.encode()) for name, value in message_headers(event, None).items()]
-            await producer.send_and_wait(topic, event.to_bytes(), key=event.key_bytes(), headers=headers)
+            headers = [
+                (name, value.encode()) for name, value in message_headers(event, None).items()
+            ]
+            await producer.send_and_wait(
+                topic, event.to_bytes(), key=event.key_bytes(), headers=headers
+            )
     finally:
         await producer.stop()

@@ -26,12 +26,15 @@ from heze_common.projection import ProjectionRunner
 from heze_enrollment.domain.certificates import TrainingCertificateRegister
 from heze_enrollment.domain.identity import ResidentId
 from heze_enrollment.domain.institution import SEED_DIRECTORY, Institution
-from heze_enrollment.domain.occupations import OCCUPATION_TABLE_ID, OccupationTable, seeded_occupation_table
+from heze_enrollment.domain.occupations import (
+    OCCUPATION_TABLE_ID,
+    OccupationTable,
+    seeded_occupation_table,
+)
 from heze_enrollment.domain.programme import Programme
 from heze_enrollment.domain.trainee import Trainee
 from heze_enrollment.projections import Directory, Programmes, Registrations
 from heze_enrollment.settings import EnrollmentSettings
-
 
 
 class EnrollmentApplication(ServiceApplication):
@@ -41,7 +44,9 @@ class EnrollmentApplication(ServiceApplication):
         self.directory = Directory()
         self.programmes = Programmes()
         self.registrations = Registrations()
-        self.read_models = ProjectionRunner(self, [self.directory, self.programmes, self.registrations])
+        self.read_models = ProjectionRunner(
+            self, [self.directory, self.programmes, self.registrations]
+        )
 
     # Reference data
 
@@ -72,12 +77,23 @@ class EnrollmentApplication(ServiceApplication):
     # Institutions directory
 
     def accredit_institution(
-        self, directory_number: int | None, name: str, fields: list[Field], contact_name: str, contact_phone: str
+        self,
+        directory_number: int | None,
+        name: str,
+        fields: list[Field],
+        contact_name: str,
+        contact_phone: str,
     ) -> UUID:
         existing = Institution.create_id(name)
         if self.exists(existing):
-            raise Refusal("already_accredited", f"{name} is already in the directory", institution_id=str(existing))
-        institution = Institution.accredit(directory_number, name, fields, contact_name, contact_phone)
+            raise Refusal(
+                "already_accredited",
+                f"{name} is already in the directory",
+                institution_id=str(existing),
+            )
+        institution = Institution.accredit(
+            directory_number, name, fields, contact_name, contact_phone
+        )
         self.save(institution)
         return institution.id
 
@@ -106,7 +122,9 @@ class EnrollmentApplication(ServiceApplication):
 
     def institutions(self) -> list[Institution]:
         self.read_models.catch_up()
-        return [self.institution(institution_id) for institution_id in self.directory.institution_ids]
+        return [
+            self.institution(institution_id) for institution_id in self.directory.institution_ids
+        ]
 
     # Programmes
 
@@ -155,7 +173,9 @@ class EnrollmentApplication(ServiceApplication):
         programme.close_enrolment()
         self.save(programme)
 
-    def change_city_plan(self, programme_id: UUID, subsidised_plan: bool, in_city_training_directory: bool) -> None:
+    def change_city_plan(
+        self, programme_id: UUID, subsidised_plan: bool, in_city_training_directory: bool
+    ) -> None:
         programme = self.programme(programme_id)
         programme.change_city_plan(subsidised_plan, in_city_training_directory)
         self.save(programme)
@@ -235,7 +255,13 @@ class EnrollmentApplication(ServiceApplication):
         self.save(trainee, programme)
 
     def log_session(
-        self, trainee_id: UUID, programme_id: UUID, day: date, hours: Decimal, kind: HourKind, mode: HourMode
+        self,
+        trainee_id: UUID,
+        programme_id: UUID,
+        day: date,
+        hours: Decimal,
+        kind: HourKind,
+        mode: HourMode,
     ) -> None:
         trainee = self.trainee(trainee_id)
         trainee.log_session(self.programme(programme_id), day, hours, kind, mode)

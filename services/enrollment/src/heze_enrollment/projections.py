@@ -25,7 +25,9 @@ class Directory(Projection):
         self.institution_ids: list[UUID] = []
 
     def handlers(self) -> Mapping[type, Callable[[Any], None]]:
-        return {Institution.Accredited: lambda event: self.institution_ids.append(event.originator_id)}
+        return {
+            Institution.Accredited: lambda event: self.institution_ids.append(event.originator_id)
+        }
 
 
 @dataclass
@@ -34,7 +36,9 @@ class RosterEntry:
     name: str
     status: EnrolmentStatus
     enrolled_on: date
-    hours_by_kind: dict[HourKind, Decimal] = field(default_factory=lambda: {kind: Decimal(0) for kind in HourKind})
+    hours_by_kind: dict[HourKind, Decimal] = field(
+        default_factory=lambda: {kind: Decimal(0) for kind in HourKind}
+    )
     exam_score: Decimal | None = None
     certificate_number: str | None = None
 
@@ -63,11 +67,17 @@ class Programmes(Projection):
     def handlers(self) -> Mapping[type, Callable[[Any], None]]:
         return {
             Programme.Published: self._published,
-            Trainee.Registered: lambda event: self.names.__setitem__(event.originator_id, event.name),
+            Trainee.Registered: lambda event: self.names.__setitem__(
+                event.originator_id, event.name
+            ),
             Trainee.Enrolled: self._enrolled,
-            Trainee.Withdrew: lambda event: self._entry(event).__setattr__("status", EnrolmentStatus.WITHDRAWN),
+            Trainee.Withdrew: lambda event: self._entry(event).__setattr__(
+                "status", EnrolmentStatus.WITHDRAWN
+            ),
             Trainee.SessionLogged: self._session,
-            Trainee.ExamRecorded: lambda event: self._entry(event).__setattr__("exam_score", event.score),
+            Trainee.ExamRecorded: lambda event: self._entry(event).__setattr__(
+                "exam_score", event.score
+            ),
             Trainee.Completed: self._completed,
         }
 

@@ -29,14 +29,18 @@ def institution_accredited(event: Institution.Accredited) -> Publication:
 def scope_changed(event: Institution.ScopeChanged) -> Publication:
     return Publication(
         contract.InstitutionScopeChanged,
-        contract.InstitutionScopeChangedPayload(institution_id=event.originator_id, fields=list(event.fields)),
+        contract.InstitutionScopeChangedPayload(
+            institution_id=event.originator_id, fields=list(event.fields)
+        ),
     )
 
 
 def suspended(event: Institution.Suspended) -> Publication:
     return Publication(
         contract.InstitutionSuspended,
-        contract.InstitutionSuspendedPayload(institution_id=event.originator_id, reason=event.reason),
+        contract.InstitutionSuspendedPayload(
+            institution_id=event.originator_id, reason=event.reason
+        ),
     )
 
 
@@ -71,7 +75,9 @@ def programme_published(event: Programme.Published) -> Publication:
 def enrolment_closed(event: Programme.EnrolmentClosed) -> Publication:
     return Publication(
         contract.ProgrammeEnrolmentClosed,
-        contract.ProgrammeEnrolmentClosedPayload(programme_id=event.originator_id, institution_id=event.institution_id),
+        contract.ProgrammeEnrolmentClosedPayload(
+            programme_id=event.originator_id, institution_id=event.institution_id
+        ),
     )
 
 

@@ -7,14 +7,14 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from heze_contracts import certification as certified
-from heze_contracts import enrollment as enrolled
-from heze_contracts.enums import Level, Role
 from heze_common import clock
 from heze_common.errors import Forbidden, Refusal
 from heze_common.events import Aggregate
 from heze_common.eventstore import ServiceApplication
 from heze_common.projection import ProjectionRunner
+from heze_contracts import certification as certified
+from heze_contracts import enrollment as enrolled
+from heze_contracts.enums import Level, Role
 
 from heze_subsidy.domain.beneficiary import Beneficiary, Enrolment
 from heze_subsidy.domain.claim import Claim
@@ -39,7 +39,11 @@ class SubsidyApplication(ServiceApplication):
 
     def beneficiary(self, trainee_id: UUID) -> Beneficiary:
         beneficiary_id = Beneficiary.id_for(trainee_id)
-        return self.get(Beneficiary, beneficiary_id, "beneficiary") if self.exists(beneficiary_id) else Beneficiary.open(trainee_id)
+        return (
+            self.get(Beneficiary, beneficiary_id, "beneficiary")
+            if self.exists(beneficiary_id)
+            else Beneficiary.open(trainee_id)
+        )
 
     # Upstream facts (consumers): each may complete the facts a waiting claim needs
 
@@ -54,20 +58,33 @@ class SubsidyApplication(ServiceApplication):
         facts = event.payload
         beneficiary = self.beneficiary(facts.trainee_id)
         beneficiary.learn_enrolment(
-            Enrolment(facts.programme_id, facts.institution_id, facts.occupation_code, facts.level, facts.subsidised_plan)
+            Enrolment(
+                facts.programme_id,
+                facts.institution_id,
+                facts.occupation_code,
+                facts.level,
+                facts.subsidised_plan,
+            )
         )
         return self._settle_waiting(beneficiary)
 
     def on_completed(self, event: enrolled.TrainingCompleted) -> Iterable[Aggregate]:
         facts = event.payload
         beneficiary = self.beneficiary(facts.trainee_id)
-        beneficiary.learn_completion(facts.programme_id, facts.occupation_code, facts.level, facts.training_certificate_number)
+        beneficiary.learn_completion(
+            facts.programme_id,
+            facts.occupation_code,
+            facts.level,
+            facts.training_certificate_number,
+        )
         return self._settle_waiting(beneficiary)
 
     def on_certificate_issued(self, event: certified.CertificateIssued) -> Iterable[Aggregate]:
         facts = event.payload
         beneficiary = self.beneficiary(facts.trainee_id)
-        beneficiary.learn_level_certificate(facts.certificate_number, facts.occupation_code, facts.level)
+        beneficiary.learn_level_certificate(
+            facts.certificate_number, facts.occupation_code, facts.level
+        )
         return self._settle_waiting(beneficiary)
 
     def on_certificate_revoked(self, event: certified.CertificateRevoked) -> Iterable[Aggregate]:
@@ -92,10 +109,17 @@ class SubsidyApplication(ServiceApplication):
         self.save(rules)
 
     def set_standard(
-        self, occupation_code: str, level: Level, amount_fen: int, effective_from: date, effective_to: date | None
+        self,
+        occupation_code: str,
+        level: Level,
+        amount_fen: int,
+        effective_from: date,
+        effective_to: date | None,
     ) -> Standard:
         rules = self.rules()
-        standard = rules.set_standard(occupation_code, level, amount_fen, effective_from, effective_to)
+        standard = rules.set_standard(
+            occupation_code, level, amount_fen, effective_from, effective_to
+        )
         self.save(rules)
         return standard
 
@@ -116,10 +140,15 @@ class SubsidyApplication(ServiceApplication):
         beneficiary = self.beneficiary(trainee_id)
         if applied_by_role is Role.TRAINING_INSTITUTION:
             if not rules.policy_on(today)[1].institutions_may_claim:
-                raise Forbidden("institution_claims_off", "institutions may not claim on a trainee's behalf")
+                raise Forbidden(
+                    "institution_claims_off", "institutions may not claim on a trainee's behalf"
+                )
             enrolment = beneficiary.enrolments.get(programme_id)
             if enrolment is None or enrolment.institution_id != institution_id:
-                raise Forbidden("not_your_trainee", "an institution claims only for trainees of its own programmes")
+                raise Forbidden(
+                    "not_your_trainee",
+                    "an institution claims only for trainees of its own programmes",
+                )
         claim = Claim(
             trainee_id=trainee_id,
             programme_id=programme_id,
@@ -152,7 +181,9 @@ class SubsidyApplication(ServiceApplication):
 
     # Employer reimbursement
 
-    def record_reimbursement(self, employer_id: UUID, trainee_id: UUID, programme_id: UUID, amount_fen: int) -> UUID:
+    def record_reimbursement(
+        self, employer_id: UUID, trainee_id: UUID, programme_id: UUID, amount_fen: int
+    ) -> UUID:
         reimbursement_id = Reimbursement.id_for(trainee_id, programme_id)
         if self.exists(reimbursement_id):
             existing = self.get(Reimbursement, reimbursement_id, "reimbursement")

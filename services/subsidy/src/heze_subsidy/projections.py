@@ -36,7 +36,9 @@ class ClaimIndex(Projection):
         return {
             Claim.Filed: self._filed,
             Claim.Paid: self._paid,
-            Beneficiary.EnrolmentLearnt: lambda e: self.institution_of_programme.__setitem__(e.programme_id, e.institution_id),
+            Beneficiary.EnrolmentLearnt: lambda e: self.institution_of_programme.__setitem__(
+                e.programme_id, e.institution_id
+            ),
         }
 
     def _filed(self, event: Claim.Filed) -> None:
@@ -45,7 +47,13 @@ class ClaimIndex(Projection):
 
     def _paid(self, event: Claim.Paid) -> None:
         self.payments_by_month.setdefault(f"{event.paid_on:%Y-%m}", []).append(
-            Payment(event.originator_id, event.trainee_id, event.amount_fen, event.payment_reference, event.paid_on)
+            Payment(
+                event.originator_id,
+                event.trainee_id,
+                event.amount_fen,
+                event.payment_reference,
+                event.paid_on,
+            )
         )
 
     def claims_of_institution(self, institution_id: UUID) -> list[UUID]:
@@ -62,4 +70,8 @@ class Reimbursements(Projection):
         self.by_employer: dict[UUID, list[Reimbursement.Recorded]] = {}
 
     def handlers(self) -> Mapping[type, Callable[[Any], None]]:
-        return {Reimbursement.Recorded: lambda e: self.by_employer.setdefault(e.employer_id, []).append(e)}
+        return {
+            Reimbursement.Recorded: lambda e: self.by_employer.setdefault(e.employer_id, []).append(
+                e
+            )
+        }

@@ -25,13 +25,20 @@ from heze_assessment.domain.conditions import Declaration
 router = APIRouter(tags=["applications"])
 Trainee = Annotated[Principal, Depends(require_roles(Role.TRAINEE))]
 Evaluator = Annotated[Principal, Depends(require_roles(Role.EVALUATION_INSTITUTION))]
-Voider = Annotated[Principal, Depends(require_roles(Role.EVALUATION_INSTITUTION, Role.PROVINCIAL_DEPARTMENT))]
+Voider = Annotated[
+    Principal, Depends(require_roles(Role.EVALUATION_INSTITUTION, Role.PROVINCIAL_DEPARTMENT))
+]
 Reader = Annotated[
     Principal,
-    Depends(require_roles(Role.TRAINEE, Role.EVALUATION_INSTITUTION, Role.PROVINCIAL_DEPARTMENT, Role.AUDITOR)),
+    Depends(
+        require_roles(
+            Role.TRAINEE, Role.EVALUATION_INSTITUTION, Role.PROVINCIAL_DEPARTMENT, Role.AUDITOR
+        )
+    ),
 ]
 ListReader = Annotated[
-    Principal, Depends(require_roles(Role.EVALUATION_INSTITUTION, Role.PROVINCIAL_DEPARTMENT, Role.AUDITOR))
+    Principal,
+    Depends(require_roles(Role.EVALUATION_INSTITUTION, Role.PROVINCIAL_DEPARTMENT, Role.AUDITOR)),
 ]
 
 
@@ -114,10 +121,14 @@ async def own_application(
     return application
 
 
-@router.post("/applications", status_code=status.HTTP_201_CREATED, summary="Apply for level assessment")
+@router.post(
+    "/applications", status_code=status.HTTP_201_CREATED, summary="Apply for level assessment"
+)
 async def apply(body: Apply, request: Request, app: App, principal: Trainee) -> ApplicationView:
     if not body.commitment_signed:
-        raise InvalidInput("commitment_not_signed", "the commitment must be signed", field="commitment_signed")
+        raise InvalidInput(
+            "commitment_not_signed", "the commitment must be signed", field="commitment_signed"
+        )
     try:
         trainee_id = UUID(principal.subject)
     except ValueError:
@@ -138,7 +149,9 @@ async def apply(body: Apply, request: Request, app: App, principal: Trainee) -> 
 
 
 @router.get("/applications/{application_id}", summary="One application")
-async def application(application_id: UUID, request: Request, app: App, principal: Reader) -> ApplicationView:
+async def application(
+    application_id: UUID, request: Request, app: App, principal: Reader
+) -> ApplicationView:
     return ApplicationView.of(await own_application(request, app, principal, application_id))
 
 
@@ -153,7 +166,9 @@ async def applications(
 ) -> list[ApplicationView]:
     if principal.role is Role.EVALUATION_INSTITUTION:
         if evaluation_institution_id not in (None, principal.organisation_id):
-            raise Forbidden("other_organisation", "an evaluation institution reads only its own applications")
+            raise Forbidden(
+                "other_organisation", "an evaluation institution reads only its own applications"
+            )
         evaluation_institution_id = principal.organisation_id
 
     def listing() -> list[Application]:
@@ -165,15 +180,25 @@ async def applications(
         else:
             ids = [i for group in app.applications.by_institution.values() for i in group]
         found = [app.application(i) for i in ids]
-        return [a for a in found if (trainee_id is None or a.trainee_id == trainee_id)
-                and (status_filter is None or a.status is status_filter)]
+        return [
+            a
+            for a in found
+            if (trainee_id is None or a.trainee_id == trainee_id)
+            and (status_filter is None or a.status is status_filter)
+        ]
 
     return [ApplicationView.of(a) for a in await execute(request, principal, listing)]
 
 
-@router.post("/applications/{application_id}/qualification", summary="Confirm or reject qualification")
+@router.post(
+    "/applications/{application_id}/qualification", summary="Confirm or reject qualification"
+)
 async def qualification(
-    application_id: UUID, body: QualificationDecision, request: Request, app: App, principal: Evaluator
+    application_id: UUID,
+    body: QualificationDecision,
+    request: Request,
+    app: App,
+    principal: Evaluator,
 ) -> ApplicationView:
     await own_application(request, app, principal, application_id)
     if body.confirm:
@@ -185,8 +210,12 @@ async def qualification(
     return ApplicationView.of(await execute(request, principal, app.application, application_id))
 
 
-@router.post("/applications/{application_id}/voiding", summary="Void the result (false declaration found)")
-async def void(application_id: UUID, body: Void, request: Request, app: App, principal: Voider) -> ApplicationView:
+@router.post(
+    "/applications/{application_id}/voiding", summary="Void the result (false declaration found)"
+)
+async def void(
+    application_id: UUID, body: Void, request: Request, app: App, principal: Voider
+) -> ApplicationView:
     await own_application(request, app, principal, application_id)
     await execute(request, principal, app.void_result, application_id, body.reason)
     return ApplicationView.of(await execute(request, principal, app.application, application_id))

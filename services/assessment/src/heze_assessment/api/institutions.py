@@ -52,30 +52,56 @@ class Created(BaseModel):
     id: UUID
 
 
-@router.post("/evaluation-institutions", status_code=status.HTTP_201_CREATED, summary="Register an evaluation institution")
-async def register(body: RegisterEvaluationInstitution, request: Request, app: App, principal: Province) -> Created:
-    return Created(id=await execute(request, principal, app.register_evaluation_institution, body.name, body.occupations))
+@router.post(
+    "/evaluation-institutions",
+    status_code=status.HTTP_201_CREATED,
+    summary="Register an evaluation institution",
+)
+async def register(
+    body: RegisterEvaluationInstitution, request: Request, app: App, principal: Province
+) -> Created:
+    return Created(
+        id=await execute(
+            request, principal, app.register_evaluation_institution, body.name, body.occupations
+        )
+    )
 
 
 @router.get("/evaluation-institutions", summary="Evaluation institutions")
-async def listing(request: Request, app: App, principal: AnyRole) -> list[EvaluationInstitutionView]:
+async def listing(
+    request: Request, app: App, principal: AnyRole
+) -> list[EvaluationInstitutionView]:
     def institutions() -> list[EvaluationInstitution]:
         app.read_models.catch_up()
-        return [app.evaluation_institution(institution_id) for institution_id in app.institutions.ids]
+        return [
+            app.evaluation_institution(institution_id) for institution_id in app.institutions.ids
+        ]
 
-    return [EvaluationInstitutionView.of(i) for i in await execute(request, principal, institutions)]
+    return [
+        EvaluationInstitutionView.of(i) for i in await execute(request, principal, institutions)
+    ]
 
 
 @router.post("/evaluation-institutions/{institution_id}/suspension", summary="Suspend")
-async def suspend(institution_id: UUID, body: Suspend, request: Request, app: App, principal: Province) -> EvaluationInstitutionView:
-    await execute(request, principal, app.suspend_evaluation_institution, institution_id, body.reason)
-    return EvaluationInstitutionView.of(await execute(request, principal, app.evaluation_institution, institution_id))
+async def suspend(
+    institution_id: UUID, body: Suspend, request: Request, app: App, principal: Province
+) -> EvaluationInstitutionView:
+    await execute(
+        request, principal, app.suspend_evaluation_institution, institution_id, body.reason
+    )
+    return EvaluationInstitutionView.of(
+        await execute(request, principal, app.evaluation_institution, institution_id)
+    )
 
 
 @router.delete("/evaluation-institutions/{institution_id}/suspension", summary="Reinstate")
-async def reinstate(institution_id: UUID, request: Request, app: App, principal: Province) -> EvaluationInstitutionView:
+async def reinstate(
+    institution_id: UUID, request: Request, app: App, principal: Province
+) -> EvaluationInstitutionView:
     await execute(request, principal, app.reinstate_evaluation_institution, institution_id)
-    return EvaluationInstitutionView.of(await execute(request, principal, app.evaluation_institution, institution_id))
+    return EvaluationInstitutionView.of(
+        await execute(request, principal, app.evaluation_institution, institution_id)
+    )
 
 
 class SetRules(Body):
@@ -91,15 +117,27 @@ class RulesView(BaseModel):
     rules: RuleSet
 
 
-@router.put("/rules/{occupation_code}", status_code=status.HTTP_204_NO_CONTENT, summary="Set an occupation's application rules")
-async def set_rules(occupation_code: OccupationCode, body: SetRules, request: Request, app: App, principal: Province) -> None:
+@router.put(
+    "/rules/{occupation_code}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Set an occupation's application rules",
+)
+async def set_rules(
+    occupation_code: OccupationCode, body: SetRules, request: Request, app: App, principal: Province
+) -> None:
     rules = RuleSet(name=body.name, routes=body.routes)
     await execute(request, principal, app.set_rules, occupation_code, rules, body.effective_from)
 
 
-@router.get("/rules/{occupation_code}", summary="The application rules in force for an occupation on a date")
+@router.get(
+    "/rules/{occupation_code}", summary="The application rules in force for an occupation on a date"
+)
 async def rules(
-    occupation_code: OccupationCode, request: Request, app: App, principal: AnyRole, on: date | None = None
+    occupation_code: OccupationCode,
+    request: Request,
+    app: App,
+    principal: AnyRole,
+    on: date | None = None,
 ) -> RulesView:
     book = await execute(request, principal, app.rulebook)
     applies, since, rule_set = book.rules_for(occupation_code, on or date.today())

@@ -23,7 +23,8 @@ from heze_assessment.domain.session import AssessmentSession
 router = APIRouter(tags=["sessions"])
 Evaluator = Annotated[Principal, Depends(require_roles(Role.EVALUATION_INSTITUTION))]
 Reader = Annotated[
-    Principal, Depends(require_roles(Role.EVALUATION_INSTITUTION, Role.PROVINCIAL_DEPARTMENT, Role.AUDITOR))
+    Principal,
+    Depends(require_roles(Role.EVALUATION_INSTITUTION, Role.PROVINCIAL_DEPARTMENT, Role.AUDITOR)),
 ]
 
 
@@ -69,17 +70,27 @@ class SessionView(BaseModel):
         )
 
 
-async def own_session(request: Request, app: AssessmentApplication, principal: Principal, session_id: UUID) -> AssessmentSession:
+async def own_session(
+    request: Request, app: AssessmentApplication, principal: Principal, session_id: UUID
+) -> AssessmentSession:
     session = await execute(request, principal, app.session, session_id)
     principal.ensure_acts_for(session.evaluation_institution_id)
     return session
 
 
-@router.post("/sessions", status_code=status.HTTP_201_CREATED, summary="Schedule an assessment session")
+@router.post(
+    "/sessions", status_code=status.HTTP_201_CREATED, summary="Schedule an assessment session"
+)
 async def schedule(body: Schedule, request: Request, app: App, principal: Evaluator) -> SessionView:
     session_id = await execute(
-        request, principal, app.schedule_session,
-        principal.organisation_id, body.occupation_code, body.level, body.held_on, body.place,
+        request,
+        principal,
+        app.schedule_session,
+        principal.organisation_id,
+        body.occupation_code,
+        body.level,
+        body.held_on,
+        body.place,
     )
     return SessionView.of(await execute(request, principal, app.session, session_id))
 
@@ -90,18 +101,36 @@ async def session(session_id: UUID, request: Request, app: App, principal: Reade
 
 
 @router.post("/sessions/{session_id}/assignments", summary="Assign confirmed applicants")
-async def assign(session_id: UUID, body: Assign, request: Request, app: App, principal: Evaluator) -> SessionView:
+async def assign(
+    session_id: UUID, body: Assign, request: Request, app: App, principal: Evaluator
+) -> SessionView:
     await own_session(request, app, principal, session_id)
     await execute(request, principal, app.assign, session_id, body.application_ids)
     return SessionView.of(await execute(request, principal, app.session, session_id))
 
 
-@router.put("/sessions/{session_id}/applications/{application_id}/scores", summary="Record theory and practical scores")
+@router.put(
+    "/sessions/{session_id}/applications/{application_id}/scores",
+    summary="Record theory and practical scores",
+)
 async def record_scores(
-    session_id: UUID, application_id: UUID, body: Scores, request: Request, app: App, principal: Evaluator
+    session_id: UUID,
+    application_id: UUID,
+    body: Scores,
+    request: Request,
+    app: App,
+    principal: Evaluator,
 ) -> ApplicationView:
     await own_session(request, app, principal, session_id)
-    await execute(request, principal, app.record_scores, session_id, application_id, body.theory_score, body.practical_score)
+    await execute(
+        request,
+        principal,
+        app.record_scores,
+        session_id,
+        application_id,
+        body.theory_score,
+        body.practical_score,
+    )
     return ApplicationView.of(await execute(request, principal, app.application, application_id))
 
 
@@ -110,11 +139,22 @@ async def record_scores(
     summary="Correct recorded scores, with a reason",
 )
 async def correct_scores(
-    session_id: UUID, application_id: UUID, body: Correction, request: Request, app: App, principal: Evaluator
+    session_id: UUID,
+    application_id: UUID,
+    body: Correction,
+    request: Request,
+    app: App,
+    principal: Evaluator,
 ) -> ApplicationView:
     await own_session(request, app, principal, session_id)
     await execute(
-        request, principal, app.correct_scores,
-        session_id, application_id, body.theory_score, body.practical_score, body.reason,
+        request,
+        principal,
+        app.correct_scores,
+        session_id,
+        application_id,
+        body.theory_score,
+        body.practical_score,
+        body.reason,
     )
     return ApplicationView.of(await execute(request, principal, app.application, application_id))

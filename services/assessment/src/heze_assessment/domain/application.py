@@ -199,7 +199,11 @@ class Application(Aggregate):
     @property
     def is_open(self) -> bool:
         """Still on its way (not refused, rejected, failed or voided)."""
-        return not self.voided and self.status not in (Status.REFUSED, Status.REJECTED, Status.FAILED)
+        return not self.voided and self.status not in (
+            Status.REFUSED,
+            Status.REJECTED,
+            Status.FAILED,
+        )
 
     def decide_on_training(self, candidate: Candidate) -> None:
         """Accept when the hours proof is there, refuse when the trainee withdrew, else wait."""
@@ -235,10 +239,14 @@ class Application(Aggregate):
         self._expect(Status.CONFIRMED, "assignment to a session")
         self.trigger_event(self.Assigned, session_id=session_id, assessed_on=assessed_on)
 
-    def record_scores(self, session_id: UUID, theory: Decimal, practical: Decimal, holder: Holder | None) -> None:
+    def record_scores(
+        self, session_id: UUID, theory: Decimal, practical: Decimal, holder: Holder | None
+    ) -> None:
         self._ensure_in_session(session_id)
         if self.status is not Status.ASSIGNED:
-            raise Refusal("already_scored", "scores are recorded once; send a correction with a reason")
+            raise Refusal(
+                "already_scored", "scores are recorded once; send a correction with a reason"
+            )
         _check_score(theory, "theory_score")
         _check_score(practical, "practical_score")
         self.trigger_event(
@@ -253,7 +261,12 @@ class Application(Aggregate):
         )
 
     def correct_scores(
-        self, session_id: UUID, theory: Decimal, practical: Decimal, reason: str, holder: Holder | None
+        self,
+        session_id: UUID,
+        theory: Decimal,
+        practical: Decimal,
+        reason: str,
+        holder: Holder | None,
     ) -> None:
         """A correction is its own event; one that turns a pass into a fail voids the pass first."""
         self._ensure_in_session(session_id)
@@ -265,7 +278,9 @@ class Application(Aggregate):
         _check_score(practical, "practical_score")
         was_passed, passes = self.status is Status.PASSED, _passes(theory, practical)
         if was_passed and not passes:
-            self.trigger_event(self.ResultVoided, subject=self.subject, reason=f"score corrected: {reason}")
+            self.trigger_event(
+                self.ResultVoided, subject=self.subject, reason=f"score corrected: {reason}"
+            )
         self.trigger_event(
             self.ScoreCorrected,
             subject=self.subject,
@@ -288,18 +303,25 @@ class Application(Aggregate):
 
     def _ensure_in_session(self, session_id: UUID) -> None:
         if self.session_id != session_id:
-            raise Refusal("not_assigned", "the applicant is not assigned to this session", field="application_id")
+            raise Refusal(
+                "not_assigned",
+                "the applicant is not assigned to this session",
+                field="application_id",
+            )
 
     def _expect(self, status: Status, step: str) -> None:
         if self.voided or self.status is not status:
             raise Refusal(
-                "wrong_stage", f"{step} needs an application that is {status.value}, this one is {self.status.value}"
+                "wrong_stage",
+                f"{step} needs an application that is {status.value}, this one is {self.status.value}",
             )
 
 
 def _check_score(score: Decimal, field: str) -> None:
     if not Decimal(0) <= score <= Decimal(100) or score != score.quantize(Decimal("0.1")):
-        raise InvalidInput("invalid_score", "a score is 0 to 100 with at most one decimal place", field=field)
+        raise InvalidInput(
+            "invalid_score", "a score is 0 to 100 with at most one decimal place", field=field
+        )
 
 
 def _passes(theory: Decimal, practical: Decimal) -> bool:

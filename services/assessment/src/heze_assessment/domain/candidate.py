@@ -86,9 +86,13 @@ class Candidate(Aggregate):
         self.application_ids: list[UUID] = []
 
     def learn_holder(self, name: str, id_number: str, sex: Sex, birth_date: date) -> None:
-        self.trigger_event(self.HolderLearnt, name=name, id_number=id_number, sex=sex, birth_date=birth_date)
+        self.trigger_event(
+            self.HolderLearnt, name=name, id_number=id_number, sex=sex, birth_date=birth_date
+        )
 
-    def record_completion(self, occupation_code: str, level: Level, certificate_number: str, completed_on: date) -> None:
+    def record_completion(
+        self, occupation_code: str, level: Level, certificate_number: str, completed_on: date
+    ) -> None:
         if (occupation_code, level) not in self.proofs:
             self.trigger_event(
                 self.TrainingCompleted,

@@ -69,7 +69,10 @@ class Route(BaseModel):
             declared.title is None or TITLE_RANK[declared.title] < TITLE_RANK[self.title_at_least]
         ):
             missing.append(f"title {self.title_at_least.value} or higher")
-        if self.education_at_least and EDUCATION_RANK[declared.education] < EDUCATION_RANK[self.education_at_least]:
+        if (
+            self.education_at_least
+            and EDUCATION_RANK[declared.education] < EDUCATION_RANK[self.education_at_least]
+        ):
             missing.append(f"education {self.education_at_least.value} or higher")
         if self.relevant_major and not declared.major_relevant:
             missing.append("a relevant major")
@@ -111,11 +114,22 @@ INTELLIGENT_MANUFACTURING_STANDARD = RuleSet(
     routes={
         Level.JUNIOR: [
             Route(name="junior.title", title_at_least=Title.TECHNICIAN),
-            Route(name="junior.bachelor", education_at_least=Education.BACHELOR, relevant_major=True),
-            Route(name="junior.college_1y", education_at_least=Education.COLLEGE, relevant_major=True, years_at_least=1),
+            Route(
+                name="junior.bachelor", education_at_least=Education.BACHELOR, relevant_major=True
+            ),
+            Route(
+                name="junior.college_1y",
+                education_at_least=Education.COLLEGE,
+                relevant_major=True,
+                years_at_least=1,
+            ),
         ],
         Level.INTERMEDIATE: [
-            Route(name="intermediate.title_2y", title_at_least=Title.ASSISTANT_ENGINEER, years_at_least=2),
+            Route(
+                name="intermediate.title_2y",
+                title_at_least=Title.ASSISTANT_ENGINEER,
+                years_at_least=2,
+            ),
             Route(
                 name="intermediate.college_junior_3y",
                 education_at_least=Education.COLLEGE,
@@ -128,7 +142,11 @@ INTELLIGENT_MANUFACTURING_STANDARD = RuleSet(
                 prior_level=Level.JUNIOR,
                 years_at_least=1,
             ),
-            Route(name="intermediate.doctorate", education_at_least=Education.DOCTORATE, relevant_major=True),
+            Route(
+                name="intermediate.doctorate",
+                education_at_least=Education.DOCTORATE,
+                relevant_major=True,
+            ),
         ],
         Level.SENIOR: [
             Route(name="senior.title_3y", title_at_least=Title.ENGINEER, years_at_least=3),

@@ -48,7 +48,9 @@ class EvaluationInstitution(Aggregate):
     @classmethod
     def register(cls, name: str, occupations: dict[str, Field]) -> EvaluationInstitution:
         if not occupations:
-            raise InvalidInput("empty_scope", "name at least one occupation it may assess", field="occupations")
+            raise InvalidInput(
+                "empty_scope", "name at least one occupation it may assess", field="occupations"
+            )
         return cls(name=name.strip(), occupations=occupations)
 
     def suspend(self, reason: str) -> None:
@@ -66,6 +68,8 @@ class EvaluationInstitution(Aggregate):
             raise Refusal("evaluation_institution_suspended", f"{self.name} is suspended")
         if occupation_code not in self.occupations:
             raise Refusal(
-                "not_assessable", f"{self.name} may not assess {occupation_code}", field="occupation_code"
+                "not_assessable",
+                f"{self.name} may not assess {occupation_code}",
+                field="occupation_code",
             )
         return self.occupations[occupation_code]

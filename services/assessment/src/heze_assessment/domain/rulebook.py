@@ -9,7 +9,11 @@ from eventsourcing.domain import event
 
 from heze_common.events import Aggregate, AggregateCreated
 
-from heze_assessment.domain.conditions import DEFAULT_EFFECTIVE_FROM, INTELLIGENT_MANUFACTURING_STANDARD, RuleSet
+from heze_assessment.domain.conditions import (
+    DEFAULT_EFFECTIVE_FROM,
+    INTELLIGENT_MANUFACTURING_STANDARD,
+    RuleSet,
+)
 
 RULEBOOK_ID = uuid5(UUID("7c1e2d3f-4a5b-5c6d-8e7f-9a0b1c2d3e4f"), "rulebook")
 DEFAULT = "*"
@@ -31,7 +35,9 @@ class RuleBook(Aggregate):
         effective_from: date
 
         def apply(self, book: RuleBook) -> None:
-            book.versions.setdefault(self.occupation_code, []).append((self.effective_from, self.rules))
+            book.versions.setdefault(self.occupation_code, []).append(
+                (self.effective_from, self.rules)
+            )
 
     @staticmethod
     def create_id() -> UUID:
@@ -39,14 +45,23 @@ class RuleBook(Aggregate):
 
     @event(Started)
     def __init__(self, default_rules: RuleSet, effective_from: date) -> None:
-        self.versions: dict[str, list[tuple[date, RuleSet]]] = {DEFAULT: [(effective_from, default_rules)]}
+        self.versions: dict[str, list[tuple[date, RuleSet]]] = {
+            DEFAULT: [(effective_from, default_rules)]
+        }
 
     @classmethod
     def with_default(cls) -> RuleBook:
-        return cls(default_rules=INTELLIGENT_MANUFACTURING_STANDARD, effective_from=DEFAULT_EFFECTIVE_FROM)
+        return cls(
+            default_rules=INTELLIGENT_MANUFACTURING_STANDARD, effective_from=DEFAULT_EFFECTIVE_FROM
+        )
 
     def set_rules(self, occupation_code: str, rules: RuleSet, effective_from: date) -> None:
-        self.trigger_event(self.RulesSet, occupation_code=occupation_code, rules=rules, effective_from=effective_from)
+        self.trigger_event(
+            self.RulesSet,
+            occupation_code=occupation_code,
+            rules=rules,
+            effective_from=effective_from,
+        )
 
     def rules_for(self, occupation_code: str, on: date) -> tuple[str, date, RuleSet]:
         """The rule set in force: (whose it is, since when, the rules)."""

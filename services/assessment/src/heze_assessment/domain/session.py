@@ -34,7 +34,12 @@ class AssessmentSession(Aggregate):
 
     @event(Scheduled)
     def __init__(
-        self, evaluation_institution_id: UUID, occupation_code: str, level: Level, held_on: date, place: str
+        self,
+        evaluation_institution_id: UUID,
+        occupation_code: str,
+        level: Level,
+        held_on: date,
+        place: str,
     ) -> None:
         self.evaluation_institution_id = evaluation_institution_id
         self.occupation_code = occupation_code
@@ -45,8 +50,14 @@ class AssessmentSession(Aggregate):
 
     def assign(self, application: Application) -> None:
         if application.evaluation_institution_id != self.evaluation_institution_id:
-            raise Refusal("other_institution", "the application was made to another evaluation institution")
+            raise Refusal(
+                "other_institution", "the application was made to another evaluation institution"
+            )
         if (application.occupation_code, application.level) != (self.occupation_code, self.level):
-            raise Refusal("wrong_session", "the session is for another occupation or level", field="application_ids")
+            raise Refusal(
+                "wrong_session",
+                "the session is for another occupation or level",
+                field="application_ids",
+            )
         application.assign(self.id, self.held_on)
         self.trigger_event(self.ApplicantAssigned, application_id=application.id)

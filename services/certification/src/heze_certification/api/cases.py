@@ -7,13 +7,12 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Request, status
-from pydantic import BaseModel
-
-from heze_contracts.enums import CertificateStage, Field, Level, Role
-from heze_contracts.values import Reasons
 from heze_common import clock
 from heze_common.auth import Principal, require_roles
 from heze_common.commands import execute
+from heze_contracts.enums import CertificateStage, Field, Level, Role
+from heze_contracts.values import Reasons
+from pydantic import BaseModel
 
 from heze_certification.api.common import App, Body
 from heze_certification.application import CertificationApplication
@@ -26,7 +25,12 @@ National = Annotated[Principal, Depends(require_roles(Role.NATIONAL_OFFICE))]
 Reader = Annotated[
     Principal,
     Depends(
-        require_roles(Role.EVALUATION_INSTITUTION, Role.PROVINCIAL_DEPARTMENT, Role.NATIONAL_OFFICE, Role.AUDITOR)
+        require_roles(
+            Role.EVALUATION_INSTITUTION,
+            Role.PROVINCIAL_DEPARTMENT,
+            Role.NATIONAL_OFFICE,
+            Role.AUDITOR,
+        )
     ),
 ]
 
@@ -76,14 +80,23 @@ class CaseView(BaseModel):
         )
 
 
-async def readable_case(request: Request, app: CertificationApplication, principal: Principal, case_id: UUID) -> CertificateCase:
+async def readable_case(
+    request: Request, app: CertificationApplication, principal: Principal, case_id: UUID
+) -> CertificateCase:
     case = await execute(request, principal, app.case, case_id)
     if principal.role is Role.EVALUATION_INSTITUTION:
         principal.ensure_acts_for(case.subject.evaluation_institution_id)
     return case
 
 
-async def step(request: Request, app: CertificationApplication, principal: Principal, case_id: UUID, command, *args) -> CaseView:  # noqa: ANN001
+async def step(
+    request: Request,
+    app: CertificationApplication,
+    principal: Principal,
+    case_id: UUID,
+    command,
+    *args,
+) -> CaseView:  # noqa: ANN001
     await readable_case(request, app, principal, case_id)
     await execute(request, principal, command, case_id, *args)
     return CaseView.of(await execute(request, principal, app.case, case_id))
@@ -95,7 +108,9 @@ async def case(case_id: UUID, request: Request, app: App, principal: Reader) -> 
 
 
 @router.get("/cases", summary="Certificate cases of an evaluation institution")
-async def cases(request: Request, app: App, principal: Reader, evaluation_institution_id: UUID | None = None) -> list[CaseView]:
+async def cases(
+    request: Request, app: App, principal: Reader, evaluation_institution_id: UUID | None = None
+) -> list[CaseView]:
     if principal.role is Role.EVALUATION_INSTITUTION:
         principal.ensure_acts_for(evaluation_institution_id or principal.organisation_id)
         evaluation_institution_id = principal.organisation_id
@@ -103,7 +118,11 @@ async def cases(request: Request, app: App, principal: Reader, evaluation_instit
     def listing() -> list[CertificateCase]:
         app.read_models.catch_up()
         groups = app.deadlines.cases_by_institution
-        ids = groups.get(evaluation_institution_id, []) if evaluation_institution_id else [i for g in groups.values() for i in g]
+        ids = (
+            groups.get(evaluation_institution_id, [])
+            if evaluation_institution_id
+            else [i for g in groups.values() for i in g]
+        )
         return [app.case(case_id) for case_id in ids]
 
     return [CaseView.of(c) for c in await execute(request, principal, listing)]
@@ -114,13 +133,18 @@ async def report(case_id: UUID, request: Request, app: App, principal: Evaluator
     return await step(request, app, principal, case_id, app.report)
 
 
-@router.post("/cases/{case_id}/confirmation", summary="The province confirms and reports to the national office")
+@router.post(
+    "/cases/{case_id}/confirmation",
+    summary="The province confirms and reports to the national office",
+)
 async def confirm(case_id: UUID, request: Request, app: App, principal: Province) -> CaseView:
     return await step(request, app, principal, case_id, app.confirm)
 
 
 @router.post("/cases/{case_id}/return", summary="The province returns the case for correction")
-async def return_case(case_id: UUID, body: Returned, request: Request, app: App, principal: Province) -> CaseView:
+async def return_case(
+    case_id: UUID, body: Returned, request: Request, app: App, principal: Province
+) -> CaseView:
     return await step(request, app, principal, case_id, app.return_for_correction, body.reasons)
 
 
@@ -130,11 +154,15 @@ async def approve(case_id: UUID, request: Request, app: App, principal: National
 
 
 @router.post("/cases/{case_id}/rejection", summary="The national office sends the case back")
-async def reject(case_id: UUID, body: Returned, request: Request, app: App, principal: National) -> CaseView:
+async def reject(
+    case_id: UUID, body: Returned, request: Request, app: App, principal: National
+) -> CaseView:
     return await step(request, app, principal, case_id, app.reject, body.reasons)
 
 
-@router.post("/cases/{case_id}/issuance", summary="Issue the professional technical level certificate")
+@router.post(
+    "/cases/{case_id}/issuance", summary="Issue the professional technical level certificate"
+)
 async def issue(case_id: UUID, request: Request, app: App, principal: Evaluator) -> CaseView:
     return await step(request, app, principal, case_id, app.issue)
 
@@ -176,7 +204,10 @@ async def overdue(
             )
             for d in app.deadlines.open.values()
             if d.due_on < today
-            and (evaluation_institution_id is None or d.evaluation_institution_id == evaluation_institution_id)
+            and (
+                evaluation_institution_id is None
+                or d.evaluation_institution_id == evaluation_institution_id
+            )
             and (stage is None or d.stage is stage)
         ]
 
@@ -193,9 +224,17 @@ class CalendarLoaded(BaseModel):
     deadlines_recomputed: int
 
 
-@router.put("/calendars/{year}", status_code=status.HTTP_200_OK, summary="Load a year's holiday calendar")
+@router.put(
+    "/calendars/{year}", status_code=status.HTTP_200_OK, summary="Load a year's holiday calendar"
+)
 async def load_calendar(
-    year: Annotated[int, Path(ge=2004, le=2100)], body: YearCalendarBody, request: Request, app: App, principal: Province
+    year: Annotated[int, Path(ge=2004, le=2100)],
+    body: YearCalendarBody,
+    request: Request,
+    app: App,
+    principal: Province,
 ) -> CalendarLoaded:
-    changed = await execute(request, principal, app.load_calendar, year, body.holidays, body.makeup_workdays)
+    changed = await execute(
+        request, principal, app.load_calendar, year, body.holidays, body.makeup_workdays
+    )
     return CalendarLoaded(year=year, deadlines_recomputed=changed)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from pydantic import BaseModel, ConfigDict
-
 from heze_common.commands import get_application
+from pydantic import BaseModel, ConfigDict
 
 from heze_certification.application import CertificationApplication
 

@@ -4,30 +4,35 @@ entrepreneurship-loan eligibility, and the city policy data behind them."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from pydantic import BaseModel
-
-from heze_contracts.enums import Field, Level, Role
-from heze_contracts.values import Text
 from heze_common import clock
 from heze_common.auth import Principal, require_roles
 from heze_common.commands import execute
+from heze_common.downloads import csv_download
 from heze_common.errors import Forbidden
+from heze_contracts.enums import Field, Level, Role
+from heze_contracts.values import Text
+from pydantic import BaseModel
 
 from heze_certification.api.common import App, Body
-from heze_certification.domain.policy import PolicyTerms, Recognition, loan_eligibility, title_recognition
+from heze_certification.domain.policy import (
+    PolicyTerms,
+    Recognition,
+    loan_eligibility,
+    title_recognition,
+)
 
 router = APIRouter(tags=["talent base"])
 City = Annotated[Principal, Depends(require_roles(Role.CITY_BUREAU))]
 CityReader = Annotated[Principal, Depends(require_roles(Role.CITY_BUREAU, Role.AUDITOR))]
-EligibilityReader = Annotated[Principal, Depends(require_roles(Role.CITY_BUREAU, Role.AUDITOR, Role.TRAINEE))]
+EligibilityReader = Annotated[
+    Principal, Depends(require_roles(Role.CITY_BUREAU, Role.AUDITOR, Role.TRAINEE))
+]
 
 
 class PoolEntry(BaseModel):
@@ -72,8 +77,13 @@ class Outstanding(Body):
     contribution: Text
 
 
-@router.post("/talent-pool/{trainee_id}/outstanding", summary="Flag an outstanding contribution (Peony card priority)")
-async def flag(trainee_id: UUID, body: Outstanding, request: Request, app: App, principal: City) -> dict[str, str]:
+@router.post(
+    "/talent-pool/{trainee_id}/outstanding",
+    summary="Flag an outstanding contribution (Peony card priority)",
+)
+async def flag(
+    trainee_id: UUID, body: Outstanding, request: Request, app: App, principal: City
+) -> dict[str, str]:
     await execute(request, principal, app.flag_outstanding, trainee_id, body.contribution)
     return {"trainee_id": str(trainee_id), "peony_card_priority": "true"}
 
@@ -121,16 +131,7 @@ async def continuing_education(
     credits = await execute(request, principal, lines)
     if format == "json":
         return credits
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(list(CreditLine.model_fields))
-    for line in credits:
-        writer.writerow([str(value) if value is not None else "" for value in line.model_dump().values()])
-    return Response(
-        buffer.getvalue().encode("utf-8-sig"),  # a BOM so spreadsheet programs read the Chinese names
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="continuing-education-{year}.csv"'},
-    )
+    return csv_download(list(CreditLine.model_fields), credits, f"continuing-education-{year}.csv")
 
 
 class SetPolicy(Body):
@@ -150,7 +151,9 @@ async def set_policy(body: SetPolicy, request: Request, app: App, principal: Cit
 
 
 @router.get("/policy", summary="The city's policy data in force on a date")
-async def policy(request: Request, app: App, principal: CityReader, on: date | None = None) -> PolicyView:
+async def policy(
+    request: Request, app: App, principal: CityReader, on: date | None = None
+) -> PolicyView:
     since, terms = (await execute(request, principal, app.policy)).terms_on(on or clock.today())
     return PolicyView(effective_from=since, terms=terms)
 

@@ -11,10 +11,9 @@ from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel
-
-from heze_contracts.enums import Level
 from heze_common.errors import Refusal
+from heze_contracts.enums import Level
+from pydantic import BaseModel
 
 from heze_certification.api.common import App
 
@@ -50,7 +49,9 @@ class SlidingWindowLimiter:
         while calls and now - calls[0] > 60:
             calls.popleft()
         if len(calls) >= limit:
-            raise TooManyRequests("rate_limited", f"at most {limit} verifications a minute; try again shortly")
+            raise TooManyRequests(
+                "rate_limited", f"at most {limit} verifications a minute; try again shortly"
+            )
         calls.append(now)
 
 

@@ -6,7 +6,6 @@ from datetime import date
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
-
 from heze_common.errors import InvalidInput
 from heze_common.events import Aggregate, AggregateCreated
 
@@ -28,7 +27,9 @@ class HolidayCalendars(Aggregate):
         makeup_workdays: list[date]
 
         def apply(self, calendars: HolidayCalendars) -> None:
-            calendars.years[self.year] = YearCalendar(frozenset(self.holidays), frozenset(self.makeup_workdays))
+            calendars.years[self.year] = YearCalendar(
+                frozenset(self.holidays), frozenset(self.makeup_workdays)
+            )
 
     @staticmethod
     def create_id() -> UUID:
@@ -42,9 +43,18 @@ class HolidayCalendars(Aggregate):
         for field, days in (("holidays", holidays), ("makeup_workdays", makeup_workdays)):
             strays = [day for day in days if day.year != year]
             if strays:
-                raise InvalidInput("date_outside_year", f"{strays[0]} is not in {year}", field=field)
+                raise InvalidInput(
+                    "date_outside_year", f"{strays[0]} is not in {year}", field=field
+                )
         if set(holidays) & set(makeup_workdays):
-            raise InvalidInput("conflicting_days", "a day cannot be both a holiday and a make-up working day", field="makeup_workdays")
+            raise InvalidInput(
+                "conflicting_days",
+                "a day cannot be both a holiday and a make-up working day",
+                field="makeup_workdays",
+            )
         self.trigger_event(
-            self.YearLoaded, year=year, holidays=sorted(set(holidays)), makeup_workdays=sorted(set(makeup_workdays))
+            self.YearLoaded,
+            year=year,
+            holidays=sorted(set(holidays)),
+            makeup_workdays=sorted(set(makeup_workdays)),
         )

@@ -10,11 +10,10 @@ from enum import StrEnum
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
-from pydantic import BaseModel, ConfigDict
-
-from heze_contracts.enums import CertificateStage, Field, Level
 from heze_common.errors import Refusal
 from heze_common.events import Aggregate, AggregateCreated
+from heze_contracts.enums import CertificateStage, Field, Level
+from pydantic import BaseModel, ConfigDict
 
 from heze_certification.domain.deadlines import YearCalendar, due_date
 
@@ -62,7 +61,12 @@ class CertificateCase(Aggregate):
         due_is_provisional: bool
 
         def apply(self, case: CertificateCase) -> None:
-            case._open_stage(CaseStatus.AWAITING_CONFIRMATION, CertificateStage.PROVINCE_CONFIRMATION, self.due_on, self.due_is_provisional)
+            case._open_stage(
+                CaseStatus.AWAITING_CONFIRMATION,
+                CertificateStage.PROVINCE_CONFIRMATION,
+                self.due_on,
+                self.due_is_provisional,
+            )
             case.reported_on = self.reported_on
 
     class ProvinceConfirmed(Aggregate.Event):
@@ -70,7 +74,9 @@ class CertificateCase(Aggregate):
         subject: CaseSubject
 
         def apply(self, case: CertificateCase) -> None:
-            case._open_stage(CaseStatus.AWAITING_APPROVAL, CertificateStage.NATIONAL_REVIEW, None, False)
+            case._open_stage(
+                CaseStatus.AWAITING_APPROVAL, CertificateStage.NATIONAL_REVIEW, None, False
+            )
 
     class ProvinceReturned(Aggregate.Event):
         TOPIC = "certification.CertificateCase.ProvinceReturned.v1"
@@ -79,7 +85,9 @@ class CertificateCase(Aggregate):
         due_on: date
 
         def apply(self, case: CertificateCase) -> None:
-            case._open_stage(CaseStatus.AWAITING_REPORT, CertificateStage.REPORT_TO_PROVINCE, self.due_on, False)
+            case._open_stage(
+                CaseStatus.AWAITING_REPORT, CertificateStage.REPORT_TO_PROVINCE, self.due_on, False
+            )
             case.returns.append(list(self.reasons))
 
     class NationalApproved(Aggregate.Event):
@@ -88,7 +96,9 @@ class CertificateCase(Aggregate):
         due_on: date
 
         def apply(self, case: CertificateCase) -> None:
-            case._open_stage(CaseStatus.AWAITING_ISSUANCE, CertificateStage.ISSUANCE, self.due_on, False)
+            case._open_stage(
+                CaseStatus.AWAITING_ISSUANCE, CertificateStage.ISSUANCE, self.due_on, False
+            )
 
     class NationalRejected(Aggregate.Event):
         TOPIC = "certification.CertificateCase.NationalRejected.v1"
@@ -97,7 +107,9 @@ class CertificateCase(Aggregate):
         due_on: date
 
         def apply(self, case: CertificateCase) -> None:
-            case._open_stage(CaseStatus.AWAITING_REPORT, CertificateStage.REPORT_TO_PROVINCE, self.due_on, False)
+            case._open_stage(
+                CaseStatus.AWAITING_REPORT, CertificateStage.REPORT_TO_PROVINCE, self.due_on, False
+            )
             case.returns.append(list(self.reasons))
 
     class Issued(Aggregate.Event):
@@ -178,10 +190,16 @@ class CertificateCase(Aggregate):
         self.certificate_number: str | None = None
         self.issued_on: date | None = None
         self.closing_reason: str | None = None
-        self._open_stage(CaseStatus.AWAITING_REPORT, CertificateStage.REPORT_TO_PROVINCE, due_on, False)
+        self._open_stage(
+            CaseStatus.AWAITING_REPORT, CertificateStage.REPORT_TO_PROVINCE, due_on, False
+        )
 
     def _open_stage(
-        self, status: CaseStatus, stage: CertificateStage | None, due_on: date | None, provisional: bool
+        self,
+        status: CaseStatus,
+        stage: CertificateStage | None,
+        due_on: date | None,
+        provisional: bool,
     ) -> None:
         self.status = status
         self.stage = stage
@@ -189,7 +207,9 @@ class CertificateCase(Aggregate):
         self.due_is_provisional = provisional
 
     @classmethod
-    def open(cls, subject: CaseSubject, holder_name: str, assessment_ended_on: date) -> CertificateCase:
+    def open(
+        cls, subject: CaseSubject, holder_name: str, assessment_ended_on: date
+    ) -> CertificateCase:
         due = due_date(CertificateStage.REPORT_TO_PROVINCE, assessment_ended_on, {})
         assert due is not None
         return cls(
@@ -209,7 +229,11 @@ class CertificateCase(Aggregate):
         due = due_date(CertificateStage.PROVINCE_CONFIRMATION, today, calendars)
         assert due is not None
         self.trigger_event(
-            self.Reported, subject=self.subject, reported_on=today, due_on=due.on, due_is_provisional=due.provisional
+            self.Reported,
+            subject=self.subject,
+            reported_on=today,
+            due_on=due.on,
+            due_is_provisional=due.provisional,
         )
 
     def confirm(self) -> None:
@@ -219,7 +243,9 @@ class CertificateCase(Aggregate):
     def return_for_correction(self, reasons: list[str], today: date) -> None:
         self._expect(CaseStatus.AWAITING_CONFIRMATION, "a return by the province")
         due = due_date(CertificateStage.REPORT_TO_PROVINCE, today, {})
-        self.trigger_event(self.ProvinceReturned, subject=self.subject, reasons=reasons, due_on=due.on)  # type: ignore[union-attr]
+        self.trigger_event(
+            self.ProvinceReturned, subject=self.subject, reasons=reasons, due_on=due.on
+        )  # type: ignore[union-attr]
 
     def approve(self, today: date) -> None:
         self._expect(CaseStatus.AWAITING_APPROVAL, "national approval")
@@ -229,7 +255,9 @@ class CertificateCase(Aggregate):
     def reject(self, reasons: list[str], today: date) -> None:
         self._expect(CaseStatus.AWAITING_APPROVAL, "a national rejection")
         due = due_date(CertificateStage.REPORT_TO_PROVINCE, today, {})
-        self.trigger_event(self.NationalRejected, subject=self.subject, reasons=reasons, due_on=due.on)  # type: ignore[union-attr]
+        self.trigger_event(
+            self.NationalRejected, subject=self.subject, reasons=reasons, due_on=due.on
+        )  # type: ignore[union-attr]
 
     def issue(self, certificate_number: str, today: date) -> None:
         self._expect(CaseStatus.AWAITING_ISSUANCE, "issuance")
@@ -245,7 +273,10 @@ class CertificateCase(Aggregate):
         """The assessment result was voided: close the case, or revoke an issued certificate."""
         if self.status is CaseStatus.ISSUED:
             self.trigger_event(
-                self.Revoked, subject=self.subject, certificate_number=self.certificate_number, reason=reason
+                self.Revoked,
+                subject=self.subject,
+                certificate_number=self.certificate_number,
+                reason=reason,
             )
         elif self.status not in (CaseStatus.REVOKED, CaseStatus.CLOSED):
             self.trigger_event(self.Closed, reason=reason)
@@ -253,7 +284,12 @@ class CertificateCase(Aggregate):
     def revoke(self, reason: str) -> None:
         if self.status is not CaseStatus.ISSUED:
             raise Refusal("not_issued", "only an issued certificate can be revoked")
-        self.trigger_event(self.Revoked, subject=self.subject, certificate_number=self.certificate_number, reason=reason)
+        self.trigger_event(
+            self.Revoked,
+            subject=self.subject,
+            certificate_number=self.certificate_number,
+            reason=reason,
+        )
 
     def record_breach(self, today: date) -> bool:
         """Record the current stage's breach once; return whether one was recorded now."""
@@ -288,4 +324,7 @@ class CertificateCase(Aggregate):
 
     def _expect(self, status: CaseStatus, step: str) -> None:
         if self.status is not status:
-            raise Refusal("wrong_stage", f"{step} needs a case that is {status.value}, this one is {self.status.value}")
+            raise Refusal(
+                "wrong_stage",
+                f"{step} needs a case that is {status.value}, this one is {self.status.value}",
+            )

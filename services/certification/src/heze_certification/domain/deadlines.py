@@ -14,7 +14,6 @@ from datetime import date, timedelta
 from enum import Enum
 
 import chinese_calendar
-
 from heze_contracts.enums import CertificateStage
 
 PACKAGE_YEARS = range(2004, 2027)
@@ -39,8 +38,12 @@ class StageRule:
 
 
 STAGE_RULES: Mapping[CertificateStage, StageRule] = {
-    CertificateStage.REPORT_TO_PROVINCE: StageRule(30, Unit.CALENDAR_DAYS, "the end of the assessment (or a return)"),
-    CertificateStage.PROVINCE_CONFIRMATION: StageRule(10, Unit.WORKING_DAYS, "the report to the province"),
+    CertificateStage.REPORT_TO_PROVINCE: StageRule(
+        30, Unit.CALENDAR_DAYS, "the end of the assessment (or a return)"
+    ),
+    CertificateStage.PROVINCE_CONFIRMATION: StageRule(
+        10, Unit.WORKING_DAYS, "the report to the province"
+    ),
     CertificateStage.ISSUANCE: StageRule(30, Unit.CALENDAR_DAYS, "national approval"),
 }
 """The plan sets no deadline for the national office's review."""
@@ -74,7 +77,9 @@ def add_working_days(start: date, count: int, loaded: Mapping[int, YearCalendar]
     return Due(day, provisional)
 
 
-def due_date(stage: CertificateStage, start: date, loaded: Mapping[int, YearCalendar]) -> Due | None:
+def due_date(
+    stage: CertificateStage, start: date, loaded: Mapping[int, YearCalendar]
+) -> Due | None:
     rule = STAGE_RULES.get(stage)
     if rule is None:
         return None

@@ -8,10 +8,9 @@ from enum import StrEnum
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
-from pydantic import BaseModel, ConfigDict
-
-from heze_contracts.enums import Level
 from heze_common.events import Aggregate, AggregateCreated
+from heze_contracts.enums import Level
+from pydantic import BaseModel, ConfigDict
 
 from heze_certification.domain.talent import TalentRecord
 
@@ -63,7 +62,9 @@ class CityPolicy(Aggregate):
         self.trigger_event(self.TermsSet, terms=terms, effective_from=effective_from)
 
     def terms_on(self, day: date) -> tuple[date, PolicyTerms]:
-        applicable = [version for version in self.versions if version[0] <= day] or self.versions[:1]
+        applicable = [version for version in self.versions if version[0] <= day] or self.versions[
+            :1
+        ]
         return max(applicable, key=lambda version: version[0])
 
 

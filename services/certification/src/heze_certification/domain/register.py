@@ -7,9 +7,8 @@ from __future__ import annotations
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
-
-from heze_contracts.enums import Level
 from heze_common.events import Aggregate, AggregateCreated
+from heze_contracts.enums import Level
 
 NAMESPACE = UUID("1b2c3d4e-5f6a-5b7c-8d9e-0f1a2b3c4d5e")
 LEVEL_LETTER = {Level.JUNIOR: "J", Level.INTERMEDIATE: "I", Level.SENIOR: "S"}

@@ -10,9 +10,8 @@ from decimal import Decimal
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
-
-from heze_contracts.enums import Field, Level
 from heze_common.events import Aggregate, AggregateCreated
+from heze_contracts.enums import Field, Level
 
 NAMESPACE = UUID("8b9c0d1e-2f3a-5b4c-9d5e-6f7a8b9c0d1e")
 
@@ -54,7 +53,9 @@ class TalentRecord(Aggregate):
 
         def apply(self, record: TalentRecord) -> None:
             record.credited_programmes.add(self.source_programme_id)
-            record.hours_by_year[self.year] = record.hours_by_year.get(self.year, Decimal(0)) + self.hours
+            record.hours_by_year[self.year] = (
+                record.hours_by_year.get(self.year, Decimal(0)) + self.hours
+            )
 
     class CertificateNoted(Aggregate.Event):
         TOPIC = "certification.TalentRecord.CertificateNoted.v1"
@@ -64,7 +65,9 @@ class TalentRecord(Aggregate):
         issued_on: date
 
         def apply(self, record: TalentRecord) -> None:
-            record.certificates[self.number] = HeldCertificate(self.number, self.field, self.level, self.issued_on)
+            record.certificates[self.number] = HeldCertificate(
+                self.number, self.field, self.level, self.issued_on
+            )
 
     class CertificateRevocationNoted(Aggregate.Event):
         TOPIC = "certification.TalentRecord.CertificateRevocationNoted.v1"
@@ -113,8 +116,12 @@ class TalentRecord(Aggregate):
     def open(cls, trainee_id: UUID) -> TalentRecord:
         return cls(id=cls.id_for(trainee_id), trainee_id=trainee_id)
 
-    def learn_person(self, name: str, id_number: str, county: str, employer: str | None, today: date) -> None:
-        self.trigger_event(self.PersonLearnt, name=name, id_number=id_number, county=county, employer=employer)
+    def learn_person(
+        self, name: str, id_number: str, county: str, employer: str | None, today: date
+    ) -> None:
+        self.trigger_event(
+            self.PersonLearnt, name=name, id_number=id_number, county=county, employer=employer
+        )
         self._admit_waiting(today)
 
     def credit_hours(self, year: int, hours: Decimal, programme_id: UUID, today: date) -> None:
@@ -129,9 +136,13 @@ class TalentRecord(Aggregate):
                 credited_on=today,
             )
 
-    def note_certificate(self, number: str, field: Field, level: Level, issued_on: date, today: date) -> None:
+    def note_certificate(
+        self, number: str, field: Field, level: Level, issued_on: date, today: date
+    ) -> None:
         if number not in self.certificates:
-            self.trigger_event(self.CertificateNoted, number=number, field=field, level=level, issued_on=issued_on)
+            self.trigger_event(
+                self.CertificateNoted, number=number, field=field, level=level, issued_on=issued_on
+            )
         self._admit_waiting(today)
 
     def note_revocation(self, number: str) -> None:
@@ -159,7 +170,9 @@ class TalentRecord(Aggregate):
 
     @property
     def in_pool(self) -> bool:
-        return any(not held.revoked for held in self.certificates.values()) and bool(self.admitted_with)
+        return any(not held.revoked for held in self.certificates.values()) and bool(
+            self.admitted_with
+        )
 
     def valid_certificates(self) -> list[HeldCertificate]:
         return [held for held in self.certificates.values() if not held.revoked]

@@ -71,11 +71,21 @@ class Created(BaseModel):
     id: UUID
 
 
-@router.post("/institutions", status_code=status.HTTP_201_CREATED, summary="Accredit an institution")
-async def accredit(body: AccreditInstitution, request: Request, app: App, principal: CityBureau) -> Created:
+@router.post(
+    "/institutions", status_code=status.HTTP_201_CREATED, summary="Accredit an institution"
+)
+async def accredit(
+    body: AccreditInstitution, request: Request, app: App, principal: CityBureau
+) -> Created:
     institution_id = await execute(
-        request, principal, app.accredit_institution,
-        body.directory_number, body.name, body.fields, body.contact_name, body.contact_phone,
+        request,
+        principal,
+        app.accredit_institution,
+        body.directory_number,
+        body.name,
+        body.fields,
+        body.contact_name,
+        body.contact_phone,
     )
     return Created(id=institution_id)
 
@@ -86,7 +96,9 @@ async def institutions(request: Request, app: App, principal: AnyRole) -> list[I
 
 
 @router.get("/institutions/{institution_id}", summary="One institution")
-async def institution(institution_id: UUID, request: Request, app: App, principal: AnyRole) -> InstitutionView:
+async def institution(
+    institution_id: UUID, request: Request, app: App, principal: AnyRole
+) -> InstitutionView:
     return InstitutionView.of(await execute(request, principal, app.institution, institution_id))
 
 
@@ -99,20 +111,32 @@ async def change_scope(
 
 
 @router.post("/institutions/{institution_id}/suspension", summary="Suspend an institution")
-async def suspend(institution_id: UUID, body: Suspend, request: Request, app: App, principal: CityBureau) -> InstitutionView:
+async def suspend(
+    institution_id: UUID, body: Suspend, request: Request, app: App, principal: CityBureau
+) -> InstitutionView:
     await execute(request, principal, app.suspend_institution, institution_id, body.reason)
     return InstitutionView.of(await execute(request, principal, app.institution, institution_id))
 
 
-@router.delete("/institutions/{institution_id}/suspension", summary="Reinstate a suspended institution")
-async def reinstate(institution_id: UUID, request: Request, app: App, principal: CityBureau) -> InstitutionView:
+@router.delete(
+    "/institutions/{institution_id}/suspension", summary="Reinstate a suspended institution"
+)
+async def reinstate(
+    institution_id: UUID, request: Request, app: App, principal: CityBureau
+) -> InstitutionView:
     await execute(request, principal, app.reinstate_institution, institution_id)
     return InstitutionView.of(await execute(request, principal, app.institution, institution_id))
 
 
-@router.put("/institutions/{institution_id}/city-directory", summary="List in the city's training directory")
+@router.put(
+    "/institutions/{institution_id}/city-directory", summary="List in the city's training directory"
+)
 async def city_directory(
-    institution_id: UUID, body: CityDirectoryListing, request: Request, app: App, principal: CityBureau
+    institution_id: UUID,
+    body: CityDirectoryListing,
+    request: Request,
+    app: App,
+    principal: CityBureau,
 ) -> InstitutionView:
     await execute(request, principal, app.list_in_city_directory, institution_id, body.listed)
     return InstitutionView.of(await execute(request, principal, app.institution, institution_id))
@@ -138,7 +162,9 @@ class OccupationView(BaseModel):
 
 
 @router.get("/occupations", summary="The occupation table in force on a date (default today)")
-async def occupations(request: Request, app: App, principal: AnyRole, on: date | None = None) -> list[OccupationView]:
+async def occupations(
+    request: Request, app: App, principal: AnyRole, on: date | None = None
+) -> list[OccupationView]:
     table = await execute(request, principal, app.occupation_table)
     day = on or date.today()
     views = []
@@ -160,11 +186,15 @@ async def occupations(request: Request, app: App, principal: AnyRole, on: date |
     return views
 
 
-@router.put("/occupations/{code}", status_code=status.HTTP_204_NO_CONTENT, summary="Define an occupation")
+@router.put(
+    "/occupations/{code}", status_code=status.HTTP_204_NO_CONTENT, summary="Define an occupation"
+)
 async def define_occupation(
     code: OccupationCode, body: DefineOccupation, request: Request, app: App, principal: CityBureau
 ) -> None:
-    await execute(request, principal, app.define_occupation, code, body.field, body.name, body.effective_from)
+    await execute(
+        request, principal, app.define_occupation, code, body.field, body.name, body.effective_from
+    )
 
 
 @router.put(
@@ -173,6 +203,13 @@ async def define_occupation(
     summary="Set the training hours an occupation's level requires, from a date",
 )
 async def set_hour_requirement(
-    code: OccupationCode, level: Level, body: SetHourRequirement, request: Request, app: App, principal: CityBureau
+    code: OccupationCode,
+    level: Level,
+    body: SetHourRequirement,
+    request: Request,
+    app: App,
+    principal: CityBureau,
 ) -> None:
-    await execute(request, principal, app.set_hour_requirement, code, level, body.hours, body.effective_from)
+    await execute(
+        request, principal, app.set_hour_requirement, code, level, body.hours, body.effective_from
+    )

@@ -23,7 +23,9 @@ from heze_enrollment.domain.trainee import EnrolmentStatus
 router = APIRouter(tags=["programmes"])
 Institution = Annotated[Principal, Depends(require_roles(Role.TRAINING_INSTITUTION))]
 CityBureau = Annotated[Principal, Depends(require_roles(Role.CITY_BUREAU))]
-RosterReader = Annotated[Principal, Depends(require_roles(Role.TRAINING_INSTITUTION, Role.CITY_BUREAU, Role.AUDITOR))]
+RosterReader = Annotated[
+    Principal, Depends(require_roles(Role.TRAINING_INSTITUTION, Role.CITY_BUREAU, Role.AUDITOR))
+]
 AnyRole = Annotated[Principal, Depends(authenticated)]
 
 
@@ -88,8 +90,12 @@ class Created(BaseModel):
     id: UUID
 
 
-@router.post("/programmes", status_code=status.HTTP_201_CREATED, summary="Publish an enrolment notice")
-async def publish(body: PublishProgramme, request: Request, app: App, principal: Institution) -> Created:
+@router.post(
+    "/programmes", status_code=status.HTTP_201_CREATED, summary="Publish an enrolment notice"
+)
+async def publish(
+    body: PublishProgramme, request: Request, app: App, principal: Institution
+) -> Created:
     programme_id = await execute(
         request,
         principal,
@@ -112,7 +118,11 @@ async def publish(body: PublishProgramme, request: Request, app: App, principal:
 
 @router.get("/programmes", summary="Programmes, optionally of one institution")
 async def programmes(
-    request: Request, app: App, principal: AnyRole, paging: PageQuery, institution_id: UUID | None = None
+    request: Request,
+    app: App,
+    principal: AnyRole,
+    paging: PageQuery,
+    institution_id: UUID | None = None,
 ) -> Page[ProgrammeView]:
     def listing() -> list[Programme]:
         app.read_models.catch_up()
@@ -123,33 +133,48 @@ async def programmes(
         ]
         return [app.programme(programme_id) for programme_id in ids]
 
-    return page_of([ProgrammeView.of(p) for p in await execute(request, principal, listing)], paging)
+    return page_of(
+        [ProgrammeView.of(p) for p in await execute(request, principal, listing)], paging
+    )
 
 
 @router.get("/programmes/{programme_id}", summary="One programme")
-async def programme(programme_id: UUID, request: Request, app: App, principal: AnyRole) -> ProgrammeView:
+async def programme(
+    programme_id: UUID, request: Request, app: App, principal: AnyRole
+) -> ProgrammeView:
     return ProgrammeView.of(await execute(request, principal, app.programme, programme_id))
 
 
-async def own_programme(request: Request, app: App, principal: Principal, programme_id: UUID) -> Programme:
+async def own_programme(
+    request: Request, app: App, principal: Principal, programme_id: UUID
+) -> Programme:
     programme = await execute(request, principal, app.programme, programme_id)
     principal.ensure_acts_for(programme.institution_id)
     return programme
 
 
 @router.post("/programmes/{programme_id}/closure", summary="Close enrolment")
-async def close(programme_id: UUID, request: Request, app: App, principal: Institution) -> ProgrammeView:
+async def close(
+    programme_id: UUID, request: Request, app: App, principal: Institution
+) -> ProgrammeView:
     await own_programme(request, app, principal, programme_id)
     await execute(request, principal, app.close_enrolment, programme_id)
     return ProgrammeView.of(await execute(request, principal, app.programme, programme_id))
 
 
-@router.put("/programmes/{programme_id}/city-plan", summary="Mark the city's subsidised plan and directory")
+@router.put(
+    "/programmes/{programme_id}/city-plan", summary="Mark the city's subsidised plan and directory"
+)
 async def city_plan(
     programme_id: UUID, body: CityPlan, request: Request, app: App, principal: CityBureau
 ) -> ProgrammeView:
     await execute(
-        request, principal, app.change_city_plan, programme_id, body.subsidised_plan, body.in_city_training_directory
+        request,
+        principal,
+        app.change_city_plan,
+        programme_id,
+        body.subsidised_plan,
+        body.in_city_training_directory,
     )
     return ProgrammeView.of(await execute(request, principal, app.programme, programme_id))
 
@@ -164,7 +189,9 @@ class RosterLine(BaseModel):
     certificate_number: str | None
 
 
-@router.get("/programmes/{programme_id}/roster", summary="A programme's roster with each trainee's progress")
+@router.get(
+    "/programmes/{programme_id}/roster", summary="A programme's roster with each trainee's progress"
+)
 async def roster(
     programme_id: UUID, request: Request, app: App, principal: RosterReader, paging: PageQuery
 ) -> Page[RosterLine]:

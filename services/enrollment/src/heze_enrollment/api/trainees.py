@@ -27,7 +27,17 @@ from heze_common.auth import Principal, require_roles
 from heze_common.commands import execute
 from heze_common.errors import Forbidden, InvalidInput
 
-from heze_enrollment.api.common import App, Body, Mark, Page, PageQuery, SessionHours, mask_id_number, mask_phone, page_of
+from heze_enrollment.api.common import (
+    App,
+    Body,
+    Mark,
+    Page,
+    PageQuery,
+    SessionHours,
+    mask_id_number,
+    mask_phone,
+    page_of,
+)
 from heze_enrollment.api.programmes import own_programme
 from heze_enrollment.application import EnrollmentApplication
 from heze_enrollment.domain.counties import COUNTY_BY_ID, county_id
@@ -39,10 +49,18 @@ Institution = Annotated[Principal, Depends(require_roles(Role.TRAINING_INSTITUTI
 Reader = Annotated[
     Principal,
     Depends(
-        require_roles(Role.CITY_BUREAU, Role.COUNTY_BUREAU, Role.TRAINING_INSTITUTION, Role.TRAINEE, Role.AUDITOR)
+        require_roles(
+            Role.CITY_BUREAU,
+            Role.COUNTY_BUREAU,
+            Role.TRAINING_INSTITUTION,
+            Role.TRAINEE,
+            Role.AUDITOR,
+        )
     ),
 ]
-ListReader = Annotated[Principal, Depends(require_roles(Role.CITY_BUREAU, Role.COUNTY_BUREAU, Role.AUDITOR))]
+ListReader = Annotated[
+    Principal, Depends(require_roles(Role.CITY_BUREAU, Role.COUNTY_BUREAU, Role.AUDITOR))
+]
 
 SEES_PERSONAL_DATA = {Role.CITY_BUREAU, Role.TRAINEE}
 
@@ -164,7 +182,8 @@ def may_read(principal: Principal, trainee: Trainee) -> bool:
             return principal.organisation_id == county_id(trainee.county)
         case Role.TRAINING_INSTITUTION:
             return principal.organisation_id == trainee.registered_by_institution_id or any(
-                record.institution_id == principal.organisation_id for record in trainee.enrolments.values()
+                record.institution_id == principal.organisation_id
+                for record in trainee.enrolments.values()
             )
         case Role.TRAINEE:
             return is_self(principal, trainee)
@@ -172,18 +191,29 @@ def may_read(principal: Principal, trainee: Trainee) -> bool:
 
 
 def is_self(principal: Principal, trainee: Trainee) -> bool:
-    return principal.role is Role.TRAINEE and principal.subject in (trainee.account, str(trainee.id))
+    return principal.role is Role.TRAINEE and principal.subject in (
+        trainee.account,
+        str(trainee.id),
+    )
 
 
-async def readable_trainee(request: Request, app: EnrollmentApplication, principal: Principal, trainee_id: UUID) -> Trainee:
+async def readable_trainee(
+    request: Request, app: EnrollmentApplication, principal: Principal, trainee_id: UUID
+) -> Trainee:
     trainee = await execute(request, principal, app.trainee, trainee_id)
     if not may_read(principal, trainee):
         raise Forbidden("not_your_trainee", "this trainee's record belongs to someone else")
     return trainee
 
 
-@router.post("/trainees", status_code=status.HTTP_201_CREATED, summary="Register a trainee (self or by an institution)")
-async def register(body: RegisterTrainee, request: Request, app: App, principal: Registrar) -> Registered:
+@router.post(
+    "/trainees",
+    status_code=status.HTTP_201_CREATED,
+    summary="Register a trainee (self or by an institution)",
+)
+async def register(
+    body: RegisterTrainee, request: Request, app: App, principal: Registrar
+) -> Registered:
     by_institution = principal.role is Role.TRAINING_INSTITUTION
     trainee_id = await execute(
         request,
@@ -213,8 +243,14 @@ async def trainee(trainee_id: UUID, request: Request, app: App, principal: Reade
     return TraineeView.of(await readable_trainee(request, app, principal, trainee_id), principal)
 
 
-@router.post("/trainees/{trainee_id}/enrolments", status_code=status.HTTP_201_CREATED, summary="Enrol in a programme")
-async def enrol(trainee_id: UUID, body: Enrol, request: Request, app: App, principal: Registrar) -> TraineeView:
+@router.post(
+    "/trainees/{trainee_id}/enrolments",
+    status_code=status.HTTP_201_CREATED,
+    summary="Enrol in a programme",
+)
+async def enrol(
+    trainee_id: UUID, body: Enrol, request: Request, app: App, principal: Registrar
+) -> TraineeView:
     trainee = await execute(request, principal, app.trainee, trainee_id)
     if principal.role is Role.TRAINEE:
         if not is_self(principal, trainee):
@@ -225,9 +261,17 @@ async def enrol(trainee_id: UUID, body: Enrol, request: Request, app: App, princ
     return TraineeView.of(await execute(request, principal, app.trainee, trainee_id), principal)
 
 
-@router.post("/trainees/{trainee_id}/enrolments/{programme_id}/withdrawal", summary="Withdraw from a programme")
+@router.post(
+    "/trainees/{trainee_id}/enrolments/{programme_id}/withdrawal",
+    summary="Withdraw from a programme",
+)
 async def withdraw(
-    trainee_id: UUID, programme_id: UUID, body: Withdraw, request: Request, app: App, principal: Registrar
+    trainee_id: UUID,
+    programme_id: UUID,
+    body: Withdraw,
+    request: Request,
+    app: App,
+    principal: Registrar,
 ) -> TraineeView:
     trainee = await execute(request, principal, app.trainee, trainee_id)
     if principal.role is Role.TRAINEE:
@@ -245,16 +289,39 @@ async def withdraw(
     summary="Log a training session",
 )
 async def log_session(
-    programme_id: UUID, trainee_id: UUID, body: LogSession, request: Request, app: App, principal: Institution
+    programme_id: UUID,
+    trainee_id: UUID,
+    body: LogSession,
+    request: Request,
+    app: App,
+    principal: Institution,
 ) -> EnrolmentView:
     await own_programme(request, app, principal, programme_id)
-    await execute(request, principal, app.log_session, trainee_id, programme_id, body.date, body.hours, body.kind, body.mode)
+    await execute(
+        request,
+        principal,
+        app.log_session,
+        trainee_id,
+        programme_id,
+        body.date,
+        body.hours,
+        body.kind,
+        body.mode,
+    )
     return await enrolment_view(request, app, principal, trainee_id, programme_id)
 
 
-@router.put("/programmes/{programme_id}/trainees/{trainee_id}/exam", summary="Record the completion exam result")
+@router.put(
+    "/programmes/{programme_id}/trainees/{trainee_id}/exam",
+    summary="Record the completion exam result",
+)
 async def record_exam(
-    programme_id: UUID, trainee_id: UUID, body: ExamResult, request: Request, app: App, principal: Institution
+    programme_id: UUID,
+    trainee_id: UUID,
+    body: ExamResult,
+    request: Request,
+    app: App,
+    principal: Institution,
 ) -> EnrolmentView:
     await own_programme(request, app, principal, programme_id)
     await execute(request, principal, app.record_exam, trainee_id, programme_id, body.score)
@@ -274,7 +341,11 @@ async def complete(
 
 
 async def enrolment_view(
-    request: Request, app: EnrollmentApplication, principal: Principal, trainee_id: UUID, programme_id: UUID
+    request: Request,
+    app: EnrollmentApplication,
+    principal: Principal,
+    trainee_id: UUID,
+    programme_id: UUID,
 ) -> EnrolmentView:
     trainee = await execute(request, principal, app.trainee, trainee_id)
     view = TraineeView.of(trainee, principal)
@@ -292,7 +363,9 @@ class RegistrationLine(BaseModel):
     employer: str | None
 
 
-@router.get("/registrations", summary="The city's registration list per county (talent information base)")
+@router.get(
+    "/registrations", summary="The city's registration list per county (talent information base)"
+)
 async def registrations(
     request: Request, app: App, principal: ListReader, paging: PageQuery, county: str | None = None
 ) -> Page[RegistrationLine]:
@@ -302,7 +375,9 @@ async def registrations(
             raise Forbidden("other_county", "a county bureau reads only its own county")
         county = own
     if county is not None and county not in {*COUNTY_BY_ID.values()}:
-        raise InvalidInput("unknown_county", f"{county} is not a county or district of Heze", field="county")
+        raise InvalidInput(
+            "unknown_county", f"{county} is not a county or district of Heze", field="county"
+        )
 
     def lines() -> list[RegistrationLine]:
         app.read_models.catch_up()

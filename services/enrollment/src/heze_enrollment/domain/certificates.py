@@ -41,5 +41,7 @@ class TrainingCertificateRegister(Aggregate):
 
     def issue(self, occupation_code: str, trainee_id: UUID, programme_id: UUID) -> str:
         number = f"HZPX{self.year}-{occupation_code.replace('-', '')}-{self.issued + 1:06d}"
-        self.trigger_event(self.NumberIssued, number=number, trainee_id=trainee_id, programme_id=programme_id)
+        self.trigger_event(
+            self.NumberIssued, number=number, trainee_id=trainee_id, programme_id=programme_id
+        )
         return number

@@ -58,7 +58,12 @@ class Institution(Aggregate):
 
     @event(Accredited)
     def __init__(
-        self, directory_number: int | None, name: str, fields: list[Field], contact_name: str, contact_phone: str
+        self,
+        directory_number: int | None,
+        name: str,
+        fields: list[Field],
+        contact_name: str,
+        contact_phone: str,
     ) -> None:
         self.directory_number = directory_number
         self.name = name
@@ -70,7 +75,12 @@ class Institution(Aggregate):
 
     @classmethod
     def accredit(
-        cls, directory_number: int | None, name: str, fields: list[Field], contact_name: str, contact_phone: str
+        cls,
+        directory_number: int | None,
+        name: str,
+        fields: list[Field],
+        contact_name: str,
+        contact_phone: str,
     ) -> Institution:
         _check_scope(fields)
         return cls(
@@ -104,13 +114,17 @@ class Institution(Aggregate):
             raise Refusal("institution_suspended", f"{self.name} is suspended from the directory")
         if field not in self.fields:
             raise Refusal(
-                "outside_scope", f"{field.label} is outside {self.name}'s accredited scope", field="occupation_code"
+                "outside_scope",
+                f"{field.label} is outside {self.name}'s accredited scope",
+                field="occupation_code",
             )
 
 
 def _check_scope(fields: list[Field]) -> None:
     if not fields:
-        raise InvalidInput("empty_scope", "an institution's scope needs at least one field", field="fields")
+        raise InvalidInput(
+            "empty_scope", "an institution's scope needs at least one field", field="fields"
+        )
 
 
 SEED_DIRECTORY = (

@@ -87,14 +87,20 @@ class OccupationTable(Aggregate):
                 "invalid_hour_requirement", "give positive theory and practice hours", field="hours"
             )
         self.trigger_event(
-            self.HourRequirementSet, code=code, level=level, hours=hours, effective_from=effective_from
+            self.HourRequirementSet,
+            code=code,
+            level=level,
+            hours=hours,
+            effective_from=effective_from,
         )
 
     def occupation(self, code: str, on: date) -> Occupation:
         version = _in_force(self.occupations.get(code, []), on)
         if version is None:
             raise InvalidInput(
-                "unknown_occupation", f"occupation {code} is not in the table on {on}", field="occupation_code"
+                "unknown_occupation",
+                f"occupation {code} is not in the table on {on}",
+                field="occupation_code",
             )
         return version
 
@@ -102,7 +108,11 @@ class OccupationTable(Aggregate):
         return _in_force(self.requirements.get((code, level), []), on)
 
     def current(self, on: date) -> list[Occupation]:
-        return [version for code in sorted(self.occupations) if (version := _in_force(self.occupations[code], on))]
+        return [
+            version
+            for code in sorted(self.occupations)
+            if (version := _in_force(self.occupations[code], on))
+        ]
 
 
 def _in_force(versions: list, on: date):  # noqa: ANN202 - Occupation or HourRequirement

@@ -114,13 +114,17 @@ class Programme(Aggregate):
         in_city_training_directory: bool,
     ) -> Programme:
         if ends_on < starts_on:
-            raise InvalidInput("invalid_dates", "the programme must not end before it starts", field="ends_on")
+            raise InvalidInput(
+                "invalid_dates", "the programme must not end before it starts", field="ends_on"
+            )
         if capacity < 1:
             raise InvalidInput("invalid_capacity", "capacity must be at least 1", field="capacity")
         hours = required_hours or (minimum.hours if minimum else None)
         if not hours or set(hours) != set(HourKind):
             raise InvalidInput(
-                "missing_required_hours", "give required theory and practice hours", field="required_hours"
+                "missing_required_hours",
+                "give required theory and practice hours",
+                field="required_hours",
             )
         if minimum:
             for kind, least in minimum.hours.items():
@@ -164,13 +168,21 @@ class Programme(Aggregate):
 
     def take_seat(self, trainee_id: UUID, today: date) -> None:
         if self.closed:
-            raise Refusal("programme_closed", f"enrolment in {self.title} is closed", field="programme_id")
+            raise Refusal(
+                "programme_closed", f"enrolment in {self.title} is closed", field="programme_id"
+            )
         if today > self.ends_on:
-            raise Refusal("programme_ended", f"{self.title} ended on {self.ends_on}", field="programme_id")
+            raise Refusal(
+                "programme_ended", f"{self.title} ended on {self.ends_on}", field="programme_id"
+            )
         if trainee_id in self.seats:
             raise Refusal("already_enrolled", "the trainee already holds a seat in this programme")
         if self.is_full:
-            raise Refusal("programme_full", f"all {self.capacity} seats of {self.title} are taken", field="programme_id")
+            raise Refusal(
+                "programme_full",
+                f"all {self.capacity} seats of {self.title} are taken",
+                field="programme_id",
+            )
         self.trigger_event(self.SeatTaken, trainee_id=trainee_id)
 
     def release_seat(self, trainee_id: UUID) -> None:

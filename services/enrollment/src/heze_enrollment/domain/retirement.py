@@ -57,5 +57,7 @@ def retirement_date(birth_date: date, sex: Sex, group: RetirementGroup | None, o
     return _add_months(birth_date, rule.base_age_years * 12 + extra)
 
 
-def is_past_retirement_age(birth_date: date, sex: Sex, group: RetirementGroup | None, on: date) -> bool:
+def is_past_retirement_age(
+    birth_date: date, sex: Sex, group: RetirementGroup | None, on: date
+) -> bool:
     return on >= retirement_date(birth_date, sex, group, on)

@@ -53,8 +53,12 @@ class Enrolment:
     completion_pass_mark: Decimal
     enrolled_on: date
     status: EnrolmentStatus = EnrolmentStatus.ENROLLED
-    hours_by_kind: dict[HourKind, Decimal] = field(default_factory=lambda: {kind: Decimal(0) for kind in HourKind})
-    hours_by_mode: dict[HourMode, Decimal] = field(default_factory=lambda: {mode: Decimal(0) for mode in HourMode})
+    hours_by_kind: dict[HourKind, Decimal] = field(
+        default_factory=lambda: {kind: Decimal(0) for kind in HourKind}
+    )
+    hours_by_mode: dict[HourMode, Decimal] = field(
+        default_factory=lambda: {mode: Decimal(0) for mode in HourMode}
+    )
     hours_by_day: dict[date, Decimal] = field(default_factory=dict)
     exam_score: Decimal | None = None
     certificate_number: str | None = None
@@ -142,7 +146,9 @@ class Trainee(Aggregate):
             record = trainee.enrolments[self.programme_id]
             record.hours_by_kind[self.kind] += self.hours
             record.hours_by_mode[self.mode] += self.hours
-            record.hours_by_day[self.day] = record.hours_by_day.get(self.day, Decimal(0)) + self.hours
+            record.hours_by_day[self.day] = (
+                record.hours_by_day.get(self.day, Decimal(0)) + self.hours
+            )
 
     class ExamRecorded(Aggregate.Event):
         TOPIC = "enrollment.Trainee.ExamRecorded.v1"
@@ -233,13 +239,21 @@ class Trainee(Aggregate):
         if not name.strip():
             raise InvalidInput("blank_name", "the name must not be blank", field="name")
         if declared_sex is not None and declared_sex != identity.sex:
-            raise InvalidInput("id_number_mismatch", "the declared sex differs from the ID number's", field="sex")
+            raise InvalidInput(
+                "id_number_mismatch", "the declared sex differs from the ID number's", field="sex"
+            )
         if declared_birth_date is not None and declared_birth_date != identity.birth_date:
             raise InvalidInput(
-                "id_number_mismatch", "the declared birth date differs from the ID number's", field="birth_date"
+                "id_number_mismatch",
+                "the declared birth date differs from the ID number's",
+                field="birth_date",
             )
         if identity.birth_date >= registered_on:
-            raise InvalidInput("invalid_id_number", "the ID number's birth date is in the future", field="id_number")
+            raise InvalidInput(
+                "invalid_id_number",
+                "the ID number's birth date is in the future",
+                field="id_number",
+            )
         if identity.sex is Sex.FEMALE and retirement_group is None:
             raise InvalidInput(
                 "retirement_group_required",
@@ -248,18 +262,34 @@ class Trainee(Aggregate):
             )
         if identity.sex is Sex.MALE and retirement_group is not None:
             raise InvalidInput(
-                "retirement_group_not_applicable", "the retirement group applies to women only", field="retirement_group"
+                "retirement_group_not_applicable",
+                "the retirement group applies to women only",
+                field="retirement_group",
             )
         if not PHONE.fullmatch(phone):
-            raise InvalidInput("invalid_phone", "give an 11-digit mobile or an area-code landline number", field="phone")
-        if county not in COUNTIES:
-            raise InvalidInput("unknown_county", f"{county} is not a county or district of Heze", field="county")
-        if draws_pension:
-            raise InvalidInput("retired", "people who draw a pension cannot take part", field="draws_pension")
-        if is_past_retirement_age(identity.birth_date, identity.sex, retirement_group, registered_on):
-            reached = retirement_date(identity.birth_date, identity.sex, retirement_group, registered_on)
             raise InvalidInput(
-                "retired", f"past the statutory retirement age (reached on {reached})", field="id_number"
+                "invalid_phone",
+                "give an 11-digit mobile or an area-code landline number",
+                field="phone",
+            )
+        if county not in COUNTIES:
+            raise InvalidInput(
+                "unknown_county", f"{county} is not a county or district of Heze", field="county"
+            )
+        if draws_pension:
+            raise InvalidInput(
+                "retired", "people who draw a pension cannot take part", field="draws_pension"
+            )
+        if is_past_retirement_age(
+            identity.birth_date, identity.sex, retirement_group, registered_on
+        ):
+            reached = retirement_date(
+                identity.birth_date, identity.sex, retirement_group, registered_on
+            )
+            raise InvalidInput(
+                "retired",
+                f"past the statutory retirement age (reached on {reached})",
+                field="id_number",
             )
         return cls(
             id=trainee_id,
@@ -284,7 +314,11 @@ class Trainee(Aggregate):
         try:
             return self.enrolments[programme_id]
         except KeyError:
-            raise NotFound("not_enrolled", "the trainee is not enrolled in this programme", field="programme_id") from None
+            raise NotFound(
+                "not_enrolled",
+                "the trainee is not enrolled in this programme",
+                field="programme_id",
+            ) from None
 
     def enrol(self, programme: Programme, today: date) -> None:
         for record in self.enrolments.values():
@@ -333,10 +367,13 @@ class Trainee(Aggregate):
         if hours <= 0:
             raise InvalidInput("invalid_hours", "hours must be more than zero", field="hours")
         if hours != hours.quantize(Decimal("0.1")):
-            raise InvalidInput("invalid_hours", "hours have at most one decimal place", field="hours")
+            raise InvalidInput(
+                "invalid_hours", "hours have at most one decimal place", field="hours"
+            )
         programme.ensure_within_dates(day)
         logged_that_day = sum(
-            (record.hours_by_day.get(day, Decimal(0)) for record in self.enrolments.values()), Decimal(0)
+            (record.hours_by_day.get(day, Decimal(0)) for record in self.enrolments.values()),
+            Decimal(0),
         )
         if logged_that_day + hours > MAX_HOURS_PER_DAY:
             raise Refusal(
@@ -344,12 +381,21 @@ class Trainee(Aggregate):
                 f"{logged_that_day} hours are already logged on {day}; {hours} more would pass 24",
                 field="hours",
             )
-        self.trigger_event(self.SessionLogged, programme_id=programme.id, day=day, hours=hours, kind=kind, mode=mode)
+        self.trigger_event(
+            self.SessionLogged,
+            programme_id=programme.id,
+            day=day,
+            hours=hours,
+            kind=kind,
+            mode=mode,
+        )
 
     def record_exam(self, programme_id: UUID, score: Decimal) -> None:
         self._active(programme_id)
         if not Decimal(0) <= score <= Decimal(100) or score != score.quantize(Decimal("0.1")):
-            raise InvalidInput("invalid_score", "a score is 0 to 100 with at most one decimal place", field="score")
+            raise InvalidInput(
+                "invalid_score", "a score is 0 to 100 with at most one decimal place", field="score"
+            )
         self.trigger_event(self.ExamRecorded, programme_id=programme_id, score=score)
 
     def complete(self, programme_id: UUID, certificate_number: str, today: date) -> None:

@@ -3,20 +3,18 @@ decided automatically, paid by the city bureau; the monthly disbursement report.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
-from pydantic import BaseModel
-
-from heze_contracts.enums import Level, Role
-from heze_contracts.values import OccupationCode, Text
 from heze_common.auth import Principal, require_roles
 from heze_common.commands import execute
+from heze_common.downloads import csv_download
 from heze_common.errors import Forbidden, InvalidInput
+from heze_contracts.enums import Level, Role
+from heze_contracts.values import OccupationCode, Text
+from pydantic import BaseModel
 
 from heze_subsidy.api.common import App, Body
 from heze_subsidy.application import SubsidyApplication
@@ -26,7 +24,8 @@ router = APIRouter(tags=["claims"])
 Claimant = Annotated[Principal, Depends(require_roles(Role.TRAINEE, Role.TRAINING_INSTITUTION))]
 City = Annotated[Principal, Depends(require_roles(Role.CITY_BUREAU))]
 Reader = Annotated[
-    Principal, Depends(require_roles(Role.TRAINEE, Role.TRAINING_INSTITUTION, Role.CITY_BUREAU, Role.AUDITOR))
+    Principal,
+    Depends(require_roles(Role.TRAINEE, Role.TRAINING_INSTITUTION, Role.CITY_BUREAU, Role.AUDITOR)),
 ]
 ReportReader = Annotated[Principal, Depends(require_roles(Role.CITY_BUREAU, Role.AUDITOR))]
 
@@ -85,10 +84,14 @@ def ensure_may_read(app: SubsidyApplication, principal: Principal, claim: Claim)
     if principal.role is Role.TRAINING_INSTITUTION:
         app.read_models.catch_up()
         if app.claims.institution_of_programme.get(claim.programme_id) != principal.organisation_id:
-            raise Forbidden("not_your_trainee", "an institution reads only claims for its own programmes")
+            raise Forbidden(
+                "not_your_trainee", "an institution reads only claims for its own programmes"
+            )
 
 
-@router.post("/claims", status_code=status.HTTP_201_CREATED, summary="Claim the vocational training subsidy")
+@router.post(
+    "/claims", status_code=status.HTTP_201_CREATED, summary="Claim the vocational training subsidy"
+)
 async def file_claim(body: FileClaim, request: Request, app: App, principal: Claimant) -> ClaimView:
     if principal.role is Role.TRAINEE:
         if body.trainee_id not in (None, _uuid_or_none(principal.subject)):
@@ -97,7 +100,11 @@ async def file_claim(body: FileClaim, request: Request, app: App, principal: Cla
         if trainee_id is None:
             raise Forbidden("no_trainee_id", "the token's subject must be the trainee id")
     elif body.trainee_id is None:
-        raise InvalidInput("trainee_id_required", "an institution names the trainee it claims for", field="trainee_id")
+        raise InvalidInput(
+            "trainee_id_required",
+            "an institution names the trainee it claims for",
+            field="trainee_id",
+        )
     else:
         trainee_id = body.trainee_id
     claim = await execute(
@@ -144,7 +151,9 @@ async def claims(
         programme_id = institution_id = None
     if principal.role is Role.TRAINING_INSTITUTION:
         if institution_id not in (None, principal.organisation_id):
-            raise Forbidden("other_organisation", "an institution reads only its own programmes' claims")
+            raise Forbidden(
+                "other_organisation", "an institution reads only its own programmes' claims"
+            )
         institution_id = principal.organisation_id
 
     def listing() -> list[Claim]:
@@ -160,22 +169,31 @@ async def claims(
             ids = [claim_id for group in index.by_trainee.values() for claim_id in group]
         found = [app.claim(claim_id) for claim_id in ids]
         return [
-            c for c in found
+            c
+            for c in found
             if (programme_id is None or c.programme_id == programme_id)
-            and (institution_id is None or index.institution_of_programme.get(c.programme_id) == institution_id)
+            and (
+                institution_id is None
+                or index.institution_of_programme.get(c.programme_id) == institution_id
+            )
         ]
 
     return [ClaimView.of(c) for c in await execute(request, principal, listing)]
 
 
-@router.post("/claims/{claim_id}/decision", summary="Decide a waiting claim now (refused for what is missing)")
+@router.post(
+    "/claims/{claim_id}/decision",
+    summary="Decide a waiting claim now (refused for what is missing)",
+)
 async def decide(claim_id: UUID, request: Request, app: App, principal: City) -> ClaimView:
     await execute(request, principal, app.decide_now, claim_id)
     return ClaimView.of(await execute(request, principal, app.claim, claim_id))
 
 
 @router.post("/claims/{claim_id}/payment", summary="Record the payment of an approved claim")
-async def pay(claim_id: UUID, body: Payment, request: Request, app: App, principal: City) -> ClaimView:
+async def pay(
+    claim_id: UUID, body: Payment, request: Request, app: App, principal: City
+) -> ClaimView:
     await execute(request, principal, app.record_payment, claim_id, body.payment_reference)
     return ClaimView.of(await execute(request, principal, app.claim, claim_id))
 
@@ -225,19 +243,19 @@ async def disbursements(
                     paid_on=payment.paid_on,
                 )
             )
-        return Disbursements(month=month, total_fen=sum(line.amount_fen for line in lines), count=len(lines), lines=lines)
+        return Disbursements(
+            month=month,
+            total_fen=sum(line.amount_fen for line in lines),
+            count=len(lines),
+            lines=lines,
+        )
 
     result = await execute(request, principal, report)
     if format == "json":
         return result
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(list(DisbursementLine.model_fields))
-    for line in result.lines:
-        writer.writerow([str(value) for value in line.model_dump().values()])
-    writer.writerow(["total", "", "", "", result.total_fen, "", ""])
-    return Response(
-        buffer.getvalue().encode("utf-8-sig"),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="disbursements-{month}.csv"'},
+    return csv_download(
+        list(DisbursementLine.model_fields),
+        result.lines,
+        f"disbursements-{month}.csv",
+        last_row=["total", "", "", "", result.total_fen, "", ""],
     )

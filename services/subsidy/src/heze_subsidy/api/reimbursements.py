@@ -7,12 +7,11 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, status
-from pydantic import BaseModel
-from pydantic import Field as Constraint
-
-from heze_contracts.enums import Role
 from heze_common.auth import Principal, require_roles
 from heze_common.commands import execute
+from heze_contracts.enums import Role
+from pydantic import BaseModel
+from pydantic import Field as Constraint
 
 from heze_subsidy.api.common import App, Body
 
@@ -41,18 +40,31 @@ class EmployerReport(BaseModel):
     reimbursements: list[ReimbursementLine]
 
 
-@router.post("/reimbursements", status_code=status.HTTP_201_CREATED, summary="Record tuition reimbursed to an employee")
-async def record(body: RecordReimbursement, request: Request, app: App, principal: Employer) -> ReimbursementLine:
+@router.post(
+    "/reimbursements",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record tuition reimbursed to an employee",
+)
+async def record(
+    body: RecordReimbursement, request: Request, app: App, principal: Employer
+) -> ReimbursementLine:
     reimbursement_id = await execute(
-        request, principal, app.record_reimbursement,
-        principal.organisation_id, body.trainee_id, body.programme_id, body.amount_fen,
+        request,
+        principal,
+        app.record_reimbursement,
+        principal.organisation_id,
+        body.trainee_id,
+        body.programme_id,
+        body.amount_fen,
     )
     report = await employer_report(principal.organisation_id, request, app, principal)
     return next(line for line in report.reimbursements if line.reimbursement_id == reimbursement_id)
 
 
 @router.get("/reimbursements/{employer_id}", summary="An employer's reimbursements")
-async def employer_report(employer_id: UUID, request: Request, app: App, principal: Reader) -> EmployerReport:
+async def employer_report(
+    employer_id: UUID, request: Request, app: App, principal: Reader
+) -> EmployerReport:
     if principal.role is Role.EMPLOYER:
         principal.ensure_acts_for(employer_id)
 
@@ -68,6 +80,10 @@ async def employer_report(employer_id: UUID, request: Request, app: App, princip
             )
             for event in app.reimbursements.by_employer.get(employer_id, [])
         ]
-        return EmployerReport(employer_id=employer_id, total_fen=sum(line.amount_fen for line in lines), reimbursements=lines)
+        return EmployerReport(
+            employer_id=employer_id,
+            total_fen=sum(line.amount_fen for line in lines),
+            reimbursements=lines,
+        )
 
     return await execute(request, principal, report)

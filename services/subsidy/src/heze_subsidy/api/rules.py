@@ -6,14 +6,13 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, status
-from pydantic import BaseModel
-from pydantic import Field as Constraint
-
-from heze_contracts.enums import Level, Role
-from heze_contracts.values import OccupationCode
 from heze_common import clock
 from heze_common.auth import Principal, authenticated, require_roles
 from heze_common.commands import execute
+from heze_contracts.enums import Level, Role
+from heze_contracts.values import OccupationCode
+from pydantic import BaseModel
+from pydantic import Field as Constraint
 
 from heze_subsidy.api.common import App, Body
 from heze_subsidy.domain.rules import Standard, SubsidyPolicy
@@ -41,11 +40,21 @@ class PolicyView(BaseModel):
     policy: SubsidyPolicy
 
 
-@router.post("/standards", status_code=status.HTTP_201_CREATED, summary="Set a subsidy standard for a date range")
+@router.post(
+    "/standards",
+    status_code=status.HTTP_201_CREATED,
+    summary="Set a subsidy standard for a date range",
+)
 async def set_standard(body: SetStandard, request: Request, app: App, principal: City) -> Standard:
     return await execute(
-        request, principal, app.set_standard,
-        body.occupation_code, body.level, body.amount_fen, body.effective_from, body.effective_to,
+        request,
+        principal,
+        app.set_standard,
+        body.occupation_code,
+        body.level,
+        body.amount_fen,
+        body.effective_from,
+        body.effective_to,
     )
 
 
@@ -61,6 +70,8 @@ async def set_policy(body: SetPolicy, request: Request, app: App, principal: Cit
 
 
 @router.get("/policy", summary="The subsidy policy in force on a date")
-async def policy(request: Request, app: App, principal: AnyRole, on: date | None = None) -> PolicyView:
+async def policy(
+    request: Request, app: App, principal: AnyRole, on: date | None = None
+) -> PolicyView:
     since, terms = (await execute(request, principal, app.rules)).policy_on(on or clock.today())
     return PolicyView(effective_from=since, policy=terms)

@@ -9,9 +9,8 @@ from datetime import date
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
-
-from heze_contracts.enums import Level
 from heze_common.events import Aggregate, AggregateCreated
+from heze_contracts.enums import Level
 
 NAMESPACE = UUID("0c1d2e3f-4a5b-5c6d-9e7f-8a9b0c1d2e3f")
 
@@ -50,7 +49,11 @@ class Beneficiary(Aggregate):
 
         def apply(self, beneficiary: Beneficiary) -> None:
             beneficiary.enrolments[self.programme_id] = Enrolment(
-                self.programme_id, self.institution_id, self.occupation_code, self.level, self.subsidised_plan
+                self.programme_id,
+                self.institution_id,
+                self.occupation_code,
+                self.level,
+                self.subsidised_plan,
             )
 
     class CompletionLearnt(Aggregate.Event):
@@ -70,7 +73,10 @@ class Beneficiary(Aggregate):
         level: Level
 
         def apply(self, beneficiary: Beneficiary) -> None:
-            beneficiary.level_certificates[self.certificate_number] = (self.occupation_code, self.level)
+            beneficiary.level_certificates[self.certificate_number] = (
+                self.occupation_code,
+                self.level,
+            )
 
     class LevelCertificateRevoked(Aggregate.Event):
         TOPIC = "subsidy.Beneficiary.LevelCertificateRevoked.v1"
@@ -94,7 +100,9 @@ class Beneficiary(Aggregate):
         decided_on: date
 
         def apply(self, beneficiary: Beneficiary) -> None:
-            beneficiary.approvals.append(Approval(self.claim_id, self.occupation_code, self.level, self.decided_on))
+            beneficiary.approvals.append(
+                Approval(self.claim_id, self.occupation_code, self.level, self.decided_on)
+            )
 
     @staticmethod
     def id_for(trainee_id: UUID) -> UUID:
@@ -118,7 +126,9 @@ class Beneficiary(Aggregate):
         if enrolment.programme_id not in self.enrolments:
             self.trigger_event(self.EnrolmentLearnt, **vars(enrolment))
 
-    def learn_completion(self, programme_id: UUID, occupation_code: str, level: Level, certificate: str) -> None:
+    def learn_completion(
+        self, programme_id: UUID, occupation_code: str, level: Level, certificate: str
+    ) -> None:
         if programme_id not in self.completions:
             self.trigger_event(
                 self.CompletionLearnt,
@@ -130,7 +140,12 @@ class Beneficiary(Aggregate):
 
     def learn_level_certificate(self, number: str, occupation_code: str, level: Level) -> None:
         if number not in self.level_certificates:
-            self.trigger_event(self.LevelCertificateLearnt, certificate_number=number, occupation_code=occupation_code, level=level)
+            self.trigger_event(
+                self.LevelCertificateLearnt,
+                certificate_number=number,
+                occupation_code=occupation_code,
+                level=level,
+            )
 
     def learn_revocation(self, number: str) -> None:
         if number not in self.revoked:
@@ -140,7 +155,13 @@ class Beneficiary(Aggregate):
         self.trigger_event(self.ClaimFiled, claim_id=claim_id)
 
     def grant(self, claim_id: UUID, occupation_code: str, level: Level, decided_on: date) -> None:
-        self.trigger_event(self.SubsidyGranted, claim_id=claim_id, occupation_code=occupation_code, level=level, decided_on=decided_on)
+        self.trigger_event(
+            self.SubsidyGranted,
+            claim_id=claim_id,
+            occupation_code=occupation_code,
+            level=level,
+            decided_on=decided_on,
+        )
 
     def holds_level_certificate(self, occupation_code: str, level: Level) -> bool:
         return any(

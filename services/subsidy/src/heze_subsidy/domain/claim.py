@@ -9,10 +9,9 @@ from enum import StrEnum
 from uuid import UUID
 
 from eventsourcing.domain import event
-
-from heze_contracts.enums import Level, Role
 from heze_common.errors import Refusal
 from heze_common.events import Aggregate, AggregateCreated
+from heze_contracts.enums import Level, Role
 
 from heze_subsidy.domain.beneficiary import Beneficiary
 from heze_subsidy.domain.rules import RequiredCertificate, Standard, SubsidyRules, Window
@@ -96,7 +95,13 @@ class Claim(Aggregate):
 
     @event(Filed)
     def __init__(
-        self, trainee_id: UUID, programme_id: UUID, occupation_code: str, level: Level, applied_by_role: Role, applied_by: str
+        self,
+        trainee_id: UUID,
+        programme_id: UUID,
+        occupation_code: str,
+        level: Level,
+        applied_by_role: Role,
+        applied_by: str,
     ) -> None:
         self.trainee_id = trainee_id
         self.programme_id = programme_id
@@ -113,7 +118,9 @@ class Claim(Aggregate):
         self.payment_reference: str | None = None
         self.paid_on: date | None = None
 
-    def settle(self, beneficiary: Beneficiary, rules: SubsidyRules, today: date, *, force: bool = False) -> None:
+    def settle(
+        self, beneficiary: Beneficiary, rules: SubsidyRules, today: date, *, force: bool = False
+    ) -> None:
         """Decide if the facts allow it (with `force`, refuse for what is still missing)."""
         if self.status is not ClaimStatus.WAITING:
             return
@@ -131,22 +138,36 @@ class Claim(Aggregate):
             beneficiary.grant(self.id, self.occupation_code, self.level, today)
         elif decision.status is ClaimStatus.REJECTED:
             self.trigger_event(
-                self.Rejected, trainee_id=self.trainee_id, reason_code=decision.reason_code, reason=decision.reason, decided_on=today
+                self.Rejected,
+                trainee_id=self.trainee_id,
+                reason_code=decision.reason_code,
+                reason=decision.reason,
+                decided_on=today,
             )
         elif decision.reason != self.waiting_for:
-            self.trigger_event(self.Waiting, reason_code=decision.reason_code, reason=decision.reason)
+            self.trigger_event(
+                self.Waiting, reason_code=decision.reason_code, reason=decision.reason
+            )
 
     def record_payment(self, payment_reference: str, today: date) -> None:
         if self.status is ClaimStatus.PAID:
-            raise Refusal("already_paid", f"the claim was paid on {self.paid_on} ({self.payment_reference})")
+            raise Refusal(
+                "already_paid", f"the claim was paid on {self.paid_on} ({self.payment_reference})"
+            )
         if self.status is not ClaimStatus.APPROVED:
             raise Refusal("not_approved", "only an approved claim is paid")
         self.trigger_event(
-            self.Paid, trainee_id=self.trainee_id, amount_fen=self.amount_fen, payment_reference=payment_reference, paid_on=today
+            self.Paid,
+            trainee_id=self.trainee_id,
+            amount_fen=self.amount_fen,
+            payment_reference=payment_reference,
+            paid_on=today,
         )
 
 
-def decide(claim: Claim, beneficiary: Beneficiary, rules: SubsidyRules, today: date, *, force: bool) -> Decision:
+def decide(
+    claim: Claim, beneficiary: Beneficiary, rules: SubsidyRules, today: date, *, force: bool
+) -> Decision:
     def waits_or_refused(code: str, reason: str) -> Decision:
         return Decision(ClaimStatus.REJECTED if force else ClaimStatus.WAITING, code, reason)
 
@@ -155,28 +176,46 @@ def decide(claim: Claim, beneficiary: Beneficiary, rules: SubsidyRules, today: d
 
     enrolment = beneficiary.enrolments.get(claim.programme_id)
     if enrolment is None:
-        return waits_or_refused("not_enrolled", "no enrolment of the trainee in this programme is known")
+        return waits_or_refused(
+            "not_enrolled", "no enrolment of the trainee in this programme is known"
+        )
     if (enrolment.occupation_code, enrolment.level) != (claim.occupation_code, claim.level):
-        return refused("programme_mismatch", "the programme is for another occupation or level than claimed")
+        return refused(
+            "programme_mismatch", "the programme is for another occupation or level than claimed"
+        )
     if not enrolment.subsidised_plan:
-        return refused("not_in_subsidised_plan", "the programme is not in the city's subsidised-training plan")
+        return refused(
+            "not_in_subsidised_plan", "the programme is not in the city's subsidised-training plan"
+        )
     if claim.programme_id not in beneficiary.completions:
         return waits_or_refused("not_completed", "the training has not been completed")
     policy_since, policy = rules.policy_on(today)
-    if policy.required_certificate is RequiredCertificate.LEVEL and not beneficiary.holds_level_certificate(
-        claim.occupation_code, claim.level
+    if (
+        policy.required_certificate is RequiredCertificate.LEVEL
+        and not beneficiary.holds_level_certificate(claim.occupation_code, claim.level)
     ):
-        return waits_or_refused("certificate_missing", "no valid level certificate of this occupation and level")
-    in_window = [approval for approval in beneficiary.approvals if _within_window(approval.decided_on, today, policy.window)]
+        return waits_or_refused(
+            "certificate_missing", "no valid level certificate of this occupation and level"
+        )
+    in_window = [
+        approval
+        for approval in beneficiary.approvals
+        if _within_window(approval.decided_on, today, policy.window)
+    ]
     if any((a.occupation_code, a.level) == (claim.occupation_code, claim.level) for a in in_window):
         return refused(
-            "already_subsidised", "the same occupation at the same level was already subsidised within one year"
+            "already_subsidised",
+            "the same occupation at the same level was already subsidised within one year",
         )
     if len(in_window) >= policy.yearly_cap:
-        return refused("yearly_cap_reached", f"the yearly cap of {policy.yearly_cap} subsidies is reached")
+        return refused(
+            "yearly_cap_reached", f"the yearly cap of {policy.yearly_cap} subsidies is reached"
+        )
     standard = rules.standard_on(claim.occupation_code, claim.level, today)
     if standard is None:
-        return waits_or_refused("no_standard", "no subsidy standard is in force for this occupation and level")
+        return waits_or_refused(
+            "no_standard", "no subsidy standard is in force for this occupation and level"
+        )
     return Decision(ClaimStatus.APPROVED, standard=standard, policy_effective_from=policy_since)
 
 

@@ -6,7 +6,6 @@ from datetime import date
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
-
 from heze_common.events import Aggregate, AggregateCreated
 
 NAMESPACE = UUID("7d8e9f0a-1b2c-5d3e-8f4a-5b6c7d8e9f0a")
@@ -30,7 +29,13 @@ class Reimbursement(Aggregate):
 
     @event(Recorded)
     def __init__(
-        self, id: UUID, employer_id: UUID, trainee_id: UUID, programme_id: UUID, amount_fen: int, reimbursed_on: date  # noqa: A002
+        self,
+        id: UUID,
+        employer_id: UUID,
+        trainee_id: UUID,
+        programme_id: UUID,
+        amount_fen: int,
+        reimbursed_on: date,  # noqa: A002
     ) -> None:
         self.employer_id = employer_id
         self.trainee_id = trainee_id

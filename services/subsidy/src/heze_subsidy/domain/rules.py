@@ -9,11 +9,10 @@ from enum import StrEnum
 from uuid import UUID, uuid4, uuid5
 
 from eventsourcing.domain import event
-from pydantic import BaseModel, ConfigDict
-
-from heze_contracts.enums import Level
 from heze_common.errors import InvalidInput
 from heze_common.events import Aggregate, AggregateCreated
+from heze_contracts.enums import Level
+from pydantic import BaseModel, ConfigDict
 
 RULES_ID = uuid5(UUID("5e6f7a8b-9c0d-5e1f-8a2b-3c4d5e6f7a8b"), "subsidy-rules")
 
@@ -49,7 +48,9 @@ class Standard(BaseModel):
     effective_to: date | None = None
 
     def in_force(self, day: date) -> bool:
-        return self.effective_from <= day and (self.effective_to is None or day <= self.effective_to)
+        return self.effective_from <= day and (
+            self.effective_to is None or day <= self.effective_to
+        )
 
 
 class SubsidyRules(Aggregate):
@@ -90,12 +91,21 @@ class SubsidyRules(Aggregate):
         self.trigger_event(self.PolicySet, policy=policy, effective_from=effective_from)
 
     def set_standard(
-        self, occupation_code: str, level: Level, amount_fen: int, effective_from: date, effective_to: date | None
+        self,
+        occupation_code: str,
+        level: Level,
+        amount_fen: int,
+        effective_from: date,
+        effective_to: date | None,
     ) -> Standard:
         if amount_fen <= 0:
-            raise InvalidInput("invalid_amount", "the amount must be more than zero", field="amount_fen")
+            raise InvalidInput(
+                "invalid_amount", "the amount must be more than zero", field="amount_fen"
+            )
         if effective_to is not None and effective_to < effective_from:
-            raise InvalidInput("invalid_dates", "the range must not end before it starts", field="effective_to")
+            raise InvalidInput(
+                "invalid_dates", "the range must not end before it starts", field="effective_to"
+            )
         standard = Standard(
             standard_id=uuid4(),
             occupation_code=occupation_code,
@@ -108,7 +118,9 @@ class SubsidyRules(Aggregate):
         return standard
 
     def policy_on(self, day: date) -> tuple[date, SubsidyPolicy]:
-        applicable = [version for version in self.policies if version[0] <= day] or self.policies[:1]
+        applicable = [version for version in self.policies if version[0] <= day] or self.policies[
+            :1
+        ]
         return max(applicable, key=lambda version: version[0])
 
     def standard_on(self, occupation_code: str, level: Level, day: date) -> Standard | None:
@@ -116,6 +128,7 @@ class SubsidyRules(Aggregate):
         matching = [
             standard
             for standard in self.standards
-            if (standard.occupation_code, standard.level) == (occupation_code, level) and standard.in_force(day)
+            if (standard.occupation_code, standard.level) == (occupation_code, level)
+            and standard.in_force(day)
         ]
         return matching[-1] if matching else None
