@@ -389,3 +389,23 @@ def test_service_selects_the_api_pods_only(rendered: Rendered, service: str) -> 
     )
     for container in containers(rendered.deployment(service)):
         assert any(p["name"] == "http" for p in container["ports"])
+
+
+def test_the_service_broker_carries_the_kafka_security() -> None:
+    """create_app hands the SASL settings to FastStream's broker (not only to the admin client)."""
+    from faststream.specification import AsyncAPI
+
+    from heze_common.runtime import create_app
+
+    from heze_enrollment.main import definition
+    from heze_enrollment.settings import EnrollmentSettings
+
+    settings = EnrollmentSettings(
+        kafka_bootstrap_servers="kafka:9093",
+        kafka_security_protocol="SASL_PLAINTEXT",
+        kafka_sasl_username="enrollment",
+        kafka_sasl_password="stand-in",
+    )
+    broker = create_app(definition(settings)).state.broker
+    document = AsyncAPI(broker).to_specification().to_jsonable()
+    assert document["components"]["securitySchemes"] == {"scram512": {"type": "scramSha512"}}

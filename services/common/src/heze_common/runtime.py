@@ -24,7 +24,7 @@ from heze_common.auth import TokenVerifier
 from heze_common.broker import ensure_topics
 from heze_common.consumer import Handler, IdempotentConsumer, subscribe
 from heze_common.http_errors import install_error_handlers
-from heze_common.kafka_security import aiokafka_options
+from heze_common.kafka_security import aiokafka_options, faststream_security
 from heze_common.eventstore import ServiceApplication
 from heze_common.observability import configure_logging, health_router, install_request_timing
 from heze_common.outbox import IntegrationMapper, OutboxRelay
@@ -62,7 +62,10 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             "KAFKA_BOOTSTRAP_SERVERS is not set (the launcher starts the embedded broker)"
         )
     broker = KafkaBroker(
-        settings.kafka_bootstrap_servers, client_id=settings.service_name, log_level=logging.DEBUG
+        settings.kafka_bootstrap_servers,
+        client_id=settings.service_name,
+        security=faststream_security(settings),
+        log_level=logging.DEBUG,
     )
     publishes_to = settings.kafka_topic_prefix + definition.publishes_to
     if definition.published_events:
