@@ -7,6 +7,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import uuid4
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
@@ -36,6 +37,8 @@ class EmbeddedBroker:
     """
 
     port: int = field(default_factory=_free_loopback_port)
+    cluster_id: str = field(default_factory=lambda: f"heze-embedded-{uuid4().hex}")
+    """New on every start: the broker keeps nothing, and the relays notice a new cluster."""
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -108,5 +111,15 @@ async def ensure_topics(
                 )
             except TopicAlreadyExistsError:
                 pass  # another service created it between our list and create
+    finally:
+        await admin.close()
+
+
+async def cluster_id(bootstrap_servers: str, **client_options: Any) -> str:
+    """The cluster's id: a broker that lost everything and came back empty has a new one."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **client_options)
+    await admin.start()
+    try:
+        return (await admin.describe_cluster())["cluster_id"]
     finally:
         await admin.close()

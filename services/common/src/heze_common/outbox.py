@@ -9,7 +9,7 @@ at most the unacknowledged batch, with the same deterministic event ids; it neve
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 import structlog
@@ -95,6 +95,7 @@ class OutboxRelay:
         batch_size: int = 500,
         idle_seconds: float = 0.1,
         max_message_bytes: int = 1_000_000,
+        identify_cluster: Callable[[], Awaitable[str]] | None = None,
     ):
         self.app = app
         self.mapper = mapper
@@ -104,6 +105,8 @@ class OutboxRelay:
         self.idle_seconds = idle_seconds
         self.max_message_bytes = max_message_bytes
         self.positions = RelayPositions(app.recorder, create_table=app.settings.create_tables)
+        self.identify_cluster = identify_cluster
+        self.cluster_id: str | None = None
         self._acknowledged_offsets: dict[int, int] = {}
 
     async def run(self) -> None:
@@ -111,12 +114,15 @@ class OutboxRelay:
         backoff = self.idle_seconds
         while True:
             try:
+                if self.identify_cluster and self.cluster_id is None:
+                    self.cluster_id = await self.identify_cluster()
                 published_any = await self.publish_pending()
                 backoff = self.idle_seconds
             except BrokerLostData as lost:
                 log.warning("broker lost data, republishing from the start", detail=str(lost))
-                await asyncio.to_thread(self.positions.save, self.topic, 0)
+                await asyncio.to_thread(self.positions.save, self.topic, 0, self.cluster_id)
                 self._acknowledged_offsets.clear()
+                self.cluster_id = None  # and ask again which cluster this is
                 continue
             except Exception:
                 log.exception("relay cycle failed; retrying", topic=self.topic)
@@ -132,12 +138,17 @@ class OutboxRelay:
             METRICS.relay_lag.labels(self.app.name).set(max(head - position, 0))
             return False
         await self._publish(notifications)
-        await asyncio.to_thread(self.positions.save, self.topic, notifications[-1].id)
+        await asyncio.to_thread(self.positions.save, self.topic, notifications[-1].id, self.cluster_id)
         METRICS.relay_lag.labels(self.app.name).set(max(head - notifications[-1].id, 0))
         return True
 
     def _read_batch(self) -> tuple[int, int, list[Notification]]:
-        position = self.positions.load(self.topic)
+        position, published_to = self.positions.load_with_cluster(self.topic)
+        if self.cluster_id and published_to and published_to != self.cluster_id:
+            # A new cluster (an empty embedded broker, or a Kafka cluster rebuilt after a loss):
+            # everything is published again; consumers skip what they already applied.
+            log.warning("new broker cluster, republishing from the start", was=published_to, now=self.cluster_id)
+            position = 0
         notifications = self.app.recorder.select_notifications(
             position + 1, self.batch_size, None, self.mapper.domain_topics
         )

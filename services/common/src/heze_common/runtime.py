@@ -21,7 +21,7 @@ from heze_contracts import IntegrationEvent
 from opentelemetry.trace import SpanKind
 
 from heze_common.auth import TokenVerifier
-from heze_common.broker import ensure_topics
+from heze_common.broker import cluster_id, ensure_topics
 from heze_common.consumer import Handler, IdempotentConsumer, subscribe
 from heze_common.http_errors import install_error_handlers
 from heze_common.kafka_security import aiokafka_options, faststream_security
@@ -106,6 +106,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             batch_size=settings.relay_batch_size,
             idle_seconds=settings.relay_idle_seconds,
             max_message_bytes=settings.max_message_bytes,
+            identify_cluster=lambda: cluster_id(settings.kafka_bootstrap_servers, **aiokafka_options(settings)),
         )
         tasks = [asyncio.create_task(relay.run(), name=f"{settings.service_name}-relay")]
         tasks += [asyncio.create_task(job()) for job in definition.background(application)]
