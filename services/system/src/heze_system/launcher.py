@@ -1,0 +1,106 @@
+"""`./heze up`, `./heze demo`, `./heze token`: run the system, drive a demo cohort, mint tokens."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from pathlib import Path
+from uuid import UUID
+
+import typer
+from rich.console import Console
+
+from heze_contracts.enums import Role
+from heze_common.auth import TokenIssuer
+from heze_common.settings import ServiceSettings
+
+from heze_system.system import SERVICES, RunningSystem
+
+console = Console()
+cli = typer.Typer(help="Run the Heze programme services.", no_args_is_help=True, add_completion=False)
+
+DataDir = typer.Option(Path("data"), envvar="DATA_DIR", help="Where event stores (SQLite), keys and logs live")
+DatabaseTemplate = typer.Option(
+    None, envvar="DATABASE_URL_TEMPLATE", help="PostgreSQL per service, e.g. postgresql://u@host/heze_{service}"
+)
+
+
+def _serve(system: RunningSystem, until_stopped: bool) -> None:
+    console.print(f"[bold]Heze programme services[/bold] (broker {system.kafka_bootstrap_servers})")
+    for service in SERVICES:
+        url = system.url(service)
+        console.print(f"  {service:<14} {url}   API docs {url}/docs   AsyncAPI {url}/asyncapi.json", soft_wrap=True)
+    console.print(f"Data under {system.data_dir}, logs under {system.logs}.")
+    if not until_stopped:
+        return
+    console.print("Press Ctrl-C to stop.")
+    while not system.exited():
+        time.sleep(0.5)
+    console.print(f"[red]stopping: {', '.join(system.exited())} exited (see the logs)[/red]")
+    raise typer.Exit(1)
+
+
+def _running(data_dir: Path, base_port: int, database_url_template: str | None) -> RunningSystem:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop like Ctrl-C: through `finally`
+    return RunningSystem(data_dir=data_dir, base_port=base_port, database_url_template=database_url_template)
+
+
+@cli.command()
+def up(
+    data_dir: Path = DataDir,
+    base_port: int = typer.Option(8001, help="Port of the first service; the others follow"),
+    database_url_template: str | None = DatabaseTemplate,
+    demo: bool = typer.Option(False, "--demo", help="Drive the demo cohort through the system first"),
+) -> None:
+    """Start the broker and the four services; Ctrl-C stops them all (data is kept)."""
+    system = _running(data_dir, base_port, database_url_template)
+    try:
+        system.start()
+        if demo:
+            from heze_system.demo.run import run_and_report
+
+            run_and_report(system, console)
+        _serve(system, until_stopped=True)
+    except KeyboardInterrupt:
+        console.print("stopping…")
+    finally:
+        system.stop()
+
+
+@cli.command()
+def demo(
+    data_dir: Path = typer.Option(Path("data/demo"), envvar="DEMO_DATA_DIR", help="A data folder of the demo's own"),
+    base_port: int = typer.Option(8001),
+    database_url_template: str | None = DatabaseTemplate,
+    trainees: int = typer.Option(300, help="Size of the cohort"),
+    keep_serving: bool = typer.Option(False, "--keep-serving", help="Serve on after the demo until Ctrl-C"),
+) -> None:
+    """Run the system and drive a realistic Heze cohort through it, then print what happened."""
+    system = _running(data_dir, base_port, database_url_template)
+    try:
+        system.start()
+        from heze_system.demo.run import run_and_report
+
+        run_and_report(system, console, trainees=trainees)
+        _serve(system, until_stopped=keep_serving)
+    except KeyboardInterrupt:
+        console.print("stopping…")
+    finally:
+        system.stop()
+
+
+@cli.command()
+def token(
+    role: Role = typer.Argument(..., help="The role the token carries"),
+    org: UUID | None = typer.Option(None, help="Organisation id (institutions, county bureaus, employers)"),
+    subject: str | None = typer.Option(None, help="Subject, e.g. a trainee id"),
+    data_dir: Path = DataDir,
+) -> None:
+    """Mint a development bearer token (embedded mode only; refused in production)."""
+    settings = ServiceSettings(service_name="launcher", data_dir=data_dir)
+    print(TokenIssuer(settings).mint(role, subject=subject, organisation_id=org))
+
+
+if __name__ == "__main__":
+    cli()

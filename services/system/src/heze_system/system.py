@@ -1,0 +1,106 @@
+"""The whole system as separate processes: the broker (embedded unless one is given) and the
+four services, stopped together with no process left behind."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from heze_common.broker import EmbeddedBroker
+
+SERVICES = ("enrollment", "assessment", "certification", "subsidy")
+
+
+@dataclass
+class RunningSystem:
+    data_dir: Path
+    base_port: int = 8001
+    database_url_template: str | None = None
+    """e.g. `postgresql://postgres@127.0.0.1:5432/heze_{service}`; unset: SQLite under data_dir."""
+    kafka_bootstrap_servers: str | None = None
+    environment: dict[str, str] = field(default_factory=dict)
+    broker: EmbeddedBroker | None = None
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.base_port + SERVICES.index(service)}"
+
+    @property
+    def logs(self) -> Path:
+        return self.data_dir / "logs"
+
+    def start(self, ready_timeout: float = 90) -> RunningSystem:
+        self.data_dir = self.data_dir.resolve()
+        self.logs.mkdir(parents=True, exist_ok=True)
+        if not self.kafka_bootstrap_servers:
+            self.broker = EmbeddedBroker().start()
+            self.kafka_bootstrap_servers = self.broker.bootstrap_servers
+        try:
+            for service in SERVICES:
+                self._spawn(service)
+            for service in SERVICES:
+                self._wait_ready(service, ready_timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _spawn(self, service: str) -> None:
+        environment = {
+            **os.environ,
+            **self.environment,
+            "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap_servers or "",
+            "DATA_DIR": str(self.data_dir),
+            "HTTP_PORT": str(self.base_port + SERVICES.index(service)),
+        }
+        if self.database_url_template:
+            environment["DATABASE_URL"] = self.database_url_template.format(service=service)
+        log = (self.logs / f"{service}.log").open("ab")
+        self.processes[service] = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", f"heze_{service}.main", "serve"],
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # the launcher, not the terminal, delivers the stop signal
+        )
+
+    def _wait_ready(self, service: str, timeout: float) -> None:
+        process, deadline = self.processes[service], time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"{service} exited with code {process.returncode}; see {self.logs / service}.log")
+            try:
+                if httpx.get(f"{self.url(service)}/health/ready", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise TimeoutError(f"{service} was not ready within {timeout:.0f}s; see {self.logs / service}.log")
+
+    def exited(self) -> list[str]:
+        return [service for service, process in self.processes.items() if process.poll() is not None]
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if self.broker:
+            self.broker.stop()
+
+    def __enter__(self) -> RunningSystem:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
