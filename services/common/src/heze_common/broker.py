@@ -58,6 +58,8 @@ class EmbeddedBroker:
                 url,
                 "--storage-engine",
                 "memory://tansu/",
+                "--cluster-id",
+                self.cluster_id,
                 "--silent",
             ],
             stdout=subprocess.DEVNULL,
