@@ -38,6 +38,7 @@ class ServiceSettings(BaseSettings):
     postgres_max_overflow: int = 5
     postgres_connect_timeout: int = 5
     create_tables: bool = True
+    aggregate_cache_size: int = Field(default=2000, description="Aggregates kept in memory (fast-forwarded on read); 0 disables")
     cipher_key: SecretStr | None = Field(
         default=None, description="base64 AES key (16, 24 or 32 bytes)"
     )
@@ -122,6 +123,7 @@ class ServiceSettings(BaseSettings):
             "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
             "CIPHER_KEY": self.resolved_cipher_key(),
             "CREATE_TABLE": "y" if self.create_tables else "n",
+            "AGGREGATE_CACHE_MAXSIZE": str(self.aggregate_cache_size) if self.aggregate_cache_size else "",
             # Never use the stored functions: they skip the table lock the outbox relies on.
             "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
         }

@@ -91,6 +91,37 @@ def demo(
 
 
 @cli.command()
+def bench(
+    trainees: int = typer.Option(2000, help="How many trainees to drive through the pipeline"),
+    postgres: str = typer.Option("postgresql://postgres@127.0.0.1:5432/postgres", envvar="BENCH_POSTGRES_DSN",
+                                 help="A server where the benchmark may create (and drop) its databases"),
+    output: Path = typer.Option(Path("data/bench/figures.json"), help="Where the figures are written as JSON"),
+    base_port: int = typer.Option(18501),
+) -> None:
+    """Measure the pipeline on PostgreSQL and the broker (not part of the test suite)."""
+    import tempfile
+
+    import psycopg
+
+    from heze_system.bench import run_benchmark
+
+    names = [f"heze_bench_{name}" for name in (*SERVICES, "bench")]
+    with psycopg.connect(postgres, autocommit=True) as admin:
+        for name in names:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{name}"')
+    system = _running(Path(tempfile.mkdtemp(prefix="heze-bench-")), base_port, f"{postgres.rpartition('/')[0]}/heze_bench_{{service}}")
+    try:
+        system.start()
+        run_benchmark(system, trainees, output, console)
+    finally:
+        system.stop()
+        with psycopg.connect(postgres, autocommit=True) as admin:
+            for name in names:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@cli.command()
 def token(
     role: Role = typer.Argument(..., help="The role the token carries"),
     org: UUID | None = typer.Option(None, help="Organisation id (institutions, county bureaus, employers)"),

@@ -1,0 +1,276 @@
+"""`./heze bench`: N trainees through the full pipeline on PostgreSQL and the broker, with the
+services as separate processes; prints the figures and writes them as JSON.
+
+Measured: pipeline throughput (trainees/s, stored domain events/s), hop latency (an integration
+event's `occurred_at` in the producer to the timestamp of the consumer's first effect, both
+taken when the events are created inside their transactions), HTTP command latency, and in the
+same run on the same database and broker the raw limits: `eventsourcing` appends (one
+aggregate per transaction and batched), aiokafka produce and consume rates, and replay
+(rebuilding each service's read models from its log) against the raw select-and-decode rate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from rich.console import Console
+from rich.table import Table
+
+from heze_contracts import parse_event
+from heze_contracts.topics import ASSESSMENT_EVENTS, CERTIFICATION_EVENTS, ENROLLMENT_EVENTS, SUBSIDY_EVENTS
+from heze_common.broker import ensure_topics, read_all
+from eventsourcing.domain import event
+
+from heze_common.events import Aggregate, AggregateCreated
+from heze_common.eventstore import ServiceApplication
+from heze_common.settings import ServiceSettings
+
+from heze_system.demo.run import parties_for
+from heze_system.demo.scenario import Parties, Scenario
+from heze_system.system import SERVICES, RunningSystem
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {"p50": 0.0, "p95": 0.0, "p99": 0.0, "count": 0}
+    ordered = sorted(values)
+    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
+    return {"p50": pick(0.50), "p95": pick(0.95), "p99": pick(0.99), "count": len(ordered)}
+
+
+class TimedParties(Parties):
+    """The demo's parties, timing every HTTP command."""
+
+    def __init__(self, parties: Parties):
+        super().__init__({name: str(client.base_url) for name, client in parties.http.items()}, parties.issuer)
+        self.seconds: list[float] = []
+
+    async def call(self, service: str, method: str, path: str, headers: dict[str, str], body: Any = None) -> Any:
+        started = time.perf_counter()
+        try:
+            return await super().call(service, method, path, headers, body)
+        finally:
+            if method != "GET":
+                self.seconds.append(time.perf_counter() - started)
+
+
+class Probe(Aggregate):
+    """A minimal aggregate for the raw append rate."""
+
+    TOPIC = "bench.Probe"
+
+    class Made(AggregateCreated):
+        TOPIC = "bench.Probe.Made.v1"
+        note: str
+
+    @event(Made)
+    def __init__(self, note: str) -> None:
+        self.note = note
+
+
+@dataclass
+class Figures:
+    trainees: int
+    cores: int
+    seconds: float = 0.0
+    results: dict[str, Any] = field(default_factory=dict)
+
+
+def service_application(system: RunningSystem, service: str) -> ServiceApplication:
+    importlib.import_module(f"heze_{service}.application")  # registers the service's event topics
+    settings = ServiceSettings(
+        service_name=service,
+        data_dir=system.data_dir,
+        database_url=system.database_url_template.format(service=service) if system.database_url_template else None,
+        create_tables=False,
+    )
+    return ServiceApplication(settings)
+
+
+def stored_events(system: RunningSystem) -> dict[str, int]:
+    counts = {}
+    for service in SERVICES:
+        with psycopg.connect(system.database_url_template.format(service=service)) as connection:  # type: ignore[union-attr]
+            counts[service] = connection.execute(f"SELECT count(*) FROM {service}_events").fetchone()[0]
+    return counts
+
+
+def hop_latencies(system: RunningSystem, published: dict[str, datetime]) -> list[float]:
+    """Seconds from each upstream event to the first effect a consumer stored for it."""
+    first_effect: dict[str, datetime] = {}
+    for service in SERVICES:
+        app = service_application(system, service)
+        start = 1
+        while notifications := app.recorder.select_notifications(start, 1000):
+            for notification in notifications:
+                event = app.mapper.to_domain_event(notification)
+                cause = event.context.causation_id
+                if cause is not None and str(cause) not in first_effect:
+                    first_effect[str(cause)] = event.timestamp
+            start = notifications[-1].id + 1
+        app.close()
+    return [
+        (effect - published[cause]).total_seconds()
+        for cause, effect in first_effect.items()
+        if cause in published
+    ]
+
+
+def replay(system: RunningSystem) -> dict[str, Any]:
+    """Rebuild each service's read models from its log, against selecting and decoding it raw."""
+    results = {}
+    for service in SERVICES:
+        application_class = getattr(importlib.import_module(f"heze_{service}.application"), f"{service.title()}Application")
+        settings_class = getattr(importlib.import_module(f"heze_{service}.settings"), f"{service.title()}Settings")
+        settings = settings_class(
+            data_dir=system.data_dir, database_url=system.database_url_template.format(service=service), create_tables=False  # type: ignore[union-attr]
+        )
+        app = application_class(settings)
+        started = time.perf_counter()
+        decoded, start = 0, 1
+        while notifications := app.recorder.select_notifications(start, 1000):
+            for notification in notifications:
+                app.mapper.to_domain_event(notification)
+            decoded += len(notifications)
+            start = notifications[-1].id + 1
+        raw_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        app.read_models.catch_up()
+        rebuild_seconds = time.perf_counter() - started
+        app.close()
+        results[service] = {
+            "events": decoded,
+            "raw_events_per_second": decoded / raw_seconds if raw_seconds else 0,
+            "rebuild_seconds": rebuild_seconds,
+        }
+    return results
+
+
+def raw_append_rates(system: RunningSystem, count: int = 2000) -> dict[str, float]:
+    url = system.database_url_template.format(service="bench")  # type: ignore[union-attr]
+    settings = ServiceSettings(service_name="bench", data_dir=system.data_dir, database_url=url)
+    app = ServiceApplication(settings)
+    started = time.perf_counter()
+    for number in range(count // 4):
+        app.save(Probe(note=f"single {number}"))
+    single = (count // 4) / (time.perf_counter() - started)
+    started = time.perf_counter()
+    for batch in range(count // 100):
+        app.save(*[Probe(note=f"batch {batch}.{n}") for n in range(100)])
+    batched = (count // 100 * 100) / (time.perf_counter() - started)
+    app.close()
+    return {"one_aggregate_per_transaction_per_second": single, "batched_100_per_second": batched}
+
+
+async def raw_broker_rates(bootstrap: str, count: int = 50_000) -> dict[str, float]:
+    topic = f"bench.raw.{uuid.uuid4().hex[:8]}"
+    await ensure_topics(bootstrap, [topic], 6)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    await producer.start()
+    body = b"x" * 400
+    started = time.perf_counter()
+    futures = [await producer.send(topic, body, key=str(n % 1000).encode()) for n in range(count)]
+    await asyncio.gather(*futures)
+    produce = count / (time.perf_counter() - started)
+    await producer.stop()
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False)
+    await consumer.start()
+    started, received = time.perf_counter(), 0
+    while received < count:
+        for records in (await consumer.getmany(timeout_ms=1000, max_records=10_000)).values():
+            received += len(records)
+    consume = count / (time.perf_counter() - started)
+    await consumer.stop()
+    return {"produce_per_second": produce, "consume_per_second": consume}
+
+
+async def published_times(bootstrap: str) -> dict[str, datetime]:
+    times = {}
+    for topic in (ENROLLMENT_EVENTS, ASSESSMENT_EVENTS, CERTIFICATION_EVENTS, SUBSIDY_EVENTS):
+        for record in await read_all(bootstrap, topic, idle_ms=500):
+            event = parse_event(record.value)
+            times[str(event.event_id)] = event.occurred_at
+    return times
+
+
+def run_benchmark(system: RunningSystem, trainees: int, output: Path, console: Console) -> Figures:
+    import os
+
+    figures = Figures(trainees=trainees, cores=os.cpu_count() or 0)
+    before = stored_events(system)
+    parties = TimedParties(parties_for(system))
+
+    async def drive() -> None:
+        try:
+            await Scenario(parties, trainees).run()
+        finally:
+            await parties.close()
+
+    console.print(f"driving {trainees} trainees through the pipeline…")
+    started = time.perf_counter()
+    asyncio.run(drive())
+    figures.seconds = time.perf_counter() - started
+    after = stored_events(system)
+    events = sum(after.values()) - sum(before.values())
+    console.print("measuring hop latency, raw limits and replay…")
+    latencies = hop_latencies(system, asyncio.run(published_times(system.kafka_bootstrap_servers or "")))
+    appends = raw_append_rates(system)
+    broker = asyncio.run(raw_broker_rates(system.kafka_bootstrap_servers or ""))
+    replays = replay(system)
+    replay_events = sum(r["events"] for r in replays.values())
+    replay_seconds = sum(r["rebuild_seconds"] for r in replays.values())
+    raw_decode_seconds = sum(r["events"] / r["raw_events_per_second"] for r in replays.values() if r["raw_events_per_second"])
+    events_per_second = events / figures.seconds
+    figures.results = {
+        "pipeline": {
+            "trainees_per_second": trainees / figures.seconds,
+            "domain_events_stored": events,
+            "domain_events_per_second": events_per_second,
+            "domain_events_per_second_vs_batched_append_limit": events_per_second / appends["batched_100_per_second"],
+            "domain_events_per_second_vs_single_append_limit": events_per_second / appends["one_aggregate_per_transaction_per_second"],
+        },
+        "hop_latency_seconds": percentiles(latencies),
+        "http_command_latency_seconds": percentiles(parties.seconds),
+        "raw_eventsourcing_append": appends,
+        "raw_broker": broker,
+        "replay": {
+            "services": replays,
+            "events_per_second": replay_events / replay_seconds if replay_seconds else 0,
+            "vs_raw_select_and_decode": (raw_decode_seconds / replay_seconds) if replay_seconds else 0,
+        },
+    }
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps({"trainees": trainees, "cores": figures.cores, "seconds": figures.seconds, **figures.results}, indent=2))
+    table = Table(title=f"Benchmark: {trainees} trainees, {figures.cores} cores, {figures.seconds:.1f} s")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    pipeline = figures.results["pipeline"]
+    rows = [
+        ("trainees/s through the pipeline", f"{pipeline['trainees_per_second']:.2f}"),
+        ("domain events stored/s (all services)", f"{events_per_second:.0f}"),
+        ("  ÷ batched append limit", f"{pipeline['domain_events_per_second_vs_batched_append_limit']:.2%}"),
+        ("  ÷ one-per-transaction append limit", f"{pipeline['domain_events_per_second_vs_single_append_limit']:.2%}"),
+        *((f"hop latency {q}", f"{figures.results['hop_latency_seconds'][q] * 1000:.0f} ms") for q in ("p50", "p95", "p99")),
+        *((f"HTTP command latency {q}", f"{figures.results['http_command_latency_seconds'][q] * 1000:.1f} ms") for q in ("p50", "p99")),
+        ("append, one aggregate per transaction/s", f"{appends['one_aggregate_per_transaction_per_second']:.0f}"),
+        ("append, batched 100/s", f"{appends['batched_100_per_second']:.0f}"),
+        ("broker produce/s (aiokafka, 400 B)", f"{broker['produce_per_second']:.0f}"),
+        ("broker consume/s", f"{broker['consume_per_second']:.0f}"),
+        ("replay (read models) events/s", f"{figures.results['replay']['events_per_second']:.0f}"),
+        ("  ÷ raw select-and-decode rate", f"{figures.results['replay']['vs_raw_select_and_decode']:.2%}"),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    console.print(table)
+    console.print(f"figures written to {output}")
+    return figures
