@@ -53,6 +53,24 @@ class ServiceDefinition:
     published_events: Sequence[type[IntegrationEvent]] = field(default_factory=tuple)
 
 
+SHUTDOWN_STEP_SECONDS = 15
+
+
+async def _shut_down(tasks: list[asyncio.Task[None]], broker: KafkaBroker, application: ServiceApplication) -> None:
+    """Stop the background work, the broker clients and the store, each step bounded in time so
+    a stuck step is reported instead of hanging the process."""
+    for task in tasks:
+        task.cancel()
+    _, stuck = await asyncio.wait(tasks, timeout=SHUTDOWN_STEP_SECONDS) if tasks else (set(), set())
+    for task in stuck:
+        log.error("background task did not stop", task=task.get_name(), stack=repr(task.get_stack()))
+    try:
+        await asyncio.wait_for(broker.stop(), SHUTDOWN_STEP_SECONDS)
+    except TimeoutError:
+        log.error("broker clients did not stop in time")
+    await asyncio.to_thread(application.close)
+
+
 def create_app(definition: ServiceDefinition) -> FastAPI:
     settings = definition.settings
     configure_logging(settings.service_name, settings.log_level)
@@ -117,11 +135,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await broker.stop()
-            await asyncio.to_thread(application.close)
+            await _shut_down(tasks, broker, application)
 
     app = FastAPI(title=definition.title, version="1.0.0", lifespan=lifespan)
     app.state.settings = settings
