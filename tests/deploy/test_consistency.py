@@ -31,6 +31,7 @@ from tests.deploy.manifests import (
 SECRET_STAND_INS = {
     "DATABASE_URL": "postgresql://owner:stand-in@db-rw:5432/db",
     "CIPHER_KEY": base64.b64encode(b"\0" * 32).decode(),
+    "AUDIT_SIGNING_KEY": base64.b64encode(b"\1" * 32).decode(),
 }
 
 
@@ -127,7 +128,7 @@ def test_production_settings_are_complete(
 @pytest.mark.parametrize("service", SERVICES)
 def test_secrets_come_from_secret_references(rendered: Rendered, service: str) -> None:
     environment = environment_of(rendered, rendered.deployment(service))
-    for name in ("DATABASE_URL", "CIPHER_KEY", "KAFKA_SASL_PASSWORD"):
+    for name in ("DATABASE_URL", "CIPHER_KEY", "AUDIT_SIGNING_KEY", "KAFKA_SASL_PASSWORD"):
         assert "secretKeyRef" in environment[name], f"{service}: {name} must come from a Secret"
 
 
@@ -394,9 +395,7 @@ def test_service_selects_the_api_pods_only(rendered: Rendered, service: str) -> 
 def test_the_service_broker_carries_the_kafka_security() -> None:
     """create_app hands the SASL settings to FastStream's broker (not only to the admin client)."""
     from faststream.specification import AsyncAPI
-
     from heze_common.runtime import create_app
-
     from heze_enrollment.main import definition
     from heze_enrollment.settings import EnrollmentSettings
 

@@ -8,7 +8,6 @@ from collections import Counter
 from collections.abc import Iterator
 
 import pytest
-
 from heze_system.demo.cohort import cohort
 from heze_system.demo.run import drive
 from heze_system.system import RunningSystem
@@ -40,7 +39,9 @@ def expected_counts(size: int) -> Counter[str]:
 
 
 @pytest.fixture(scope="module")
-def system(tmp_path_factory: pytest.TempPathFactory, postgres_admin_dsn: str, kafka_bootstrap_servers: str) -> Iterator[RunningSystem]:
+def system(
+    tmp_path_factory: pytest.TempPathFactory, postgres_admin_dsn: str, kafka_bootstrap_servers: str
+) -> Iterator[RunningSystem]:
     import uuid
 
     import psycopg
@@ -55,7 +56,11 @@ def system(tmp_path_factory: pytest.TempPathFactory, postgres_admin_dsn: str, ka
         base_port=18301,
         database_url_template=f"{base}/{prefix}_{{service}}",
         kafka_bootstrap_servers=kafka_bootstrap_servers,
-        environment={"KAFKA_TOPIC_PREFIX": f"{prefix}.", "KAFKA_SESSION_TIMEOUT_MS": "3000", "KAFKA_HEARTBEAT_INTERVAL_MS": "500"},
+        environment={
+            "KAFKA_TOPIC_PREFIX": f"{prefix}.",
+            "KAFKA_SESSION_TIMEOUT_MS": "3000",
+            "KAFKA_HEARTBEAT_INTERVAL_MS": "500",
+        },
     )
     with running:
         yield running
@@ -70,16 +75,25 @@ def test_the_demo_cohort_reaches_its_expected_state_in_every_service(system: Run
     world, problems, overdue = asyncio.run(drive(system, COHORT, Console(quiet=True)))
     assert problems == []
     expected = expected_counts(COHORT)
-    for stage in ("registered", "enrolled", "withdrawn", "completed", "applied", "assessed", "passed", "issued"):
+    for stage in (
+        "registered",
+        "enrolled",
+        "withdrawn",
+        "completed",
+        "applied",
+        "assessed",
+        "passed",
+        "issued",
+    ):
         assert world.count(stage) == expected[stage], stage
     assert world.count("subsidy paid") == sum(
         1 for j in world.journeys if "issued" in j.stages and j.plan and j.plan.subsidised
     )
     assert world.repeat_claim_refused
-    assert world.refusals["invalid_id_number"] == sum(p.flaw == "invalid_id_number" for p in cohort(COHORT))
+    assert world.refusals["invalid_id_number"] == sum(
+        p.flaw == "invalid_id_number" for p in cohort(COHORT)
+    )
     assert world.refusals["retired"] == sum(p.flaw == "retired" for p in cohort(COHORT))
     assert world.refusals["outside_scope"] == 1
     assert overdue == []
     assert not system.exited()
-
-

@@ -154,7 +154,10 @@ def assert_complete_with_duplicates_only_after(
 
 
 async def test_a_new_broker_cluster_gets_everything_published_again(
-    upstream: ServiceApplication, kafka_broker: KafkaBroker, kafka_bootstrap_servers: str, topic_prefix: str
+    upstream: ServiceApplication,
+    kafka_broker: KafkaBroker,
+    kafka_bootstrap_servers: str,
+    topic_prefix: str,
 ) -> None:
     topic = topic_prefix + "enrollment.events.v1"
     await ensure_topics(kafka_bootstrap_servers, [topic], 6)
@@ -167,11 +170,15 @@ async def test_a_new_broker_cluster_gets_everything_published_again(
         return "cluster-after-the-loss"
 
     for identify in (first_cluster, first_cluster, second_cluster):
-        relay = OutboxRelay(upstream, LEARNER_MAPPER, kafka_broker, topic, identify_cluster=identify)
+        relay = OutboxRelay(
+            upstream, LEARNER_MAPPER, kafka_broker, topic, identify_cluster=identify
+        )
         relay.cluster_id = await identify()
         await drain(relay)
 
-    events = [parse_event(record.value) for record in await read_topic(kafka_bootstrap_servers, topic)]
+    events = [
+        parse_event(record.value) for record in await read_topic(kafka_bootstrap_servers, topic)
+    ]
     copies = Counter(event.event_id for event in events)
     assert len(copies) == 100  # a registration and a withdrawal per learner
     assert set(copies.values()) == {2}  # once to the first cluster, once again to the new one

@@ -8,20 +8,18 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 
 import pytest
-from httpx import AsyncClient
-
-from heze_contracts.enums import Role
+from heze_assessment.main import definition as assessment_definition
+from heze_assessment.settings import AssessmentSettings
 from heze_common import clock
 from heze_common.auth import TokenIssuer
 from heze_common.runtime import create_app
 from heze_common.testing import Tokens, eventually, running, service_settings
-
-from heze_assessment.main import definition as assessment_definition
-from heze_assessment.settings import AssessmentSettings
+from heze_contracts.enums import Role
 from heze_enrollment.domain.identity import ResidentId
 from heze_enrollment.domain.institution import Institution
 from heze_enrollment.main import definition as enrollment_definition
 from heze_enrollment.settings import EnrollmentSettings
+from httpx import AsyncClient
 
 LDU = Institution.create_id("鲁东大学")  # intelligent manufacturing
 OCCUPATION = "2-02-07-13"

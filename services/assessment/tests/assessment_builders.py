@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from uuid import UUID, uuid4
 
-from heze_contracts.enums import Education, Field, Level, Sex
-
 from heze_assessment.domain.application import Application
 from heze_assessment.domain.candidate import Candidate
 from heze_assessment.domain.conditions import Declaration
+from heze_contracts.enums import Education, Field, Level, Sex
 
 OCCUPATION = "2-02-07-13"
 QUALIFIED = Declaration(education=Education.BACHELOR, major_relevant=True)

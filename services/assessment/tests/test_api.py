@@ -9,8 +9,8 @@ from uuid import UUID, uuid4
 
 import pytest
 from fastapi import FastAPI
-from httpx import AsyncClient
-
+from heze_assessment.settings import AssessmentSettings
+from heze_common.testing import Tokens, eventually, publish, read_topic
 from heze_contracts import parse_event
 from heze_contracts.enrollment import (
     TraineeRegistered,
@@ -30,9 +30,7 @@ from heze_contracts.enums import (
     Role,
     Sex,
 )
-from heze_common.testing import Tokens, eventually, publish, read_topic
-
-from heze_assessment.settings import AssessmentSettings
+from httpx import AsyncClient
 
 OCCUPATION = "2-02-07-13"
 positions = count(1)

@@ -10,12 +10,10 @@ from uuid import uuid4
 
 import pytest
 from assessment_builders import OCCUPATION, a_candidate, an_application
-
-from heze_contracts.enums import Level
-from heze_common.errors import Refusal
-
 from heze_assessment.domain.application import Application, Status
 from heze_assessment.domain.session import AssessmentSession
+from heze_common.errors import Refusal
+from heze_contracts.enums import Level
 
 
 @contextmanager

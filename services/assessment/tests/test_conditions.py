@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import pytest
-
-from heze_contracts.enums import Education, Level
-
 from heze_assessment.domain.conditions import (
     INTELLIGENT_MANUFACTURING_STANDARD,
     Declaration,
     Title,
     judge,
 )
+from heze_contracts.enums import Education, Level
 
 E, T = Education, Title
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from uuid import uuid4
 
 import pytest
-
+from heze_common.errors import Refusal
 from heze_contracts.enums import (
     Education,
     Field,
@@ -20,8 +20,6 @@ from heze_contracts.enums import (
     RetirementGroup,
     Sex,
 )
-from heze_common.errors import Refusal
-
 from heze_enrollment.domain.identity import ResidentId
 from heze_enrollment.domain.programme import Programme
 from heze_enrollment.domain.trainee import Trainee

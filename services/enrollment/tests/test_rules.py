@@ -17,9 +17,7 @@ from enrollment_builders import (
     a_trainee,
     refusal,
 )
-
 from heze_contracts.enums import Field, Level, RetirementGroup, Sex
-
 from heze_enrollment.domain.identity import ResidentId
 from heze_enrollment.domain.institution import Institution
 from heze_enrollment.domain.occupations import seeded_occupation_table

@@ -8,13 +8,13 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from heze_contracts import enrollment as upstream
-from heze_contracts.enums import Field, Level
 from heze_common import clock
 from heze_common.errors import Refusal
 from heze_common.events import Aggregate
 from heze_common.eventstore import ServiceApplication
 from heze_common.projection import ProjectionRunner
+from heze_contracts import enrollment as upstream
+from heze_contracts.enums import Field, Level
 
 from heze_assessment.domain.application import Application
 from heze_assessment.domain.candidate import Candidate

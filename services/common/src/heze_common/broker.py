@@ -128,15 +128,21 @@ async def cluster_id(bootstrap_servers: str, **client_options: Any) -> str:
         await admin.close()
 
 
-async def read_all(bootstrap_servers: str, topic: str, *, idle_ms: int = 500, **client_options: Any) -> list[ConsumerRecord]:
+async def read_all(
+    bootstrap_servers: str, topic: str, *, idle_ms: int = 500, **client_options: Any
+) -> list[ConsumerRecord]:
     """Every record on `topic` from the start, without a consumer group (for tools and tests)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False, **client_options)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers, enable_auto_commit=False, **client_options
+    )
     await consumer.start()
     try:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
         if not partitions:
             await consumer.client.force_metadata_update()
-            partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+            partitions = [
+                TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()
+            ]
         if not partitions:
             return []
         consumer.assign(partitions)

@@ -138,7 +138,9 @@ class OutboxRelay:
             METRICS.relay_lag.labels(self.app.name).set(max(head - position, 0))
             return False
         await self._publish(notifications)
-        await asyncio.to_thread(self.positions.save, self.topic, notifications[-1].id, self.cluster_id)
+        await asyncio.to_thread(
+            self.positions.save, self.topic, notifications[-1].id, self.cluster_id
+        )
         METRICS.relay_lag.labels(self.app.name).set(max(head - notifications[-1].id, 0))
         return True
 
@@ -147,7 +149,11 @@ class OutboxRelay:
         if self.cluster_id and published_to and published_to != self.cluster_id:
             # A new cluster (an empty embedded broker, or a Kafka cluster rebuilt after a loss):
             # everything is published again; consumers skip what they already applied.
-            log.warning("new broker cluster, republishing from the start", was=published_to, now=self.cluster_id)
+            log.warning(
+                "new broker cluster, republishing from the start",
+                was=published_to,
+                now=self.cluster_id,
+            )
             position = 0
         notifications = self.app.recorder.select_notifications(
             position + 1, self.batch_size, None, self.mapper.domain_topics

@@ -17,15 +17,18 @@ import uvicorn
 from fastapi import APIRouter, FastAPI, Request
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
-from heze_contracts import IntegrationEvent
+from heze_contracts import AUDIT_CHECKPOINTS, IntegrationEvent
 from opentelemetry.trace import SpanKind
 
+from heze_common.audit import LedgerKeeper, ledger_keeper
+from heze_common.audit_api import router as audit_router
 from heze_common.auth import TokenVerifier
 from heze_common.broker import cluster_id, ensure_topics
 from heze_common.consumer import Handler, IdempotentConsumer, subscribe
+from heze_common.eventstore import ServiceApplication
 from heze_common.http_errors import install_error_handlers
 from heze_common.kafka_security import aiokafka_options, faststream_security
-from heze_common.eventstore import ServiceApplication
+from heze_common.ledger import ChainTable
 from heze_common.observability import configure_logging, health_router, install_request_timing
 from heze_common.outbox import IntegrationMapper, OutboxRelay
 from heze_common.relay_position import RelayPositions
@@ -56,14 +59,18 @@ class ServiceDefinition:
 SHUTDOWN_STEP_SECONDS = 15
 
 
-async def _shut_down(tasks: list[asyncio.Task[None]], broker: KafkaBroker, application: ServiceApplication) -> None:
+async def _shut_down(
+    tasks: list[asyncio.Task[None]], broker: KafkaBroker, application: ServiceApplication
+) -> None:
     """Stop the background work, the broker clients and the store, each step bounded in time so
     a stuck step is reported instead of hanging the process."""
     for task in tasks:
         task.cancel()
     _, stuck = await asyncio.wait(tasks, timeout=SHUTDOWN_STEP_SECONDS) if tasks else (set(), set())
     for task in stuck:
-        log.error("background task did not stop", task=task.get_name(), stack=repr(task.get_stack()))
+        log.error(
+            "background task did not stop", task=task.get_name(), stack=repr(task.get_stack())
+        )
     try:
         await asyncio.wait_for(broker.stop(), SHUTDOWN_STEP_SECONDS)
     except TimeoutError:
@@ -110,7 +117,12 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
         if settings.kafka_create_topics:
             await ensure_topics(
                 settings.kafka_bootstrap_servers,  # type: ignore[arg-type]
-                [publishes_to, consumer.dlq_topic, *consumer.topics],
+                [
+                    publishes_to,
+                    consumer.dlq_topic,
+                    *consumer.topics,
+                    settings.kafka_topic_prefix + AUDIT_CHECKPOINTS,
+                ],
                 settings.kafka_topic_partitions,
                 **aiokafka_options(settings),
             )
@@ -124,13 +136,24 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             batch_size=settings.relay_batch_size,
             idle_seconds=settings.relay_idle_seconds,
             max_message_bytes=settings.max_message_bytes,
-            identify_cluster=lambda: cluster_id(settings.kafka_bootstrap_servers, **aiokafka_options(settings)),
+            identify_cluster=lambda: cluster_id(
+                settings.kafka_bootstrap_servers, **aiokafka_options(settings)
+            ),
         )
-        tasks = [asyncio.create_task(relay.run(), name=f"{settings.service_name}-relay")]
+        keeper = await asyncio.to_thread(
+            LedgerKeeper, application, broker, settings.kafka_topic_prefix
+        )
+        tasks = [
+            asyncio.create_task(relay.run(), name=f"{settings.service_name}-relay"),
+            asyncio.create_task(
+                ledger_keeper(keeper, settings.audit_checkpoint_seconds)(), name="ledger"
+            ),
+        ]
         tasks += [asyncio.create_task(job()) for job in definition.background(application)]
         app.state.application = application
         app.state.relay = relay
         app.state.consumer = consumer
+        app.state.ledger = keeper
         log.info("service started", http_port=settings.http_port, topic=publishes_to)
         try:
             yield
@@ -170,6 +193,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             .to_jsonable()
         )
 
+    app.include_router(audit_router)
     for router in definition.routers:
         app.include_router(router)
     return app
@@ -195,6 +219,7 @@ def create_schema(definition: ServiceDefinition) -> None:
     settings = definition.settings.model_copy(update={"create_tables": True})
     application = definition.create_application(settings)
     RelayPositions(application.recorder, create_table=True)
+    ChainTable(application.recorder, create_table=True)
     application.close()
     log.info("schema created", service=settings.service_name)
 

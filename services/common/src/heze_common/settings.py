@@ -38,10 +38,18 @@ class ServiceSettings(BaseSettings):
     postgres_max_overflow: int = 5
     postgres_connect_timeout: int = 5
     create_tables: bool = True
-    aggregate_cache_size: int = Field(default=2000, description="Aggregates kept in memory (fast-forwarded on read); 0 disables")
+    aggregate_cache_size: int = Field(
+        default=2000, description="Aggregates kept in memory (fast-forwarded on read); 0 disables"
+    )
     cipher_key: SecretStr | None = Field(
         default=None, description="base64 AES key (16, 24 or 32 bytes)"
     )
+
+    # Tamper evidence: the Ed25519 key that signs the event log's checkpoints.
+    audit_signing_key: SecretStr | None = Field(
+        default=None, description="base64 raw 32-byte Ed25519 private key"
+    )
+    audit_checkpoint_seconds: float = 30.0
 
     # Messaging. Without KAFKA_BOOTSTRAP_SERVERS the embedded broker is started.
     kafka_bootstrap_servers: str | None = None
@@ -106,6 +114,21 @@ class ServiceSettings(BaseSettings):
             key_file.chmod(0o600)
         return key_file.read_text().strip()
 
+    def resolved_audit_signing_key(self) -> str:
+        """The checkpoint signing key; in embedded mode one is created once and kept beside the data."""
+        if self.audit_signing_key is not None:
+            return self.audit_signing_key.get_secret_value()
+        if self.environment == "production":
+            raise ValueError(
+                "production environment requires AUDIT_SIGNING_KEY to sign audit checkpoints"
+            )
+        key_file = self.data_dir / f"{self.service_name}.audit-key"
+        if not key_file.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(base64.b64encode(os.urandom(32)).decode())
+            key_file.chmod(0o600)
+        return key_file.read_text().strip()
+
     def resolved_jwt_secret(self) -> str:
         """The HS256 secret; embedded mode shares one file among the services of a data folder."""
         if self.jwt_secret is not None:
@@ -123,7 +146,9 @@ class ServiceSettings(BaseSettings):
             "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
             "CIPHER_KEY": self.resolved_cipher_key(),
             "CREATE_TABLE": "y" if self.create_tables else "n",
-            "AGGREGATE_CACHE_MAXSIZE": str(self.aggregate_cache_size) if self.aggregate_cache_size else "",
+            "AGGREGATE_CACHE_MAXSIZE": str(self.aggregate_cache_size)
+            if self.aggregate_cache_size
+            else "",
             # Never use the stored functions: they skip the table lock the outbox relies on.
             "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
         }

@@ -21,10 +21,10 @@ import psycopg
 import pytest
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 from fastapi import FastAPI
-from httpx import ASGITransport, AsyncClient
-
 from heze_contracts import IntegrationEvent
 from heze_contracts.enums import Role
+from httpx import ASGITransport, AsyncClient
+
 from heze_common.auth import TokenIssuer
 from heze_common.broker import EmbeddedBroker, read_all
 from heze_common.outbox import message_headers
@@ -127,7 +127,9 @@ async def running(app: FastAPI) -> AsyncIterator[AsyncClient]:
             yield client
 
 
-async def read_topic(bootstrap_servers: str, topic: str, *, idle_ms: int = 500) -> list[ConsumerRecord]:
+async def read_topic(
+    bootstrap_servers: str, topic: str, *, idle_ms: int = 500
+) -> list[ConsumerRecord]:
     """Every record on `topic`, from the start, in partition order (no consumer group)."""
     return await read_all(bootstrap_servers, topic, idle_ms=idle_ms)
 

@@ -8,6 +8,10 @@ from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
+from heze_common import clock
+from heze_common.errors import Refusal
+from heze_common.eventstore import ServiceApplication
+from heze_common.projection import ProjectionRunner
 from heze_contracts.enums import (
     Education,
     Field,
@@ -18,10 +22,6 @@ from heze_contracts.enums import (
     RetirementGroup,
     Sex,
 )
-from heze_common import clock
-from heze_common.errors import Refusal
-from heze_common.eventstore import ServiceApplication
-from heze_common.projection import ProjectionRunner
 
 from heze_enrollment.domain.certificates import TrainingCertificateRegister
 from heze_enrollment.domain.identity import ResidentId

@@ -10,8 +10,8 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from heze_contracts.enums import Field, HourKind, Level
 from heze_common.projection import Projection
+from heze_contracts.enums import Field, HourKind, Level
 
 from heze_enrollment.domain.institution import Institution
 from heze_enrollment.domain.programme import Programme

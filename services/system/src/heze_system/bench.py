@@ -23,17 +23,20 @@ from typing import Any
 
 import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from rich.console import Console
-from rich.table import Table
-
-from heze_contracts import parse_event
-from heze_contracts.topics import ASSESSMENT_EVENTS, CERTIFICATION_EVENTS, ENROLLMENT_EVENTS, SUBSIDY_EVENTS
-from heze_common.broker import ensure_topics, read_all
 from eventsourcing.domain import event
-
+from heze_common.broker import ensure_topics, read_all
 from heze_common.events import Aggregate, AggregateCreated
 from heze_common.eventstore import ServiceApplication
 from heze_common.settings import ServiceSettings
+from heze_contracts import parse_event
+from heze_contracts.topics import (
+    ASSESSMENT_EVENTS,
+    CERTIFICATION_EVENTS,
+    ENROLLMENT_EVENTS,
+    SUBSIDY_EVENTS,
+)
+from rich.console import Console
+from rich.table import Table
 
 from heze_system.demo.run import parties_for
 from heze_system.demo.scenario import Parties, Scenario
@@ -52,10 +55,14 @@ class TimedParties(Parties):
     """The demo's parties, timing every HTTP command."""
 
     def __init__(self, parties: Parties):
-        super().__init__({name: str(client.base_url) for name, client in parties.http.items()}, parties.issuer)
+        super().__init__(
+            {name: str(client.base_url) for name, client in parties.http.items()}, parties.issuer
+        )
         self.seconds: list[float] = []
 
-    async def call(self, service: str, method: str, path: str, headers: dict[str, str], body: Any = None) -> Any:
+    async def call(
+        self, service: str, method: str, path: str, headers: dict[str, str], body: Any = None
+    ) -> Any:
         started = time.perf_counter()
         try:
             return await super().call(service, method, path, headers, body)
@@ -91,7 +98,9 @@ def service_application(system: RunningSystem, service: str) -> ServiceApplicati
     settings = ServiceSettings(
         service_name=service,
         data_dir=system.data_dir,
-        database_url=system.database_url_template.format(service=service) if system.database_url_template else None,
+        database_url=system.database_url_template.format(service=service)
+        if system.database_url_template
+        else None,
         create_tables=False,
     )
     return ServiceApplication(settings)
@@ -101,7 +110,9 @@ def stored_events(system: RunningSystem) -> dict[str, int]:
     counts = {}
     for service in SERVICES:
         with psycopg.connect(system.database_url_template.format(service=service)) as connection:  # type: ignore[union-attr]
-            counts[service] = connection.execute(f"SELECT count(*) FROM {service}_events").fetchone()[0]
+            counts[service] = connection.execute(
+                f"SELECT count(*) FROM {service}_events"
+            ).fetchone()[0]
     return counts
 
 
@@ -130,10 +141,16 @@ def replay(system: RunningSystem) -> dict[str, Any]:
     """Rebuild each service's read models from its log, against selecting and decoding it raw."""
     results = {}
     for service in SERVICES:
-        application_class = getattr(importlib.import_module(f"heze_{service}.application"), f"{service.title()}Application")
-        settings_class = getattr(importlib.import_module(f"heze_{service}.settings"), f"{service.title()}Settings")
+        application_class = getattr(
+            importlib.import_module(f"heze_{service}.application"), f"{service.title()}Application"
+        )
+        settings_class = getattr(
+            importlib.import_module(f"heze_{service}.settings"), f"{service.title()}Settings"
+        )
         settings = settings_class(
-            data_dir=system.data_dir, database_url=system.database_url_template.format(service=service), create_tables=False  # type: ignore[union-attr]
+            data_dir=system.data_dir,
+            database_url=system.database_url_template.format(service=service),
+            create_tables=False,  # type: ignore[union-attr]
         )
         app = application_class(settings)
         started = time.perf_counter()
@@ -183,7 +200,9 @@ async def raw_broker_rates(bootstrap: str, count: int = 50_000) -> dict[str, flo
     await asyncio.gather(*futures)
     produce = count / (time.perf_counter() - started)
     await producer.stop()
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
     await consumer.start()
     started, received = time.perf_counter(), 0
     while received < count:
@@ -223,21 +242,29 @@ def run_benchmark(system: RunningSystem, trainees: int, output: Path, console: C
     after = stored_events(system)
     events = sum(after.values()) - sum(before.values())
     console.print("measuring hop latency, raw limits and replay…")
-    latencies = hop_latencies(system, asyncio.run(published_times(system.kafka_bootstrap_servers or "")))
+    latencies = hop_latencies(
+        system, asyncio.run(published_times(system.kafka_bootstrap_servers or ""))
+    )
     appends = raw_append_rates(system)
     broker = asyncio.run(raw_broker_rates(system.kafka_bootstrap_servers or ""))
     replays = replay(system)
     replay_events = sum(r["events"] for r in replays.values())
     replay_seconds = sum(r["rebuild_seconds"] for r in replays.values())
-    raw_decode_seconds = sum(r["events"] / r["raw_events_per_second"] for r in replays.values() if r["raw_events_per_second"])
+    raw_decode_seconds = sum(
+        r["events"] / r["raw_events_per_second"]
+        for r in replays.values()
+        if r["raw_events_per_second"]
+    )
     events_per_second = events / figures.seconds
     figures.results = {
         "pipeline": {
             "trainees_per_second": trainees / figures.seconds,
             "domain_events_stored": events,
             "domain_events_per_second": events_per_second,
-            "domain_events_per_second_vs_batched_append_limit": events_per_second / appends["batched_100_per_second"],
-            "domain_events_per_second_vs_single_append_limit": events_per_second / appends["one_aggregate_per_transaction_per_second"],
+            "domain_events_per_second_vs_batched_append_limit": events_per_second
+            / appends["batched_100_per_second"],
+            "domain_events_per_second_vs_single_append_limit": events_per_second
+            / appends["one_aggregate_per_transaction_per_second"],
         },
         "hop_latency_seconds": percentiles(latencies),
         "http_command_latency_seconds": percentiles(parties.seconds),
@@ -246,28 +273,63 @@ def run_benchmark(system: RunningSystem, trainees: int, output: Path, console: C
         "replay": {
             "services": replays,
             "events_per_second": replay_events / replay_seconds if replay_seconds else 0,
-            "vs_raw_select_and_decode": (raw_decode_seconds / replay_seconds) if replay_seconds else 0,
+            "vs_raw_select_and_decode": (raw_decode_seconds / replay_seconds)
+            if replay_seconds
+            else 0,
         },
     }
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps({"trainees": trainees, "cores": figures.cores, "seconds": figures.seconds, **figures.results}, indent=2))
-    table = Table(title=f"Benchmark: {trainees} trainees, {figures.cores} cores, {figures.seconds:.1f} s")
+    output.write_text(
+        json.dumps(
+            {
+                "trainees": trainees,
+                "cores": figures.cores,
+                "seconds": figures.seconds,
+                **figures.results,
+            },
+            indent=2,
+        )
+    )
+    table = Table(
+        title=f"Benchmark: {trainees} trainees, {figures.cores} cores, {figures.seconds:.1f} s"
+    )
     table.add_column("figure")
     table.add_column("value", justify="right")
     pipeline = figures.results["pipeline"]
     rows = [
         ("trainees/s through the pipeline", f"{pipeline['trainees_per_second']:.2f}"),
         ("domain events stored/s (all services)", f"{events_per_second:.0f}"),
-        ("  ÷ batched append limit", f"{pipeline['domain_events_per_second_vs_batched_append_limit']:.2%}"),
-        ("  ÷ one-per-transaction append limit", f"{pipeline['domain_events_per_second_vs_single_append_limit']:.2%}"),
-        *((f"hop latency {q}", f"{figures.results['hop_latency_seconds'][q] * 1000:.0f} ms") for q in ("p50", "p95", "p99")),
-        *((f"HTTP command latency {q}", f"{figures.results['http_command_latency_seconds'][q] * 1000:.1f} ms") for q in ("p50", "p99")),
-        ("append, one aggregate per transaction/s", f"{appends['one_aggregate_per_transaction_per_second']:.0f}"),
+        (
+            "  ÷ batched append limit",
+            f"{pipeline['domain_events_per_second_vs_batched_append_limit']:.2%}",
+        ),
+        (
+            "  ÷ one-per-transaction append limit",
+            f"{pipeline['domain_events_per_second_vs_single_append_limit']:.2%}",
+        ),
+        *(
+            (f"hop latency {q}", f"{figures.results['hop_latency_seconds'][q] * 1000:.0f} ms")
+            for q in ("p50", "p95", "p99")
+        ),
+        *(
+            (
+                f"HTTP command latency {q}",
+                f"{figures.results['http_command_latency_seconds'][q] * 1000:.1f} ms",
+            )
+            for q in ("p50", "p99")
+        ),
+        (
+            "append, one aggregate per transaction/s",
+            f"{appends['one_aggregate_per_transaction_per_second']:.0f}",
+        ),
         ("append, batched 100/s", f"{appends['batched_100_per_second']:.0f}"),
         ("broker produce/s (aiokafka, 400 B)", f"{broker['produce_per_second']:.0f}"),
         ("broker consume/s", f"{broker['consume_per_second']:.0f}"),
         ("replay (read models) events/s", f"{figures.results['replay']['events_per_second']:.0f}"),
-        ("  ÷ raw select-and-decode rate", f"{figures.results['replay']['vs_raw_select_and_decode']:.2%}"),
+        (
+            "  ÷ raw select-and-decode rate",
+            f"{figures.results['replay']['vs_raw_select_and_decode']:.2%}",
+        ),
     ]
     for name, value in rows:
         table.add_row(name, value)

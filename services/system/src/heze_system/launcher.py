@@ -9,20 +9,27 @@ from pathlib import Path
 from uuid import UUID
 
 import typer
-from rich.console import Console
-
-from heze_contracts.enums import Role
 from heze_common.auth import TokenIssuer
 from heze_common.settings import ServiceSettings
+from heze_contracts.enums import Role
+from rich.console import Console
 
+from heze_system.audit_cli import audit
 from heze_system.system import SERVICES, RunningSystem
 
 console = Console()
-cli = typer.Typer(help="Run the Heze programme services.", no_args_is_help=True, add_completion=False)
+cli = typer.Typer(
+    help="Run the Heze programme services.", no_args_is_help=True, add_completion=False
+)
+cli.add_typer(audit, name="audit")
 
-DataDir = typer.Option(Path("data"), envvar="DATA_DIR", help="Where event stores (SQLite), keys and logs live")
+DataDir = typer.Option(
+    Path("data"), envvar="DATA_DIR", help="Where event stores (SQLite), keys and logs live"
+)
 DatabaseTemplate = typer.Option(
-    None, envvar="DATABASE_URL_TEMPLATE", help="PostgreSQL per service, e.g. postgresql://u@host/heze_{service}"
+    None,
+    envvar="DATABASE_URL_TEMPLATE",
+    help="PostgreSQL per service, e.g. postgresql://u@host/heze_{service}",
 )
 
 
@@ -30,7 +37,10 @@ def _serve(system: RunningSystem, until_stopped: bool) -> None:
     console.print(f"[bold]Heze programme services[/bold] (broker {system.kafka_bootstrap_servers})")
     for service in SERVICES:
         url = system.url(service)
-        console.print(f"  {service:<14} {url}   API docs {url}/docs   AsyncAPI {url}/asyncapi.json", soft_wrap=True)
+        console.print(
+            f"  {service:<14} {url}   API docs {url}/docs   AsyncAPI {url}/asyncapi.json",
+            soft_wrap=True,
+        )
     console.print(f"Data under {system.data_dir}, logs under {system.logs}.")
     if not until_stopped:
         return
@@ -43,7 +53,9 @@ def _serve(system: RunningSystem, until_stopped: bool) -> None:
 
 def _running(data_dir: Path, base_port: int, database_url_template: str | None) -> RunningSystem:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop like Ctrl-C: through `finally`
-    return RunningSystem(data_dir=data_dir, base_port=base_port, database_url_template=database_url_template)
+    return RunningSystem(
+        data_dir=data_dir, base_port=base_port, database_url_template=database_url_template
+    )
 
 
 @cli.command()
@@ -51,7 +63,9 @@ def up(
     data_dir: Path = DataDir,
     base_port: int = typer.Option(8001, help="Port of the first service; the others follow"),
     database_url_template: str | None = DatabaseTemplate,
-    demo: bool = typer.Option(False, "--demo", help="Drive the demo cohort through the system first"),
+    demo: bool = typer.Option(
+        False, "--demo", help="Drive the demo cohort through the system first"
+    ),
 ) -> None:
     """Start the broker and the four services; Ctrl-C stops them all (data is kept)."""
     system = _running(data_dir, base_port, database_url_template)
@@ -70,11 +84,15 @@ def up(
 
 @cli.command()
 def demo(
-    data_dir: Path = typer.Option(Path("data/demo"), envvar="DEMO_DATA_DIR", help="A data folder of the demo's own"),
+    data_dir: Path = typer.Option(
+        Path("data/demo"), envvar="DEMO_DATA_DIR", help="A data folder of the demo's own"
+    ),
     base_port: int = typer.Option(8001),
     database_url_template: str | None = DatabaseTemplate,
     trainees: int = typer.Option(300, help="Size of the cohort"),
-    keep_serving: bool = typer.Option(False, "--keep-serving", help="Serve on after the demo until Ctrl-C"),
+    keep_serving: bool = typer.Option(
+        False, "--keep-serving", help="Serve on after the demo until Ctrl-C"
+    ),
 ) -> None:
     """Run the system and drive a realistic Heze cohort through it, then print what happened."""
     system = _running(data_dir, base_port, database_url_template)
@@ -93,9 +111,14 @@ def demo(
 @cli.command()
 def bench(
     trainees: int = typer.Option(2000, help="How many trainees to drive through the pipeline"),
-    postgres: str = typer.Option("postgresql://postgres@127.0.0.1:5432/postgres", envvar="BENCH_POSTGRES_DSN",
-                                 help="A server where the benchmark may create (and drop) its databases"),
-    output: Path = typer.Option(Path("data/bench/figures.json"), help="Where the figures are written as JSON"),
+    postgres: str = typer.Option(
+        "postgresql://postgres@127.0.0.1:5432/postgres",
+        envvar="BENCH_POSTGRES_DSN",
+        help="A server where the benchmark may create (and drop) its databases",
+    ),
+    output: Path = typer.Option(
+        Path("data/bench/figures.json"), help="Where the figures are written as JSON"
+    ),
     base_port: int = typer.Option(18501),
 ) -> None:
     """Measure the pipeline on PostgreSQL and the broker (not part of the test suite)."""
@@ -110,7 +133,11 @@ def bench(
         for name in names:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             admin.execute(f'CREATE DATABASE "{name}"')
-    system = _running(Path(tempfile.mkdtemp(prefix="heze-bench-")), base_port, f"{postgres.rpartition('/')[0]}/heze_bench_{{service}}")
+    system = _running(
+        Path(tempfile.mkdtemp(prefix="heze-bench-")),
+        base_port,
+        f"{postgres.rpartition('/')[0]}/heze_bench_{{service}}",
+    )
     try:
         system.start()
         run_benchmark(system, trainees, output, console)
@@ -124,7 +151,9 @@ def bench(
 @cli.command()
 def token(
     role: Role = typer.Argument(..., help="The role the token carries"),
-    org: UUID | None = typer.Option(None, help="Organisation id (institutions, county bureaus, employers)"),
+    org: UUID | None = typer.Option(
+        None, help="Organisation id (institutions, county bureaus, employers)"
+    ),
     subject: str | None = typer.Option(None, help="Subject, e.g. a trainee id"),
     data_dir: Path = DataDir,
 ) -> None:

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-
 from heze_common.broker import EmbeddedBroker
 
 SERVICES = ("enrollment", "assessment", "certification", "subsidy")
@@ -74,17 +73,23 @@ class RunningSystem:
         process, deadline = self.processes[service], time.monotonic() + timeout
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise RuntimeError(f"{service} exited with code {process.returncode}; see {self.logs / service}.log")
+                raise RuntimeError(
+                    f"{service} exited with code {process.returncode}; see {self.logs / service}.log"
+                )
             try:
                 if httpx.get(f"{self.url(service)}/health/ready", timeout=1).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
-        raise TimeoutError(f"{service} was not ready within {timeout:.0f}s; see {self.logs / service}.log")
+        raise TimeoutError(
+            f"{service} was not ready within {timeout:.0f}s; see {self.logs / service}.log"
+        )
 
     def exited(self) -> list[str]:
-        return [service for service, process in self.processes.items() if process.poll() is not None]
+        return [
+            service for service, process in self.processes.items() if process.poll() is not None
+        ]
 
     def stop(self) -> None:
         for process in self.processes.values():

@@ -9,13 +9,12 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, status
-from pydantic import BaseModel
-
-from heze_contracts.enums import Field, Level, Role
-from heze_contracts.values import OccupationCode, Text
 from heze_common.auth import Principal, require_roles
 from heze_common.commands import execute
 from heze_common.errors import Forbidden, InvalidInput
+from heze_contracts.enums import Field, Level, Role
+from heze_contracts.values import OccupationCode, Text
+from pydantic import BaseModel
 
 from heze_assessment.api.common import App, Body
 from heze_assessment.application import AssessmentApplication

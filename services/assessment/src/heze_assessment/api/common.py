@@ -6,10 +6,9 @@ from decimal import Decimal
 from typing import Annotated
 
 from fastapi import Depends, Request
+from heze_common.commands import get_application
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as Constraint
-
-from heze_common.commands import get_application
 
 from heze_assessment.application import AssessmentApplication
 

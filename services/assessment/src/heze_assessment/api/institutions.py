@@ -7,12 +7,11 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, status
-from pydantic import BaseModel
-
-from heze_contracts.enums import Field, Level, Role
-from heze_contracts.values import OccupationCode, Text
 from heze_common.auth import Principal, authenticated, require_roles
 from heze_common.commands import execute
+from heze_contracts.enums import Field, Level, Role
+from heze_contracts.values import OccupationCode, Text
+from pydantic import BaseModel
 
 from heze_assessment.api.common import App, Body
 from heze_assessment.domain.conditions import Route, RuleSet

@@ -8,12 +8,11 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, status
-from pydantic import BaseModel
-
-from heze_contracts.enums import Level, Role
-from heze_contracts.values import OccupationCode, Text
 from heze_common.auth import Principal, require_roles
 from heze_common.commands import execute
+from heze_contracts.enums import Level, Role
+from heze_contracts.values import OccupationCode, Text
+from pydantic import BaseModel
 
 from heze_assessment.api.applications import ApplicationView
 from heze_assessment.api.common import App, Body, Mark

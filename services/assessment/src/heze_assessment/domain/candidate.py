@@ -8,9 +8,8 @@ from datetime import date
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
-
-from heze_contracts.enums import Level, Sex
 from heze_common.events import Aggregate, AggregateCreated
+from heze_contracts.enums import Level, Sex
 
 NAMESPACE = UUID("2e3f4a5b-6c7d-5e8f-9a0b-1c2d3e4f5a6b")
 

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
-
 from heze_contracts.enums import Education, Level
+from pydantic import BaseModel, ConfigDict
 
 
 class Title(StrEnum):

@@ -6,10 +6,9 @@ from __future__ import annotations
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
-
-from heze_contracts.enums import Field
 from heze_common.errors import InvalidInput, Refusal
 from heze_common.events import Aggregate, AggregateCreated
+from heze_contracts.enums import Field
 
 NAMESPACE = UUID("9d8c7b6a-5f4e-5d3c-8b2a-1f0e9d8c7b6a")
 

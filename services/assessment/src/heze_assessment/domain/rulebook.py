@@ -6,7 +6,6 @@ from datetime import date
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
-
 from heze_common.events import Aggregate, AggregateCreated
 
 from heze_assessment.domain.conditions import (

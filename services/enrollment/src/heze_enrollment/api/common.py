@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Generic, TypeVar
 
 from fastapi import Depends, Query, Request
-from decimal import Decimal
-
+from heze_common.commands import get_application
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as Constraint
-
-from heze_common.commands import get_application
 
 from heze_enrollment.application import EnrollmentApplication
 

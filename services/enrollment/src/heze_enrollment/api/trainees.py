@@ -9,8 +9,9 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, status
-from pydantic import BaseModel
-
+from heze_common.auth import Principal, require_roles
+from heze_common.commands import execute
+from heze_common.errors import Forbidden, InvalidInput
 from heze_contracts.enums import (
     Education,
     Field,
@@ -23,9 +24,7 @@ from heze_contracts.enums import (
     Sex,
 )
 from heze_contracts.values import Text
-from heze_common.auth import Principal, require_roles
-from heze_common.commands import execute
-from heze_common.errors import Forbidden, InvalidInput
+from pydantic import BaseModel
 
 from heze_enrollment.api.common import (
     App,

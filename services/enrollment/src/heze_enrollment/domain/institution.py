@@ -5,10 +5,9 @@ from __future__ import annotations
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
-
-from heze_contracts.enums import Field
 from heze_common.errors import InvalidInput, Refusal
 from heze_common.events import Aggregate, AggregateCreated
+from heze_contracts.enums import Field
 
 DIRECTORY_NAMESPACE = UUID("8e4c2a1b-3d5f-5b7a-9c8e-1f2d3a4b5c6d")
 

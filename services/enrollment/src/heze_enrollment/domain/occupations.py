@@ -9,10 +9,9 @@ from decimal import Decimal
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
-
-from heze_contracts.enums import Field, HourKind, Level
 from heze_common.errors import InvalidInput, NotFound
 from heze_common.events import Aggregate, AggregateCreated
+from heze_contracts.enums import Field, HourKind, Level
 
 OCCUPATION_TABLE_ID = uuid5(UUID("5d2f1c3a-7b6e-5a4d-8c9b-0e1f2a3b4c5d"), "occupation-table")
 

@@ -10,7 +10,8 @@ from enum import StrEnum
 from uuid import UUID
 
 from eventsourcing.domain import event
-
+from heze_common.errors import InvalidInput, NotFound, Refusal
+from heze_common.events import Aggregate, AggregateCreated
 from heze_contracts.enums import (
     Education,
     Field,
@@ -21,8 +22,6 @@ from heze_contracts.enums import (
     RetirementGroup,
     Sex,
 )
-from heze_common.errors import InvalidInput, NotFound, Refusal
-from heze_common.events import Aggregate, AggregateCreated
 
 from heze_enrollment.domain.counties import COUNTIES
 from heze_enrollment.domain.identity import ResidentId

@@ -6,16 +6,20 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-
-from heze_contracts import parse_event
-from heze_contracts.enums import Role
-from heze_contracts.topics import ASSESSMENT_EVENTS, CERTIFICATION_EVENTS, ENROLLMENT_EVENTS, SUBSIDY_EVENTS
 from heze_common.auth import TokenIssuer
 from heze_common.broker import read_all
 from heze_common.settings import ServiceSettings
+from heze_contracts import parse_event
+from heze_contracts.enums import Role
+from heze_contracts.topics import (
+    ASSESSMENT_EVENTS,
+    CERTIFICATION_EVENTS,
+    ENROLLMENT_EVENTS,
+    SUBSIDY_EVENTS,
+)
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from heze_system.demo.scenario import STAGES, Parties, Scenario, World
 from heze_system.demo.verify import verify
@@ -27,10 +31,16 @@ def parties_for(system: RunningSystem) -> Parties:
     return Parties({service: system.url(service) for service in SERVICES}, issuer)
 
 
-async def drive(system: RunningSystem, trainees: int, console: Console) -> tuple[World, list[str], list]:
+async def drive(
+    system: RunningSystem, trainees: int, console: Console
+) -> tuple[World, list[str], list]:
     parties = parties_for(system)
     with Progress(
-        TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+        TextColumn("{task.description:<22}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
     ) as progress:
         tasks: dict[str, int] = {}
 
@@ -42,7 +52,9 @@ async def drive(system: RunningSystem, trainees: int, console: Console) -> tuple
         try:
             world = await Scenario(parties, trainees, advance).run()
             problems = await verify(world, parties)
-            overdue = await parties.call("certification", "GET", "/deadlines/overdue", parties.token(Role.AUDITOR))
+            overdue = await parties.call(
+                "certification", "GET", "/deadlines/overdue", parties.token(Role.AUDITOR)
+            )
         finally:
             await parties.close()
     return world, problems, overdue
@@ -55,11 +67,15 @@ async def trail(system: RunningSystem, trainee_id: str) -> list:
             event = parse_event(record.value)
             if str(event.subject_id) == trainee_id:
                 events.append(event)
-    return sorted(events, key=lambda event: (event.occurred_at, event.producer.value, event.position))
+    return sorted(
+        events, key=lambda event: (event.occurred_at, event.producer.value, event.position)
+    )
 
 
 def run_and_report(system: RunningSystem, console: Console, trainees: int = 300) -> World:
-    console.print(f"[bold]Demo:[/bold] a Heze cohort of {trainees} people through the four services")
+    console.print(
+        f"[bold]Demo:[/bold] a Heze cohort of {trainees} people through the four services"
+    )
     world, problems, overdue = asyncio.run(drive(system, trainees, console))
 
     stages = Table(title="Trainees per stage")
@@ -82,10 +98,18 @@ def run_and_report(system: RunningSystem, console: Console, trainees: int = 300)
     deadlines.add_column("met")
     deadlines.add_column("overdue now")
     deadlines.add_column("returned and resubmitted")
-    deadlines.add_row(str(world.count("issued")), str(len(overdue)), "1" if world.returned_case else "0")
+    deadlines.add_row(
+        str(world.count("issued")), str(len(overdue)), "1" if world.returned_case else "0"
+    )
     console.print(deadlines)
-    console.print("Repeat subsidy claim within a year refused: " + ("yes" if world.repeat_claim_refused else "[red]no[/red]"))
-    console.print("Every trainee in its expected state in every service: " + ("[green]yes[/green]" if not problems else f"[red]{len(problems)} problems[/red]"))
+    console.print(
+        "Repeat subsidy claim within a year refused: "
+        + ("yes" if world.repeat_claim_refused else "[red]no[/red]")
+    )
+    console.print(
+        "Every trainee in its expected state in every service: "
+        + ("[green]yes[/green]" if not problems else f"[red]{len(problems)} problems[/red]")
+    )
     for problem in problems[:20]:
         console.print(f"  [red]{problem}[/red]")
 

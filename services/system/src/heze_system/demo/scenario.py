@@ -18,14 +18,23 @@ from typing import Any
 from uuid import UUID, uuid5
 
 import httpx
-
-from heze_contracts.enums import Role
 from heze_common.auth import TokenIssuer
+from heze_contracts.enums import Role
 
 from heze_system.demo.cohort import Person, cohort
 
 COMMITMENT = "本人郑重承诺：所填报的学历、专业、职称、工作年限和培训学时等信息真实、准确、完整，如有虚假，自愿承担相应责任。"
-STAGES = ("registered", "enrolled", "completed", "applied", "assessed", "passed", "issued", "subsidy approved", "subsidy paid")
+STAGES = (
+    "registered",
+    "enrolled",
+    "completed",
+    "applied",
+    "assessed",
+    "passed",
+    "issued",
+    "subsidy approved",
+    "subsidy paid",
+)
 
 
 def institution_id(name: str) -> UUID:
@@ -48,10 +57,42 @@ class ProgrammePlan:
 
 
 PLANS = (
-    ProgrammePlan("big-data", UPC, "2-02-10-11", "大数据工程技术人员（初级）2026年第一期", 0.40, True, "big_data"),
-    ProgrammePlan("blockchain", UPC, "2-02-10-15", "区块链工程技术人员（初级）2026年第一期", 0.20, True, "blockchain"),
-    ProgrammePlan("big-data-ouc", OUC, "2-02-10-11", "大数据工程技术人员（初级）青岛班", 0.12, False, "big_data"),
-    ProgrammePlan("manufacturing", LDU, "2-02-07-13", "智能制造工程技术人员（初级）2026年第一期", 0.28, True, "intelligent_manufacturing"),
+    ProgrammePlan(
+        "big-data",
+        UPC,
+        "2-02-10-11",
+        "大数据工程技术人员（初级）2026年第一期",
+        0.40,
+        True,
+        "big_data",
+    ),
+    ProgrammePlan(
+        "blockchain",
+        UPC,
+        "2-02-10-15",
+        "区块链工程技术人员（初级）2026年第一期",
+        0.20,
+        True,
+        "blockchain",
+    ),
+    ProgrammePlan(
+        "big-data-ouc",
+        OUC,
+        "2-02-10-11",
+        "大数据工程技术人员（初级）青岛班",
+        0.12,
+        False,
+        "big_data",
+    ),
+    ProgrammePlan(
+        "manufacturing",
+        LDU,
+        "2-02-07-13",
+        "智能制造工程技术人员（初级）2026年第一期",
+        0.28,
+        True,
+        "intelligent_manufacturing",
+    ),
 )
 
 
@@ -96,14 +137,22 @@ class Parties:
     """HTTP clients of the four services and a token for every party."""
 
     def __init__(self, urls: dict[str, str], issuer: TokenIssuer):
-        self.http = {name: httpx.AsyncClient(base_url=url, timeout=60) for name, url in urls.items()}
+        self.http = {
+            name: httpx.AsyncClient(base_url=url, timeout=60) for name, url in urls.items()
+        }
         self.issuer = issuer
 
-    def token(self, role: Role, organisation: UUID | str | None = None, subject: str | None = None) -> dict[str, str]:
+    def token(
+        self, role: Role, organisation: UUID | str | None = None, subject: str | None = None
+    ) -> dict[str, str]:
         org = UUID(str(organisation)) if organisation else None
-        return {"Authorization": f"Bearer {self.issuer.mint(role, organisation_id=org, subject=subject)}"}
+        return {
+            "Authorization": f"Bearer {self.issuer.mint(role, organisation_id=org, subject=subject)}"
+        }
 
-    async def call(self, service: str, method: str, path: str, headers: dict[str, str], body: Any = None) -> Any:
+    async def call(
+        self, service: str, method: str, path: str, headers: dict[str, str], body: Any = None
+    ) -> Any:
         response = await self.http[service].request(method, path, json=body, headers=headers)
         if response.status_code in (409, 422, 403):
             raise Refused(response.json()["error"]["code"])
@@ -124,14 +173,18 @@ async def eventually(check: Callable[[], Awaitable[bool]], what: str, timeout: f
 
 
 class Scenario:
-    def __init__(self, parties: Parties, size: int, progress: Callable[[str, int], None] = lambda *_: None):
+    def __init__(
+        self, parties: Parties, size: int, progress: Callable[[str, int], None] = lambda *_: None
+    ):
         self.p = parties
         self.world = World([Journey(person) for person in cohort(size)])
         self.progress = progress
         self.rng = random.Random(42)
         self.limit = asyncio.Semaphore(8)
 
-    async def each(self, journeys: list[Journey], step: Callable[[Journey], Awaitable[None]], label: str) -> None:
+    async def each(
+        self, journeys: list[Journey], step: Callable[[Journey], Awaitable[None]], label: str
+    ) -> None:
         async def guarded(journey: Journey) -> None:
             async with self.limit:
                 await step(journey)
@@ -140,7 +193,9 @@ class Scenario:
         await asyncio.gather(*(guarded(journey) for journey in journeys))
 
     def alive(self, *stages: str) -> list[Journey]:
-        return [j for j in self.world.journeys if all(s in j.stages for s in stages) and not j.refused]
+        return [
+            j for j in self.world.journeys if all(s in j.stages for s in stages) and not j.refused
+        ]
 
     def refuse(self, journey: Journey, code: str) -> None:
         journey.refused = code
@@ -163,19 +218,45 @@ class Scenario:
         for plan in PLANS:
             capacity = max(1, int(size * plan.share * (0.6 if plan.key == "big-data-ouc" else 1.2)))
             body = {
-                "occupation_code": plan.occupation_code, "level": "junior", "title": plan.title, "capacity": capacity,
-                "starts_on": "2026-03-01", "ends_on": "2026-12-31", "subsidised_plan": plan.subsidised,
+                "occupation_code": plan.occupation_code,
+                "level": "junior",
+                "title": plan.title,
+                "capacity": capacity,
+                "starts_on": "2026-03-01",
+                "ends_on": "2026-12-31",
+                "subsidised_plan": plan.subsidised,
             }
-            created = await self.p.call("enrollment", "POST", "/programmes", self.p.token(Role.TRAINING_INSTITUTION, plan.institution), body)
+            created = await self.p.call(
+                "enrollment",
+                "POST",
+                "/programmes",
+                self.p.token(Role.TRAINING_INSTITUTION, plan.institution),
+                body,
+            )
             self.world.programmes[plan.key] = created["id"]
             if plan.subsidised:
-                await self.p.call("enrollment", "PUT", f"/programmes/{created['id']}/city-plan", city,
-                                  {"subsidised_plan": True, "in_city_training_directory": True})
+                await self.p.call(
+                    "enrollment",
+                    "PUT",
+                    f"/programmes/{created['id']}/city-plan",
+                    city,
+                    {"subsidised_plan": True, "in_city_training_directory": True},
+                )
         try:  # 中国海洋大学 is accredited for big data only
-            await self.p.call("enrollment", "POST", "/programmes", self.p.token(Role.TRAINING_INSTITUTION, OUC), {
-                "occupation_code": "2-02-07-13", "level": "junior", "title": "智能制造（越权）", "capacity": 10,
-                "starts_on": "2026-03-01", "ends_on": "2026-12-31",
-            })
+            await self.p.call(
+                "enrollment",
+                "POST",
+                "/programmes",
+                self.p.token(Role.TRAINING_INSTITUTION, OUC),
+                {
+                    "occupation_code": "2-02-07-13",
+                    "level": "junior",
+                    "title": "智能制造（越权）",
+                    "capacity": 10,
+                    "starts_on": "2026-03-01",
+                    "ends_on": "2026-12-31",
+                },
+            )
         except Refused as refusal:
             self.world.refusals[refusal.code] += 1
 
@@ -197,13 +278,20 @@ class Scenario:
             else self.p.token(Role.TRAINING_INSTITUTION, journey.plan.institution)
         )
         body = {
-            "name": person.name, "id_number": person.id_number, "phone": f"139{person.number:08d}",
-            "education": "bachelor", "major": person.major, "employer": person.employer, "county": person.county,
+            "name": person.name,
+            "id_number": person.id_number,
+            "phone": f"139{person.number:08d}",
+            "education": "bachelor",
+            "major": person.major,
+            "employer": person.employer,
+            "county": person.county,
             "participant_category": "digital_worker" if person.employer else "graduating_student",
             "retirement_group": "female_55" if person.female else None,
         }
         try:
-            journey.trainee_id = (await self.p.call("enrollment", "POST", "/trainees", headers, body))["trainee_id"]
+            journey.trainee_id = (
+                await self.p.call("enrollment", "POST", "/trainees", headers, body)
+            )["trainee_id"]
         except Refused as refusal:
             self.refuse(journey, refusal.code)
             return
@@ -212,7 +300,13 @@ class Scenario:
         for plan in (journey.plan, PLANS[0]):  # a full programme sends people to the big first one
             programme = self.world.programmes[plan.key]
             try:
-                await self.p.call("enrollment", "POST", f"/trainees/{journey.trainee_id}/enrolments", trainee, {"programme_id": programme})
+                await self.p.call(
+                    "enrollment",
+                    "POST",
+                    f"/trainees/{journey.trainee_id}/enrolments",
+                    trainee,
+                    {"programme_id": programme},
+                )
             except Refused as refusal:
                 self.world.refusals[refusal.code] += 1
                 continue
@@ -227,16 +321,32 @@ class Scenario:
         day = date(2026, 3, 2)
         for kind, mode, sessions in (("theory", "online", 10), ("practice", "offline", 6)):
             for _ in range(sessions):
-                await self.p.call("enrollment", "POST", f"{base}/sessions", institution,
-                                  {"date": day.isoformat(), "hours": 8, "kind": kind, "mode": mode})
+                await self.p.call(
+                    "enrollment",
+                    "POST",
+                    f"{base}/sessions",
+                    institution,
+                    {"date": day.isoformat(), "hours": 8, "kind": kind, "mode": mode},
+                )
                 day += timedelta(days=1)
             if journey.person.number % 41 == 5 and kind == "theory":  # leaves half way
-                await self.p.call("enrollment", "POST", f"/trainees/{journey.trainee_id}/enrolments/{journey.programme_id}/withdrawal",
-                                  institution, {"reason": "工作调动，无法继续参加培训"})
+                await self.p.call(
+                    "enrollment",
+                    "POST",
+                    f"/trainees/{journey.trainee_id}/enrolments/{journey.programme_id}/withdrawal",
+                    institution,
+                    {"reason": "工作调动，无法继续参加培训"},
+                )
                 journey.stages.append("withdrawn")
                 return
         failed_exam = journey.person.number % 37 == 3
-        await self.p.call("enrollment", "PUT", f"{base}/exam", institution, {"score": 52 if failed_exam else self.rng.randint(65, 97)})
+        await self.p.call(
+            "enrollment",
+            "PUT",
+            f"{base}/exam",
+            institution,
+            {"score": 52 if failed_exam else self.rng.randint(65, 97)},
+        )
         try:
             await self.p.call("enrollment", "POST", f"{base}/completion", institution)
         except Refused as refusal:
@@ -249,8 +359,13 @@ class Scenario:
     async def assess(self) -> None:
         province = self.p.token(Role.PROVINCIAL_DEPARTMENT)
         occupations = {plan.occupation_code: plan.evaluation_field for plan in PLANS}
-        created = await self.p.call("assessment", "POST", "/evaluation-institutions", province,
-                                    {"name": "山东省数字技术工程师评价中心", "occupations": occupations})
+        created = await self.p.call(
+            "assessment",
+            "POST",
+            "/evaluation-institutions",
+            province,
+            {"name": "山东省数字技术工程师评价中心", "occupations": occupations},
+        )
         evaluator = created["id"]
         self.world.evaluation_institution = evaluator
         completed = [j for j in self.alive("completed")]
@@ -262,30 +377,79 @@ class Scenario:
             return sum(a["status"] == "awaiting_review" for a in listed) >= len(completed)
 
         await eventually(all_accepted, "the training proofs to reach the assessment service")
-        await self.each(completed, lambda j: self.p.call("assessment", "POST", f"/applications/{j.application_id}/qualification", me, {"confirm": True}), "qualification review")
+        await self.each(
+            completed,
+            lambda j: self.p.call(
+                "assessment",
+                "POST",
+                f"/applications/{j.application_id}/qualification",
+                me,
+                {"confirm": True},
+            ),
+            "qualification review",
+        )
         for occupation in sorted({j.plan.occupation_code for j in completed if j.plan}):
             group = [j for j in completed if j.plan and j.plan.occupation_code == occupation]
-            session = await self.p.call("assessment", "POST", "/sessions", me,
-                                        {"occupation_code": occupation, "level": "junior", "held_on": "2026-06-20", "place": "菏泽学院 综合实训中心"})
-            await self.p.call("assessment", "POST", f"/sessions/{session['session_id']}/assignments", me,
-                              {"application_ids": [j.application_id for j in group]})
-            await self.each(group, lambda j, s=session["session_id"]: self.score(j, s, me), "assessment")
+            session = await self.p.call(
+                "assessment",
+                "POST",
+                "/sessions",
+                me,
+                {
+                    "occupation_code": occupation,
+                    "level": "junior",
+                    "held_on": "2026-06-20",
+                    "place": "菏泽学院 综合实训中心",
+                },
+            )
+            await self.p.call(
+                "assessment",
+                "POST",
+                f"/sessions/{session['session_id']}/assignments",
+                me,
+                {"application_ids": [j.application_id for j in group]},
+            )
+            await self.each(
+                group, lambda j, s=session["session_id"]: self.score(j, s, me), "assessment"
+            )
 
     async def apply(self, journey: Journey, evaluator: str) -> None:
         assert journey.plan is not None
         body = {
-            "evaluation_institution_id": evaluator, "occupation_code": journey.plan.occupation_code, "level": "junior",
-            "declaration": {"education": "bachelor", "major_relevant": True, "years_in_occupation": 1},
-            "commitment_text": COMMITMENT, "commitment_signed": True,
+            "evaluation_institution_id": evaluator,
+            "occupation_code": journey.plan.occupation_code,
+            "level": "junior",
+            "declaration": {
+                "education": "bachelor",
+                "major_relevant": True,
+                "years_in_occupation": 1,
+            },
+            "commitment_text": COMMITMENT,
+            "commitment_signed": True,
         }
-        created = await self.p.call("assessment", "POST", "/applications", self.p.token(Role.TRAINEE, subject=journey.trainee_id), body)
+        created = await self.p.call(
+            "assessment",
+            "POST",
+            "/applications",
+            self.p.token(Role.TRAINEE, subject=journey.trainee_id),
+            body,
+        )
         journey.application_id = created["application_id"]
         journey.stages.append("applied")
 
     async def score(self, journey: Journey, session_id: str, me: dict[str, str]) -> None:
         fails = journey.person.number % 10 == 4
-        scores = {"theory_score": 55 if fails else self.rng.randint(62, 96), "practical_score": self.rng.randint(60, 95)}
-        result = await self.p.call("assessment", "PUT", f"/sessions/{session_id}/applications/{journey.application_id}/scores", me, scores)
+        scores = {
+            "theory_score": 55 if fails else self.rng.randint(62, 96),
+            "practical_score": self.rng.randint(60, 95),
+        }
+        result = await self.p.call(
+            "assessment",
+            "PUT",
+            f"/sessions/{session_id}/applications/{journey.application_id}/scores",
+            me,
+            scores,
+        )
         journey.stages.append("assessed")
         if result["status"] == "passed":
             journey.stages.append("passed")
@@ -295,27 +459,44 @@ class Scenario:
     async def certify(self) -> None:
         evaluator = self.world.evaluation_institution
         me = self.p.token(Role.EVALUATION_INSTITUTION, evaluator)
-        province, national = self.p.token(Role.PROVINCIAL_DEPARTMENT), self.p.token(Role.NATIONAL_OFFICE)
+        province, national = (
+            self.p.token(Role.PROVINCIAL_DEPARTMENT),
+            self.p.token(Role.NATIONAL_OFFICE),
+        )
         passed = self.alive("passed")
 
         async def cases_open() -> bool:
             return len(await self.p.call("certification", "GET", "/cases", me)) >= len(passed)
 
         await eventually(cases_open, "the passed assessments to open certificate cases")
-        by_application = {c["application_id"]: c["case_id"] for c in await self.p.call("certification", "GET", "/cases", me)}
+        by_application = {
+            c["application_id"]: c["case_id"]
+            for c in await self.p.call("certification", "GET", "/cases", me)
+        }
         for journey in passed:
             journey.case_id = by_application[journey.application_id]
 
         async def through(journey: Journey) -> None:
             await self.p.call("certification", "POST", f"/cases/{journey.case_id}/report", me)
             if journey is passed[0]:
-                await self.p.call("certification", "POST", f"/cases/{journey.case_id}/return", province,
-                                  {"reasons": ["证件照片不符合要求，请重新上传近期免冠照片"]})
+                await self.p.call(
+                    "certification",
+                    "POST",
+                    f"/cases/{journey.case_id}/return",
+                    province,
+                    {"reasons": ["证件照片不符合要求，请重新上传近期免冠照片"]},
+                )
                 self.world.returned_case = journey.case_id
                 await self.p.call("certification", "POST", f"/cases/{journey.case_id}/report", me)
-            await self.p.call("certification", "POST", f"/cases/{journey.case_id}/confirmation", province)
-            await self.p.call("certification", "POST", f"/cases/{journey.case_id}/approval", national)
-            issued = await self.p.call("certification", "POST", f"/cases/{journey.case_id}/issuance", me)
+            await self.p.call(
+                "certification", "POST", f"/cases/{journey.case_id}/confirmation", province
+            )
+            await self.p.call(
+                "certification", "POST", f"/cases/{journey.case_id}/approval", national
+            )
+            issued = await self.p.call(
+                "certification", "POST", f"/cases/{journey.case_id}/issuance", me
+            )
             journey.certificate = issued["certificate_number"]
             journey.stages.append("issued")
 
@@ -329,12 +510,24 @@ class Scenario:
 
         async def claim(journey: Journey) -> None:
             assert journey.plan is not None
-            body = {"programme_id": journey.programme_id, "occupation_code": journey.plan.occupation_code, "level": "junior"}
-            created = await self.p.call("subsidy", "POST", "/claims", self.p.token(Role.TRAINEE, subject=journey.trainee_id), body)
+            body = {
+                "programme_id": journey.programme_id,
+                "occupation_code": journey.plan.occupation_code,
+                "level": "junior",
+            }
+            created = await self.p.call(
+                "subsidy",
+                "POST",
+                "/claims",
+                self.p.token(Role.TRAINEE, subject=journey.trainee_id),
+                body,
+            )
             journey.claim_ids.append(created["claim_id"])
 
         await self.each(claimants, claim, "subsidy claims")
-        expected_approvals = [j for j in claimants if "issued" in j.stages and j.plan and j.plan.subsidised]
+        expected_approvals = [
+            j for j in claimants if "issued" in j.stages and j.plan and j.plan.subsidised
+        ]
 
         async def approvals_decided() -> bool:
             claims = await self.p.call("subsidy", "GET", "/claims", city)
@@ -342,10 +535,17 @@ class Scenario:
 
         await eventually(approvals_decided, "the certificates to reach the subsidy service")
         for journey in expected_approvals:
-            claim_view = await self.p.call("subsidy", "GET", f"/claims/{journey.claim_ids[0]}", city)
+            claim_view = await self.p.call(
+                "subsidy", "GET", f"/claims/{journey.claim_ids[0]}", city
+            )
             journey.stages.append("subsidy approved")
-            await self.p.call("subsidy", "POST", f"/claims/{journey.claim_ids[0]}/payment", city,
-                              {"payment_reference": f"HZCZ-2026-{journey.person.number:05d}"})
+            await self.p.call(
+                "subsidy",
+                "POST",
+                f"/claims/{journey.claim_ids[0]}/payment",
+                city,
+                {"payment_reference": f"HZCZ-2026-{journey.person.number:05d}"},
+            )
             journey.stages.append("subsidy paid")
             assert claim_view["amount_fen"]
         if expected_approvals:
@@ -356,6 +556,8 @@ class Scenario:
             self.world.refusals[decided["reason_code"]] += 1
         for journey in claimants:
             if journey not in expected_approvals:
-                decided = await self.p.call("subsidy", "GET", f"/claims/{journey.claim_ids[0]}", city)
+                decided = await self.p.call(
+                    "subsidy", "GET", f"/claims/{journey.claim_ids[0]}", city
+                )
                 if decided["status"] == "rejected":
                     self.world.refusals[decided["reason_code"]] += 1

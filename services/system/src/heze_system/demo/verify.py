@@ -26,27 +26,43 @@ async def verify(world: World, parties: Parties) -> list[str]:
         record = await parties.call("enrollment", "GET", f"/trainees/{journey.trainee_id}", city)
         if "enrolled" in journey.stages:
             status = record["enrolments"][0]["status"]
-            wanted = "completed" if "completed" in journey.stages else "withdrawn" if "withdrawn" in journey.stages else "enrolled"
+            wanted = (
+                "completed"
+                if "completed" in journey.stages
+                else "withdrawn"
+                if "withdrawn" in journey.stages
+                else "enrolled"
+            )
             if status != wanted:
                 problems.append(f"{who}: enrollment shows {status}, expected {wanted}")
         if journey.application_id:
-            application = await parties.call("assessment", "GET", f"/applications/{journey.application_id}", auditor)
+            application = await parties.call(
+                "assessment", "GET", f"/applications/{journey.application_id}", auditor
+            )
             wanted = "passed" if "passed" in journey.stages else "failed"
             if application["status"] != wanted:
-                problems.append(f"{who}: assessment shows {application['status']}, expected {wanted}")
+                problems.append(
+                    f"{who}: assessment shows {application['status']}, expected {wanted}"
+                )
         if journey.case_id:
             case = await parties.call("certification", "GET", f"/cases/{journey.case_id}", auditor)
             if (case["status"], case["certificate_number"]) != ("issued", journey.certificate):
-                problems.append(f"{who}: certification shows {case['status']} {case['certificate_number']}")
+                problems.append(
+                    f"{who}: certification shows {case['status']} {case['certificate_number']}"
+                )
         if journey.claim_ids:
             claim = await parties.call("subsidy", "GET", f"/claims/{journey.claim_ids[0]}", city)
             if claim["status"] != expected_claim_status(journey):
-                problems.append(f"{who}: subsidy claim is {claim['status']}, expected {expected_claim_status(journey)}")
+                problems.append(
+                    f"{who}: subsidy claim is {claim['status']}, expected {expected_claim_status(journey)}"
+                )
     issued = world.count("issued")
     pool = await parties.call("certification", "GET", "/talent-pool", city)
     if len(pool) != issued:
         problems.append(f"talent pool has {len(pool)} people, expected {issued}")
     credits = await parties.call("certification", "GET", "/continuing-education/2026", city)
     if len(credits) != world.count("completed"):
-        problems.append(f"{len(credits)} CE credits, expected {world.count('completed')} (one per completion)")
+        problems.append(
+            f"{len(credits)} CE credits, expected {world.count('completed')} (one per completion)"
+        )
     return problems

@@ -1,0 +1,207 @@
+"""Tamper evidence for a service's event log: a hash chain over every stored event and signed
+checkpoints of its head.
+
+Each stored event's hash covers its position, aggregate id and version, topic and stored bytes;
+each chain hash covers the previous chain hash and the event's hash. The keeper appends chain
+rows as the log grows and periodically signs a checkpoint (Ed25519: position, chain head, time)
+that is published outside the database (Kafka `audit.checkpoints`, the service's API). The
+verifier recomputes everything from the database and names the first event that was altered,
+inserted or deleted, by position, as AWS CloudTrail's log-file validation and SQL Server's
+ledger verification do for theirs.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import struct
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from eventsourcing.persistence import Notification, ProcessRecorder
+from eventsourcing.postgres import PostgresApplicationRecorder
+
+GENESIS = bytes(32)
+
+
+def event_hash(notification: Notification) -> bytes:
+    topic = notification.topic.encode()
+    digest = hashlib.sha256()
+    digest.update(struct.pack(">Q", notification.id))
+    digest.update(str(notification.originator_id).encode())
+    digest.update(struct.pack(">Q", notification.originator_version))
+    digest.update(struct.pack(">I", len(topic)) + topic)
+    digest.update(struct.pack(">Q", len(notification.state)) + notification.state)
+    return digest.digest()
+
+
+def chain(previous: bytes, hashed_event: bytes) -> bytes:
+    return hashlib.sha256(previous + hashed_event).digest()
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    service: str
+    position: int
+    chain_hash: str
+    signed_at: str
+    signature: str
+
+    def message(self) -> bytes:
+        return f"{self.service}|{self.position}|{self.chain_hash}|{self.signed_at}".encode()
+
+    def to_json(self) -> bytes:
+        return json.dumps(self.__dict__, sort_keys=True).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Checkpoint:
+        return cls(**json.loads(data))
+
+    def is_signed_by(self, public_key: Ed25519PublicKey) -> bool:
+        try:
+            public_key.verify(base64.b64decode(self.signature), self.message())
+            return True
+        except (InvalidSignature, ValueError):
+            return False
+
+
+def sign(
+    private_key: Ed25519PrivateKey, service: str, position: int, head: bytes, at: datetime
+) -> Checkpoint:
+    unsigned = Checkpoint(service, position, head.hex(), at.isoformat(), "")
+    signature = base64.b64encode(private_key.sign(unsigned.message())).decode()
+    return Checkpoint(service, position, head.hex(), at.isoformat(), signature)
+
+
+class ChainTable:
+    """The chain rows beside the event log, in the service's own database."""
+
+    def __init__(self, recorder: ProcessRecorder, *, create_table: bool = True):
+        self.datastore = recorder.datastore  # type: ignore[attr-defined]
+        postgres = isinstance(recorder, PostgresApplicationRecorder)
+        self.table = f'"{self.datastore.schema}".audit_chain' if postgres else "audit_chain"
+        self.blob = "BYTEA" if postgres else "BLOB"
+        self.placeholder = "%s" if postgres else "?"
+        if create_table:
+            with self.datastore.transaction(commit=True) as cursor:
+                cursor.execute(
+                    f"CREATE TABLE IF NOT EXISTS {self.table} (position BIGINT PRIMARY KEY,"
+                    f" event_hash {self.blob} NOT NULL, chain_hash {self.blob} NOT NULL)"
+                )
+
+    def head(self) -> tuple[int, bytes]:
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(
+                f"SELECT position, chain_hash FROM {self.table} ORDER BY position DESC LIMIT 1"
+            )
+            row = cursor.fetchone()
+        return (0, GENESIS) if row is None else (row["position"], bytes(row["chain_hash"]))
+
+    def append(self, rows: Sequence[tuple[int, bytes, bytes]]) -> None:
+        p = self.placeholder
+        with self.datastore.transaction(commit=True) as cursor:
+            for row in rows:
+                cursor.execute(
+                    f"INSERT INTO {self.table} (position, event_hash, chain_hash) VALUES ({p}, {p}, {p})",
+                    row,
+                )
+
+    def rows(self, batch: int = 5000) -> Iterator[tuple[int, bytes, bytes]]:
+        after, p = 0, self.placeholder
+        while True:
+            with self.datastore.transaction(commit=False) as cursor:
+                cursor.execute(
+                    f"SELECT position, event_hash, chain_hash FROM {self.table}"
+                    f" WHERE position > {p} ORDER BY position LIMIT {batch}",
+                    (after,),
+                )
+                fetched = [
+                    (r["position"], bytes(r["event_hash"]), bytes(r["chain_hash"]))
+                    for r in cursor.fetchall()
+                ]
+            if not fetched:
+                return
+            yield from fetched
+            after = fetched[-1][0]
+
+
+def extend_chain(
+    recorder: ProcessRecorder, table: ChainTable, batch: int = 1000
+) -> tuple[int, bytes]:
+    """Chain every event stored since the head; return the new head."""
+    position, head = table.head()
+    while notifications := recorder.select_notifications(position + 1, batch):
+        rows = []
+        for notification in notifications:
+            hashed = event_hash(notification)
+            head = chain(head, hashed)
+            rows.append((notification.id, hashed, head))
+        table.append(rows)
+        position = notifications[-1].id
+    return position, head
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    """`altered`, `inserted`, `deleted`, `chain_rewritten` or `bad_signature`."""
+    position: int
+    detail: str
+
+
+def verify(
+    recorder: ProcessRecorder,
+    table: ChainTable,
+    checkpoints: Sequence[Checkpoint],
+    public_key: Ed25519PublicKey,
+) -> list[Finding]:
+    """Recompute the chain from the stored events and compare it with the chain rows and the
+    signed checkpoints; findings in position order (empty: the log verifies clean)."""
+    findings = [
+        Finding("bad_signature", c.position, "checkpoint signature does not verify")
+        for c in checkpoints
+        if not c.is_signed_by(public_key)
+    ]
+    trusted = {c.position: c.chain_hash for c in checkpoints if c.is_signed_by(public_key)}
+    chained = {position: (hashed, head) for position, hashed, head in table.rows()}
+    chained_head = max(chained, default=0)
+    seen: set[int] = set()
+    start = 1
+    while notifications := recorder.select_notifications(start, 1000):
+        for notification in notifications:
+            seen.add(notification.id)
+            hashed = event_hash(notification)
+            if notification.id not in chained:
+                if notification.id <= chained_head:
+                    findings.append(
+                        Finding("inserted", notification.id, "an event the chain never recorded")
+                    )
+                continue
+            if hashed != chained[notification.id][0]:
+                findings.append(
+                    Finding(
+                        "altered", notification.id, "the stored event differs from its chained hash"
+                    )
+                )
+        start = notifications[-1].id + 1
+    for position in sorted(set(chained) - seen):
+        findings.append(Finding("deleted", position, "a chained event is missing from the log"))
+    previous = GENESIS
+    for position in sorted(chained):
+        hashed, head = chained[position]
+        previous = chain(previous, hashed)
+        if previous != head:
+            findings.append(
+                Finding("chain_rewritten", position, "the chain rows do not follow from each other")
+            )
+            break
+    for position, head in sorted(trusted.items()):
+        if position in chained and chained[position][1].hex() != head:
+            findings.append(
+                Finding("chain_rewritten", position, "the chain differs from a signed checkpoint")
+            )
+    return sorted(findings, key=lambda finding: (finding.position, finding.kind))

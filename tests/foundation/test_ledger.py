@@ -1,0 +1,116 @@
+"""Tamper evidence: the verifier names the first altered, deleted or inserted event by position,
+and an untouched store verifies clean."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import psycopg
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from heze_common.eventstore import ServiceApplication
+from heze_common.ledger import ChainTable, Finding, extend_chain, sign, verify
+from heze_common.settings import ServiceSettings
+
+from tests.foundation.history import store_history
+from tests.foundation.sample import Learner
+
+KEY = Ed25519PrivateKey.generate()
+
+
+@pytest.fixture
+def chained(upstream: ServiceApplication) -> tuple[ServiceApplication, ChainTable, list]:
+    store_history(upstream, learners=20, notes=2)  # 80 events
+    table = ChainTable(upstream.recorder)
+    position, head = extend_chain(upstream.recorder, table)
+    checkpoints = [sign(KEY, "learners", position, head, datetime.now(UTC))]
+    return upstream, table, checkpoints
+
+
+def sql(settings: ServiceSettings, statement: str, *params: object) -> None:
+    with psycopg.connect(settings.database_url, autocommit=True) as connection:
+        connection.execute(statement, params)
+
+
+def findings(app: ServiceApplication, table: ChainTable, checkpoints: list) -> list[Finding]:
+    return verify(app.recorder, table, checkpoints, KEY.public_key())
+
+
+def test_an_untouched_store_verifies_clean(chained: tuple) -> None:
+    assert findings(*chained) == []
+
+
+def test_one_changed_byte_is_named_by_position(
+    chained: tuple, upstream_settings: ServiceSettings
+) -> None:
+    app, table, checkpoints = chained
+    sql(
+        upstream_settings,
+        "UPDATE learners_events SET state = set_byte(state, 20, get_byte(state, 20) # 1) WHERE notification_id = 37",
+    )
+    assert findings(app, table, checkpoints) == [
+        Finding("altered", 37, "the stored event differs from its chained hash")
+    ]
+
+
+def test_a_deleted_row_is_named_by_position(
+    chained: tuple, upstream_settings: ServiceSettings
+) -> None:
+    app, table, checkpoints = chained
+    sql(upstream_settings, "DELETE FROM learners_events WHERE notification_id = 12")
+    assert findings(app, table, checkpoints) == [
+        Finding("deleted", 12, "a chained event is missing from the log")
+    ]
+
+
+def test_a_forged_row_in_the_history_is_named_by_position(
+    upstream: ServiceApplication, upstream_settings: ServiceSettings
+) -> None:
+    upstream.save(Learner(name="真实学员", id_number="11010519491231002X"))
+    # A failed save burns a position, leaving a gap in the log (position 2).
+    sql(
+        upstream_settings,
+        "SELECT nextval(pg_get_serial_sequence('learners_events', 'notification_id'))",
+    )
+    store_history(upstream, learners=3, notes=0)
+    table = ChainTable(upstream.recorder)
+    position, head = extend_chain(upstream.recorder, table)
+    checkpoints = [sign(KEY, "learners", position, head, datetime.now(UTC))]
+    assert findings(upstream, table, checkpoints) == []
+
+    sql(
+        upstream_settings,
+        "INSERT INTO learners_events (originator_id, originator_version, topic, state, notification_id)"
+        " SELECT gen_random_uuid(), 1, topic, state, 2 FROM learners_events WHERE notification_id = 1",
+    )
+    assert findings(upstream, table, checkpoints) == [
+        Finding("inserted", 2, "an event the chain never recorded")
+    ]
+
+
+def test_a_rewritten_chain_contradicts_the_signed_checkpoint(
+    chained: tuple, upstream_settings: ServiceSettings
+) -> None:
+    app, table, checkpoints = chained
+    sql(
+        upstream_settings,
+        "UPDATE learners_events SET state = set_byte(state, 20, get_byte(state, 20) # 1) WHERE notification_id = 5",
+    )
+    sql(upstream_settings, "DELETE FROM audit_chain")
+    extend_chain(app.recorder, table)  # the forger recomputes the whole chain over the altered log
+    kinds = {(finding.kind, finding.position) for finding in findings(app, table, checkpoints)}
+    assert ("chain_rewritten", checkpoints[0].position) in kinds
+
+
+def test_a_forged_checkpoint_signature_is_refused(chained: tuple) -> None:
+    app, table, checkpoints = chained
+    forged = sign(
+        Ed25519PrivateKey.generate(),
+        "learners",
+        checkpoints[0].position,
+        bytes(32),
+        datetime.now(UTC),
+    )
+    assert findings(app, table, [forged]) == [
+        Finding("bad_signature", forged.position, "checkpoint signature does not verify")
+    ]
