@@ -139,8 +139,11 @@ class TallyApplication(ServiceApplication):
     def on_registered(self, event: TraineeRegistered) -> Iterable[Tally]:
         return [Tally(trainee_id=event.payload.trainee_id, name=event.payload.name)]
 
+    handler_bug_fixed = False
+    """Tests flip this to re-drive a dead-lettered message after "fixing" the handler."""
+
     def on_withdrawn(self, event: TraineeWithdrawn) -> Iterable[Tally]:
-        if event.payload.reason == "always fails":
+        if event.payload.reason == "always fails" and not self.handler_bug_fixed:
             raise RuntimeError("this handler cannot process this message")
         tally: Tally = self.repository.get(Tally.create_id(event.payload.trainee_id))
         tally.count_withdrawal(event.payload.reason)

@@ -11,6 +11,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from faststream.kafka import KafkaBroker
 from heze_common.broker import ensure_topics
 from heze_common.consumer import IdempotentConsumer, subscribe
+from heze_common.dlq import dead_letters, redrive
 from heze_common.events import EventContext, event_context
 from heze_common.eventstore import ServiceApplication
 from heze_common.outbox import OutboxRelay
@@ -214,3 +215,45 @@ async def test_trace_context_flows_from_command_through_kafka_to_downstream_effe
     assert opened.context.traceparent != context.traceparent  # a span of its own, same trace
     assert opened.context.correlation_id == context.correlation_id
     assert opened.context.causation_id == parse_event(record.value).event_id
+
+
+async def test_a_dead_letter_is_re_driven_once_its_cause_is_fixed(
+    upstream: ServiceApplication,
+    downstream: TallyApplication,
+    consuming: IdempotentConsumer,
+    kafka_broker: KafkaBroker,
+    kafka_bootstrap_servers: str,
+) -> None:
+    (topic,) = consuming.topics
+    learners = await asyncio.to_thread(store_learners, upstream)
+    relay = OutboxRelay(upstream, LEARNER_MAPPER, kafka_broker, topic)
+    while await relay.publish_pending():
+        pass
+
+    async def one_dead_letter() -> bool:
+        return len(await dead_letters(kafka_bootstrap_servers, consuming.dlq_topic)) == 1
+
+    await eventually(one_dead_letter)
+    (letter,) = await dead_letters(kafka_bootstrap_servers, consuming.dlq_topic)
+    assert (letter.reason, letter.original_topic, letter.event_type) == (
+        "handler_failed",
+        topic,
+        "TraineeWithdrawn",
+    )
+
+    downstream.handler_bug_fixed = True
+    assert await redrive(kafka_bootstrap_servers, [letter]) == 1
+
+    def withdrawal_applied() -> bool:
+        tally: Tally = downstream.repository.get(Tally.create_id(learners[-1].id))
+        return tally.withdrawals == ["always fails"]
+
+    await eventually(withdrawal_applied)
+    assert (
+        await redrive(kafka_bootstrap_servers, [letter]) == 1
+    )  # a second re-drive changes nothing
+    await eventually(
+        lambda: caught_up(kafka_bootstrap_servers, downstream.settings.service_name, topic)
+    )
+    tally: Tally = downstream.repository.get(Tally.create_id(learners[-1].id))
+    assert tally.withdrawals == ["always fails"]

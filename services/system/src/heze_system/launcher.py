@@ -15,6 +15,7 @@ from heze_contracts.enums import Role
 from rich.console import Console
 
 from heze_system.audit_cli import audit
+from heze_system.dlq_cli import dlq
 from heze_system.system import SERVICES, RunningSystem
 
 console = Console()
@@ -22,6 +23,7 @@ cli = typer.Typer(
     help="Run the Heze programme services.", no_args_is_help=True, add_completion=False
 )
 cli.add_typer(audit, name="audit")
+cli.add_typer(dlq, name="dlq")
 
 DataDir = typer.Option(
     Path("data"), envvar="DATA_DIR", help="Where event stores (SQLite), keys and logs live"
