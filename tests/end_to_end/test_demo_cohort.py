@@ -4,13 +4,22 @@ demo cohort (smaller) driven through them, every trainee checked in every servic
 from __future__ import annotations
 
 import asyncio
+import re
+import uuid
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
+import httpx
 import pytest
+from heze_common.auth import TokenIssuer
+from heze_common.settings import ServiceSettings
+from heze_contracts.enums import Role
 from heze_system.demo.cohort import cohort
 from heze_system.demo.run import drive
-from heze_system.system import RunningSystem
+from heze_system.system import SERVICES, RunningSystem
+from heze_system.trail import collect, to_html
+from rich.console import Console
 
 COHORT = 60
 
@@ -42,8 +51,6 @@ def expected_counts(size: int) -> Counter[str]:
 def system(
     tmp_path_factory: pytest.TempPathFactory, postgres_admin_dsn: str, kafka_bootstrap_servers: str
 ) -> Iterator[RunningSystem]:
-    import uuid
-
     import psycopg
 
     prefix = f"e2e_{uuid.uuid4().hex[:8]}"
@@ -69,10 +76,14 @@ def system(
             admin.execute(f'DROP DATABASE IF EXISTS "{prefix}_{service}" WITH (FORCE)')
 
 
-def test_the_demo_cohort_reaches_its_expected_state_in_every_service(system: RunningSystem) -> None:
-    from rich.console import Console
+@pytest.fixture(scope="module")
+def demo(system: RunningSystem) -> tuple:
+    """The demo cohort driven once through the running system, for every test below."""
+    return asyncio.run(drive(system, COHORT, Console(quiet=True)))
 
-    world, problems, overdue = asyncio.run(drive(system, COHORT, Console(quiet=True)))
+
+def test_the_demo_cohort_reaches_its_expected_state_in_every_service(system: RunningSystem, demo: tuple) -> None:
+    world, problems, overdue = demo
     assert problems == []
     expected = expected_counts(COHORT)
     for stage in (
@@ -97,3 +108,72 @@ def test_the_demo_cohort_reaches_its_expected_state_in_every_service(system: Run
     assert world.refusals["outside_scope"] == 1
     assert overdue == []
     assert not system.exited()
+
+
+def auditor(system: RunningSystem) -> dict[str, str]:
+    issuer = TokenIssuer(ServiceSettings(service_name="auditor", data_dir=system.data_dir))
+    return {"Authorization": f"Bearer {issuer.mint(Role.AUDITOR, subject='auditor')}"}
+
+
+def followed_trainee(world: Any) -> Any:
+    return next(j for j in world.journeys if "subsidy paid" in j.stages)
+
+
+def test_the_trail_of_a_trainee_crosses_all_four_services_in_causal_order(system: RunningSystem, demo: tuple) -> None:
+    journey = followed_trainee(demo[0])
+    urls = {service: system.url(service) for service in SERVICES}
+    events = collect(urls, auditor(system)["Authorization"].removeprefix("Bearer "), journey.trainee_id)
+    topics = [event["topic"] for event in events]
+    assert {event["service"] for event in events} == set(SERVICES)
+    for earlier, later in [
+        ("enrollment.Trainee.Registered.v1", "enrollment.Trainee.Completed.v1"),
+        ("enrollment.Trainee.Completed.v1", "assessment.Application.Accepted.v1"),
+        ("assessment.Application.Scored.v1", "certification.CertificateCase.Opened.v1"),
+        ("certification.CertificateCase.Issued.v1", "subsidy.Claim.Approved.v1"),
+        ("subsidy.Claim.Approved.v1", "subsidy.Claim.Paid.v1"),
+    ]:
+        assert topics.index(earlier) < topics.index(later), (earlier, later)
+    effects = [event for event in events if event["causation_id"]]
+    assert effects and all(event["actor"] for event in events)
+    page = to_html(journey.trainee_id, events)
+    assert journey.person.name in page and "subsidy.Claim.Paid.v1" in page
+
+
+def test_time_travel_shows_a_trainee_before_and_after_completion(system: RunningSystem, demo: tuple) -> None:
+    journey = followed_trainee(demo[0])
+    url, headers = system.url("enrollment"), auditor(system)
+    trail = httpx.get(f"{url}/audit/trail/{journey.trainee_id}", headers=headers).json()
+    completed_at = next(e["timestamp"] for e in trail if e["topic"] == "enrollment.Trainee.Completed.v1")
+    before_completion = next(e for e in reversed(trail) if e["timestamp"] < completed_at)["timestamp"]
+    first = httpx.get(f"{url}/audit/aggregates/{journey.trainee_id}", params={"version": 1}, headers=headers).json()
+    assert (first["version"], first["state"]["enrolments"]) == (1, {})
+    then = httpx.get(f"{url}/audit/aggregates/{journey.trainee_id}", params={"as_of": before_completion}, headers=headers).json()
+    now = httpx.get(f"{url}/audit/aggregates/{journey.trainee_id}", headers=headers).json()
+    (then_record,), (now_record,) = then["state"]["enrolments"].values(), now["state"]["enrolments"].values()
+    assert (then_record["status"], now_record["status"]) == ("enrolled", "completed")
+    changes = httpx.get(
+        f"{url}/audit/aggregates/{journey.trainee_id}/difference",
+        params={"before": before_completion, "after": now["state"].get("_modified_on") or completed_at},
+        headers=headers,
+    ).json()
+    assert [change["field"] for change in changes] == ["enrolments"]
+
+
+def test_rebuilt_read_models_equal_the_live_ones_after_the_demo(system: RunningSystem, demo: tuple) -> None:
+    for service in SERVICES:
+        report = httpx.post(f"{system.url(service)}/audit/read-models/rebuild", headers=auditor(system), timeout=120).json()
+        assert report["differences"] == [], (service, report)
+        assert report["events_replayed"] > 0 or service == "enrollment" and report["read_models"]
+
+
+def test_auditor_credentials_cannot_change_anything(system: RunningSystem, demo: tuple) -> None:
+    headers = auditor(system)
+    for service in SERVICES:
+        document = httpx.get(f"{system.url(service)}/openapi.json").json()
+        for path, operations in document["paths"].items():
+            for method in operations:
+                if method == "get" or path == "/audit/read-models/rebuild":
+                    continue
+                concrete = re.sub(r"\{[^}]+\}", str(uuid.uuid4()), path.replace("{year}", "2027"))
+                response = httpx.request(method.upper(), f"{system.url(service)}{concrete}", json={}, headers=headers)
+                assert response.status_code == 403, (service, method, path, response.status_code)

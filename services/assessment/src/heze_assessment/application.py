@@ -75,6 +75,10 @@ class AssessmentApplication(ServiceApplication):
             decided.append(application)
         return decided
 
+    def trail_streams(self, trainee_id: UUID) -> list[UUID]:
+        candidate = self.candidate(trainee_id)
+        return [candidate.id, *candidate.application_ids] if self.exists(candidate.id) else []
+
     def upstream_handlers(self) -> dict[type, Any]:
         return {
             upstream.TraineeRegistered: self.on_trainee_registered,

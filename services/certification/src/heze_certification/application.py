@@ -93,6 +93,12 @@ class CertificationApplication(ServiceApplication):
             changed.append(record)
         return changed
 
+    def trail_streams(self, trainee_id: UUID) -> list[UUID]:
+        self.read_models.catch_up()
+        record = TalentRecord.id_for(trainee_id)
+        cases = self.deadlines.cases_by_trainee.get(trainee_id, [])
+        return [*([record] if self.exists(record) else []), *cases]
+
     def upstream_handlers(self) -> dict[type, Any]:
         return {
             enrolled.TraineeRegistered: self.on_trainee_registered,

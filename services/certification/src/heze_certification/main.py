@@ -31,6 +31,7 @@ def definition(settings: CertificationSettings | None = None) -> ServiceDefiniti
         consumer_handlers=lambda application: application.upstream_handlers(),
         routers=ROUTERS,
         published_events=contract.EVENTS,
+        trail_streams=lambda application, trainee_id: application.trail_streams(trainee_id),
         background=lambda application: [deadline_watcher(application)],
     )
 

@@ -34,6 +34,7 @@ class Deadlines(Projection):
     def __init__(self) -> None:
         self.open: dict[UUID, OpenDeadline] = {}
         self.cases_by_institution: dict[UUID, list[UUID]] = {}
+        self.cases_by_trainee: dict[UUID, list[UUID]] = {}
 
     def handlers(self) -> Mapping[type, Callable[[Any], None]]:
         case = CertificateCase
@@ -62,6 +63,7 @@ class Deadlines(Projection):
         self.cases_by_institution.setdefault(event.subject.evaluation_institution_id, []).append(
             event.originator_id
         )
+        self.cases_by_trainee.setdefault(event.subject.trainee_id, []).append(event.originator_id)
         self._set(event, CertificateStage.REPORT_TO_PROVINCE, event.due_on, False)
 
     def _set(self, event: Any, stage: CertificateStage, due_on: date, provisional: bool) -> None:

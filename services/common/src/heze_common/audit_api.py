@@ -1,15 +1,22 @@
-"""Read-only audit endpoints every service serves (auditor role)."""
+"""Read-only audit endpoints every service serves (auditor role): signed checkpoints, the
+events about one trainee, the state of an aggregate as of a past moment and the difference
+between two moments, and a rebuild of the read models beside the live ones, compared."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import asyncio
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, TypeAdapter
+
 from heze_contracts.enums import Role
-from pydantic import BaseModel
-
 from heze_common.audit import LedgerKeeper, public_key_text
 from heze_common.auth import Principal, require_roles
+from heze_common.errors import InvalidInput, NotFound
+from heze_common.eventstore import ServiceApplication
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 Auditor = Annotated[Principal, Depends(require_roles(Role.AUDITOR))]
@@ -36,3 +43,131 @@ async def checkpoints(request: Request, _: Auditor) -> Checkpoints:
         public_key=public_key_text(keeper.public_key),
         checkpoints=[CheckpointView(**vars(checkpoint)) for checkpoint in keeper.checkpoints],
     )
+
+
+_jsonable = TypeAdapter(Any)
+
+
+def as_json(value: Any) -> Any:
+    return _jsonable.dump_python(value, mode="json", fallback=str)
+
+
+class AuditedEvent(BaseModel):
+    service: str
+    aggregate_id: UUID
+    version: int
+    topic: str
+    timestamp: datetime
+    actor: str | None
+    correlation_id: UUID
+    causation_id: UUID | None
+    data: dict[str, Any]
+    """The event's own fields: the facts, and any rule or standard it recorded."""
+
+
+def audited(service: str, event: Any) -> AuditedEvent:
+    fields = event.model_dump(mode="json", exclude={"originator_id", "originator_version", "timestamp", "context"})
+    return AuditedEvent(
+        service=service,
+        aggregate_id=event.originator_id,
+        version=event.originator_version,
+        topic=type(event).TOPIC,
+        timestamp=event.timestamp,
+        actor=event.context.actor,
+        correlation_id=event.context.correlation_id,
+        causation_id=event.context.causation_id,
+        data=fields,
+    )
+
+
+@router.get("/trail/{trainee_id}", summary="Every event this service stored about one trainee")
+async def trail(trainee_id: UUID, request: Request, _: Auditor) -> list[AuditedEvent]:
+    app: ServiceApplication = request.app.state.application
+    streams = request.app.state.trail_streams
+
+    def collect() -> list[AuditedEvent]:
+        events = [audited(app.name, event) for stream in streams(app, trainee_id) for event in app.events.get(stream)]
+        return sorted(events, key=lambda event: (event.timestamp, str(event.aggregate_id), event.version))
+
+    return await asyncio.to_thread(collect)
+
+
+class AggregateState(BaseModel):
+    aggregate_id: UUID
+    type: str
+    version: int
+    as_of: datetime | None
+    state: dict[str, Any]
+
+
+def state_at(app: ServiceApplication, aggregate_id: UUID, as_of: datetime | None, version: int | None) -> AggregateState:
+    events = list(app.events.get(aggregate_id))
+    if not events:
+        raise NotFound("unknown_aggregate", f"no aggregate with id {aggregate_id}")
+    chosen = [e for e in events if (as_of is None or e.timestamp <= as_of) and (version is None or e.originator_version <= version)]
+    if not chosen:
+        raise NotFound("not_yet_existing", "the aggregate did not exist at that moment")
+    aggregate = None
+    for event in chosen:
+        aggregate = event.mutate(aggregate)
+    public = {name: as_json(value) for name, value in vars(aggregate).items() if not name.startswith("_")}
+    return AggregateState(
+        aggregate_id=aggregate_id, type=type(aggregate).TOPIC, version=aggregate.version, as_of=as_of, state=public
+    )
+
+
+@router.get("/aggregates/{aggregate_id}", summary="An aggregate's state as of a past time or version")
+async def aggregate(
+    aggregate_id: UUID, request: Request, _: Auditor, as_of: datetime | None = None, version: int | None = Query(None, ge=1)
+) -> AggregateState:
+    return await asyncio.to_thread(state_at, request.app.state.application, aggregate_id, as_of, version)
+
+
+class Difference(BaseModel):
+    field: str
+    before: Any
+    after: Any
+
+
+@router.get("/aggregates/{aggregate_id}/difference", summary="What changed in an aggregate between two moments")
+async def difference(
+    aggregate_id: UUID, request: Request, _: Auditor, before: datetime, after: datetime
+) -> list[Difference]:
+    if after < before:
+        raise InvalidInput("invalid_range", "`after` must not be earlier than `before`", field="after")
+    app = request.app.state.application
+    old = await asyncio.to_thread(state_at, app, aggregate_id, before, None)
+    new = await asyncio.to_thread(state_at, app, aggregate_id, after, None)
+    return [
+        Difference(field=name, before=old.state.get(name), after=new.state.get(name))
+        for name in sorted(set(old.state) | set(new.state))
+        if old.state.get(name) != new.state.get(name)
+    ]
+
+
+class RebuildReport(BaseModel):
+    events_replayed: int
+    read_models: list[str]
+    differences: list[str]
+    """Read models whose rebuilt state differs from the live one (empty: they agree)."""
+
+
+@router.post("/read-models/rebuild", summary="Rebuild the read models beside the live ones and compare (changes nothing)")
+async def rebuild(request: Request, _: Auditor) -> RebuildReport:
+    app = request.app.state.application
+
+    def compare() -> RebuildReport:
+        live = app.read_models
+        position = live.catch_up()
+        fresh = live.rebuilt()
+        fresh.catch_up(until=position)
+        differences = [
+            type(old).__name__ for old, new in zip(live.projections, fresh.projections, strict=True) if vars(old) != vars(new)
+        ]
+        return RebuildReport(
+            events_replayed=fresh.applied,
+            read_models=[type(p).__name__ for p in live.projections],
+            differences=differences,
+        )
+
+    return await asyncio.to_thread(compare)

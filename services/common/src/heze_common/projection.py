@@ -26,8 +26,10 @@ class ProjectionRunner:
         self, app: ServiceApplication, projections: Sequence[Projection], batch_size: int = 1000
     ):
         self.app = app
+        self.projections = list(projections)
         self.batch_size = batch_size
         self.position = 0
+        self.applied = 0
         self._lock = threading.Lock()
         self._routes: dict[str, list[Callable[[Any], None]]] = {}
         for projection in projections:
@@ -35,15 +37,21 @@ class ProjectionRunner:
                 self._routes.setdefault(event_class.TOPIC, []).append(handler)
         self._topics = sorted(self._routes)
 
-    def catch_up(self) -> int:
-        """Apply every notification recorded since the last call; return the new position."""
+    def catch_up(self, until: int | None = None) -> int:
+        """Apply every notification recorded since the last call (up to `until`); return the
+        new position."""
         with self._lock:
             while notifications := self.app.recorder.select_notifications(
-                self.position + 1, self.batch_size, None, self._topics
+                self.position + 1, self.batch_size, until, self._topics
             ):
                 for notification in notifications:
                     event = self.app.mapper.to_domain_event(notification)
                     for handler in self._routes[notification.topic]:
                         handler(event)
+                    self.applied += 1
                 self.position = notifications[-1].id
             return self.position
+
+    def rebuilt(self) -> ProjectionRunner:
+        """Empty copies of the same read models, to build beside these (and compare)."""
+        return ProjectionRunner(self.app, [type(projection)() for projection in self.projections], self.batch_size)

@@ -10,6 +10,7 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Union
+from uuid import UUID
 
 import structlog
 import typer
@@ -51,6 +52,8 @@ class ServiceDefinition:
     """Upstream topics (unprefixed); the deploy manifests grant read access to exactly these."""
     consumer_handlers: Callable[[Any], Mapping[type[IntegrationEvent], Handler]] = lambda app: {}
     routers: Sequence[APIRouter] = field(default_factory=tuple)
+    trail_streams: Callable[[Any, UUID], Sequence[UUID]] = lambda app, trainee_id: ()
+    """The aggregates of this service that hold events about one trainee (for auditors)."""
     background: Callable[[Any], Sequence[Callable[[], Awaitable[None]]]] = lambda app: ()
     """Long-running jobs of the service (e.g. a deadline watcher), started with it."""
     published_events: Sequence[type[IntegrationEvent]] = field(default_factory=tuple)
@@ -164,6 +167,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
     app.state.settings = settings
     app.state.broker = broker
     app.state.token_verifier = TokenVerifier(settings)
+    app.state.trail_streams = definition.trail_streams
     install_error_handlers(app)
     install_request_timing(app, settings.service_name)
 

@@ -28,6 +28,7 @@ def definition(settings: EnrollmentSettings | None = None) -> ServiceDefinition:
         publishes_to=ENROLLMENT_EVENTS,
         routers=ROUTERS,
         published_events=contract.EVENTS,
+        trail_streams=lambda application, trainee_id: [trainee_id],
     )
 
 

@@ -93,6 +93,10 @@ class SubsidyApplication(ServiceApplication):
         beneficiary.learn_revocation(facts.certificate_number)
         return [beneficiary]
 
+    def trail_streams(self, trainee_id: UUID) -> list[UUID]:
+        beneficiary = self.beneficiary(trainee_id)
+        return [beneficiary.id, *beneficiary.claim_ids] if self.exists(beneficiary.id) else []
+
     def upstream_handlers(self) -> dict[type, Any]:
         return {
             enrolled.TraineeEnrolled: self.on_enrolled,

@@ -35,6 +35,7 @@ def definition(settings: SubsidySettings | None = None) -> ServiceDefinition:
         consumer_handlers=lambda application: application.upstream_handlers(),
         routers=ROUTERS,
         published_events=contract.EVENTS,
+        trail_streams=lambda application, trainee_id: application.trail_streams(trainee_id),
     )
 
 

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from heze_system.system import SERVICES
+from heze_system.trail import collect, to_html, to_json
 
 console = Console()
 audit = typer.Typer(help="Auditor tools (read only).", no_args_is_help=True)
@@ -66,3 +67,34 @@ def verify_command(
         table.add_row(str(finding.position), finding.kind, finding.detail)
     console.print(table)
     raise typer.Exit(1)
+
+
+@audit.command("trail")
+def trail_command(
+    trainee_id: str = typer.Argument(..., help="The trainee's id"),
+    data_dir: Path = typer.Option(Path("data"), envvar="DATA_DIR"),
+    base_port: int = typer.Option(8001, help="Port of the first service"),
+    output_format: str = typer.Option("table", "--format", help="table, json or html"),
+    output: Path | None = typer.Option(None, help="Write to a file instead of the terminal"),
+) -> None:
+    """Every event about one trainee across the four services, in causal order."""
+    if output_format not in ("table", "json", "html"):
+        raise typer.BadParameter("table, json or html", param_hint="--format")
+    urls = {service: f"http://127.0.0.1:{base_port + index}" for index, service in enumerate(SERVICES)}
+    settings = ServiceSettings(service_name="auditor", data_dir=data_dir)
+    events = collect(urls, TokenIssuer(settings).mint(Role.AUDITOR, subject="auditor-cli"), trainee_id)
+    if output_format == "table":
+        table = Table(title=f"Trail of trainee {trainee_id}")
+        for column in ("time (UTC)", "service", "event", "actor", "caused by"):
+            table.add_column(column)
+        for event in events:
+            table.add_row(event["timestamp"][:19], event["service"], event["topic"], event["actor"] or "",
+                          (event["causation_id"] or "")[:8])
+        console.print(table)
+        return
+    text = to_json(events) if output_format == "json" else to_html(trainee_id, events)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        console.print(f"{len(events)} events written to {output}")
+    else:
+        print(text)
