@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from heze_common.runtime import create_app
-from heze_contracts.topics import AUDIT_CHECKPOINTS, PRODUCTION_PARTITIONS, dlq_topic
 from httpx import ASGITransport, AsyncClient
 
+from heze_common.runtime import create_app
+from heze_contracts.topics import AUDIT_CHECKPOINTS, PRODUCTION_PARTITIONS, dlq_topic
 from tests.deploy.manifests import (
     SERVICES,
     Rendered,
@@ -395,6 +395,7 @@ def test_service_selects_the_api_pods_only(rendered: Rendered, service: str) -> 
 def test_the_service_broker_carries_the_kafka_security() -> None:
     """create_app hands the SASL settings to FastStream's broker (not only to the admin client)."""
     from faststream.specification import AsyncAPI
+
     from heze_common.runtime import create_app
     from heze_enrollment.main import definition
     from heze_enrollment.settings import EnrollmentSettings

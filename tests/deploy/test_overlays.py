@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from heze_contracts.topics import PRODUCTION_PARTITIONS
-
 from tests.deploy.manifests import SERVICES, Rendered
 
 

@@ -5,21 +5,25 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
+import subprocess
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from rich.console import Console
+
 from heze_common.auth import TokenIssuer
 from heze_common.settings import ServiceSettings
 from heze_contracts.enums import Role
 from heze_system.demo.cohort import cohort
 from heze_system.demo.run import drive
 from heze_system.system import SERVICES, RunningSystem
-from heze_system.trail import collect, to_html
-from rich.console import Console
+from heze_system.trail import collect, find_trainee, to_html
 
 COHORT = 60
 
@@ -82,7 +86,9 @@ def demo(system: RunningSystem) -> tuple:
     return asyncio.run(drive(system, COHORT, Console(quiet=True)))
 
 
-def test_the_demo_cohort_reaches_its_expected_state_in_every_service(system: RunningSystem, demo: tuple) -> None:
+def test_the_demo_cohort_reaches_its_expected_state_in_every_service(
+    system: RunningSystem, demo: tuple
+) -> None:
     world, problems, overdue = demo
     assert problems == []
     expected = expected_counts(COHORT)
@@ -119,10 +125,15 @@ def followed_trainee(world: Any) -> Any:
     return next(j for j in world.journeys if "subsidy paid" in j.stages)
 
 
-def test_the_trail_of_a_trainee_crosses_all_four_services_in_causal_order(system: RunningSystem, demo: tuple) -> None:
+def test_the_trail_of_a_trainee_crosses_all_four_services_in_causal_order(
+    system: RunningSystem, demo: tuple
+) -> None:
     journey = followed_trainee(demo[0])
     urls = {service: system.url(service) for service in SERVICES}
-    events = collect(urls, auditor(system)["Authorization"].removeprefix("Bearer "), journey.trainee_id)
+    token = auditor(system)["Authorization"].removeprefix("Bearer ")
+    assert find_trainee(urls, token, journey.certificate, None) == journey.trainee_id
+    assert find_trainee(urls, token, None, journey.person.id_number) == journey.trainee_id
+    events = collect(urls, token, journey.trainee_id)
     topics = [event["topic"] for event in events]
     assert {event["service"] for event in events} == set(SERVICES)
     for earlier, later in [
@@ -136,32 +147,84 @@ def test_the_trail_of_a_trainee_crosses_all_four_services_in_causal_order(system
     effects = [event for event in events if event["causation_id"]]
     assert effects and all(event["actor"] for event in events)
     page = to_html(journey.trainee_id, events)
-    assert journey.person.name in page and "subsidy.Claim.Paid.v1" in page
+    rendered = render_in_browser(page, system.data_dir)
+    assert journey.person.name in rendered and "subsidy.Claim.Paid.v1" in rendered
+    assert rendered.count("<tr>") == len(events) + 1  # a row per event, and the heading
 
 
-def test_time_travel_shows_a_trainee_before_and_after_completion(system: RunningSystem, demo: tuple) -> None:
+def render_in_browser(page: str, folder: Path) -> str:
+    """The DOM headless Chromium builds from the report (installed by `./heze test`)."""
+    chromium = shutil.which("chromium")
+    assert chromium, "Debian's chromium is needed (./heze test installs it with apt-get)"
+    report = folder / "trail.html"
+    report.write_text(page, encoding="utf-8")
+    result = subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={folder / 'chromium'}",
+            "--dump-dom",
+            report.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return result.stdout
+
+
+def test_time_travel_shows_a_trainee_before_and_after_completion(
+    system: RunningSystem, demo: tuple
+) -> None:
     journey = followed_trainee(demo[0])
     url, headers = system.url("enrollment"), auditor(system)
     trail = httpx.get(f"{url}/audit/trail/{journey.trainee_id}", headers=headers).json()
-    completed_at = next(e["timestamp"] for e in trail if e["topic"] == "enrollment.Trainee.Completed.v1")
-    before_completion = next(e for e in reversed(trail) if e["timestamp"] < completed_at)["timestamp"]
-    first = httpx.get(f"{url}/audit/aggregates/{journey.trainee_id}", params={"version": 1}, headers=headers).json()
+    completed_at = next(
+        e["timestamp"] for e in trail if e["topic"] == "enrollment.Trainee.Completed.v1"
+    )
+    before_completion = next(e for e in reversed(trail) if e["timestamp"] < completed_at)[
+        "timestamp"
+    ]
+    first = httpx.get(
+        f"{url}/audit/aggregates/{journey.trainee_id}", params={"version": 1}, headers=headers
+    ).json()
     assert (first["version"], first["state"]["enrolments"]) == (1, {})
-    then = httpx.get(f"{url}/audit/aggregates/{journey.trainee_id}", params={"as_of": before_completion}, headers=headers).json()
+    then = httpx.get(
+        f"{url}/audit/aggregates/{journey.trainee_id}",
+        params={"as_of": before_completion},
+        headers=headers,
+    ).json()
     now = httpx.get(f"{url}/audit/aggregates/{journey.trainee_id}", headers=headers).json()
-    (then_record,), (now_record,) = then["state"]["enrolments"].values(), now["state"]["enrolments"].values()
+    (then_record,), (now_record,) = (
+        then["state"]["enrolments"].values(),
+        now["state"]["enrolments"].values(),
+    )
     assert (then_record["status"], now_record["status"]) == ("enrolled", "completed")
     changes = httpx.get(
         f"{url}/audit/aggregates/{journey.trainee_id}/difference",
-        params={"before": before_completion, "after": now["state"].get("_modified_on") or completed_at},
+        params={
+            "before": before_completion,
+            "after": now["state"].get("_modified_on") or completed_at,
+        },
         headers=headers,
     ).json()
     assert [change["field"] for change in changes] == ["enrolments"]
 
 
-def test_rebuilt_read_models_equal_the_live_ones_after_the_demo(system: RunningSystem, demo: tuple) -> None:
+def test_rebuilt_read_models_equal_the_live_ones_after_the_demo(
+    system: RunningSystem, demo: tuple
+) -> None:
     for service in SERVICES:
-        report = httpx.post(f"{system.url(service)}/audit/read-models/rebuild", headers=auditor(system), timeout=120).json()
+        report = httpx.post(
+            f"{system.url(service)}/audit/read-models/rebuild", headers=auditor(system), timeout=120
+        ).json()
         assert report["differences"] == [], (service, report)
         assert report["events_replayed"] > 0 or service == "enrollment" and report["read_models"]
 
@@ -175,5 +238,7 @@ def test_auditor_credentials_cannot_change_anything(system: RunningSystem, demo:
                 if method == "get" or path == "/audit/read-models/rebuild":
                     continue
                 concrete = re.sub(r"\{[^}]+\}", str(uuid.uuid4()), path.replace("{year}", "2027"))
-                response = httpx.request(method.upper(), f"{system.url(service)}{concrete}", json={}, headers=headers)
+                response = httpx.request(
+                    method.upper(), f"{system.url(service)}{concrete}", json={}, headers=headers
+                )
                 assert response.status_code == 403, (service, method, path, response.status_code)

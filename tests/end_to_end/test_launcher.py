@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import httpx
+
 from heze_common.auth import TokenIssuer
 from heze_common.broker import read_all
 from heze_common.settings import ServiceSettings

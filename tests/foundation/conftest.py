@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from faststream.kafka import KafkaBroker
+
 from heze_common.eventstore import ServiceApplication
 from heze_common.settings import ServiceSettings
 from heze_common.testing import service_settings

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from heze_common.eventstore import ServiceApplication
-
 from tests.foundation.sample import Learner
 
 

@@ -10,10 +10,10 @@ import logging
 import sys
 
 from faststream.kafka import KafkaBroker
+
 from heze_common.eventstore import ServiceApplication
 from heze_common.outbox import OutboxRelay
 from heze_common.settings import ServiceSettings
-
 from tests.foundation.sample import LEARNER_MAPPER
 
 

@@ -11,6 +11,7 @@ from datetime import date
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
+
 from heze_common.events import Aggregate, AggregateCreated
 from heze_common.eventstore import ServiceApplication
 from heze_common.outbox import IntegrationMapper, Publication

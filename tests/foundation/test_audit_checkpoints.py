@@ -7,6 +7,7 @@ import base64
 import json
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from heze_common.auth import TokenIssuer
 from heze_common.ledger import ChainTable, Checkpoint, verify
 from heze_common.runtime import create_app

@@ -8,13 +8,14 @@ from uuid import UUID, uuid4
 import jwt
 import pytest
 from fastapi import Depends, FastAPI
+from httpx import ASGITransport, AsyncClient
+
 from heze_common import clock
 from heze_common.auth import Principal, TokenIssuer, TokenVerifier, require_roles
 from heze_common.http_errors import install_error_handlers
 from heze_common.settings import ServiceSettings
 from heze_common.testing import service_settings
 from heze_contracts.enums import Role
-from httpx import ASGITransport, AsyncClient
 
 OWN_INSTITUTION = uuid4()
 OTHER_INSTITUTION = uuid4()

@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from faststream.kafka import KafkaBroker
+from opentelemetry.trace import SpanKind
+
 from heze_common.broker import ensure_topics
 from heze_common.consumer import IdempotentConsumer, subscribe
 from heze_common.dlq import dead_letters, redrive
@@ -19,8 +21,6 @@ from heze_common.settings import ServiceSettings
 from heze_common.testing import eventually, read_topic, service_settings
 from heze_common.tracing import configure_tracing, continue_trace, current_traceparent
 from heze_contracts import parse_event
-from opentelemetry.trace import SpanKind
-
 from tests.foundation.sample import LEARNER_MAPPER, Learner, Tally, TallyApplication
 
 configure_tracing("foundation-tests")

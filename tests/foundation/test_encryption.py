@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import psycopg
+
 from heze_common.eventstore import ServiceApplication
 from heze_common.settings import ServiceSettings
-
 from tests.foundation.sample import Learner
 
 NAME = "王小明"

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from eventsourcing.domain import ProgrammingError, event
 from eventsourcing.persistence import StoredEvent
+
 from heze_common import clock
 from heze_common.events import Aggregate, AggregateCreated
 from heze_common.eventstore import ServiceApplication

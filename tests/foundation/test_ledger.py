@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from heze_common.eventstore import ServiceApplication
 from heze_common.ledger import ChainTable, Finding, extend_chain, sign, verify
 from heze_common.settings import ServiceSettings
-
 from tests.foundation.history import store_history
 from tests.foundation.sample import Learner
 

@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from faststream.kafka import KafkaBroker
+
 from heze_common.broker import ensure_topics
 from heze_common.eventstore import ServiceApplication
 from heze_common.outbox import OutboxRelay
@@ -19,7 +20,6 @@ from heze_common.relay_position import RelayPositions
 from heze_common.settings import ServiceSettings
 from heze_common.testing import read_topic
 from heze_contracts import parse_event
-
 from tests.foundation.history import store_history
 from tests.foundation.sample import LEARNER_MAPPER
 

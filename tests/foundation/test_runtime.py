@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 
 import pytest
+
 from heze_common.runtime import create_app
 from heze_common.testing import running, service_settings
 

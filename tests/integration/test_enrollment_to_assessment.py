@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 
 import pytest
+from httpx import AsyncClient
+
 from heze_assessment.main import definition as assessment_definition
 from heze_assessment.settings import AssessmentSettings
 from heze_common import clock
@@ -19,7 +21,6 @@ from heze_enrollment.domain.identity import ResidentId
 from heze_enrollment.domain.institution import Institution
 from heze_enrollment.main import definition as enrollment_definition
 from heze_enrollment.settings import EnrollmentSettings
-from httpx import AsyncClient
 
 LDU = Institution.create_id("鲁东大学")  # intelligent manufacturing
 OCCUPATION = "2-02-07-13"

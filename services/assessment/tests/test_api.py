@@ -9,6 +9,8 @@ from uuid import UUID, uuid4
 
 import pytest
 from fastapi import FastAPI
+from httpx import AsyncClient
+
 from heze_assessment.settings import AssessmentSettings
 from heze_common.testing import Tokens, eventually, publish, read_topic
 from heze_contracts import parse_event
@@ -30,7 +32,6 @@ from heze_contracts.enums import (
     Role,
     Sex,
 )
-from httpx import AsyncClient
 
 OCCUPATION = "2-02-07-13"
 positions = count(1)

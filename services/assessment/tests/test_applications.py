@@ -10,6 +10,7 @@ from uuid import uuid4
 
 import pytest
 from assessment_builders import OCCUPATION, a_candidate, an_application
+
 from heze_assessment.domain.application import Application, Status
 from heze_assessment.domain.session import AssessmentSession
 from heze_common.errors import Refusal

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from heze_assessment.domain.conditions import (
     INTELLIGENT_MANUFACTURING_STANDARD,
     Declaration,

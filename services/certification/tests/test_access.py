@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from uuid import uuid4
 
+from httpx import AsyncClient
+
 from heze_certification.settings import CertificationSettings
 from heze_common.testing import Tokens
 from heze_contracts.enums import Role
-from httpx import AsyncClient
 
 
 async def test_public_verification_needs_no_token_but_is_rate_limited(

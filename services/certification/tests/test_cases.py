@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from uuid import uuid4
 
 import pytest
+
 from heze_certification.application import CertificationApplication
 from heze_certification.domain.case import CaseStatus, CaseSubject, CertificateCase
 from heze_certification.settings import CertificationSettings

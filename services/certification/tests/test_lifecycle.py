@@ -11,6 +11,8 @@ from itertools import count
 from uuid import UUID, uuid4
 
 import pytest
+from httpx import AsyncClient
+
 from heze_certification.settings import CertificationSettings
 from heze_common import clock
 from heze_common.testing import Tokens, eventually, publish, read_topic
@@ -38,7 +40,6 @@ from heze_contracts.enums import (
     Role,
     Sex,
 )
-from httpx import AsyncClient
 
 positions = count(1)
 NAME, ID_NUMBER, PHONE = "唐三藏", "11010519491231002X", "13712345678"

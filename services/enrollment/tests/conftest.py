@@ -4,12 +4,13 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+from httpx import AsyncClient
+
 from heze_common.auth import TokenIssuer
 from heze_common.runtime import create_app
 from heze_common.testing import Tokens, running, service_settings
 from heze_enrollment.main import definition
 from heze_enrollment.settings import EnrollmentSettings
-from httpx import AsyncClient
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from decimal import Decimal
 from uuid import uuid4
 
 import pytest
+
 from heze_common.errors import Refusal
 from heze_contracts.enums import (
     Education,

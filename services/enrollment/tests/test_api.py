@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime
 from uuid import uuid4
 
 import pytest
+from httpx import AsyncClient
+
 from heze_common import clock
 from heze_common.testing import Tokens, eventually, read_topic
 from heze_contracts import parse_event
@@ -15,7 +17,6 @@ from heze_enrollment.domain.counties import county_id
 from heze_enrollment.domain.identity import ResidentId
 from heze_enrollment.domain.institution import Institution
 from heze_enrollment.settings import EnrollmentSettings
-from httpx import AsyncClient
 
 UPC = Institution.create_id("中国石油大学(华东)")  # big data, blockchain
 LDU = Institution.create_id("鲁东大学")  # intelligent manufacturing

@@ -1,6 +1,7 @@
 from datetime import date
 
 import pytest
+
 from heze_common.errors import InvalidInput
 from heze_contracts.enums import Sex
 from heze_enrollment.domain.identity import ResidentId

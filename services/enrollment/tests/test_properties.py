@@ -9,14 +9,15 @@ from functools import reduce
 from typing import Any
 
 from enrollment_builders import TODAY, a_programme, a_trainee
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
 from heze_common.errors import Refusal
 from heze_common.persistence import JsonTranscoder, PydanticMapper
 from heze_contracts.enums import HourKind, HourMode
 from heze_enrollment.domain.identity import ResidentId
 from heze_enrollment.domain.trainee import EnrolmentStatus, Trainee
-from hypothesis import settings
-from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 MAPPER = PydanticMapper(transcoder=JsonTranscoder())
 TRAINEES = 5

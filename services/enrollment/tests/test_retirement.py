@@ -3,6 +3,7 @@
 from datetime import date
 
 import pytest
+
 from heze_contracts.enums import RetirementGroup, Sex
 from heze_enrollment.domain.retirement import is_past_retirement_age, retirement_date
 

@@ -17,6 +17,7 @@ from enrollment_builders import (
     a_trainee,
     refusal,
 )
+
 from heze_contracts.enums import Field, Level, RetirementGroup, Sex
 from heze_enrollment.domain.identity import ResidentId
 from heze_enrollment.domain.institution import Institution

@@ -5,12 +5,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 from fastapi import FastAPI
+from httpx import AsyncClient
+
 from heze_common.auth import TokenIssuer
 from heze_common.runtime import create_app
 from heze_common.testing import Tokens, running, service_settings
 from heze_subsidy.main import definition
 from heze_subsidy.settings import SubsidySettings
-from httpx import AsyncClient
 
 
 @pytest.fixture

@@ -9,6 +9,8 @@ from itertools import count, permutations
 from uuid import UUID, uuid4
 
 from fastapi import FastAPI
+from httpx import AsyncClient
+
 from heze_common.testing import Tokens, eventually, publish, read_topic
 from heze_contracts import parse_event
 from heze_contracts.certification import CertificateIssued, CertificateIssuedPayload
@@ -20,7 +22,6 @@ from heze_contracts.enrollment import (
 )
 from heze_contracts.enums import Field, HourKind, HourMode, Level, Role
 from heze_subsidy.settings import SubsidySettings
-from httpx import AsyncClient
 
 OCCUPATION = "2-02-10-11"
 positions = count(1)

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from uuid import UUID, uuid4
 
 import pytest
+
 from heze_contracts.enums import Level, Role
 from heze_subsidy.domain.beneficiary import Beneficiary, Enrolment
 from heze_subsidy.domain.claim import Claim, ClaimStatus

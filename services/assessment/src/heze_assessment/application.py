@@ -8,14 +8,6 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from heze_common import clock
-from heze_common.errors import Refusal
-from heze_common.events import Aggregate
-from heze_common.eventstore import ServiceApplication
-from heze_common.projection import ProjectionRunner
-from heze_contracts import enrollment as upstream
-from heze_contracts.enums import Field, Level
-
 from heze_assessment.domain.application import Application
 from heze_assessment.domain.candidate import Candidate
 from heze_assessment.domain.conditions import Declaration, RuleSet, judge
@@ -23,6 +15,13 @@ from heze_assessment.domain.evaluation_institution import EvaluationInstitution
 from heze_assessment.domain.rulebook import RULEBOOK_ID, RuleBook
 from heze_assessment.domain.session import AssessmentSession
 from heze_assessment.projections import Applications, EvaluationInstitutions
+from heze_common import clock
+from heze_common.errors import Refusal
+from heze_common.events import Aggregate
+from heze_common.eventstore import ServiceApplication
+from heze_common.projection import ProjectionRunner
+from heze_contracts import enrollment as upstream
+from heze_contracts.enums import Field, Level
 
 
 class AssessmentApplication(ServiceApplication):

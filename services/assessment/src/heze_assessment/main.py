@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from heze_common.runtime import ServiceDefinition, create_app, run_cli
-from heze_contracts import assessment as contract
-from heze_contracts.topics import ASSESSMENT_EVENTS, ENROLLMENT_EVENTS
-
 from heze_assessment.api import ROUTERS
 from heze_assessment.application import AssessmentApplication
 from heze_assessment.publishing import ASSESSMENT_PUBLICATIONS
 from heze_assessment.settings import AssessmentSettings
+from heze_common.runtime import ServiceDefinition, create_app, run_cli
+from heze_contracts import assessment as contract
+from heze_contracts.topics import ASSESSMENT_EVENTS, ENROLLMENT_EVENTS
 
 
 def start(settings: AssessmentSettings) -> AssessmentApplication:

@@ -6,10 +6,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from uuid import UUID
 
-from heze_common.projection import Projection
-
 from heze_assessment.domain.application import Application
 from heze_assessment.domain.evaluation_institution import EvaluationInstitution
+from heze_common.projection import Projection
 
 
 class EvaluationInstitutions(Projection):

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from datetime import UTC
 
+from heze_assessment.domain.application import Application
 from heze_common.outbox import IntegrationMapper, Publication
 from heze_contracts import assessment as contract
 from heze_contracts.enums import Producer
-
-from heze_assessment.domain.application import Application
 
 
 def applied(event: Application.Accepted) -> Publication:

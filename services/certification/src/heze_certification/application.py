@@ -8,13 +8,6 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
-from heze_common import clock
-from heze_common.errors import Refusal
-from heze_common.events import Aggregate
-from heze_common.eventstore import ServiceApplication
-from heze_common.projection import ProjectionRunner
-from heze_contracts import assessment as assessed
-from heze_contracts import enrollment as enrolled
 
 from heze_certification.domain.calendars import CALENDARS_ID, HolidayCalendars
 from heze_certification.domain.case import CaseSubject, CertificateCase
@@ -23,6 +16,13 @@ from heze_certification.domain.policy import POLICY_ID, CityPolicy, PolicyTerms
 from heze_certification.domain.register import CertificateRegister
 from heze_certification.domain.talent import TalentRecord
 from heze_certification.projections import Certificates, Deadlines, TalentBase
+from heze_common import clock
+from heze_common.errors import Refusal
+from heze_common.events import Aggregate
+from heze_common.eventstore import ServiceApplication
+from heze_common.projection import ProjectionRunner
+from heze_contracts import assessment as assessed
+from heze_contracts import enrollment as enrolled
 
 
 class CertificationApplication(ServiceApplication):

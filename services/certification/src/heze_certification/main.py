@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from heze_common.runtime import ServiceDefinition, create_app, run_cli
-from heze_contracts import certification as contract
-from heze_contracts.topics import ASSESSMENT_EVENTS, CERTIFICATION_EVENTS, ENROLLMENT_EVENTS
-
 from heze_certification.api import ROUTERS
 from heze_certification.application import CertificationApplication
 from heze_certification.publishing import CERTIFICATION_PUBLICATIONS
 from heze_certification.settings import CertificationSettings
 from heze_certification.watcher import deadline_watcher
+from heze_common.runtime import ServiceDefinition, create_app, run_cli
+from heze_contracts import certification as contract
+from heze_contracts.topics import ASSESSMENT_EVENTS, CERTIFICATION_EVENTS, ENROLLMENT_EVENTS
 
 
 def start(settings: CertificationSettings) -> CertificationApplication:

@@ -10,11 +10,10 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from heze_common.projection import Projection
-from heze_contracts.enums import CertificateStage, Field, Level
-
 from heze_certification.domain.case import CertificateCase
 from heze_certification.domain.talent import TalentRecord
+from heze_common.projection import Projection
+from heze_contracts.enums import CertificateStage, Field, Level
 
 
 @dataclass

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from heze_certification.domain.case import CertificateCase as Case
+from heze_certification.domain.talent import TalentRecord
 from heze_common.outbox import IntegrationMapper, Publication
 from heze_contracts import certification as contract
 from heze_contracts.enums import Producer
-
-from heze_certification.domain.case import CertificateCase as Case
-from heze_certification.domain.talent import TalentRecord
 
 
 def reported(event: Case.Reported) -> Publication:

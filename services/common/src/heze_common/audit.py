@@ -11,11 +11,11 @@ import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from faststream.kafka import KafkaBroker
-from heze_contracts.topics import AUDIT_CHECKPOINTS
 
 from heze_common import clock
 from heze_common.eventstore import ServiceApplication
 from heze_common.ledger import ChainTable, Checkpoint, extend_chain, sign
+from heze_contracts.topics import AUDIT_CHECKPOINTS
 
 log = structlog.get_logger(__name__)
 

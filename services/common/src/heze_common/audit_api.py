@@ -12,11 +12,11 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, TypeAdapter
 
-from heze_contracts.enums import Role
 from heze_common.audit import LedgerKeeper, public_key_text
 from heze_common.auth import Principal, require_roles
 from heze_common.errors import InvalidInput, NotFound
 from heze_common.eventstore import ServiceApplication
+from heze_contracts.enums import Role
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 Auditor = Annotated[Principal, Depends(require_roles(Role.AUDITOR))]
@@ -66,7 +66,9 @@ class AuditedEvent(BaseModel):
 
 
 def audited(service: str, event: Any) -> AuditedEvent:
-    fields = event.model_dump(mode="json", exclude={"originator_id", "originator_version", "timestamp", "context"})
+    fields = event.model_dump(
+        mode="json", exclude={"originator_id", "originator_version", "timestamp", "context"}
+    )
     return AuditedEvent(
         service=service,
         aggregate_id=event.originator_id,
@@ -86,8 +88,14 @@ async def trail(trainee_id: UUID, request: Request, _: Auditor) -> list[AuditedE
     streams = request.app.state.trail_streams
 
     def collect() -> list[AuditedEvent]:
-        events = [audited(app.name, event) for stream in streams(app, trainee_id) for event in app.events.get(stream)]
-        return sorted(events, key=lambda event: (event.timestamp, str(event.aggregate_id), event.version))
+        events = [
+            audited(app.name, event)
+            for stream in streams(app, trainee_id)
+            for event in app.events.get(stream)
+        ]
+        return sorted(
+            events, key=lambda event: (event.timestamp, str(event.aggregate_id), event.version)
+        )
 
     return await asyncio.to_thread(collect)
 
@@ -100,27 +108,48 @@ class AggregateState(BaseModel):
     state: dict[str, Any]
 
 
-def state_at(app: ServiceApplication, aggregate_id: UUID, as_of: datetime | None, version: int | None) -> AggregateState:
+def state_at(
+    app: ServiceApplication, aggregate_id: UUID, as_of: datetime | None, version: int | None
+) -> AggregateState:
     events = list(app.events.get(aggregate_id))
     if not events:
         raise NotFound("unknown_aggregate", f"no aggregate with id {aggregate_id}")
-    chosen = [e for e in events if (as_of is None or e.timestamp <= as_of) and (version is None or e.originator_version <= version)]
+    chosen = [
+        e
+        for e in events
+        if (as_of is None or e.timestamp <= as_of)
+        and (version is None or e.originator_version <= version)
+    ]
     if not chosen:
         raise NotFound("not_yet_existing", "the aggregate did not exist at that moment")
     aggregate = None
     for event in chosen:
         aggregate = event.mutate(aggregate)
-    public = {name: as_json(value) for name, value in vars(aggregate).items() if not name.startswith("_")}
+    public = {
+        name: as_json(value) for name, value in vars(aggregate).items() if not name.startswith("_")
+    }
     return AggregateState(
-        aggregate_id=aggregate_id, type=type(aggregate).TOPIC, version=aggregate.version, as_of=as_of, state=public
+        aggregate_id=aggregate_id,
+        type=type(aggregate).TOPIC,
+        version=aggregate.version,
+        as_of=as_of,
+        state=public,
     )
 
 
-@router.get("/aggregates/{aggregate_id}", summary="An aggregate's state as of a past time or version")
+@router.get(
+    "/aggregates/{aggregate_id}", summary="An aggregate's state as of a past time or version"
+)
 async def aggregate(
-    aggregate_id: UUID, request: Request, _: Auditor, as_of: datetime | None = None, version: int | None = Query(None, ge=1)
+    aggregate_id: UUID,
+    request: Request,
+    _: Auditor,
+    as_of: datetime | None = None,
+    version: int | None = Query(None, ge=1),
 ) -> AggregateState:
-    return await asyncio.to_thread(state_at, request.app.state.application, aggregate_id, as_of, version)
+    return await asyncio.to_thread(
+        state_at, request.app.state.application, aggregate_id, as_of, version
+    )
 
 
 class Difference(BaseModel):
@@ -129,12 +158,17 @@ class Difference(BaseModel):
     after: Any
 
 
-@router.get("/aggregates/{aggregate_id}/difference", summary="What changed in an aggregate between two moments")
+@router.get(
+    "/aggregates/{aggregate_id}/difference",
+    summary="What changed in an aggregate between two moments",
+)
 async def difference(
     aggregate_id: UUID, request: Request, _: Auditor, before: datetime, after: datetime
 ) -> list[Difference]:
     if after < before:
-        raise InvalidInput("invalid_range", "`after` must not be earlier than `before`", field="after")
+        raise InvalidInput(
+            "invalid_range", "`after` must not be earlier than `before`", field="after"
+        )
     app = request.app.state.application
     old = await asyncio.to_thread(state_at, app, aggregate_id, before, None)
     new = await asyncio.to_thread(state_at, app, aggregate_id, after, None)
@@ -152,7 +186,10 @@ class RebuildReport(BaseModel):
     """Read models whose rebuilt state differs from the live one (empty: they agree)."""
 
 
-@router.post("/read-models/rebuild", summary="Rebuild the read models beside the live ones and compare (changes nothing)")
+@router.post(
+    "/read-models/rebuild",
+    summary="Rebuild the read models beside the live ones and compare (changes nothing)",
+)
 async def rebuild(request: Request, _: Auditor) -> RebuildReport:
     app = request.app.state.application
 
@@ -162,7 +199,9 @@ async def rebuild(request: Request, _: Auditor) -> RebuildReport:
         fresh = live.rebuilt()
         fresh.catch_up(until=position)
         differences = [
-            type(old).__name__ for old, new in zip(live.projections, fresh.projections, strict=True) if vars(old) != vars(new)
+            type(old).__name__
+            for old, new in zip(live.projections, fresh.projections, strict=True)
+            if vars(old) != vars(new)
         ]
         return RebuildReport(
             events_replayed=fresh.applied,

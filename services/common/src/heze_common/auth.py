@@ -15,11 +15,11 @@ from uuid import UUID
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from heze_contracts.enums import Role
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from heze_common.errors import Forbidden, Unauthorized
 from heze_common.settings import ServiceSettings
+from heze_contracts.enums import Role
 
 ORGANISATION_ROLES = frozenset(
     {Role.COUNTY_BUREAU, Role.TRAINING_INSTITUTION, Role.EVALUATION_INSTITUTION, Role.EMPLOYER}

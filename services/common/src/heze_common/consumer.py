@@ -16,8 +16,6 @@ from aiokafka import ConsumerRecord, TopicPartition
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, Tracking
 from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.middlewares import AckPolicy
-from heze_contracts import ContractError, IntegrationEvent, parse_event
-from heze_contracts.topics import dlq_topic
 from opentelemetry.trace import SpanKind
 
 from heze_common.events import EventContext, event_context
@@ -25,6 +23,8 @@ from heze_common.eventstore import ServiceApplication
 from heze_common.metrics import METRICS
 from heze_common.settings import ServiceSettings
 from heze_common.tracing import continue_trace, current_traceparent
+from heze_contracts import ContractError, IntegrationEvent, parse_event
+from heze_contracts.topics import dlq_topic
 
 log = structlog.get_logger(__name__)
 

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 import structlog
 from eventsourcing.persistence import Notification
 from faststream.kafka import KafkaBroker
-from heze_contracts import IntegrationEvent
-from heze_contracts.enums import Producer
 
 from heze_common.events import DomainEvent
 from heze_common.eventstore import ServiceApplication
 from heze_common.metrics import METRICS
 from heze_common.relay_position import RelayPositions
+from heze_contracts import IntegrationEvent
+from heze_contracts.enums import Producer
 
 log = structlog.get_logger(__name__)
 

@@ -54,4 +54,6 @@ class ProjectionRunner:
 
     def rebuilt(self) -> ProjectionRunner:
         """Empty copies of the same read models, to build beside these (and compare)."""
-        return ProjectionRunner(self.app, [type(projection)() for projection in self.projections], self.batch_size)
+        return ProjectionRunner(
+            self.app, [type(projection)() for projection in self.projections], self.batch_size
+        )

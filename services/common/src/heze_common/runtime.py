@@ -18,7 +18,6 @@ import uvicorn
 from fastapi import APIRouter, FastAPI, Request
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
-from heze_contracts import AUDIT_CHECKPOINTS, IntegrationEvent
 from opentelemetry.trace import SpanKind
 
 from heze_common.audit import LedgerKeeper, ledger_keeper
@@ -35,6 +34,7 @@ from heze_common.outbox import IntegrationMapper, OutboxRelay
 from heze_common.relay_position import RelayPositions
 from heze_common.settings import ServiceSettings
 from heze_common.tracing import configure_tracing, continue_trace
+from heze_contracts import AUDIT_CHECKPOINTS, IntegrationEvent
 
 log = structlog.get_logger(__name__)
 

@@ -21,14 +21,14 @@ import psycopg
 import pytest
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 from fastapi import FastAPI
-from heze_contracts import IntegrationEvent
-from heze_contracts.enums import Role
 from httpx import ASGITransport, AsyncClient
 
 from heze_common.auth import TokenIssuer
 from heze_common.broker import EmbeddedBroker, read_all
 from heze_common.outbox import message_headers
 from heze_common.settings import ServiceSettings
+from heze_contracts import IntegrationEvent
+from heze_contracts.enums import Role
 
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 

@@ -22,7 +22,6 @@ from heze_contracts.enums import (
     RetirementGroup,
     Sex,
 )
-
 from heze_enrollment.domain.certificates import TrainingCertificateRegister
 from heze_enrollment.domain.identity import ResidentId
 from heze_enrollment.domain.institution import SEED_DIRECTORY, Institution

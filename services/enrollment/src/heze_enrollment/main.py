@@ -5,7 +5,6 @@ from __future__ import annotations
 from heze_common.runtime import ServiceDefinition, create_app, run_cli
 from heze_contracts import enrollment as contract
 from heze_contracts.topics import ENROLLMENT_EVENTS
-
 from heze_enrollment.api import ROUTERS
 from heze_enrollment.application import EnrollmentApplication
 from heze_enrollment.publishing import ENROLLMENT_PUBLICATIONS

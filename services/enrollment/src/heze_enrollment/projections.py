@@ -12,7 +12,6 @@ from uuid import UUID
 
 from heze_common.projection import Projection
 from heze_contracts.enums import Field, HourKind, Level
-
 from heze_enrollment.domain.institution import Institution
 from heze_enrollment.domain.programme import Programme
 from heze_enrollment.domain.trainee import EnrolmentStatus, Trainee

@@ -5,7 +5,6 @@ from __future__ import annotations
 from heze_common.outbox import IntegrationMapper, Publication
 from heze_contracts import enrollment as contract
 from heze_contracts.enums import Producer
-
 from heze_enrollment.domain.institution import Institution
 from heze_enrollment.domain.programme import Programme
 from heze_enrollment.domain.trainee import Trainee

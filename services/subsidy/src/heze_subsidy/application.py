@@ -15,7 +15,6 @@ from heze_common.projection import ProjectionRunner
 from heze_contracts import certification as certified
 from heze_contracts import enrollment as enrolled
 from heze_contracts.enums import Level, Role
-
 from heze_subsidy.domain.beneficiary import Beneficiary, Enrolment
 from heze_subsidy.domain.claim import Claim
 from heze_subsidy.domain.reimbursement import Reimbursement

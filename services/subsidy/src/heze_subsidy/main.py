@@ -5,7 +5,6 @@ from __future__ import annotations
 from heze_common.runtime import ServiceDefinition, create_app, run_cli
 from heze_contracts import subsidy as contract
 from heze_contracts.topics import CERTIFICATION_EVENTS, ENROLLMENT_EVENTS, SUBSIDY_EVENTS
-
 from heze_subsidy.api import ROUTERS
 from heze_subsidy.application import SubsidyApplication
 from heze_subsidy.publishing import SUBSIDY_PUBLICATIONS

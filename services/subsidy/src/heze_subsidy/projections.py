@@ -10,7 +10,6 @@ from typing import Any
 from uuid import UUID
 
 from heze_common.projection import Projection
-
 from heze_subsidy.domain.beneficiary import Beneficiary
 from heze_subsidy.domain.claim import Claim
 from heze_subsidy.domain.reimbursement import Reimbursement

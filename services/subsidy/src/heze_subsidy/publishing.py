@@ -5,7 +5,6 @@ from __future__ import annotations
 from heze_common.outbox import IntegrationMapper, Publication
 from heze_contracts import subsidy as contract
 from heze_contracts.enums import Producer
-
 from heze_subsidy.domain.claim import Claim
 
 

@@ -10,16 +10,16 @@ from pathlib import Path
 import httpx
 import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from rich.console import Console
+from rich.table import Table
+
 from heze_common.auth import TokenIssuer
 from heze_common.eventstore import ServiceApplication
 from heze_common.ledger import ChainTable, Checkpoint, verify
 from heze_common.settings import ServiceSettings
 from heze_contracts.enums import Role
-from rich.console import Console
-from rich.table import Table
-
 from heze_system.system import SERVICES
-from heze_system.trail import collect, to_html, to_json
+from heze_system.trail import collect, find_trainee, to_html, to_json
 
 console = Console()
 audit = typer.Typer(help="Auditor tools (read only).", no_args_is_help=True)
@@ -71,7 +71,9 @@ def verify_command(
 
 @audit.command("trail")
 def trail_command(
-    trainee_id: str = typer.Argument(..., help="The trainee's id"),
+    trainee_id: str | None = typer.Argument(None, help="The trainee's id"),
+    certificate: str | None = typer.Option(None, help="Find the trainee by certificate number"),
+    id_number: str | None = typer.Option(None, help="Find the trainee by resident ID number"),
     data_dir: Path = typer.Option(Path("data"), envvar="DATA_DIR"),
     base_port: int = typer.Option(8001, help="Port of the first service"),
     output_format: str = typer.Option("table", "--format", help="table, json or html"),
@@ -80,16 +82,25 @@ def trail_command(
     """Every event about one trainee across the four services, in causal order."""
     if output_format not in ("table", "json", "html"):
         raise typer.BadParameter("table, json or html", param_hint="--format")
-    urls = {service: f"http://127.0.0.1:{base_port + index}" for index, service in enumerate(SERVICES)}
+    urls = {
+        service: f"http://127.0.0.1:{base_port + index}" for index, service in enumerate(SERVICES)
+    }
     settings = ServiceSettings(service_name="auditor", data_dir=data_dir)
-    events = collect(urls, TokenIssuer(settings).mint(Role.AUDITOR, subject="auditor-cli"), trainee_id)
+    token = TokenIssuer(settings).mint(Role.AUDITOR, subject="auditor-cli")
+    trainee_id = trainee_id or find_trainee(urls, token, certificate, id_number)
+    events = collect(urls, token, trainee_id)
     if output_format == "table":
         table = Table(title=f"Trail of trainee {trainee_id}")
         for column in ("time (UTC)", "service", "event", "actor", "caused by"):
             table.add_column(column)
         for event in events:
-            table.add_row(event["timestamp"][:19], event["service"], event["topic"], event["actor"] or "",
-                          (event["causation_id"] or "")[:8])
+            table.add_row(
+                event["timestamp"][:19],
+                event["service"],
+                event["topic"],
+                event["actor"] or "",
+                (event["causation_id"] or "")[:8],
+            )
         console.print(table)
         return
     text = to_json(events) if output_format == "json" else to_html(trainee_id, events)
@@ -98,3 +109,38 @@ def trail_command(
         console.print(f"{len(events)} events written to {output}")
     else:
         print(text)
+
+
+@audit.command("rebuild")
+def rebuild_command(
+    data_dir: Path = typer.Option(Path("data"), envvar="DATA_DIR"),
+    base_port: int = typer.Option(8001, help="Port of the first service"),
+) -> None:
+    """Rebuild every service's read models from its event log beside the live ones and compare."""
+    from rich.progress import Progress
+
+    token = TokenIssuer(ServiceSettings(service_name="auditor", data_dir=data_dir)).mint(
+        Role.AUDITOR, subject="auditor-cli"
+    )
+    table = Table(title="Read models rebuilt from the event logs")
+    for column in ("service", "events replayed", "read models", "differences"):
+        table.add_column(column)
+    failed = False
+    with Progress(console=console) as progress:
+        task = progress.add_task("rebuilding", total=len(SERVICES))
+        for index, service in enumerate(SERVICES):
+            url = f"http://127.0.0.1:{base_port + index}/audit/read-models/rebuild"
+            report = httpx.post(
+                url, headers={"Authorization": f"Bearer {token}"}, timeout=600
+            ).json()
+            failed = failed or bool(report["differences"])
+            table.add_row(
+                service,
+                str(report["events_replayed"]),
+                ", ".join(report["read_models"]),
+                ", ".join(report["differences"]) or "none",
+            )
+            progress.advance(task)
+    console.print(table)
+    if failed:
+        raise typer.Exit(1)

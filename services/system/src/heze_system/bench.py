@@ -24,6 +24,9 @@ from typing import Any
 import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from eventsourcing.domain import event
+from rich.console import Console
+from rich.table import Table
+
 from heze_common.broker import ensure_topics, read_all
 from heze_common.events import Aggregate, AggregateCreated
 from heze_common.eventstore import ServiceApplication
@@ -35,9 +38,6 @@ from heze_contracts.topics import (
     ENROLLMENT_EVENTS,
     SUBSIDY_EVENTS,
 )
-from rich.console import Console
-from rich.table import Table
-
 from heze_system.demo.run import parties_for
 from heze_system.demo.scenario import Parties, Scenario
 from heze_system.system import SERVICES, RunningSystem

@@ -6,11 +6,11 @@ import asyncio
 from pathlib import Path
 
 import typer
-from heze_common.dlq import dead_letters, redrive
-from heze_contracts.topics import dlq_topic
 from rich.console import Console
 from rich.table import Table
 
+from heze_common.dlq import dead_letters, redrive
+from heze_contracts.topics import dlq_topic
 from heze_system.system import SERVICES
 
 console = Console()

@@ -9,11 +9,11 @@ from pathlib import Path
 from uuid import UUID
 
 import typer
+from rich.console import Console
+
 from heze_common.auth import TokenIssuer
 from heze_common.settings import ServiceSettings
 from heze_contracts.enums import Role
-from rich.console import Console
-
 from heze_system.audit_cli import audit
 from heze_system.dlq_cli import dlq
 from heze_system.system import SERVICES, RunningSystem

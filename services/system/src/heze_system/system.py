@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
 from heze_common.broker import EmbeddedBroker
 
 SERVICES = ("enrollment", "assessment", "certification", "subsidy")

@@ -16,17 +16,41 @@ SERVICE_ORDER = {"enrollment": 0, "assessment": 1, "certification": 2, "subsidy"
 def collect(urls: dict[str, str], token: str, trainee_id: str) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     for service, url in urls.items():
-        response = httpx.get(f"{url}/audit/trail/{trainee_id}", headers={"Authorization": f"Bearer {token}"}, timeout=60)
+        response = httpx.get(
+            f"{url}/audit/trail/{trainee_id}",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=60,
+        )
         response.raise_for_status()
         events.extend(response.json())
     return causal_order(events)
+
+
+def find_trainee(
+    urls: dict[str, str], token: str, certificate: str | None, id_number: str | None
+) -> str:
+    """The trainee id behind a certificate number or an ID number."""
+    if certificate:
+        path = f"{urls['certification']}/audit/lookup/certificate/{certificate}"
+    elif id_number:
+        path = f"{urls['enrollment']}/audit/lookup/id-number/{id_number}"
+    else:
+        raise ValueError("give a trainee id, a certificate number or an ID number")
+    response = httpx.get(path, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    response.raise_for_status()
+    return response.json()["trainee_id"]
 
 
 def causal_order(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """By time of occurrence: a consumer's effect is created after the event that caused it (its
     causation id), so time orders causes first; ties follow the pipeline's order of services."""
     return sorted(
-        events, key=lambda e: (datetime.fromisoformat(e["timestamp"]), SERVICE_ORDER[e["service"]], e["version"])
+        events,
+        key=lambda e: (
+            datetime.fromisoformat(e["timestamp"]),
+            SERVICE_ORDER[e["service"]],
+            e["version"],
+        ),
     )
 
 

@@ -6,11 +6,11 @@ from decimal import Decimal
 from typing import Annotated
 
 from fastapi import Depends, Request
-from heze_common.commands import get_application
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as Constraint
 
 from heze_assessment.application import AssessmentApplication
+from heze_common.commands import get_application
 
 
 def assessment(request: Request) -> AssessmentApplication:

@@ -7,15 +7,15 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, status
-from heze_common.auth import Principal, authenticated, require_roles
-from heze_common.commands import execute
-from heze_contracts.enums import Field, Level, Role
-from heze_contracts.values import OccupationCode, Text
 from pydantic import BaseModel
 
 from heze_assessment.api.common import App, Body
 from heze_assessment.domain.conditions import Route, RuleSet
 from heze_assessment.domain.evaluation_institution import EvaluationInstitution
+from heze_common.auth import Principal, authenticated, require_roles
+from heze_common.commands import execute
+from heze_contracts.enums import Field, Level, Role
+from heze_contracts.values import OccupationCode, Text
 
 router = APIRouter(tags=["evaluation institutions and rules"])
 Province = Annotated[Principal, Depends(require_roles(Role.PROVINCIAL_DEPARTMENT))]

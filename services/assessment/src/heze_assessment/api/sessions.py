@@ -8,16 +8,16 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, status
-from heze_common.auth import Principal, require_roles
-from heze_common.commands import execute
-from heze_contracts.enums import Level, Role
-from heze_contracts.values import OccupationCode, Text
 from pydantic import BaseModel
 
 from heze_assessment.api.applications import ApplicationView
 from heze_assessment.api.common import App, Body, Mark
 from heze_assessment.application import AssessmentApplication
 from heze_assessment.domain.session import AssessmentSession
+from heze_common.auth import Principal, require_roles
+from heze_common.commands import execute
+from heze_contracts.enums import Level, Role
+from heze_contracts.values import OccupationCode, Text
 
 router = APIRouter(tags=["sessions"])
 Evaluator = Annotated[Principal, Depends(require_roles(Role.EVALUATION_INSTITUTION))]

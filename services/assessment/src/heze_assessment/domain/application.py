@@ -10,13 +10,13 @@ from enum import StrEnum
 from uuid import UUID
 
 from eventsourcing.domain import event
-from heze_common.errors import InvalidInput, Refusal
-from heze_common.events import Aggregate, AggregateCreated
-from heze_contracts.enums import Field, Level
 from pydantic import BaseModel, ConfigDict
 
 from heze_assessment.domain.candidate import Candidate, Holder
 from heze_assessment.domain.conditions import Declaration
+from heze_common.errors import InvalidInput, Refusal
+from heze_common.events import Aggregate, AggregateCreated
+from heze_contracts.enums import Field, Level
 
 PASS_MARK = Decimal(60)
 

@@ -8,6 +8,7 @@ from datetime import date
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
+
 from heze_common.events import Aggregate, AggregateCreated
 from heze_contracts.enums import Level, Sex
 

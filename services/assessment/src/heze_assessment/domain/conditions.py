@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from heze_contracts.enums import Education, Level
 from pydantic import BaseModel, ConfigDict
+
+from heze_contracts.enums import Education, Level
 
 
 class Title(StrEnum):

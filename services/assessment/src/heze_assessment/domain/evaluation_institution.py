@@ -6,6 +6,7 @@ from __future__ import annotations
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
+
 from heze_common.errors import InvalidInput, Refusal
 from heze_common.events import Aggregate, AggregateCreated
 from heze_contracts.enums import Field

@@ -6,13 +6,13 @@ from datetime import date
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
-from heze_common.events import Aggregate, AggregateCreated
 
 from heze_assessment.domain.conditions import (
     DEFAULT_EFFECTIVE_FROM,
     INTELLIGENT_MANUFACTURING_STANDARD,
     RuleSet,
 )
+from heze_common.events import Aggregate, AggregateCreated
 
 RULEBOOK_ID = uuid5(UUID("7c1e2d3f-4a5b-5c6d-8e7f-9a0b1c2d3e4f"), "rulebook")
 DEFAULT = "*"

@@ -6,11 +6,11 @@ from datetime import date
 from uuid import UUID
 
 from eventsourcing.domain import event
+
+from heze_assessment.domain.application import Application
 from heze_common.errors import Refusal
 from heze_common.events import Aggregate, AggregateCreated
 from heze_contracts.enums import Level
-
-from heze_assessment.domain.application import Application
 
 
 class AssessmentSession(Aggregate):

@@ -7,16 +7,17 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Request, status
-from heze_common import clock
-from heze_common.auth import Principal, require_roles
-from heze_common.commands import execute
-from heze_contracts.enums import CertificateStage, Field, Level, Role
-from heze_contracts.values import Reasons
 from pydantic import BaseModel
 
 from heze_certification.api.common import App, Body
 from heze_certification.application import CertificationApplication
 from heze_certification.domain.case import CaseStatus, CertificateCase
+from heze_common import clock
+from heze_common.auth import Principal, require_roles
+from heze_common.commands import execute
+from heze_common.errors import NotFound
+from heze_contracts.enums import CertificateStage, Field, Level, Role
+from heze_contracts.values import Reasons
 
 router = APIRouter(tags=["certificate cases"])
 Evaluator = Annotated[Principal, Depends(require_roles(Role.EVALUATION_INSTITUTION))]
@@ -238,3 +239,28 @@ async def load_calendar(
         request, principal, app.load_calendar, year, body.holidays, body.makeup_workdays
     )
     return CalendarLoaded(year=year, deadlines_recomputed=changed)
+
+
+class TraineeOfCertificate(BaseModel):
+    trainee_id: UUID
+    case_id: UUID
+
+
+@router.get(
+    "/audit/lookup/certificate/{number}",
+    summary="The trainee holding a certificate number (auditors)",
+)
+async def trainee_of_certificate(
+    number: str,
+    request: Request,
+    app: App,
+    principal: Annotated[Principal, Depends(require_roles(Role.AUDITOR))],
+) -> TraineeOfCertificate:
+    def lookup() -> TraineeOfCertificate:
+        app.read_models.catch_up()
+        certificate = app.certificates.by_number.get(number)
+        if certificate is None:
+            raise NotFound("unknown_certificate", f"no certificate numbered {number}")
+        return TraineeOfCertificate(trainee_id=certificate.trainee_id, case_id=certificate.case_id)
+
+    return await execute(request, principal, lookup)

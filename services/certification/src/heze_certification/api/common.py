@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from heze_common.commands import get_application
 from pydantic import BaseModel, ConfigDict
 
 from heze_certification.application import CertificationApplication
+from heze_common.commands import get_application
 
 
 def certification(request: Request) -> CertificationApplication:

@@ -10,13 +10,6 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from heze_common import clock
-from heze_common.auth import Principal, require_roles
-from heze_common.commands import execute
-from heze_common.downloads import csv_download
-from heze_common.errors import Forbidden
-from heze_contracts.enums import Field, Level, Role
-from heze_contracts.values import Text
 from pydantic import BaseModel
 
 from heze_certification.api.common import App, Body
@@ -26,6 +19,13 @@ from heze_certification.domain.policy import (
     loan_eligibility,
     title_recognition,
 )
+from heze_common import clock
+from heze_common.auth import Principal, require_roles
+from heze_common.commands import execute
+from heze_common.downloads import csv_download
+from heze_common.errors import Forbidden
+from heze_contracts.enums import Field, Level, Role
+from heze_contracts.values import Text
 
 router = APIRouter(tags=["talent base"])
 City = Annotated[Principal, Depends(require_roles(Role.CITY_BUREAU))]

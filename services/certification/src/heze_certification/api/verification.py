@@ -11,11 +11,11 @@ from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from heze_common.errors import Refusal
-from heze_contracts.enums import Level
 from pydantic import BaseModel
 
 from heze_certification.api.common import App
+from heze_common.errors import Refusal
+from heze_contracts.enums import Level
 
 router = APIRouter(tags=["public verification"])
 

@@ -6,10 +6,10 @@ from datetime import date
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
-from heze_common.errors import InvalidInput
-from heze_common.events import Aggregate, AggregateCreated
 
 from heze_certification.domain.deadlines import YearCalendar
+from heze_common.errors import InvalidInput
+from heze_common.events import Aggregate, AggregateCreated
 
 CALENDARS_ID = uuid5(UUID("4f5e6d7c-8b9a-5f0e-9d1c-2b3a4f5e6d7c"), "holiday-calendars")
 

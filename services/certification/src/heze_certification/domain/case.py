@@ -10,12 +10,12 @@ from enum import StrEnum
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
-from heze_common.errors import Refusal
-from heze_common.events import Aggregate, AggregateCreated
-from heze_contracts.enums import CertificateStage, Field, Level
 from pydantic import BaseModel, ConfigDict
 
 from heze_certification.domain.deadlines import YearCalendar, due_date
+from heze_common.errors import Refusal
+from heze_common.events import Aggregate, AggregateCreated
+from heze_contracts.enums import CertificateStage, Field, Level
 
 NAMESPACE = UUID("6a7b8c9d-0e1f-5a2b-8c3d-4e5f6a7b8c9d")
 

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from enum import Enum
 
 import chinese_calendar
+
 from heze_contracts.enums import CertificateStage
 
 PACKAGE_YEARS = range(2004, 2027)

@@ -8,11 +8,11 @@ from enum import StrEnum
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
-from heze_common.events import Aggregate, AggregateCreated
-from heze_contracts.enums import Level
 from pydantic import BaseModel, ConfigDict
 
 from heze_certification.domain.talent import TalentRecord
+from heze_common.events import Aggregate, AggregateCreated
+from heze_contracts.enums import Level
 
 POLICY_ID = uuid5(UUID("3c4d5e6f-7a8b-5c9d-8e0f-1a2b3c4d5e6f"), "city-policy")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
+
 from heze_common.events import Aggregate, AggregateCreated
 from heze_contracts.enums import Level
 

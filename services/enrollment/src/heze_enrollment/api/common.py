@@ -6,10 +6,10 @@ from decimal import Decimal
 from typing import Annotated, Generic, TypeVar
 
 from fastapi import Depends, Query, Request
-from heze_common.commands import get_application
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as Constraint
 
+from heze_common.commands import get_application
 from heze_enrollment.application import EnrollmentApplication
 
 T = TypeVar("T")

@@ -8,12 +8,12 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, status
+from pydantic import BaseModel
+
 from heze_common.auth import Principal, authenticated, require_roles
 from heze_common.commands import execute
 from heze_contracts.enums import Field, HourKind, Level, Role
 from heze_contracts.values import Fields, OccupationCode, Phone, Text
-from pydantic import BaseModel
-
 from heze_enrollment.api.common import App, Body, RequiredHours
 from heze_enrollment.domain.institution import Institution
 

@@ -9,6 +9,8 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, status
+from pydantic import BaseModel
+
 from heze_common.auth import Principal, require_roles
 from heze_common.commands import execute
 from heze_common.errors import Forbidden, InvalidInput
@@ -24,8 +26,6 @@ from heze_contracts.enums import (
     Sex,
 )
 from heze_contracts.values import Text
-from pydantic import BaseModel
-
 from heze_enrollment.api.common import (
     App,
     Body,
@@ -40,6 +40,7 @@ from heze_enrollment.api.common import (
 from heze_enrollment.api.programmes import own_programme
 from heze_enrollment.application import EnrollmentApplication
 from heze_enrollment.domain.counties import COUNTY_BY_ID, county_id
+from heze_enrollment.domain.identity import ResidentId
 from heze_enrollment.domain.trainee import EnrolmentStatus, Trainee
 
 router = APIRouter(tags=["trainees"])
@@ -388,3 +389,17 @@ async def registrations(
         ]
 
     return page_of(await execute(request, principal, lines), paging)
+
+
+Auditor = Annotated[Principal, Depends(require_roles(Role.AUDITOR, Role.CITY_BUREAU))]
+
+
+@router.get(
+    "/audit/lookup/id-number/{id_number}", summary="The trainee id of an ID number (auditors)"
+)
+async def trainee_of_id_number(
+    id_number: str, request: Request, app: App, principal: Auditor
+) -> Registered:
+    identity = ResidentId.parse(id_number)
+    trainee = await execute(request, principal, app.trainee, app.trainee_id_for(identity.number))
+    return Registered(trainee_id=trainee.id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
+
 from heze_common.events import Aggregate, AggregateCreated
 
 REGISTER_NAMESPACE = UUID("0a9b8c7d-6e5f-5a4b-8c3d-2e1f0a9b8c7d")

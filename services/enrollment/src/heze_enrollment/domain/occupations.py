@@ -9,6 +9,7 @@ from decimal import Decimal
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
+
 from heze_common.errors import InvalidInput, NotFound
 from heze_common.events import Aggregate, AggregateCreated
 from heze_contracts.enums import Field, HourKind, Level

@@ -8,10 +8,10 @@ from decimal import Decimal
 from uuid import UUID
 
 from eventsourcing.domain import event
+
 from heze_common.errors import InvalidInput, Refusal
 from heze_common.events import Aggregate, AggregateCreated
 from heze_contracts.enums import Field, HourKind, Level
-
 from heze_enrollment.domain.occupations import HourRequirement
 
 

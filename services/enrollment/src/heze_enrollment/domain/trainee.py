@@ -10,6 +10,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from eventsourcing.domain import event
+
 from heze_common.errors import InvalidInput, NotFound, Refusal
 from heze_common.events import Aggregate, AggregateCreated
 from heze_contracts.enums import (
@@ -22,7 +23,6 @@ from heze_contracts.enums import (
     RetirementGroup,
     Sex,
 )
-
 from heze_enrollment.domain.counties import COUNTIES
 from heze_enrollment.domain.identity import ResidentId
 from heze_enrollment.domain.programme import Programme

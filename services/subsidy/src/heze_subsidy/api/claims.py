@@ -8,14 +8,14 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from pydantic import BaseModel
+
 from heze_common.auth import Principal, require_roles
 from heze_common.commands import execute
 from heze_common.downloads import csv_download
 from heze_common.errors import Forbidden, InvalidInput
 from heze_contracts.enums import Level, Role
 from heze_contracts.values import OccupationCode, Text
-from pydantic import BaseModel
-
 from heze_subsidy.api.common import App, Body
 from heze_subsidy.application import SubsidyApplication
 from heze_subsidy.domain.claim import Claim, ClaimStatus

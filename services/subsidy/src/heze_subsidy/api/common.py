@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from heze_common.commands import get_application
 from pydantic import BaseModel, ConfigDict
 
+from heze_common.commands import get_application
 from heze_subsidy.application import SubsidyApplication
 
 

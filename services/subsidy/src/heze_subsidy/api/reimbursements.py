@@ -7,12 +7,12 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, status
-from heze_common.auth import Principal, require_roles
-from heze_common.commands import execute
-from heze_contracts.enums import Role
 from pydantic import BaseModel
 from pydantic import Field as Constraint
 
+from heze_common.auth import Principal, require_roles
+from heze_common.commands import execute
+from heze_contracts.enums import Role
 from heze_subsidy.api.common import App, Body
 
 router = APIRouter(tags=["employer reimbursement"])

@@ -6,14 +6,14 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, status
+from pydantic import BaseModel
+from pydantic import Field as Constraint
+
 from heze_common import clock
 from heze_common.auth import Principal, authenticated, require_roles
 from heze_common.commands import execute
 from heze_contracts.enums import Level, Role
 from heze_contracts.values import OccupationCode
-from pydantic import BaseModel
-from pydantic import Field as Constraint
-
 from heze_subsidy.api.common import App, Body
 from heze_subsidy.domain.rules import Standard, SubsidyPolicy
 

@@ -9,10 +9,10 @@ from enum import StrEnum
 from uuid import UUID
 
 from eventsourcing.domain import event
+
 from heze_common.errors import Refusal
 from heze_common.events import Aggregate, AggregateCreated
 from heze_contracts.enums import Level, Role
-
 from heze_subsidy.domain.beneficiary import Beneficiary
 from heze_subsidy.domain.rules import RequiredCertificate, Standard, SubsidyRules, Window
 

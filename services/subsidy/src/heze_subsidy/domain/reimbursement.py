@@ -6,6 +6,7 @@ from datetime import date
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
+
 from heze_common.events import Aggregate, AggregateCreated
 
 NAMESPACE = UUID("7d8e9f0a-1b2c-5d3e-8f4a-5b6c7d8e9f0a")

@@ -9,10 +9,11 @@ from enum import StrEnum
 from uuid import UUID, uuid4, uuid5
 
 from eventsourcing.domain import event
+from pydantic import BaseModel, ConfigDict
+
 from heze_common.errors import InvalidInput
 from heze_common.events import Aggregate, AggregateCreated
 from heze_contracts.enums import Level
-from pydantic import BaseModel, ConfigDict
 
 RULES_ID = uuid5(UUID("5e6f7a8b-9c0d-5e1f-8a2b-3c4d5e6f7a8b"), "subsidy-rules")
 

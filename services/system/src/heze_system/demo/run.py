@@ -6,6 +6,10 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC
 
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
 from heze_common.auth import TokenIssuer
 from heze_common.broker import read_all
 from heze_common.settings import ServiceSettings
@@ -17,10 +21,6 @@ from heze_contracts.topics import (
     ENROLLMENT_EVENTS,
     SUBSIDY_EVENTS,
 )
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-
 from heze_system.demo.scenario import STAGES, Parties, Scenario, World
 from heze_system.demo.verify import verify
 from heze_system.system import SERVICES, RunningSystem

@@ -18,9 +18,9 @@ from typing import Any
 from uuid import UUID, uuid5
 
 import httpx
+
 from heze_common.auth import TokenIssuer
 from heze_contracts.enums import Role
-
 from heze_system.demo.cohort import Person, cohort
 
 COMMITMENT = "本人郑重承诺：所填报的学历、专业、职称、工作年限和培训学时等信息真实、准确、完整，如有虚假，自愿承担相应责任。"

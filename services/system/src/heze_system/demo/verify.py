@@ -4,7 +4,6 @@ is stuck between stages, and nothing happened twice."""
 from __future__ import annotations
 
 from heze_contracts.enums import Role
-
 from heze_system.demo.scenario import Journey, Parties, World
 
 
