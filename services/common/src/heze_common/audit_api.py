@@ -183,12 +183,14 @@ class RebuildReport(BaseModel):
     events_replayed: int
     read_models: list[str]
     differences: list[str]
-    """Read models whose rebuilt state differs from the live one (empty: they agree)."""
+    """Read models whose rebuilt state differed from the live one (empty: they agreed)."""
+    switched: bool
+    """The service now serves the rebuilt read models (built beside; writes never waited)."""
 
 
 @router.post(
     "/read-models/rebuild",
-    summary="Rebuild the read models beside the live ones and compare (changes nothing)",
+    summary="Rebuild the read models from the log beside the live ones, compare, then switch to them",
 )
 async def rebuild(request: Request, _: Auditor) -> RebuildReport:
     app = request.app.state.application
@@ -203,10 +205,12 @@ async def rebuild(request: Request, _: Auditor) -> RebuildReport:
             for old, new in zip(live.projections, fresh.projections, strict=True)
             if vars(old) != vars(new)
         ]
+        live.adopt(fresh)
         return RebuildReport(
             events_replayed=fresh.applied,
             read_models=[type(p).__name__ for p in live.projections],
             differences=differences,
+            switched=True,
         )
 
     return await asyncio.to_thread(compare)

@@ -52,6 +52,16 @@ class ProjectionRunner:
                 self.position = notifications[-1].id
             return self.position
 
+    def adopt(self, rebuilt: ProjectionRunner) -> None:
+        """Switch to read models built beside these: bring them up to date, then take their
+        state (under the lock, so a reader sees the old models or the new, never half)."""
+        with self._lock:
+            rebuilt.catch_up()
+            for live, fresh in zip(self.projections, rebuilt.projections, strict=True):
+                vars(live).clear()
+                vars(live).update(vars(fresh))
+            self.position = rebuilt.position
+
     def rebuilt(self) -> ProjectionRunner:
         """Empty copies of the same read models, to build beside these (and compare)."""
         return ProjectionRunner(
