@@ -1,0 +1,179 @@
+"""Poison and hostile messages on every consumed topic of every consuming service: each lands in
+the service's DLQ with a reason, nothing crashes, and the messages after them still flow."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from itertools import count
+from uuid import UUID, uuid4
+
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from heze_common.runtime import create_app
+from heze_common.testing import eventually, publish, read_topic, running, service_settings
+from heze_contracts.assessment import AssessmentFailed, AssessmentFailedPayload
+from heze_contracts.enrollment import (
+    TraineeEnrolled,
+    TraineeEnrolledPayload,
+    TraineeRegistered,
+    TraineeRegisteredPayload,
+)
+from heze_contracts.enums import Education, Field, Level, ParticipantCategory, Sex
+
+positions = count(1)
+CONSUMERS = {
+    "assessment": ["enrollment.events.v1"],
+    "certification": ["enrollment.events.v1", "assessment.events.v1"],
+    "subsidy": ["enrollment.events.v1", "certification.events.v1"],
+}
+EXPECTED = [
+    "forged_producer",
+    "invalid_json",
+    "missing_headers",
+    "oversized",
+    "unknown_event_type",
+    "unsupported_schema_version",
+]
+
+
+def registered(trainee_id: UUID) -> TraineeRegistered:
+    return TraineeRegistered.build(
+        TraineeRegisteredPayload(
+            trainee_id=trainee_id,
+            name="毒丸测试",
+            id_number="11010519491231002X",
+            sex=Sex.FEMALE,
+            birth_date=date(1949, 12, 31),
+            phone="13800000000",
+            education=Education.BACHELOR,
+            major="软件工程",
+            employer=None,
+            county="牡丹区",
+            participant_category=ParticipantCategory.DIGITAL_WORKER,
+            registered_on=date(2026, 1, 5),
+            registered_by_institution_id=None,
+            retirement_group=None,
+        ),
+        position=next(positions),
+        occurred_at=datetime.now(UTC),
+        origin_id=trainee_id,
+        origin_version=next(positions),
+        correlation_id=uuid4(),
+        causation_id=None,
+    )
+
+
+def enrolled(trainee_id: UUID) -> TraineeEnrolled:
+    return TraineeEnrolled.build(
+        TraineeEnrolledPayload(
+            trainee_id=trainee_id,
+            programme_id=uuid4(),
+            institution_id=uuid4(),
+            occupation_code="2-02-10-11",
+            field=Field.BIG_DATA,
+            level=Level.JUNIOR,
+            subsidised_plan=True,
+            enrolled_on=date(2026, 3, 1),
+        ),
+        position=next(positions),
+        occurred_at=datetime.now(UTC),
+        origin_id=trainee_id,
+        origin_version=next(positions),
+        correlation_id=uuid4(),
+        causation_id=None,
+    )
+
+
+def forged(trainee_id: UUID) -> AssessmentFailed:
+    return AssessmentFailed.build(
+        AssessmentFailedPayload(
+            application_id=uuid4(),
+            trainee_id=trainee_id,
+            evaluation_institution_id=uuid4(),
+            session_id=uuid4(),
+            occupation_code="2-02-10-11",
+            field=Field.BIG_DATA,
+            level=Level.JUNIOR,
+            theory_score=Decimal("10.0"),
+            practical_score=Decimal("10.0"),
+            assessment_ended_on=date(2026, 5, 1),
+        ),
+        position=next(positions),
+        occurred_at=datetime.now(UTC),
+        origin_id=trainee_id,
+        origin_version=next(positions),
+        correlation_id=uuid4(),
+        causation_id=None,
+    )
+
+
+def poison(topic: str, key: bytes) -> list[tuple[bytes, list[tuple[str, bytes]]]]:
+    producer = topic.split(".")[-3]
+    headers = [("event_type", b"TraineeRegistered"), ("producer", producer.encode())]
+    envelope = json.loads(registered(uuid4()).to_bytes())
+    return [
+        (b"{oops", headers),
+        (json.dumps({**envelope, "schema_version": 99}).encode(), headers),
+        (json.dumps({**envelope, "event_type": "TraineeTeleported"}).encode(), headers),
+        (b"x" * 5000, headers),
+        (registered(uuid4()).to_bytes(), []),
+        # An event of another producer, claiming this topic's producer in its headers.
+        (
+            forged(uuid4()).to_bytes(),
+            [("event_type", b"AssessmentFailed"), ("producer", producer.encode())],
+        )
+        if producer != "assessment"
+        else (
+            registered(uuid4()).to_bytes(),
+            [("event_type", b"TraineeRegistered"), ("producer", b"assessment")],
+        ),
+    ]
+
+
+@pytest.mark.parametrize("service", sorted(CONSUMERS))
+async def test_poison_goes_to_the_dead_letter_topic_and_the_rest_flows(
+    service: str, database_url: str, kafka_bootstrap_servers: str, topic_prefix: str
+) -> None:
+    main = importlib.import_module(f"heze_{service}.main")
+    settings = service_settings(
+        type(main.definition().settings),
+        database_url=database_url,
+        kafka_bootstrap_servers=kafka_bootstrap_servers,
+        kafka_topic_prefix=topic_prefix,
+        max_message_bytes=4096,
+    )
+    app = create_app(main.definition(settings))
+    async with running(app):
+        producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap_servers)
+        await producer.start()
+        trainee_id = uuid4()
+        try:
+            for topic in CONSUMERS[service]:
+                for body, headers in poison(topic_prefix + topic, str(trainee_id).encode()):
+                    await producer.send_and_wait(
+                        topic_prefix + topic, body, key=str(trainee_id).encode(), headers=headers
+                    )
+        finally:
+            await producer.stop()
+        # After the poison, on the same partition: a genuine event the service must still apply.
+        genuine = enrolled(trainee_id) if service == "subsidy" else registered(trainee_id)
+        await publish(kafka_bootstrap_servers, topic_prefix + "enrollment.events.v1", genuine)
+        dlq = f"{topic_prefix}{service}.dlq"
+        expected = sorted(EXPECTED * len(CONSUMERS[service]))
+
+        async def all_dead_lettered() -> bool:
+            return len(await read_topic(kafka_bootstrap_servers, dlq, idle_ms=200)) >= len(expected)
+
+        await eventually(all_dead_lettered)
+        letters = await read_topic(kafka_bootstrap_servers, dlq)
+        assert sorted(dict(letter.headers)["dlq_reason"].decode() for letter in letters) == expected
+        assert b"{oops" in [letter.value for letter in letters]
+
+        def genuine_applied() -> bool:
+            return bool(app.state.application.trail_streams(trainee_id))
+
+        await eventually(genuine_applied)
