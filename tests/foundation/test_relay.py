@@ -183,3 +183,30 @@ async def test_a_new_broker_cluster_gets_everything_published_again(
     assert len(copies) == 100  # a registration and a withdrawal per learner
     assert set(copies.values()) == {2}  # once to the first cluster, once again to the new one
     assert RelayPositions(upstream.recorder).load_with_cluster(topic)[1] == "cluster-after-the-loss"
+
+
+async def test_the_relay_prepares_a_cluster_it_meets_for_the_first_time(
+    upstream: ServiceApplication, kafka_broker: KafkaBroker, topic_prefix: str
+) -> None:
+    prepared: list[str] = []
+
+    async def identify() -> str:
+        return "a-new-cluster"
+
+    async def prepare() -> None:
+        prepared.append("topics created")
+
+    relay = OutboxRelay(
+        upstream,
+        LEARNER_MAPPER,
+        kafka_broker,
+        topic_prefix + "enrollment.events.v1",
+        identify_cluster=identify,
+        prepare_cluster=prepare,
+        idle_seconds=0.01,
+    )
+    running = asyncio.create_task(relay.run())
+    await asyncio.sleep(0.2)
+    running.cancel()
+    await asyncio.gather(running, return_exceptions=True)
+    assert (relay.cluster_id, prepared) == ("a-new-cluster", ["topics created"])

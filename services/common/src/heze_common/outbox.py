@@ -96,6 +96,7 @@ class OutboxRelay:
         idle_seconds: float = 0.1,
         max_message_bytes: int = 1_000_000,
         identify_cluster: Callable[[], Awaitable[str]] | None = None,
+        prepare_cluster: Callable[[], Awaitable[None]] | None = None,
     ):
         self.app = app
         self.mapper = mapper
@@ -106,6 +107,9 @@ class OutboxRelay:
         self.max_message_bytes = max_message_bytes
         self.positions = RelayPositions(app.recorder, create_table=app.settings.create_tables)
         self.identify_cluster = identify_cluster
+        self.prepare_cluster = prepare_cluster
+        """Creates the topics (with their partitions) on a cluster met for the first time: keys
+        must land on the same partitions as before, for consumers' per-partition tracking."""
         self.cluster_id: str | None = None
         self._acknowledged_offsets: dict[int, int] = {}
 
@@ -116,6 +120,8 @@ class OutboxRelay:
             try:
                 if self.identify_cluster and self.cluster_id is None:
                     self.cluster_id = await self.identify_cluster()
+                    if self.prepare_cluster:
+                        await self.prepare_cluster()
                 published_any = await self.publish_pending()
                 backoff = self.idle_seconds
             except BrokerLostData as lost:

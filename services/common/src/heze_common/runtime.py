@@ -117,18 +117,23 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             raise RuntimeError(
                 f"handlers consume undeclared topics {sorted(undeclared)}; add them to subscribes_to"
             )
-        if settings.kafka_create_topics:
-            await ensure_topics(
-                settings.kafka_bootstrap_servers,  # type: ignore[arg-type]
-                [
-                    publishes_to,
-                    consumer.dlq_topic,
-                    *consumer.topics,
-                    settings.kafka_topic_prefix + AUDIT_CHECKPOINTS,
-                ],
-                settings.kafka_topic_partitions,
-                **aiokafka_options(settings),
-            )
+        topics = [
+            publishes_to,
+            consumer.dlq_topic,
+            *consumer.topics,
+            settings.kafka_topic_prefix + AUDIT_CHECKPOINTS,
+        ]
+
+        async def create_topics() -> None:
+            if settings.kafka_create_topics:
+                await ensure_topics(
+                    settings.kafka_bootstrap_servers,  # type: ignore[arg-type]
+                    topics,
+                    settings.kafka_topic_partitions,
+                    **aiokafka_options(settings),
+                )
+
+        await create_topics()
         subscribe(broker, consumer)
         await broker.start()
         relay = OutboxRelay(
@@ -142,6 +147,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             identify_cluster=lambda: cluster_id(
                 settings.kafka_bootstrap_servers, **aiokafka_options(settings)
             ),
+            prepare_cluster=create_topics,
         )
         keeper = await asyncio.to_thread(
             LedgerKeeper, application, broker, settings.kafka_topic_prefix
