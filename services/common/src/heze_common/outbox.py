@@ -111,6 +111,8 @@ class OutboxRelay:
         """Creates the topics (with their partitions) on a cluster met for the first time: keys
         must land on the same partitions as before, for consumers' per-partition tracking."""
         self.cluster_id: str | None = None
+        self.cluster_check_seconds = 5.0
+        self._cluster_checked_at = 0.0
         self._acknowledged_offsets: dict[int, int] = {}
 
     async def run(self) -> None:
@@ -118,10 +120,7 @@ class OutboxRelay:
         backoff = self.idle_seconds
         while True:
             try:
-                if self.identify_cluster and self.cluster_id is None:
-                    self.cluster_id = await self.identify_cluster()
-                    if self.prepare_cluster:
-                        await self.prepare_cluster()
+                await self._know_the_cluster()
                 published_any = await self.publish_pending()
                 backoff = self.idle_seconds
             except BrokerLostData as lost:
@@ -134,8 +133,25 @@ class OutboxRelay:
                 log.exception("relay cycle failed; retrying", topic=self.topic)
                 published_any = False
                 backoff = min(backoff * 2, 5.0)
+                self.cluster_id = None  # the broker may have been replaced: ask again
             if not published_any:
                 await asyncio.sleep(backoff)
+
+    async def _know_the_cluster(self) -> None:
+        """Learn (and prepare) the cluster at start, after a failure, and every so often while
+        idle, so a replaced broker is noticed before anything is sent to it."""
+        if self.identify_cluster is None:
+            return
+        now = asyncio.get_running_loop().time()
+        if (
+            self.cluster_id is not None
+            and now - self._cluster_checked_at < self.cluster_check_seconds
+        ):
+            return
+        current = await self.identify_cluster()
+        if current != self.cluster_id and self.prepare_cluster:
+            await self.prepare_cluster()
+        self.cluster_id, self._cluster_checked_at = current, now
 
     async def publish_pending(self) -> bool:
         """Publish one batch; return whether there was anything to read."""

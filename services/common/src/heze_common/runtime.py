@@ -93,6 +93,9 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
         settings.kafka_bootstrap_servers,
         client_id=settings.service_name,
         security=faststream_security(settings),
+        # Topics are created with their partitions (ours or Strimzi's), never by a first send:
+        # a topic auto-created with other partitions would move keys between partitions.
+        allow_auto_create_topics=False,
         log_level=logging.DEBUG,
     )
     publishes_to = settings.kafka_topic_prefix + definition.publishes_to
