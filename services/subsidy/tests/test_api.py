@@ -100,6 +100,25 @@ def certification_facts(trainee_id: UUID) -> list:
     ]
 
 
+async def certified_trainee(service: FastAPI, settings: SubsidySettings) -> tuple[UUID, UUID]:
+    """A trainee whose enrolment, completion and level certificate the service has learnt."""
+    trainee_id, programme_id = uuid4(), uuid4()
+    prefix, bootstrap = settings.kafka_topic_prefix, settings.kafka_bootstrap_servers
+    await publish(
+        bootstrap,
+        prefix + "enrollment.events.v1",
+        *enrollment_facts(trainee_id, programme_id, uuid4()),
+    )
+    await publish(bootstrap, prefix + "certification.events.v1", *certification_facts(trainee_id))
+    beneficiary = service.state.application.beneficiary
+    await eventually(
+        lambda: bool(
+            beneficiary(trainee_id).level_certificates and beneficiary(trainee_id).completions
+        )
+    )
+    return trainee_id, programme_id
+
+
 def claim_body(programme_id: UUID) -> dict:
     return {"programme_id": str(programme_id), "occupation_code": OCCUPATION, "level": "junior"}
 
@@ -155,23 +174,7 @@ async def test_every_order_of_the_facts_and_the_claim_gives_the_same_decision(
 async def test_twenty_identical_claims_at_once_give_exactly_one_approval(
     service: FastAPI, client: AsyncClient, tokens: Tokens, subsidy_settings: SubsidySettings
 ) -> None:
-    prefix, bootstrap = (
-        subsidy_settings.kafka_topic_prefix,
-        subsidy_settings.kafka_bootstrap_servers,
-    )
-    trainee_id, programme_id = uuid4(), uuid4()
-    await publish(
-        bootstrap,
-        prefix + "enrollment.events.v1",
-        *enrollment_facts(trainee_id, programme_id, uuid4()),
-    )
-    await publish(bootstrap, prefix + "certification.events.v1", *certification_facts(trainee_id))
-    await eventually(
-        lambda: (
-            bool(service.state.application.beneficiary(trainee_id).level_certificates)
-            and bool(service.state.application.beneficiary(trainee_id).completions)
-        )
-    )
+    trainee_id, programme_id = await certified_trainee(service, subsidy_settings)
     me = tokens(Role.TRAINEE, subject=str(trainee_id))
     responses = await asyncio.gather(
         *(client.post("/claims", json=claim_body(programme_id), headers=me) for _ in range(20))
@@ -198,19 +201,7 @@ async def test_payment_the_monthly_report_and_the_published_events(
         subsidy_settings.kafka_topic_prefix,
         subsidy_settings.kafka_bootstrap_servers,
     )
-    trainee_id, programme_id = uuid4(), uuid4()
-    await publish(
-        bootstrap,
-        prefix + "enrollment.events.v1",
-        *enrollment_facts(trainee_id, programme_id, uuid4()),
-    )
-    await publish(bootstrap, prefix + "certification.events.v1", *certification_facts(trainee_id))
-    await eventually(
-        lambda: (
-            bool(service.state.application.beneficiary(trainee_id).level_certificates)
-            and bool(service.state.application.beneficiary(trainee_id).completions)
-        )
-    )
+    trainee_id, programme_id = await certified_trainee(service, subsidy_settings)
     claim = (
         await client.post(
             "/claims",

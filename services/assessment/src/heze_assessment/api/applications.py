@@ -11,13 +11,14 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import BaseModel
 
-from heze_assessment.api.common import App, Body
+from heze_assessment.api.common import App
 from heze_assessment.application import AssessmentApplication
 from heze_assessment.domain.application import Application, Status
 from heze_assessment.domain.conditions import Declaration
 from heze_common.auth import Principal, require_roles
 from heze_common.commands import execute
 from heze_common.errors import Forbidden, InvalidInput
+from heze_common.requests import Body
 from heze_contracts.enums import Field, Level, Role
 from heze_contracts.values import OccupationCode, Text
 

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated
 
 from fastapi import Depends, Request
-from pydantic import BaseModel, ConfigDict
-from pydantic import Field as Constraint
 
 from heze_assessment.application import AssessmentApplication
 from heze_common.commands import get_application
@@ -18,12 +15,3 @@ def assessment(request: Request) -> AssessmentApplication:
 
 
 App = Annotated[AssessmentApplication, Depends(assessment)]
-
-Mark = Annotated[Decimal, Constraint(ge=0, le=100, decimal_places=1)]
-"""A score out of 100 with at most one decimal place."""
-
-
-class Body(BaseModel):
-    """Request bodies: unknown fields are an error, not silently dropped."""
-
-    model_config = ConfigDict(extra="forbid")

@@ -9,11 +9,12 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel
 
-from heze_assessment.api.common import App, Body
+from heze_assessment.api.common import App
 from heze_assessment.domain.conditions import Route, RuleSet
 from heze_assessment.domain.evaluation_institution import EvaluationInstitution
 from heze_common.auth import Principal, authenticated, require_roles
 from heze_common.commands import execute
+from heze_common.requests import Body
 from heze_contracts.enums import Field, Level, Role
 from heze_contracts.values import OccupationCode, Text
 

@@ -11,11 +11,12 @@ from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel
 
 from heze_assessment.api.applications import ApplicationView
-from heze_assessment.api.common import App, Body, Mark
+from heze_assessment.api.common import App
 from heze_assessment.application import AssessmentApplication
 from heze_assessment.domain.session import AssessmentSession
 from heze_common.auth import Principal, require_roles
 from heze_common.commands import execute
+from heze_common.requests import Body, Mark
 from heze_contracts.enums import Level, Role
 from heze_contracts.values import OccupationCode, Text
 

@@ -9,13 +9,14 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Path, Request, status
 from pydantic import BaseModel
 
-from heze_certification.api.common import App, Body
+from heze_certification.api.common import App
 from heze_certification.application import CertificationApplication
 from heze_certification.domain.case import CaseStatus, CertificateCase
 from heze_common import clock
 from heze_common.auth import Principal, require_roles
 from heze_common.commands import execute
 from heze_common.errors import NotFound
+from heze_common.requests import Body
 from heze_contracts.enums import CertificateStage, Field, Level, Role
 from heze_contracts.values import Reasons
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from pydantic import BaseModel, ConfigDict
 
 from heze_certification.application import CertificationApplication
 from heze_common.commands import get_application
@@ -16,7 +15,3 @@ def certification(request: Request) -> CertificationApplication:
 
 
 App = Annotated[CertificationApplication, Depends(certification)]
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")

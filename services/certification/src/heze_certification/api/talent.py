@@ -12,7 +12,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel
 
-from heze_certification.api.common import App, Body
+from heze_certification.api.common import App
 from heze_certification.domain.policy import (
     PolicyTerms,
     Recognition,
@@ -24,6 +24,7 @@ from heze_common.auth import Principal, require_roles
 from heze_common.commands import execute
 from heze_common.downloads import csv_download
 from heze_common.errors import Forbidden
+from heze_common.requests import Body
 from heze_contracts.enums import Field, Level, Role
 from heze_contracts.values import Text
 

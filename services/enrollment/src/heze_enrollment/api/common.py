@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Annotated, Generic, TypeVar
 
 from fastapi import Depends, Query, Request
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 from pydantic import Field as Constraint
 
 from heze_common.commands import get_application
@@ -17,8 +17,6 @@ T = TypeVar("T")
 SessionHours = Annotated[Decimal, Constraint(gt=0, le=24, decimal_places=1)]
 """Hours of one session: more than zero, at most 24, at most one decimal place."""
 RequiredHours = Annotated[Decimal, Constraint(gt=0, le=10000, decimal_places=1)]
-Mark = Annotated[Decimal, Constraint(ge=0, le=100, decimal_places=1)]
-"""A score out of 100 with at most one decimal place."""
 
 
 def enrollment(request: Request) -> EnrollmentApplication:
@@ -26,12 +24,6 @@ def enrollment(request: Request) -> EnrollmentApplication:
 
 
 App = Annotated[EnrollmentApplication, Depends(enrollment)]
-
-
-class Body(BaseModel):
-    """Request bodies: unknown fields are an error, not silently dropped."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class Page(BaseModel, Generic[T]):

@@ -12,9 +12,10 @@ from pydantic import BaseModel
 
 from heze_common.auth import Principal, authenticated, require_roles
 from heze_common.commands import execute
+from heze_common.requests import Body
 from heze_contracts.enums import Field, HourKind, Level, Role
 from heze_contracts.values import Fields, OccupationCode, Phone, Text
-from heze_enrollment.api.common import App, Body, RequiredHours
+from heze_enrollment.api.common import App, RequiredHours
 from heze_enrollment.domain.institution import Institution
 
 router = APIRouter(tags=["directory"])

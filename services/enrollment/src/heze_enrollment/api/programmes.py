@@ -13,9 +13,10 @@ from pydantic import BaseModel
 
 from heze_common.auth import Principal, authenticated, require_roles
 from heze_common.commands import execute
+from heze_common.requests import Body, Mark
 from heze_contracts.enums import Field, HourKind, Level, Role
 from heze_contracts.values import OccupationCode, Text
-from heze_enrollment.api.common import App, Body, Mark, Page, PageQuery, RequiredHours, page_of
+from heze_enrollment.api.common import App, Page, PageQuery, RequiredHours, page_of
 from heze_enrollment.domain.programme import Programme
 from heze_enrollment.domain.trainee import EnrolmentStatus
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from heze_common.auth import Principal, require_roles
 from heze_common.commands import execute
 from heze_common.errors import Forbidden, InvalidInput
+from heze_common.requests import Body, Mark
 from heze_contracts.enums import (
     Education,
     Field,
@@ -28,8 +29,6 @@ from heze_contracts.enums import (
 from heze_contracts.values import Text
 from heze_enrollment.api.common import (
     App,
-    Body,
-    Mark,
     Page,
     PageQuery,
     SessionHours,

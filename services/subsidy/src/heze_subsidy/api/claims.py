@@ -14,9 +14,10 @@ from heze_common.auth import Principal, require_roles
 from heze_common.commands import execute
 from heze_common.downloads import csv_download
 from heze_common.errors import Forbidden, InvalidInput
+from heze_common.requests import Body
 from heze_contracts.enums import Level, Role
 from heze_contracts.values import OccupationCode, Text
-from heze_subsidy.api.common import App, Body
+from heze_subsidy.api.common import App
 from heze_subsidy.application import SubsidyApplication
 from heze_subsidy.domain.claim import Claim, ClaimStatus
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from pydantic import BaseModel, ConfigDict
 
 from heze_common.commands import get_application
 from heze_subsidy.application import SubsidyApplication
@@ -16,7 +15,3 @@ def subsidy(request: Request) -> SubsidyApplication:
 
 
 App = Annotated[SubsidyApplication, Depends(subsidy)]
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")

@@ -12,8 +12,9 @@ from pydantic import Field as Constraint
 
 from heze_common.auth import Principal, require_roles
 from heze_common.commands import execute
+from heze_common.requests import Body
 from heze_contracts.enums import Role
-from heze_subsidy.api.common import App, Body
+from heze_subsidy.api.common import App
 
 router = APIRouter(tags=["employer reimbursement"])
 Employer = Annotated[Principal, Depends(require_roles(Role.EMPLOYER))]

@@ -12,9 +12,10 @@ from pydantic import Field as Constraint
 from heze_common import clock
 from heze_common.auth import Principal, authenticated, require_roles
 from heze_common.commands import execute
+from heze_common.requests import Body
 from heze_contracts.enums import Level, Role
 from heze_contracts.values import OccupationCode
-from heze_subsidy.api.common import App, Body
+from heze_subsidy.api.common import App
 from heze_subsidy.domain.rules import Standard, SubsidyPolicy
 
 router = APIRouter(tags=["standards and policy"])
