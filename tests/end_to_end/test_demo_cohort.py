@@ -8,7 +8,6 @@ import re
 import shutil
 import subprocess
 import uuid
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,31 +23,9 @@ from heze_system.demo.cohort import cohort
 from heze_system.demo.run import drive
 from heze_system.system import SERVICES, RunningSystem
 from heze_system.trail import collect, find_trainee, to_html
+from tests.end_to_end.expectations import expected_counts
 
 COHORT = 60
-
-
-def expected_counts(size: int) -> Counter[str]:
-    """What the scenario's rules make of the cohort, computed without running anything."""
-    counts: Counter[str] = Counter()
-    for person in cohort(size):
-        if person.flaw:
-            continue
-        counts["registered"] += 1
-        counts["enrolled"] += 1
-        if person.number % 41 == 5:
-            counts["withdrawn"] += 1
-            continue
-        if person.number % 37 == 3:
-            continue  # fails the completion exam
-        counts["completed"] += 1
-        counts["applied"] += 1
-        counts["assessed"] += 1
-        if person.number % 10 == 4:
-            continue  # fails the level assessment
-        counts["passed"] += 1
-        counts["issued"] += 1
-    return counts
 
 
 @pytest.fixture(scope="module")

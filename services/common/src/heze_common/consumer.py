@@ -20,6 +20,7 @@ from opentelemetry.trace import SpanKind
 
 from heze_common.events import EventContext, event_context
 from heze_common.eventstore import ServiceApplication
+from heze_common.failpoints import failpoint
 from heze_common.metrics import METRICS
 from heze_common.settings import ServiceSettings
 from heze_common.tracing import continue_trace, current_traceparent
@@ -153,6 +154,7 @@ class IdempotentConsumer:
         )
         with event_context(context):
             aggregates = list(handler(event))
+        failpoint("consumer.mid_handler")
         self.app.save_tracked(tracking, *aggregates)
         return True
 
@@ -215,6 +217,7 @@ def subscribe(broker: KafkaBroker, consumer: IdempotentConsumer) -> None:
     async def on_upstream_event(body: bytes, message: KafkaMessage) -> None:
         record: ConsumerRecord = message.raw_message  # type: ignore[assignment]
         outcome = await consumer.process(record)
+        failpoint("consumer.before_ack")
         await message.ack()
         METRICS.messages_consumed.labels(settings.service_name, record.topic, outcome.value).inc()
         partition = TopicPartition(record.topic, record.partition)

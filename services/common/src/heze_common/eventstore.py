@@ -6,10 +6,11 @@ from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.persistence import ProcessRecorder, Tracking
+from eventsourcing.persistence import ProcessRecorder, Recording, Tracking
 from eventsourcing.utils import get_topic
 
 from heze_common.errors import NotFound
+from heze_common.idempotency import deferred_saves
 from heze_common.persistence import JsonTranscoder, PydanticMapper
 from heze_common.settings import ServiceSettings
 
@@ -33,6 +34,16 @@ class ServiceApplication(Application):
 
     def construct_recorder(self) -> ProcessRecorder:
         return self.factory.process_recorder()
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording]:
+        """Save now, unless a keyed command is running: its events wait for its record."""
+        held = deferred_saves()
+        if held is None:
+            return super().save(*objs, **kwargs)
+        if kwargs:
+            raise TypeError("a keyed command saves aggregates only")
+        held.extend(objs)
+        return []
 
     def save_tracked(self, tracking: Tracking, *aggregates: Any) -> None:
         """Store the new events of `aggregates` and the tracking record in one transaction."""

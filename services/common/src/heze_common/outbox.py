@@ -18,6 +18,7 @@ from faststream.kafka import KafkaBroker
 
 from heze_common.events import DomainEvent
 from heze_common.eventstore import ServiceApplication
+from heze_common.failpoints import failpoint
 from heze_common.metrics import METRICS
 from heze_common.relay_position import RelayPositions
 from heze_contracts import IntegrationEvent
@@ -160,6 +161,7 @@ class OutboxRelay:
             METRICS.relay_lag.labels(self.app.name).set(max(head - position, 0))
             return False
         await self._publish(notifications)
+        failpoint("relay.before_position")
         await asyncio.to_thread(
             self.positions.save, self.topic, notifications[-1].id, self.cluster_id
         )
@@ -184,7 +186,9 @@ class OutboxRelay:
 
     async def _publish(self, notifications: list[Notification]) -> None:
         pending = []
-        for notification in notifications:
+        for index, notification in enumerate(notifications):
+            if index == len(notifications) // 2:
+                failpoint("relay.mid_batch")
             domain_event: DomainEvent = self.app.mapper.to_domain_event(notification)
             event = self.mapper.to_integration_event(domain_event, notification.id)
             if event is None:

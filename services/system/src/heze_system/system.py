@@ -51,24 +51,25 @@ class RunningSystem:
             raise
         return self
 
-    def _spawn(self, service: str) -> None:
+    def _spawn(self, service: str, overrides: dict[str, str] | None = None) -> None:
         environment = {
             **os.environ,
             **self.environment,
+            **(overrides or {}),
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap_servers or "",
             "DATA_DIR": str(self.data_dir),
             "HTTP_PORT": str(self.base_port + SERVICES.index(service)),
         }
         if self.database_url_template:
             environment["DATABASE_URL"] = self.database_url_template.format(service=service)
-        log = (self.logs / f"{service}.log").open("ab")
-        self.processes[service] = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", f"heze_{service}.main", "serve"],
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # the launcher, not the terminal, delivers the stop signal
-        )
+        with (self.logs / f"{service}.log").open("ab") as log:
+            self.processes[service] = subprocess.Popen(
+                [sys.executable, "-m", f"heze_{service}.main", "serve"],
+                env=environment,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # the launcher, not the terminal, delivers the stop signal
+            )
 
     def _wait_ready(self, service: str, timeout: float) -> None:
         process, deadline = self.processes[service], time.monotonic() + timeout
@@ -86,6 +87,21 @@ class RunningSystem:
         raise TimeoutError(
             f"{service} was not ready within {timeout:.0f}s; see {self.logs / service}.log"
         )
+
+    def kill(self, service: str) -> None:
+        """SIGKILL, as a lost node or the OOM killer would: no shutdown code runs."""
+        process = self.processes[service]
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+
+    def restart(
+        self, service: str, overrides: dict[str, str] | None = None, ready_timeout: float = 90
+    ) -> None:
+        """Start a (killed or exited) service again, with `overrides` on its environment."""
+        self.kill(service)
+        self._spawn(service, overrides)
+        self._wait_ready(service, ready_timeout)
 
     def exited(self) -> list[str]:
         return [

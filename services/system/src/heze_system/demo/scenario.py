@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID, uuid4, uuid5
 
 import httpx
 
@@ -133,6 +133,10 @@ class Refused(Exception):
         self.code = code
 
 
+RETRY_FOR = 120
+"""Seconds a request is repeated while its service is away: longer than any restart."""
+
+
 class Parties:
     """HTTP clients of the four services and a token for every party."""
 
@@ -153,7 +157,24 @@ class Parties:
     async def call(
         self, service: str, method: str, path: str, headers: dict[str, str], body: Any = None
     ) -> Any:
-        response = await self.http[service].request(method, path, json=body, headers=headers)
+        """One request, sent again while the service is unreachable or unavailable (restarting,
+        its database away); a write carries an idempotency key, so a repeat is never a second
+        effect."""
+        if method != "GET":
+            headers = {**headers, "Idempotency-Key": str(uuid4())}
+        deadline = asyncio.get_running_loop().time() + RETRY_FOR
+        while True:
+            try:
+                response = await self.http[service].request(
+                    method, path, json=body, headers=headers
+                )
+                if response.status_code != 503:
+                    break
+            except httpx.TransportError:
+                pass
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"{service} did not answer {method} {path} for {RETRY_FOR}s")
+            await asyncio.sleep(0.5)
         if response.status_code in (409, 422, 403):
             raise Refused(response.json()["error"]["code"])
         response.raise_for_status()
