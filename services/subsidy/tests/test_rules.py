@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from uuid import UUID, uuid4
 
 import pytest
 
+from heze_common import clock
 from heze_contracts.enums import Level, Role
 from heze_subsidy.domain.beneficiary import Beneficiary, Enrolment
 from heze_subsidy.domain.claim import Claim, ClaimStatus
@@ -14,6 +15,7 @@ from heze_subsidy.domain.rules import RequiredCertificate, SubsidyPolicy, Subsid
 
 BIG_DATA = "2-02-10-11"
 START = date(2023, 1, 1)
+ISSUED = datetime(2026, 4, 1, 2, 0, tzinfo=UTC)
 
 
 def rules(**policy: object) -> SubsidyRules:
@@ -31,7 +33,7 @@ def eligible(
     programme = uuid4()
     beneficiary.learn_enrolment(Enrolment(programme, uuid4(), code, level, plan))
     beneficiary.learn_completion(programme, code, level, f"HZPX-{programme.hex[:6]}")
-    beneficiary.learn_level_certificate(f"HZSZ-{programme.hex[:6]}", code, level)
+    beneficiary.learn_level_certificate(f"HZSZ-{programme.hex[:6]}", code, level, ISSUED)
     return programme
 
 
@@ -101,10 +103,38 @@ def test_a_programme_outside_the_subsidised_plan_is_refused_at_once() -> None:
 def test_a_revoked_level_certificate_does_not_count() -> None:
     book, person = rules(), Beneficiary.open(uuid4())
     programme = eligible(person)
-    person.learn_revocation(f"HZSZ-{programme.hex[:6]}")
+    person.learn_revocation(f"HZSZ-{programme.hex[:6]}", ISSUED + timedelta(days=3))
     claim = claim_for(person, programme)
     claim.settle(person, book, date(2026, 5, 1), force=True)
     assert claim.reason_code == "certificate_missing"
+
+
+def test_a_certificate_revoked_before_the_claim_was_filed_does_not_count() -> None:
+    book, person = rules(), Beneficiary.open(uuid4())
+    programme = eligible(person)
+    person.learn_revocation(f"HZSZ-{programme.hex[:6]}", ISSUED + timedelta(days=3))
+    with clock.frozen_at(ISSUED + timedelta(days=10)):
+        claim = claim_for(person, programme)
+    claim.settle(person, book, date(2026, 5, 1))
+    assert claim.status is ClaimStatus.WAITING
+    assert claim.waiting_for == "no valid level certificate of this occupation and level"
+
+
+def test_a_revocation_after_the_facts_were_complete_does_not_undo_them_when_it_overtakes_them() -> (
+    None
+):
+    """The claim was filed and the certificate issued, then revoked; the enrolment arrives last
+    (the enrollment topic lagged). In the order things happened the claim was approved before
+    the revocation, so it is approved now too."""
+    book, person = rules(), Beneficiary.open(uuid4())
+    with clock.frozen_at(ISSUED - timedelta(days=10)):
+        claim = claim_for(person, programme := uuid4())
+    person.learn_level_certificate(f"HZSZ-{programme.hex[:6]}", BIG_DATA, Level.JUNIOR, ISSUED)
+    person.learn_revocation(f"HZSZ-{programme.hex[:6]}", ISSUED + timedelta(days=3))
+    person.learn_completion(programme, BIG_DATA, Level.JUNIOR, "HZPX-1")
+    person.learn_enrolment(Enrolment(programme, uuid4(), BIG_DATA, Level.JUNIOR, True))
+    claim.settle(person, book, date(2026, 5, 1))
+    assert claim.status is ClaimStatus.APPROVED
 
 
 @pytest.mark.parametrize(

@@ -140,6 +140,8 @@ class TalentBase(Projection):
     def __init__(self) -> None:
         self.pool: dict[UUID, PoolMember] = {}
         self.credits_by_year: dict[int, list[Credit]] = {}
+        self.outstanding: dict[UUID, str] = {}
+        """Flags by talent record: a flag may come before the admission (county not yet known)."""
 
     def handlers(self) -> Mapping[type, Callable[[Any], None]]:
         record = TalentRecord
@@ -151,7 +153,14 @@ class TalentBase(Projection):
         }
 
     def _admitted(self, event: TalentRecord.AdmittedToPool) -> None:
-        member = self.pool.setdefault(event.trainee_id, PoolMember(event.trainee_id, event.county))
+        member = self.pool.setdefault(
+            event.trainee_id,
+            PoolMember(
+                event.trainee_id,
+                event.county,
+                outstanding_contribution=self.outstanding.get(event.originator_id),
+            ),
+        )
         member.certificates[event.certificate_number] = (event.field, event.level)
 
     def _revoked(self, event: TalentRecord.CertificateRevocationNoted) -> None:
@@ -161,6 +170,7 @@ class TalentBase(Projection):
                 return
 
     def _flagged(self, event: TalentRecord.OutstandingFlagged) -> None:
+        self.outstanding[event.originator_id] = event.contribution
         for member in self.pool.values():
             if TalentRecord.id_for(member.trainee_id) == event.originator_id:
                 member.outstanding_contribution = event.contribution

@@ -82,14 +82,14 @@ class SubsidyApplication(ServiceApplication):
         facts = event.payload
         beneficiary = self.beneficiary(facts.trainee_id)
         beneficiary.learn_level_certificate(
-            facts.certificate_number, facts.occupation_code, facts.level
+            facts.certificate_number, facts.occupation_code, facts.level, event.occurred_at
         )
         return self._settle_waiting(beneficiary)
 
     def on_certificate_revoked(self, event: certified.CertificateRevoked) -> Iterable[Aggregate]:
         facts = event.payload
         beneficiary = self.beneficiary(facts.trainee_id)
-        beneficiary.learn_revocation(facts.certificate_number)
+        beneficiary.learn_revocation(facts.certificate_number, event.occurred_at)
         return [beneficiary]
 
     def trail_streams(self, trainee_id: UUID) -> list[UUID]:

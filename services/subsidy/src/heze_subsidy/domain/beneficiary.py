@@ -5,7 +5,7 @@ certificates, and the subsidies already approved."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
@@ -23,6 +23,13 @@ class Enrolment:
     occupation_code: str
     level: Level
     subsidised_plan: bool
+
+
+@dataclass(frozen=True)
+class LevelCertificate:
+    occupation_code: str
+    level: Level
+    issued_at: datetime
 
 
 @dataclass(frozen=True)
@@ -69,22 +76,33 @@ class Beneficiary(Aggregate):
 
     class LevelCertificateLearnt(Aggregate.Event):
         TOPIC = "subsidy.Beneficiary.LevelCertificateLearnt.v1"
+        class_version = 2
         certificate_number: str
         occupation_code: str
         level: Level
+        issued_at: datetime
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state["issued_at"] = state["timestamp"]  # before v2 only the learning time was kept
 
         def apply(self, beneficiary: Beneficiary) -> None:
-            beneficiary.level_certificates[self.certificate_number] = (
-                self.occupation_code,
-                self.level,
+            beneficiary.level_certificates[self.certificate_number] = LevelCertificate(
+                self.occupation_code, self.level, self.issued_at
             )
 
     class LevelCertificateRevoked(Aggregate.Event):
         TOPIC = "subsidy.Beneficiary.LevelCertificateRevoked.v1"
+        class_version = 2
         certificate_number: str
+        revoked_at: datetime
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state["revoked_at"] = state["timestamp"]
 
         def apply(self, beneficiary: Beneficiary) -> None:
-            beneficiary.revoked.add(self.certificate_number)
+            beneficiary.revoked[self.certificate_number] = self.revoked_at
 
     class ClaimFiled(Aggregate.Event):
         TOPIC = "subsidy.Beneficiary.ClaimFiled.v1"
@@ -114,8 +132,8 @@ class Beneficiary(Aggregate):
         self.trainee_id = trainee_id
         self.enrolments: dict[UUID, Enrolment] = {}
         self.completions: dict[UUID, str] = {}
-        self.level_certificates: dict[str, tuple[str, Level]] = {}
-        self.revoked: set[str] = set()
+        self.level_certificates: dict[str, LevelCertificate] = {}
+        self.revoked: dict[str, datetime] = {}
         self.claim_ids: list[UUID] = []
         self.approvals: list[Approval] = []
 
@@ -139,18 +157,23 @@ class Beneficiary(Aggregate):
                 training_certificate_number=certificate,
             )
 
-    def learn_level_certificate(self, number: str, occupation_code: str, level: Level) -> None:
+    def learn_level_certificate(
+        self, number: str, occupation_code: str, level: Level, issued_at: datetime
+    ) -> None:
         if number not in self.level_certificates:
             self.trigger_event(
                 self.LevelCertificateLearnt,
                 certificate_number=number,
                 occupation_code=occupation_code,
                 level=level,
+                issued_at=issued_at,
             )
 
-    def learn_revocation(self, number: str) -> None:
+    def learn_revocation(self, number: str, revoked_at: datetime) -> None:
         if number not in self.revoked:
-            self.trigger_event(self.LevelCertificateRevoked, certificate_number=number)
+            self.trigger_event(
+                self.LevelCertificateRevoked, certificate_number=number, revoked_at=revoked_at
+            )
 
     def file(self, claim_id: UUID) -> None:
         self.trigger_event(self.ClaimFiled, claim_id=claim_id)
@@ -164,8 +187,22 @@ class Beneficiary(Aggregate):
             decided_on=decided_on,
         )
 
-    def holds_level_certificate(self, occupation_code: str, level: Level) -> bool:
-        return any(
-            held == (occupation_code, level) and number not in self.revoked
-            for number, held in self.level_certificates.items()
-        )
+    def holds_level_certificate(
+        self, occupation_code: str, level: Level, as_of: datetime | None = None
+    ) -> bool:
+        """Whether a certificate of that occupation and level was valid when a claim's facts
+        were complete: at `as_of` or at its issue, whichever was later (unset: now).
+
+        Judging by when things happened, not when the news arrived, keeps the decision the same
+        whatever order the enrollment and certification topics are read in: a revocation that
+        happened after the facts were complete does not undo them because it overtook a lagging
+        enrolment on the way here."""
+        for number, certificate in self.level_certificates.items():
+            if (certificate.occupation_code, certificate.level) != (occupation_code, level):
+                continue
+            revoked_at = self.revoked.get(number)
+            if revoked_at is None:
+                return True
+            if as_of is not None and revoked_at > max(as_of, certificate.issued_at):
+                return True
+        return False

@@ -192,7 +192,9 @@ def decide(
     policy_since, policy = rules.policy_on(today)
     if (
         policy.required_certificate is RequiredCertificate.LEVEL
-        and not beneficiary.holds_level_certificate(claim.occupation_code, claim.level)
+        and not beneficiary.holds_level_certificate(
+            claim.occupation_code, claim.level, as_of=None if force else claim.created_on
+        )
     ):
         return waits_or_refused(
             "certificate_missing", "no valid level certificate of this occupation and level"
