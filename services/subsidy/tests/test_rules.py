@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID, uuid4
 
 import pytest
+from eventsourcing.persistence import StoredEvent
 
 from heze_common import clock
+from heze_common.persistence import JsonTranscoder, PydanticMapper
 from heze_contracts.enums import Level, Role
 from heze_subsidy.domain.beneficiary import Beneficiary, Enrolment
 from heze_subsidy.domain.claim import Claim, ClaimStatus
@@ -197,3 +200,28 @@ def test_a_claim_for_another_occupation_than_the_programme_is_refused() -> None:
     claim = claim_for(person, eligible(person), "2-02-10-12")
     claim.settle(person, book, date(2026, 5, 1))
     assert claim.reason_code == "programme_mismatch"
+
+
+def test_certificate_facts_stored_before_version_2_read_as_happening_when_they_were_learnt() -> (
+    None
+):
+    mapper, learnt_at = PydanticMapper(transcoder=JsonTranscoder()), "2026-04-02T08:30:00Z"
+    stored = {
+        Beneficiary.LevelCertificateLearnt: {
+            "certificate_number": "HZSZ2026-2021011-J-000001",
+            "occupation_code": BIG_DATA,
+            "level": "junior",
+        },
+        Beneficiary.LevelCertificateRevoked: {"certificate_number": "HZSZ2026-2021011-J-000001"},
+    }
+    for event_class, state in stored.items():
+        event = mapper.to_domain_event(
+            StoredEvent(
+                originator_id=uuid4(),
+                originator_version=2,
+                topic=event_class.TOPIC,
+                state=json.dumps({**state, "timestamp": learnt_at}).encode(),
+            )
+        )
+        happened_at = getattr(event, "issued_at", None) or event.revoked_at
+        assert happened_at == datetime(2026, 4, 2, 8, 30, tzinfo=UTC)
