@@ -21,7 +21,7 @@ from heze_common.settings import ServiceSettings
 from heze_contracts.enums import Role
 from heze_system.demo.cohort import cohort
 from heze_system.demo.run import drive
-from heze_system.system import SERVICES, RunningSystem
+from heze_system.system import SERVICES, RunningSystem, postgres_databases
 from heze_system.trail import collect, find_trainee, to_html
 from tests.end_to_end.expectations import expected_counts
 
@@ -32,29 +32,19 @@ COHORT = 60
 def system(
     tmp_path_factory: pytest.TempPathFactory, postgres_admin_dsn: str, kafka_bootstrap_servers: str
 ) -> Iterator[RunningSystem]:
-    import psycopg
-
     prefix = f"e2e_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(postgres_admin_dsn, autocommit=True) as admin:
-        for service in ("enrollment", "assessment", "certification", "subsidy"):
-            admin.execute(f'CREATE DATABASE "{prefix}_{service}"')
-    base = postgres_admin_dsn.rpartition("/")[0]
-    running = RunningSystem(
+    with postgres_databases(postgres_admin_dsn, prefix) as template, RunningSystem(
         data_dir=tmp_path_factory.mktemp("e2e"),
         base_port=18301,
-        database_url_template=f"{base}/{prefix}_{{service}}",
+        database_url_template=template,
         kafka_bootstrap_servers=kafka_bootstrap_servers,
         environment={
             "KAFKA_TOPIC_PREFIX": f"{prefix}.",
             "KAFKA_SESSION_TIMEOUT_MS": "3000",
             "KAFKA_HEARTBEAT_INTERVAL_MS": "500",
         },
-    )
-    with running:
+    ) as running:
         yield running
-    with psycopg.connect(postgres_admin_dsn, autocommit=True) as admin:
-        for service in ("enrollment", "assessment", "certification", "subsidy"):
-            admin.execute(f'DROP DATABASE IF EXISTS "{prefix}_{service}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="module")

@@ -9,13 +9,12 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from rich.console import Console
 
 from heze_common.broker import EmbeddedBroker
 from heze_system.demo.run import drive
-from heze_system.system import SERVICES, RunningSystem
+from heze_system.system import RunningSystem, postgres_databases
 
 COHORT = 24
 
@@ -30,22 +29,15 @@ def broker() -> Iterator[EmbeddedBroker]:
 def system(
     tmp_path: Path, postgres_admin_dsn: str, broker: EmbeddedBroker
 ) -> Iterator[RunningSystem]:
-    prefix = f"loss_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(postgres_admin_dsn, autocommit=True) as admin:
-        for service in SERVICES:
-            admin.execute(f'CREATE DATABASE "{prefix}_{service}"')
-    running = RunningSystem(
-        data_dir=tmp_path,
-        base_port=18701,
-        database_url_template=f"{postgres_admin_dsn.rpartition('/')[0]}/{prefix}_{{service}}",
-        kafka_bootstrap_servers=broker.bootstrap_servers,
-        environment={"KAFKA_SESSION_TIMEOUT_MS": "3000", "KAFKA_HEARTBEAT_INTERVAL_MS": "500"},
-    )
-    with running:
-        yield running
-    with psycopg.connect(postgres_admin_dsn, autocommit=True) as admin:
-        for service in SERVICES:
-            admin.execute(f'DROP DATABASE IF EXISTS "{prefix}_{service}" WITH (FORCE)')
+    with postgres_databases(postgres_admin_dsn, f"loss_{uuid.uuid4().hex[:8]}") as template:
+        with RunningSystem(
+            data_dir=tmp_path,
+            base_port=18701,
+            database_url_template=template,
+            kafka_bootstrap_servers=broker.bootstrap_servers,
+            environment={"KAFKA_SESSION_TIMEOUT_MS": "3000", "KAFKA_HEARTBEAT_INTERVAL_MS": "500"},
+        ) as running:
+            yield running
 
 
 async def test_a_run_survives_the_broker_losing_everything(

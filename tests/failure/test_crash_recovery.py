@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psycopg
 import pytest
 from rich.console import Console
 from rich.table import Table
@@ -34,7 +33,7 @@ from heze_contracts.topics import (
     SUBSIDY_EVENTS,
 )
 from heze_system.demo.run import drive
-from heze_system.system import SERVICES, RunningSystem
+from heze_system.system import SERVICES, RunningSystem, postgres_databases
 from tests.end_to_end.expectations import expected_counts
 
 TRAINEES = int(os.environ.get("HEZE_CRASH_TRAINEES", "150"))
@@ -105,13 +104,10 @@ def system(
     tmp_path: Path, postgres_admin_dsn: str, kafka_bootstrap_servers: str
 ) -> Iterator[RunningSystem]:
     prefix = f"crash_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(postgres_admin_dsn, autocommit=True) as admin:
-        for service in SERVICES:
-            admin.execute(f'CREATE DATABASE "{prefix}_{service}"')
-    running = RunningSystem(
+    with postgres_databases(postgres_admin_dsn, prefix) as template, RunningSystem(
         data_dir=tmp_path,
         base_port=18801,
-        database_url_template=f"{postgres_admin_dsn.rpartition('/')[0]}/{prefix}_{{service}}",
+        database_url_template=template,
         kafka_bootstrap_servers=kafka_bootstrap_servers,
         environment={
             "KAFKA_TOPIC_PREFIX": f"{prefix}.",
@@ -119,12 +115,8 @@ def system(
             "KAFKA_HEARTBEAT_INTERVAL_MS": "500",
             "HEZE_FAILPOINTS": FAILPOINTS,
         },
-    )
-    with running:
+    ) as running:
         yield running
-    with psycopg.connect(postgres_admin_dsn, autocommit=True) as admin:
-        for service in SERVICES:
-            admin.execute(f'DROP DATABASE IF EXISTS "{prefix}_{service}" WITH (FORCE)')
 
 
 async def distinct_events(system: RunningSystem) -> tuple[dict[str, dict], int]:

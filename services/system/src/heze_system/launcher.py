@@ -16,7 +16,7 @@ from heze_common.settings import ServiceSettings
 from heze_contracts.enums import Role
 from heze_system.audit_cli import audit
 from heze_system.dlq_cli import dlq
-from heze_system.system import SERVICES, RunningSystem
+from heze_system.system import SERVICES, RunningSystem, postgres_databases
 
 console = Console()
 cli = typer.Typer(
@@ -126,28 +126,15 @@ def bench(
     """Measure the pipeline on PostgreSQL and the broker (not part of the test suite)."""
     import tempfile
 
-    import psycopg
-
     from heze_system.bench import run_benchmark
 
-    names = [f"heze_bench_{name}" for name in (*SERVICES, "bench")]
-    with psycopg.connect(postgres, autocommit=True) as admin:
-        for name in names:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.execute(f'CREATE DATABASE "{name}"')
-    system = _running(
-        Path(tempfile.mkdtemp(prefix="heze-bench-")),
-        base_port,
-        f"{postgres.rpartition('/')[0]}/heze_bench_{{service}}",
-    )
-    try:
-        system.start()
-        run_benchmark(system, trainees, output, console)
-    finally:
-        system.stop()
-        with psycopg.connect(postgres, autocommit=True) as admin:
-            for name in names:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with postgres_databases(postgres, "heze_bench", (*SERVICES, "bench")) as template:
+        system = _running(Path(tempfile.mkdtemp(prefix="heze-bench-")), base_port, template)
+        try:
+            system.start()
+            run_benchmark(system, trainees, output, console)
+        finally:
+            system.stop()
 
 
 @cli.command()

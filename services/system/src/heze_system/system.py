@@ -7,14 +7,39 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import psycopg
 
 from heze_common.broker import EmbeddedBroker
 
 SERVICES = ("enrollment", "assessment", "certification", "subsidy")
+
+
+@contextmanager
+def postgres_databases(
+    admin_dsn: str, prefix: str, names: Sequence[str] = SERVICES
+) -> Iterator[str]:
+    """Fresh databases `<prefix>_<name>` on the server of `admin_dsn`, dropped afterwards; yields
+    the `database_url_template` that gives each service its own."""
+
+    def drop_all(admin: psycopg.Connection) -> None:
+        for name in names:
+            admin.execute(f'DROP DATABASE IF EXISTS "{prefix}_{name}" WITH (FORCE)')
+
+    with psycopg.connect(admin_dsn, autocommit=True) as admin:
+        drop_all(admin)
+        for name in names:
+            admin.execute(f'CREATE DATABASE "{prefix}_{name}"')
+    try:
+        yield f"{admin_dsn.rpartition('/')[0]}/{prefix}_{{service}}"
+    finally:
+        with psycopg.connect(admin_dsn, autocommit=True) as admin:
+            drop_all(admin)
 
 
 @dataclass
