@@ -16,6 +16,7 @@ from heze_common.audit import LedgerKeeper, public_key_text
 from heze_common.auth import Principal, require_roles
 from heze_common.errors import InvalidInput, NotFound
 from heze_common.eventstore import ServiceApplication
+from heze_common.requests import IsoDateTime
 from heze_contracts.enums import Role
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -144,7 +145,7 @@ async def aggregate(
     aggregate_id: UUID,
     request: Request,
     _: Auditor,
-    as_of: datetime | None = None,
+    as_of: IsoDateTime | None = None,
     version: int | None = Query(None, ge=1),
 ) -> AggregateState:
     return await asyncio.to_thread(
@@ -163,7 +164,7 @@ class Difference(BaseModel):
     summary="What changed in an aggregate between two moments",
 )
 async def difference(
-    aggregate_id: UUID, request: Request, _: Auditor, before: datetime, after: datetime
+    aggregate_id: UUID, request: Request, _: Auditor, before: IsoDateTime, after: IsoDateTime
 ) -> list[Difference]:
     if after < before:
         raise InvalidInput(

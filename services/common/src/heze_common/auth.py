@@ -144,4 +144,5 @@ def require_roles(*roles: Role) -> Callable[..., Principal]:
             )
         return principal
 
+    dependency.allowed_roles = allowed  # type: ignore[attr-defined] - listed in the OpenAPI document
     return dependency

@@ -9,6 +9,14 @@ from collections.abc import Iterable, Sequence
 from fastapi import Response
 from pydantic import BaseModel
 
+CSV_ALTERNATIVE = {
+    200: {
+        "description": "The JSON document, or with `format=csv` the same as a CSV download",
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    }
+}
+"""`responses=` of a route that also answers CSV: the OpenAPI document then says so."""
+
 
 def csv_download(
     columns: Sequence[str],

@@ -26,7 +26,11 @@ from heze_common.auth import TokenVerifier
 from heze_common.broker import cluster_id, ensure_topics
 from heze_common.consumer import Handler, IdempotentConsumer, subscribe
 from heze_common.eventstore import ServiceApplication
-from heze_common.http_errors import install_error_handlers
+from heze_common.http_errors import (
+    document_error_responses,
+    install_error_handlers,
+    limit_body_size,
+)
 from heze_common.kafka_security import aiokafka_options, faststream_security
 from heze_common.ledger import ChainTable
 from heze_common.observability import configure_logging, health_router, install_request_timing
@@ -178,6 +182,8 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
     app.state.token_verifier = TokenVerifier(settings)
     app.state.trail_streams = definition.trail_streams
     install_error_handlers(app)
+    # A command's events carry its text: a body of this size still fits in one Kafka message.
+    limit_body_size(app, settings.max_message_bytes // 2)
     install_request_timing(app, settings.service_name)
 
     @app.middleware("http")
@@ -209,6 +215,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
     app.include_router(audit_router)
     for router in definition.routers:
         app.include_router(router)
+    document_error_responses(app, [audit_router, *definition.routers])
     return app
 
 

@@ -9,7 +9,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, status
-from pydantic import BaseModel
+from pydantic import BaseModel, StrictBool
 
 from heze_assessment.api.common import App
 from heze_assessment.application import AssessmentApplication
@@ -18,9 +18,9 @@ from heze_assessment.domain.conditions import Declaration
 from heze_common.auth import Principal, require_roles
 from heze_common.commands import execute
 from heze_common.errors import Forbidden, InvalidInput
-from heze_common.requests import Body
+from heze_common.requests import Body, LongText
 from heze_contracts.enums import Field, Level, Role
-from heze_contracts.values import OccupationCode, Text
+from heze_contracts.values import OccupationCode
 
 router = APIRouter(tags=["applications"])
 Trainee = Annotated[Principal, Depends(require_roles(Role.TRAINEE))]
@@ -47,20 +47,20 @@ class Apply(Body):
     occupation_code: OccupationCode
     level: Level
     declaration: Declaration
-    commitment_text: Text
+    commitment_text: LongText
     """The exact text of the commitment (告知承诺书) the applicant signs."""
-    commitment_signed: bool
+    commitment_signed: StrictBool
     """Must be true: an application is a signed commitment that the declared facts are true."""
 
 
 class QualificationDecision(Body):
-    confirm: bool
-    reason: Text | None = None
+    confirm: StrictBool
+    reason: LongText | None = None
     """Required when rejecting."""
 
 
 class Void(Body):
-    reason: Text
+    reason: LongText
 
 
 class ApplicationView(BaseModel):

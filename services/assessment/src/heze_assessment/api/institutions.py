@@ -14,9 +14,9 @@ from heze_assessment.domain.conditions import Route, RuleSet
 from heze_assessment.domain.evaluation_institution import EvaluationInstitution
 from heze_common.auth import Principal, authenticated, require_roles
 from heze_common.commands import execute
-from heze_common.requests import Body
+from heze_common.requests import Body, IsoDate, LongText, ShortText
 from heze_contracts.enums import Field, Level, Role
-from heze_contracts.values import OccupationCode, Text
+from heze_contracts.values import OccupationCode
 
 router = APIRouter(tags=["evaluation institutions and rules"])
 Province = Annotated[Principal, Depends(require_roles(Role.PROVINCIAL_DEPARTMENT))]
@@ -24,12 +24,12 @@ AnyRole = Annotated[Principal, Depends(authenticated)]
 
 
 class RegisterEvaluationInstitution(Body):
-    name: Text
+    name: ShortText
     occupations: dict[OccupationCode, Field]
 
 
 class Suspend(Body):
-    reason: Text
+    reason: LongText
 
 
 class EvaluationInstitutionView(BaseModel):
@@ -105,9 +105,9 @@ async def reinstate(
 
 
 class SetRules(Body):
-    name: Text
+    name: ShortText
     routes: dict[Level, list[Route]]
-    effective_from: date
+    effective_from: IsoDate
 
 
 class RulesView(BaseModel):
@@ -137,7 +137,7 @@ async def rules(
     request: Request,
     app: App,
     principal: AnyRole,
-    on: date | None = None,
+    on: IsoDate | None = None,
 ) -> RulesView:
     book = await execute(request, principal, app.rulebook)
     applies, since, rule_set = book.rules_for(occupation_code, on or date.today())

@@ -16,9 +16,9 @@ from heze_assessment.application import AssessmentApplication
 from heze_assessment.domain.session import AssessmentSession
 from heze_common.auth import Principal, require_roles
 from heze_common.commands import execute
-from heze_common.requests import Body, Mark
+from heze_common.requests import Body, IsoDate, LongText, Mark, ShortText
 from heze_contracts.enums import Level, Role
-from heze_contracts.values import OccupationCode, Text
+from heze_contracts.values import OccupationCode
 
 router = APIRouter(tags=["sessions"])
 Evaluator = Annotated[Principal, Depends(require_roles(Role.EVALUATION_INSTITUTION))]
@@ -31,8 +31,8 @@ Reader = Annotated[
 class Schedule(Body):
     occupation_code: OccupationCode
     level: Level
-    held_on: date
-    place: Text
+    held_on: IsoDate
+    place: ShortText
 
 
 class Assign(Body):
@@ -45,7 +45,7 @@ class Scores(Body):
 
 
 class Correction(Scores):
-    reason: Text
+    reason: LongText
 
 
 class SessionView(BaseModel):

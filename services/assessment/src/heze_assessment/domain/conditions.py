@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt
 
 from heze_contracts.enums import Education, Level
 
@@ -42,10 +42,10 @@ class Declaration(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     education: Education
-    major_relevant: bool
-    graduating_student: bool = False
+    major_relevant: StrictBool
+    graduating_student: StrictBool = False
     title: Title | None = None
-    years_in_occupation: int = 0
+    years_in_occupation: StrictInt = 0
     prior_levels: list[Level] = []
 
 
@@ -57,10 +57,10 @@ class Route(BaseModel):
     name: str
     title_at_least: Title | None = None
     education_at_least: Education | None = None
-    relevant_major: bool = False
+    relevant_major: StrictBool = False
     prior_level: Level | None = None
-    years_at_least: int = 0
-    graduating_students_exempt_from_years: bool = False
+    years_at_least: StrictInt = 0
+    graduating_students_exempt_from_years: StrictBool = False
 
     def unmet(self, declared: Declaration) -> list[str]:
         """The conditions of this route the declaration does not meet (empty: qualifies)."""

@@ -12,6 +12,7 @@ from heze_assessment.domain.conditions import (
     INTELLIGENT_MANUFACTURING_STANDARD,
     RuleSet,
 )
+from heze_common.errors import NotFound
 from heze_common.events import Aggregate, AggregateCreated
 
 RULEBOOK_ID = uuid5(UUID("7c1e2d3f-4a5b-5c6d-8e7f-9a0b1c2d3e4f"), "rulebook")
@@ -69,4 +70,4 @@ class RuleBook(Aggregate):
             if applicable:
                 since, rules = max(applicable, key=lambda version: version[0])
                 return key, since, rules
-        raise LookupError(f"no rules in force on {on}")
+        raise NotFound("no_rules_in_force", f"no application rules were in force on {on}")

@@ -16,9 +16,8 @@ from heze_common import clock
 from heze_common.auth import Principal, require_roles
 from heze_common.commands import execute
 from heze_common.errors import NotFound
-from heze_common.requests import Body
+from heze_common.requests import Body, IsoDate, ReasonList
 from heze_contracts.enums import CertificateStage, Field, Level, Role
-from heze_contracts.values import Reasons
 
 router = APIRouter(tags=["certificate cases"])
 Evaluator = Annotated[Principal, Depends(require_roles(Role.EVALUATION_INSTITUTION))]
@@ -38,7 +37,7 @@ Reader = Annotated[
 
 
 class Returned(Body):
-    reasons: Reasons
+    reasons: ReasonList
 
 
 class CaseView(BaseModel):
@@ -217,8 +216,8 @@ async def overdue(
 
 
 class YearCalendarBody(Body):
-    holidays: list[date]
-    makeup_workdays: list[date]
+    holidays: list[IsoDate]
+    makeup_workdays: list[IsoDate]
 
 
 class CalendarLoaded(BaseModel):
@@ -252,7 +251,7 @@ class TraineeOfCertificate(BaseModel):
     summary="The trainee holding a certificate number (auditors)",
 )
 async def trainee_of_certificate(
-    number: str,
+    number: Annotated[str, Path(min_length=1, max_length=64)],
     request: Request,
     app: App,
     principal: Annotated[Principal, Depends(require_roles(Role.AUDITOR))],

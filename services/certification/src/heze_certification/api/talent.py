@@ -22,11 +22,10 @@ from heze_certification.domain.policy import (
 from heze_common import clock
 from heze_common.auth import Principal, require_roles
 from heze_common.commands import execute
-from heze_common.downloads import csv_download
+from heze_common.downloads import CSV_ALTERNATIVE, csv_download
 from heze_common.errors import Forbidden
-from heze_common.requests import Body
+from heze_common.requests import Body, IsoDate, LongText
 from heze_contracts.enums import Field, Level, Role
-from heze_contracts.values import Text
 
 router = APIRouter(tags=["talent base"])
 City = Annotated[Principal, Depends(require_roles(Role.CITY_BUREAU))]
@@ -75,7 +74,7 @@ async def talent_pool(
 
 
 class Outstanding(Body):
-    contribution: Text
+    contribution: LongText
 
 
 @router.post(
@@ -103,6 +102,7 @@ class CreditLine(BaseModel):
     "/continuing-education/{year}",
     summary="The year's continuing-education credits per person (其他学时认定), CSV or JSON",
     response_model=list[CreditLine],
+    responses=CSV_ALTERNATIVE,
 )
 async def continuing_education(
     year: Annotated[int, Path(ge=2000, le=2100)],
@@ -137,7 +137,7 @@ async def continuing_education(
 
 class SetPolicy(Body):
     terms: PolicyTerms
-    effective_from: date
+    effective_from: IsoDate
 
 
 class PolicyView(BaseModel):
@@ -153,7 +153,7 @@ async def set_policy(body: SetPolicy, request: Request, app: App, principal: Cit
 
 @router.get("/policy", summary="The city's policy data in force on a date")
 async def policy(
-    request: Request, app: App, principal: CityReader, on: date | None = None
+    request: Request, app: App, principal: CityReader, on: IsoDate | None = None
 ) -> PolicyView:
     since, terms = (await execute(request, principal, app.policy)).terms_on(on or clock.today())
     return PolicyView(effective_from=since, terms=terms)

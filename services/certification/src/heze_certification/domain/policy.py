@@ -8,7 +8,7 @@ from enum import StrEnum
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StrictBool
 
 from heze_certification.domain.talent import TalentRecord
 from heze_common.events import Aggregate, AggregateCreated
@@ -25,7 +25,7 @@ class PolicyTerms(BaseModel):
     loan_levels: list[Level] = [Level.JUNIOR, Level.INTERMEDIATE, Level.SENIOR]
     loan_counties: list[str] | None = None
     """None: every county."""
-    loan_requires_employer: bool = False
+    loan_requires_employer: StrictBool = False
 
 
 class Recognition(StrEnum):

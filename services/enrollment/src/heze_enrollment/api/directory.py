@@ -8,13 +8,13 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, status
-from pydantic import BaseModel
+from pydantic import BaseModel, StrictBool, StrictInt
 
 from heze_common.auth import Principal, authenticated, require_roles
 from heze_common.commands import execute
-from heze_common.requests import Body
+from heze_common.requests import Body, IsoDate, LongText, PersonName, ShortText
 from heze_contracts.enums import Field, HourKind, Level, Role
-from heze_contracts.values import Fields, OccupationCode, Phone, Text
+from heze_contracts.values import Fields, OccupationCode, Phone
 from heze_enrollment.api.common import App, RequiredHours
 from heze_enrollment.domain.institution import Institution
 
@@ -24,10 +24,10 @@ AnyRole = Annotated[Principal, Depends(authenticated)]
 
 
 class AccreditInstitution(Body):
-    directory_number: int | None = None
-    name: Text
+    directory_number: StrictInt | None = None
+    name: ShortText
     fields: Fields
-    contact_name: Text
+    contact_name: PersonName
     contact_phone: Phone
 
 
@@ -36,11 +36,11 @@ class ChangeScope(Body):
 
 
 class Suspend(Body):
-    reason: Text
+    reason: LongText
 
 
 class CityDirectoryListing(Body):
-    listed: bool
+    listed: StrictBool
 
 
 class InstitutionView(BaseModel):
@@ -144,13 +144,13 @@ async def city_directory(
 
 class DefineOccupation(Body):
     field: Field
-    name: Text
-    effective_from: date
+    name: ShortText
+    effective_from: IsoDate
 
 
 class SetHourRequirement(Body):
     hours: dict[HourKind, RequiredHours]
-    effective_from: date
+    effective_from: IsoDate
 
 
 class OccupationView(BaseModel):
@@ -163,7 +163,7 @@ class OccupationView(BaseModel):
 
 @router.get("/occupations", summary="The occupation table in force on a date (default today)")
 async def occupations(
-    request: Request, app: App, principal: AnyRole, on: date | None = None
+    request: Request, app: App, principal: AnyRole, on: IsoDate | None = None
 ) -> list[OccupationView]:
     table = await execute(request, principal, app.occupation_table)
     day = on or date.today()

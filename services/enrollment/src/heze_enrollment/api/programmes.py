@@ -9,13 +9,13 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, status
-from pydantic import BaseModel
+from pydantic import BaseModel, StrictBool, StrictInt
 
 from heze_common.auth import Principal, authenticated, require_roles
 from heze_common.commands import execute
-from heze_common.requests import Body, Mark
+from heze_common.requests import Body, IsoDate, Mark, ShortText
 from heze_contracts.enums import Field, HourKind, Level, Role
-from heze_contracts.values import OccupationCode, Text
+from heze_contracts.values import OccupationCode
 from heze_enrollment.api.common import App, Page, PageQuery, RequiredHours, page_of
 from heze_enrollment.domain.programme import Programme
 from heze_enrollment.domain.trainee import EnrolmentStatus
@@ -32,20 +32,20 @@ AnyRole = Annotated[Principal, Depends(authenticated)]
 class PublishProgramme(Body):
     occupation_code: OccupationCode
     level: Level
-    title: Text
-    capacity: int
-    starts_on: date
-    ends_on: date
+    title: ShortText
+    capacity: StrictInt
+    starts_on: IsoDate
+    ends_on: IsoDate
     required_hours: dict[HourKind, RequiredHours] | None = None
     """Omit to use the city's requirement for the occupation and level."""
     completion_pass_mark: Mark = Decimal(60)
-    subsidised_plan: bool = False
-    in_city_training_directory: bool = False
+    subsidised_plan: StrictBool = False
+    in_city_training_directory: StrictBool = False
 
 
 class CityPlan(Body):
-    subsidised_plan: bool
-    in_city_training_directory: bool
+    subsidised_plan: StrictBool
+    in_city_training_directory: StrictBool
 
 
 class ProgrammeView(BaseModel):

@@ -8,13 +8,13 @@ from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request, status
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Path, Request, status
+from pydantic import BaseModel, StrictBool
 
 from heze_common.auth import Principal, require_roles
 from heze_common.commands import execute
 from heze_common.errors import Forbidden, InvalidInput
-from heze_common.requests import Body, Mark
+from heze_common.requests import Body, IsoDate, LongText, Mark, PersonName, ShortText
 from heze_contracts.enums import (
     Education,
     Field,
@@ -26,7 +26,6 @@ from heze_contracts.enums import (
     Role,
     Sex,
 )
-from heze_contracts.values import Text
 from heze_enrollment.api.common import (
     App,
     Page,
@@ -65,19 +64,19 @@ SEES_PERSONAL_DATA = {Role.CITY_BUREAU, Role.TRAINEE}
 
 
 class RegisterTrainee(Body):
-    name: Text
+    name: PersonName
     id_number: str
     sex: Sex | None = None
     """Optional; when given it must agree with the ID number."""
-    birth_date: date | None = None
+    birth_date: IsoDate | None = None
     """Optional; when given it must agree with the ID number."""
     phone: str
     education: Education
-    major: Text
-    employer: Text | None = None
-    county: Text
+    major: ShortText
+    employer: ShortText | None = None
+    county: ShortText
     participant_category: ParticipantCategory
-    draws_pension: bool = False
+    draws_pension: StrictBool = False
     retirement_group: RetirementGroup | None = None
     """Required for women (the ID number cannot tell the 50 and 55 groups apart)."""
 
@@ -91,11 +90,11 @@ class Enrol(Body):
 
 
 class Withdraw(Body):
-    reason: Text
+    reason: LongText
 
 
 class LogSession(Body):
-    date: date
+    date: IsoDate
     hours: SessionHours
     kind: HourKind
     mode: HourMode
@@ -370,6 +369,8 @@ async def registrations(
 ) -> Page[RegistrationLine]:
     if principal.role is Role.COUNTY_BUREAU:
         own = COUNTY_BY_ID.get(principal.organisation_id)
+        if own is None:  # no filter left: the listing would show every county
+            raise Forbidden("not_a_county", "the token's organisation is no county of Heze")
         if county is not None and county != own:
             raise Forbidden("other_county", "a county bureau reads only its own county")
         county = own
@@ -397,7 +398,10 @@ Auditor = Annotated[Principal, Depends(require_roles(Role.AUDITOR, Role.CITY_BUR
     "/audit/lookup/id-number/{id_number}", summary="The trainee id of an ID number (auditors)"
 )
 async def trainee_of_id_number(
-    id_number: str, request: Request, app: App, principal: Auditor
+    id_number: Annotated[str, Path(pattern=r"^[0-9]{17}[0-9Xx]$")],
+    request: Request,
+    app: App,
+    principal: Auditor,
 ) -> Registered:
     identity = ResidentId.parse(id_number)
     trainee = await execute(request, principal, app.trainee, app.trainee_id_for(identity.number))

@@ -83,6 +83,12 @@ class Institution(Aggregate):
         contact_phone: str,
     ) -> Institution:
         _check_scope(fields)
+        if directory_number is not None and directory_number < 1:
+            raise InvalidInput(
+                "invalid_directory_number",
+                "a directory number counts from 1",
+                field="directory_number",
+            )
         return cls(
             directory_number=directory_number,
             name=name.strip(),

@@ -12,11 +12,11 @@ from pydantic import BaseModel
 
 from heze_common.auth import Principal, require_roles
 from heze_common.commands import execute
-from heze_common.downloads import csv_download
+from heze_common.downloads import CSV_ALTERNATIVE, csv_download
 from heze_common.errors import Forbidden, InvalidInput
-from heze_common.requests import Body
+from heze_common.requests import Body, ShortText
 from heze_contracts.enums import Level, Role
-from heze_contracts.values import OccupationCode, Text
+from heze_contracts.values import OccupationCode
 from heze_subsidy.api.common import App
 from heze_subsidy.application import SubsidyApplication
 from heze_subsidy.domain.claim import Claim, ClaimStatus
@@ -40,7 +40,7 @@ class FileClaim(Body):
 
 
 class Payment(Body):
-    payment_reference: Text
+    payment_reference: ShortText
 
 
 class ClaimView(BaseModel):
@@ -149,6 +149,8 @@ async def claims(
 ) -> list[ClaimView]:
     if principal.role is Role.TRAINEE:
         trainee_id = _uuid_or_none(principal.subject)
+        if trainee_id is None:  # no filter left: the listing would show every trainee's claims
+            raise Forbidden("no_trainee_id", "the token's subject must be the trainee id")
         programme_id = institution_id = None
     if principal.role is Role.TRAINING_INSTITUTION:
         if institution_id not in (None, principal.organisation_id):
@@ -220,6 +222,7 @@ class Disbursements(BaseModel):
     "/reports/disbursements/{month}",
     summary="The month's disbursements (CSV or JSON)",
     response_model=Disbursements,
+    responses=CSV_ALTERNATIVE,
 )
 async def disbursements(
     month: Annotated[str, Path(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$")],

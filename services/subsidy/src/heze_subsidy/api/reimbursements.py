@@ -7,7 +7,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, status
-from pydantic import BaseModel
+from pydantic import BaseModel, StrictInt
 from pydantic import Field as Constraint
 
 from heze_common.auth import Principal, require_roles
@@ -24,7 +24,7 @@ Reader = Annotated[Principal, Depends(require_roles(Role.EMPLOYER, Role.CITY_BUR
 class RecordReimbursement(Body):
     trainee_id: UUID
     programme_id: UUID
-    amount_fen: Annotated[int, Constraint(gt=0)]
+    amount_fen: Annotated[StrictInt, Constraint(gt=0)]
 
 
 class ReimbursementLine(BaseModel):

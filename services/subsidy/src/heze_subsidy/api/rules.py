@@ -6,13 +6,13 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, status
-from pydantic import BaseModel
+from pydantic import BaseModel, StrictInt
 from pydantic import Field as Constraint
 
 from heze_common import clock
 from heze_common.auth import Principal, authenticated, require_roles
 from heze_common.commands import execute
-from heze_common.requests import Body
+from heze_common.requests import Body, IsoDate
 from heze_contracts.enums import Level, Role
 from heze_contracts.values import OccupationCode
 from heze_subsidy.api.common import App
@@ -26,14 +26,14 @@ AnyRole = Annotated[Principal, Depends(authenticated)]
 class SetStandard(Body):
     occupation_code: OccupationCode
     level: Level
-    amount_fen: Annotated[int, Constraint(gt=0)]
-    effective_from: date
-    effective_to: date | None = None
+    amount_fen: Annotated[StrictInt, Constraint(gt=0)]
+    effective_from: IsoDate
+    effective_to: IsoDate | None = None
 
 
 class SetPolicy(Body):
     policy: SubsidyPolicy
-    effective_from: date
+    effective_from: IsoDate
 
 
 class PolicyView(BaseModel):
@@ -72,7 +72,7 @@ async def set_policy(body: SetPolicy, request: Request, app: App, principal: Cit
 
 @router.get("/policy", summary="The subsidy policy in force on a date")
 async def policy(
-    request: Request, app: App, principal: AnyRole, on: date | None = None
+    request: Request, app: App, principal: AnyRole, on: IsoDate | None = None
 ) -> PolicyView:
     since, terms = (await execute(request, principal, app.rules)).policy_on(on or clock.today())
     return PolicyView(effective_from=since, policy=terms)

@@ -9,7 +9,7 @@ from enum import StrEnum
 from uuid import UUID, uuid4, uuid5
 
 from eventsourcing.domain import event
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt
 
 from heze_common.errors import InvalidInput
 from heze_common.events import Aggregate, AggregateCreated
@@ -33,8 +33,8 @@ class SubsidyPolicy(BaseModel):
 
     required_certificate: RequiredCertificate = RequiredCertificate.LEVEL
     window: Window = Window.ROLLING_365_DAYS
-    yearly_cap: int = 3
-    institutions_may_claim: bool = False
+    yearly_cap: StrictInt = 3
+    institutions_may_claim: StrictBool = False
     """Whether a training institution may claim on its trainee's behalf."""
 
 
