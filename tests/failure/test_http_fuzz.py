@@ -55,6 +55,9 @@ from heze_enrollment.domain.institution import Institution
 from heze_subsidy import main as subsidy
 from heze_subsidy.domain.beneficiary import Beneficiary, Enrolment
 
+# Schemathesis's own strategies draw from `random`; nothing to act on here.
+pytestmark = pytest.mark.filterwarnings("ignore:Do not use the `random` module inside strategies")
+
 DEFINITIONS: dict[str, Callable[..., ServiceDefinition]] = {
     "enrollment": enrollment.definition,
     "assessment": assessment.definition,
