@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from heze_assessment.api.common import App
 from heze_assessment.domain.conditions import Route, RuleSet
 from heze_assessment.domain.evaluation_institution import EvaluationInstitution
+from heze_common import clock
 from heze_common.auth import Principal, authenticated, require_roles
 from heze_common.commands import execute
 from heze_common.requests import Body, IsoDate, LongText, ShortText
@@ -140,5 +141,5 @@ async def rules(
     on: IsoDate | None = None,
 ) -> RulesView:
     book = await execute(request, principal, app.rulebook)
-    applies, since, rule_set = book.rules_for(occupation_code, on or date.today())
+    applies, since, rule_set = book.rules_for(occupation_code, on or clock.today())
     return RulesView(applies=applies, effective_from=since, rules=rule_set)

@@ -10,6 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, StrictBool, StrictInt
 
+from heze_common import clock
 from heze_common.auth import Principal, authenticated, require_roles
 from heze_common.commands import execute
 from heze_common.requests import Body, IsoDate, LongText, PersonName, ShortText
@@ -166,7 +167,7 @@ async def occupations(
     request: Request, app: App, principal: AnyRole, on: IsoDate | None = None
 ) -> list[OccupationView]:
     table = await execute(request, principal, app.occupation_table)
-    day = on or date.today()
+    day = on or clock.today()
     views = []
     for occupation in table.current(day):
         requirements = {
