@@ -36,7 +36,7 @@ from heze_system.demo.run import drive
 from heze_system.system import SERVICES, RunningSystem, postgres_databases
 from tests.end_to_end.expectations import expected_counts
 
-TRAINEES = int(os.environ.get("HEZE_CRASH_TRAINEES", "120"))
+TRAINEES = int(os.environ.get("HEZE_CRASH_TRAINEES", "80"))
 ROUNDS = int(os.environ.get("HEZE_CRASH_ROUNDS", "2"))
 FAILPOINTS = (
     "relay.mid_batch=0.01,relay.before_position=0.01,"
