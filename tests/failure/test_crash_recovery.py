@@ -40,7 +40,7 @@ TRAINEES = int(os.environ.get("HEZE_CRASH_TRAINEES", "80"))
 ROUNDS = int(os.environ.get("HEZE_CRASH_ROUNDS", "2"))
 FAILPOINTS = (
     "relay.mid_batch=0.01,relay.before_position=0.01,"
-    "consumer.mid_handler=0.003,consumer.before_ack=0.003"
+    "consumer.mid_handler=0.005,consumer.before_ack=0.005"
 )
 ARMED_DEATHS = 2
 """Failpoint deaths a service may suffer; after that it restarts unarmed, so the run ends."""
