@@ -16,7 +16,6 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import jwt
-import psycopg
 import pytest
 from assessment_builders import a_candidate
 from fastapi import FastAPI
@@ -32,7 +31,7 @@ from heze_common.auth import ORGANISATION_ROLES, TokenIssuer
 from heze_common.eventstore import ServiceApplication
 from heze_common.runtime import ServiceDefinition, create_app
 from heze_common.settings import ServiceSettings
-from heze_common.testing import Tokens, running, service_settings
+from heze_common.testing import Tokens, fresh_database, running, service_settings
 from heze_contracts.enums import Field, Level, Role
 from heze_enrollment.domain.counties import county_id
 from heze_enrollment.domain.institution import Institution
@@ -358,19 +357,6 @@ def frozen_clock() -> Iterator[None]:
         yield
 
 
-@contextlib.contextmanager
-def fresh_database(admin_dsn: str) -> Iterator[str]:
-    """A database of its own for one service for the whole module (`new_database` is per test)."""
-    name = f"test_access_{uuid4().hex[:12]}"
-    with psycopg.connect(admin_dsn, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{admin_dsn.rpartition('/')[0]}/{name}"
-    finally:
-        with psycopg.connect(admin_dsn, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 class Worlds:
     """The services, each started on first use and kept running for the rest of the module."""
 
@@ -389,7 +375,7 @@ class Worlds:
         settings_class, definition = SERVICES[service]
         settings = service_settings(
             settings_class,
-            database_url=self.stack.enter_context(fresh_database(self.admin_dsn)),
+            database_url=self.stack.enter_context(fresh_database(self.admin_dsn, "test_access")),
             kafka_bootstrap_servers=self.bootstrap_servers,
             kafka_topic_prefix=f"t{uuid4().hex[:10]}.",
         )

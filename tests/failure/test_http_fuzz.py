@@ -21,7 +21,6 @@ from itertools import count
 from typing import Any
 from uuid import UUID, uuid4
 
-import psycopg
 import pytest
 import schemathesis
 from anyio.from_thread import BlockingPortal, start_blocking_portal
@@ -46,7 +45,7 @@ from heze_common import clock
 from heze_common.auth import ORGANISATION_ROLES, TokenIssuer
 from heze_common.eventstore import ServiceApplication
 from heze_common.runtime import ServiceDefinition, create_app
-from heze_common.testing import Tokens, running, service_settings
+from heze_common.testing import Tokens, fresh_database, running, service_settings
 from heze_contracts.enums import Field, Level, Role
 from heze_enrollment import main as enrollment
 from heze_enrollment.domain.counties import county_id
@@ -297,20 +296,17 @@ class Services:
     @contextmanager
     def started(self, service: str) -> Iterator[Served]:
         definition = DEFINITIONS[service]
-        database = f"test_fuzz_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(self.admin_dsn, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{database}"')
-        app_settings = service_settings(
-            type(definition().settings),
-            database_url=f"{self.admin_dsn.rpartition('/')[0]}/{database}",
-            kafka_bootstrap_servers=self.kafka_bootstrap_servers,
-            kafka_topic_prefix=f"t{uuid.uuid4().hex[:10]}.",
-            **({"verify_requests_per_minute": 1_000_000} if service == "certification" else {}),
-        )
-        app = create_app(definition(app_settings))
-        schema = schemathesis.openapi.from_dict(app.openapi(), config=GENERATION)
-        tokens = Tokens(TokenIssuer(app_settings))
-        try:
+        with fresh_database(self.admin_dsn, "test_fuzz") as database_url:
+            app_settings = service_settings(
+                type(definition().settings),
+                database_url=database_url,
+                kafka_bootstrap_servers=self.kafka_bootstrap_servers,
+                kafka_topic_prefix=f"t{uuid.uuid4().hex[:10]}.",
+                **({"verify_requests_per_minute": 1_000_000} if service == "certification" else {}),
+            )
+            app = create_app(definition(app_settings))
+            schema = schemathesis.openapi.from_dict(app.openapi(), config=GENERATION)
+            tokens = Tokens(TokenIssuer(app_settings))
             with (
                 start_blocking_portal() as portal,
                 portal.wrap_async_context_manager(running(app)) as http,
@@ -318,9 +314,6 @@ class Services:
                 served = Served(schema, portal, http, tokens, app)
                 RECORDS[service](served)
                 yield served
-        finally:
-            with psycopg.connect(self.admin_dsn, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="module")

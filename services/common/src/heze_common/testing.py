@@ -12,7 +12,7 @@ import inspect
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from uuid import UUID
@@ -59,23 +59,24 @@ def postgres_admin_dsn() -> Iterator[str]:
         yield LOCAL_POSTGRES
 
 
+@contextmanager
+def fresh_database(admin_dsn: str, prefix: str = "test") -> Iterator[str]:
+    """A new, empty database on the server of `admin_dsn` (its URL), dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(admin_dsn, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{admin_dsn.rpartition('/')[0]}/{name}"
+    finally:
+        with psycopg.connect(admin_dsn, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture
 def new_database(postgres_admin_dsn: str) -> Iterator[Callable[[], str]]:
     """Creates fresh, empty databases for one test (one per service), dropped afterwards."""
-    created: list[str] = []
-    base, _, _ = postgres_admin_dsn.rpartition("/")
-
-    def create() -> str:
-        name = f"test_{uuid.uuid4().hex[:16]}"
-        with psycopg.connect(postgres_admin_dsn, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-        created.append(name)
-        return f"{base}/{name}"
-
-    yield create
-    with psycopg.connect(postgres_admin_dsn, autocommit=True) as admin:
-        for name in created:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with ExitStack() as databases:
+        yield lambda: databases.enter_context(fresh_database(postgres_admin_dsn))
 
 
 @pytest.fixture
