@@ -12,7 +12,7 @@ import pytest
 
 from heze_common.auth import TokenIssuer
 from heze_common.runtime import create_app
-from heze_common.testing import Tokens, running, service_settings
+from heze_common.testing import Tokens, eventually, running, service_settings
 from heze_contracts.enums import Role
 from heze_enrollment.domain.identity import ResidentId
 from heze_enrollment.main import definition
@@ -80,8 +80,11 @@ async def test_commands_get_503_while_the_database_is_away_and_work_again_after(
     finally:
         outage(postgres_admin_dsn, database_url, down=False)
 
+    async def recovered() -> bool:  # the pool reconnects by itself, within a retry hint or two
+        return (await client.get("/health/ready")).status_code == 200
+
+    await eventually(recovered, timeout=30)
     again = await client.post("/trainees", json=registration(2), headers=me)
     assert again.status_code == 201, again.text
-    assert (await client.get("/health/ready")).status_code == 200
     # Nothing half-written: the refused attempt left no event; the retry stored exactly one registration.
     assert app.state.application.log_head() == head_before + 1
