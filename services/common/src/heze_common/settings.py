@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import base64
-import os
 from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from heze_common import keyfiles
 
 
 class ServiceSettings(BaseSettings):
@@ -106,39 +106,31 @@ class ServiceSettings(BaseSettings):
     def resolved_cipher_key(self) -> str:
         """The AES key; in embedded mode one is created once and kept beside the data."""
         if self.cipher_key is not None:
-            return self.cipher_key.get_secret_value()
-        key_file = self.data_dir / f"{self.service_name}.cipher-key"
-        if not key_file.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            key_file.write_text(base64.b64encode(os.urandom(32)).decode())
-            key_file.chmod(0o600)
-        return key_file.read_text().strip()
+            text = self.cipher_key.get_secret_value()
+            keyfiles.decode_key(text, name="CIPHER_KEY", sizes=(16, 24, 32), min_bytes=16)
+            return text
+        return keyfiles.read_or_create(self.data_dir / f"{self.service_name}.cipher-key")
 
     def resolved_audit_signing_key(self) -> str:
         """The checkpoint signing key; in embedded mode one is created once and kept beside the data."""
         if self.audit_signing_key is not None:
-            return self.audit_signing_key.get_secret_value()
+            text = self.audit_signing_key.get_secret_value()
+            keyfiles.decode_key(text, name="AUDIT_SIGNING_KEY", sizes=(32,))
+            return text
         if self.environment == "production":
             raise ValueError(
                 "production environment requires AUDIT_SIGNING_KEY to sign audit checkpoints"
             )
-        key_file = self.data_dir / f"{self.service_name}.audit-key"
-        if not key_file.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            key_file.write_text(base64.b64encode(os.urandom(32)).decode())
-            key_file.chmod(0o600)
-        return key_file.read_text().strip()
+        return keyfiles.read_or_create(self.data_dir / f"{self.service_name}.audit-key")
 
     def resolved_jwt_secret(self) -> str:
         """The HS256 secret; embedded mode shares one file among the services of a data folder."""
         if self.jwt_secret is not None:
-            return self.jwt_secret.get_secret_value()
-        secret_file = self.data_dir / "dev-jwt-secret"
-        if not secret_file.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            secret_file.write_text(base64.b64encode(os.urandom(32)).decode())
-            secret_file.chmod(0o600)
-        return secret_file.read_text().strip()
+            text = self.jwt_secret.get_secret_value()
+            if len(text.encode()) < 32:
+                raise keyfiles.InvalidKey("JWT_SECRET must be at least 32 bytes")
+            return text
+        return keyfiles.read_or_create(self.data_dir / "dev-jwt-secret")
 
     def eventsourcing_env(self) -> dict[str, str]:
         """The environment the `eventsourcing` library reads, built explicitly from these settings."""
