@@ -153,6 +153,20 @@ async def test_a_second_registration_of_the_same_person_returns_the_existing_id_
     assert again.json()["error"]["details"]["trainee_id"] == first.json()["trainee_id"]
 
 
+async def test_an_id_number_typed_in_full_width_registers_the_same_person(
+    client: AsyncClient, tokens: Tokens
+) -> None:
+    ascii_number = person(5)["id_number"]
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in ascii_number)  # １２…Ｘ
+    me = tokens(Role.TRAINEE, subject="account-wide")
+    first = await client.post("/trainees", json=person(5, id_number=full_width), headers=me)
+    assert first.status_code == 201, first.text
+    record = await client.get(f"/trainees/{first.json()['trainee_id']}", headers=me)
+    assert record.json()["id_number"] == ascii_number
+    again = await client.post("/trainees", json=person(5), headers=me)
+    assert again.json()["error"]["code"] == "already_registered"
+
+
 @pytest.mark.parametrize(
     ("overrides", "code", "field"),
     [

@@ -25,6 +25,25 @@ def test_a_lower_case_check_character_is_accepted() -> None:
     assert ResidentId.parse("11010519491231002x").number == "11010519491231002X"
 
 
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "１１０１０５１９４９１２３１００２Ｘ",  # full-width digits and X
+        "１１０１０５１９４９１２３１００２ｘ",
+        "110105１９４９１２３１002X",  # half the number typed in full-width mode
+        " 110105 19491231 002X\u3000",  # spaces, the ideographic one too
+    ],
+)
+def test_full_width_digits_and_spaces_from_chinese_input_methods_are_normalised(typed: str) -> None:
+    assert ResidentId.parse(typed).number == "11010519491231002X"
+
+
+@pytest.mark.parametrize("typed", ["١١٠١٠٥١٩٤٩١٢٣١٠٠٢X", "11010519491231002Y", "1101051949123100２"])
+def test_other_digit_systems_and_other_characters_are_still_refused(typed: str) -> None:
+    with pytest.raises(InvalidInput):
+        ResidentId.parse(typed)
+
+
 @pytest.mark.parametrize("position", range(18))
 def test_any_single_changed_character_is_refused(position: int) -> None:
     valid = "11010519491231002X"
@@ -40,7 +59,6 @@ def test_any_single_changed_character_is_refused(position: int) -> None:
     [
         ("1101051949123100", "17 digits"),
         ("11010519491231002XX", "17 digits"),
-        ("１１０１０５１９４９１２３１００２X", "17 digits"),  # full-width digits
         ("11010519491331002X", "check character"),
         ("110105194902300019", "check character"),
     ],

@@ -9,7 +9,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Request, status
-from pydantic import BaseModel, StrictBool
+from pydantic import BaseModel, StrictBool, StringConstraints
 
 from heze_common.auth import Principal, require_roles
 from heze_common.commands import execute
@@ -65,7 +65,8 @@ SEES_PERSONAL_DATA = {Role.CITY_BUREAU, Role.TRAINEE}
 
 class RegisterTrainee(Body):
     name: PersonName
-    id_number: str
+    id_number: Annotated[str, StringConstraints(max_length=40)]
+    """18 characters; full-width digits and spaces from Chinese input methods are normalised."""
     sex: Sex | None = None
     """Optional; when given it must agree with the ID number."""
     birth_date: IsoDate | None = None

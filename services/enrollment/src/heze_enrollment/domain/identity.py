@@ -3,6 +3,7 @@ sequence (odd = male), and a check character "10X98765432"[sum(digit_i * weight_
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -18,6 +19,12 @@ def check_character(first_17_digits: str) -> str:
     return CHECK_CHARACTERS[total % 11]
 
 
+def normalise(text: str) -> str:
+    """The number as typed, without the slips of Chinese input methods: full-width digits and
+    Ｘ (NFKC folds them to ASCII), spaces anywhere (also the ideographic one), a lower-case x."""
+    return "".join(unicodedata.normalize("NFKC", text).split()).upper()
+
+
 @dataclass(frozen=True)
 class ResidentId:
     number: str
@@ -26,7 +33,7 @@ class ResidentId:
 
     @classmethod
     def parse(cls, text: str, field: str = "id_number") -> ResidentId:
-        number = text.strip().upper()
+        number = normalise(text)
         if len(number) != 18 or not number[:17].isascii() or not number[:17].isdigit():
             raise InvalidInput(
                 "invalid_id_number", "an ID number has 17 digits and a check character", field=field
