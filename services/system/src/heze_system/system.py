@@ -16,6 +16,7 @@ import httpx
 import psycopg
 
 from heze_common.broker import EmbeddedBroker
+from heze_common.processes import terminated_with_parent
 
 SERVICES = ("enrollment", "assessment", "certification", "subsidy")
 
@@ -68,15 +69,15 @@ class RunningSystem:
             self.kafka_bootstrap_servers = self.broker.bootstrap_servers
         try:
             for service in SERVICES:
-                self._spawn(service)
+                self.spawn(service)
             for service in SERVICES:
-                self._wait_ready(service, ready_timeout)
+                self.wait_ready(service, ready_timeout)
         except BaseException:
             self.stop()
             raise
         return self
 
-    def _spawn(self, service: str, overrides: dict[str, str] | None = None) -> None:
+    def spawn(self, service: str, overrides: dict[str, str] | None = None) -> None:
         environment = {
             **os.environ,
             **self.environment,
@@ -94,9 +95,10 @@ class RunningSystem:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # the launcher, not the terminal, delivers the stop signal
+                preexec_fn=terminated_with_parent(),  # a killed launcher takes its services along
             )
 
-    def _wait_ready(self, service: str, timeout: float) -> None:
+    def wait_ready(self, service: str, timeout: float) -> None:
         process, deadline = self.processes[service], time.monotonic() + timeout
         while time.monotonic() < deadline:
             if process.poll() is not None:
@@ -125,8 +127,8 @@ class RunningSystem:
     ) -> None:
         """Start a (killed or exited) service again, with `overrides` on its environment."""
         self.kill(service)
-        self._spawn(service, overrides)
-        self._wait_ready(service, ready_timeout)
+        self.spawn(service, overrides)
+        self.wait_ready(service, ready_timeout)
 
     def exited(self) -> list[str]:
         return [
