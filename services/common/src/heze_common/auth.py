@@ -70,6 +70,16 @@ class TokenVerifier:
             raise Unauthorized("token_expired", "the bearer token has expired") from error
         except jwt.InvalidTokenError as error:
             raise Unauthorized("invalid_token", f"the bearer token is invalid: {error}") from error
+        # PyJWT has checked that both are integers (or read as one), that iat is not in the
+        # future and exp not in the past; a token valid for years is a leaked key waiting.
+        lifetime = int(claims["exp"]) - int(claims["iat"])
+        longest = self.settings.jwt_max_lifetime_seconds
+        if lifetime > longest:
+            raise Unauthorized(
+                "invalid_token",
+                f"the bearer token is invalid: its lifetime (exp - iat) is {lifetime} s; at most"
+                f" {longest} s is accepted (JWT_MAX_LIFETIME_SECONDS)",
+            )
         try:
             principal = Principal(
                 subject=claims["sub"], role=claims["role"], organisation_id=claims.get("org")

@@ -4,7 +4,7 @@ and the OpenAPI document saying so for every operation."""
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -12,10 +12,14 @@ from fastapi.dependencies.models import Dependant
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from heze_common.auth import TokenVerifier, authenticated
 from heze_common.errors import Refusal, Unauthorized, Unavailable
 
 
@@ -108,19 +112,124 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 def limit_body_size(app: FastAPI, max_bytes: int) -> None:
-    """Refuse a body that declares more than `max_bytes` before reading it, in the error shape.
-    (FastAPI's own limit answers in plain text; a chunked body without a length is not counted.)"""
+    """Refuse, in the error shape and before reading any of it, a body sent without a sound
+    token to an operation that needs one (401), and a body larger than `max_bytes`, whether it
+    declares its length or arrives in chunks without one (413)."""
+    app.add_middleware(RequestLimits, service=app, max_bytes=max_bytes)
 
-    @app.middleware("http")
-    async def refuse_large_bodies(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > max_bytes:
-            message = f"body: the body is {declared} bytes; a command takes at most {max_bytes}"
-            error = {"code": "body_too_large", "message": message, "field": "body"}
-            return JSONResponse({"error": error}, status_code=413)
-        return await call_next(request)
+
+class _Cut(Exception):
+    """Raised into the app by `receive` instead of the body; its answer to it is replaced."""
+
+
+class RequestLimits:
+    """Pure ASGI middleware: it wraps `receive` itself, so chunked bodies are counted too.
+
+    A body is judged when the operation the router chose first asks for it, and before any of
+    it is passed on: a missing or unsound token, where the operation needs one, is refused with
+    the 401 its dependencies would give after reading the body; then a declared length over
+    the limit; then the body is counted as it arrives and cut with 413 at the limit. Either
+    answer closes the connection (the rest of the body is never read). An operation that takes
+    no body never asks for it (uvicorn discards it, a little at a time, after the answer).
+
+    The operations that need a token are found once, when the middleware stack is built (all
+    routers are included by then): those with `authenticated` among their dependencies, as every
+    `require_roles(...)` has. Health, metrics, the documents and `/public/...` have none."""
+
+    def __init__(self, app: ASGIApp, *, service: FastAPI, max_bytes: int):
+        self.app = app
+        self.service = service
+        self.max_bytes = max_bytes
+        self.secured = {id(route) for route in routes_needing_a_token(service)}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        received = 0
+        first = True
+        answer: Response | None = None  # ours, in place of the app's
+        response_started = False
+
+        async def limited_receive() -> Message:
+            nonlocal first, received, answer
+            if answer is not None:
+                raise _Cut
+            if first:
+                first = False
+                answer = self._refusal_before_the_body(scope)
+                if answer is not None:
+                    raise _Cut
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    limit = self.max_bytes
+                    answer = _body_too_large(f"body: the body is over {limit} bytes, the limit")
+                    raise _Cut
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal response_started
+            if answer is not None and not response_started:
+                return  # the app's answer to a body it did not get: ours replaces it
+            response_started = response_started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            # However the app passed the cut on (FastAPI makes a 400 of errors reading a body).
+            if answer is None or response_started:
+                raise
+        if answer is not None and not response_started:
+            await answer(scope, receive, send)
+
+    def _refusal_before_the_body(self, scope: Scope) -> Response | None:
+        headers = Headers(scope=scope)
+        if id(scope.get("route")) in self.secured:
+            scheme, token = get_authorization_scheme_param(headers.get("authorization"))
+            try:
+                if not (scheme.lower() == "bearer" and token):
+                    raise Unauthorized("missing_token", "this endpoint requires a bearer token")
+                verifier: TokenVerifier = self.service.state.token_verifier
+                verifier.verify(token)  # the operation's dependencies check it again, and roles
+            except Unauthorized as error:
+                return JSONResponse(
+                    jsonable_encoder(error.body()),
+                    status_code=error.status_code,
+                    headers={"WWW-Authenticate": "Bearer", "Connection": "close"},
+                )
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            limit = self.max_bytes
+            return _body_too_large(
+                f"body: the body is {declared} bytes; a command takes at most {limit}"
+            )
+        return None
+
+
+def _body_too_large(message: str) -> Response:
+    error = {"code": "body_too_large", "message": message, "field": "body"}
+    return JSONResponse({"error": error}, status_code=413, headers={"Connection": "close"})
+
+
+def routes_needing_a_token(app: FastAPI) -> list[APIRoute]:
+    """The operations of `app` that admit only callers with a sound bearer token: those with
+    `authenticated` among their dependencies (those of the routers they are included with too)."""
+    return [
+        context.original_route
+        for context in iter_route_contexts(app.router.routes)
+        if isinstance(context.original_route, APIRoute)
+        and _depends_on(context.dependant, authenticated)
+    ]
+
+
+def _depends_on(dependant: Dependant, call: Callable[..., Any]) -> bool:
+    return any(
+        dependency.call is call or _depends_on(dependency, call)
+        for dependency in dependant.dependencies
+    )
 
 
 def _field_name(problem: Mapping[str, Any]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
@@ -29,10 +30,52 @@ class Body(BaseModel):
 Mark = Annotated[Decimal, Constraint(ge=0, le=100, decimal_places=1)]
 """A score out of 100 with at most one decimal place."""
 
-ShortText = Annotated[str, StringConstraints(pattern=r"\S", max_length=200)]
-"""Free text that is not blank, at most 200 characters: names, titles, places, references."""
-LongText = Annotated[str, StringConstraints(pattern=r"\S", max_length=4000)]
-"""Free text that is not blank, at most 4,000 characters: reasons, a signed commitment."""
+_CONTROL_CHARACTERS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+"""Category Cc (a closed set, never added to) except tab, line feed and carriage return."""
+_LINE_BREAKS = "\t\n\r"
+_BIDI_CONTROLS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+"""The bidirectional formatting characters (category Cf): they make text display otherwise than
+it is stored (U+202E writes what follows right to left), so a name or a reason could read
+differently on a screen or certificate from what was recorded. Other format characters stay:
+U+200D joins emoji sequences (👨‍👩‍👧), which free text keeps."""
+_SURROGATES = "\ud800-\udfff"
+"""Lone surrogates (Cs, from JSON escapes such as \\ud800): no UTF-8 text can hold them."""
+_REFUSED_IN_ONE_LINE = re.compile(
+    f"[{_CONTROL_CHARACTERS}{_LINE_BREAKS}{_BIDI_CONTROLS}{_SURROGATES}]"
+)
+_REFUSED_IN_PARAGRAPHS = re.compile(f"[{_CONTROL_CHARACTERS}{_BIDI_CONTROLS}{_SURROGATES}]")
+
+
+def _without(refused: re.Pattern[str], what: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if found := refused.search(value):
+            raise PydanticCustomError(
+                "control_character",
+                "text may not contain {what}: U+{code} at position {position}",
+                {"what": what, "code": f"{ord(found.group()):04X}", "position": found.start()},
+            )
+        return value
+
+    return check
+
+
+_one_line = _without(
+    _REFUSED_IN_ONE_LINE, "control characters (such as NUL, a tab or a line break) or bidi controls"
+)
+_paragraphs = _without(
+    _REFUSED_IN_PARAGRAPHS, "control characters other than tab and line breaks, or bidi controls"
+)
+
+ShortText = Annotated[
+    str, StringConstraints(pattern=r"\S", max_length=200), AfterValidator(_one_line)
+]
+"""Free text that is not blank, at most 200 characters, on one line: names, titles, places,
+references. Control characters (NUL, tab, line breaks, ...) and bidi controls are refused."""
+LongText = Annotated[
+    str, StringConstraints(pattern=r"\S", max_length=4000), AfterValidator(_paragraphs)
+]
+"""Free text that is not blank, at most 4,000 characters: reasons, a signed commitment. Tab and
+line breaks are kept; other control characters (NUL, ...) and bidi controls are refused."""
 ReasonList = Annotated[list[LongText], Constraint(min_length=1, max_length=20)]
 """One to twenty reasons, e.g. for returning a case."""
 
@@ -81,6 +124,7 @@ def _person_name(value: str) -> str:
 PersonName = Annotated[
     str,
     StringConstraints(max_length=50),
+    AfterValidator(_one_line),  # before the name rule, so the refusal says what is wrong
     AfterValidator(_person_name),
     # The rule in words: as a pattern, the ideograph ranges make request generators crawl.
     WithJsonSchema({"type": "string", "maxLength": 50, "description": _NAME_RULE.capitalize()}),

@@ -31,6 +31,7 @@ from heze_common.http_errors import (
     install_error_handlers,
     limit_body_size,
 )
+from heze_common.http_server import protocol_with_header_timeout
 from heze_common.kafka_security import aiokafka_options, faststream_security
 from heze_common.ledger import ChainTable
 from heze_common.observability import configure_logging, health_router, install_request_timing
@@ -228,6 +229,8 @@ def serve(definition: ServiceDefinition) -> None:
         port=settings.http_port,
         log_level=settings.log_level.lower(),
         access_log=False,
+        # uvicorn's h11 protocol, with a deadline for a request's headers (slow clients).
+        http=protocol_with_header_timeout(settings.http_header_timeout_seconds),
     )
 
 
