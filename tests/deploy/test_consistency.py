@@ -117,7 +117,11 @@ def test_production_settings_are_complete(
     assert key_file.name in {item["path"] for item in key_volume["items"]}
     assert "emptyDir" in volume_holding(settings.data_dir), "DATA_DIR must be writable"
     for name, value in environment_of(rendered, deployment).items():
-        if name.endswith(("_FILE", "_CAFILE")):
+        if name == "TRUSTED_KEYS_FILE":  # public keys: one ConfigMap every service mounts
+            trust = volume_holding(value)["configMap"]
+            assert trust["name"].startswith("heze-trusted-keys"), service
+            assert PurePosixPath(str(value)).name in {item["path"] for item in trust["items"]}
+        elif name.endswith(("_FILE", "_CAFILE")):
             assert "secret" in volume_holding(value), f"{service}: {name} is not from a Secret"
 
     job_settings = resolved_settings(rendered, rendered.schema_job(service), service, monkeypatch)
@@ -128,7 +132,13 @@ def test_production_settings_are_complete(
 @pytest.mark.parametrize("service", SERVICES)
 def test_secrets_come_from_secret_references(rendered: Rendered, service: str) -> None:
     environment = environment_of(rendered, rendered.deployment(service))
-    for name in ("DATABASE_URL", "CIPHER_KEY", "AUDIT_SIGNING_KEY", "KAFKA_SASL_PASSWORD"):
+    for name in (
+        "DATABASE_URL",
+        "CIPHER_KEY",
+        "AUDIT_SIGNING_KEY",
+        "EVENT_SIGNING_KEY",
+        "KAFKA_SASL_PASSWORD",
+    ):
         assert "secretKeyRef" in environment[name], f"{service}: {name} must come from a Secret"
 
 

@@ -1,9 +1,12 @@
 """End to end: the four services as separate processes against PostgreSQL and the broker, the
-demo cohort (smaller) driven through them, every trainee checked in every service."""
+demo cohort (smaller) driven through them, every trainee checked in every service.
+
+Marker `soak`: CI drives 60 trainees; `HEZE_E2E_TRAINEES=1000` drives a larger cohort."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import shutil
 import subprocess
@@ -18,6 +21,7 @@ from rich.console import Console
 
 from heze_common.auth import TokenIssuer
 from heze_common.settings import ServiceSettings
+from heze_common.testing import READY_SECONDS
 from heze_contracts.enums import Role
 from heze_system.demo.cohort import cohort
 from heze_system.demo.run import drive
@@ -25,7 +29,9 @@ from heze_system.system import SERVICES, RunningSystem, postgres_databases
 from heze_system.trail import collect, find_trainee, to_html
 from tests.end_to_end.expectations import expected_counts
 
-COHORT = 60
+COHORT = int(os.environ.get("HEZE_E2E_TRAINEES", "60"))
+# The cohort is driven in the first test's setup: a larger one needs longer than the default.
+pytestmark = [pytest.mark.soak, pytest.mark.timeout(max(300, COHORT * 3))]
 
 
 @pytest.fixture(scope="module")
@@ -33,18 +39,22 @@ def system(
     tmp_path_factory: pytest.TempPathFactory, postgres_admin_dsn: str, kafka_bootstrap_servers: str
 ) -> Iterator[RunningSystem]:
     prefix = f"e2e_{uuid.uuid4().hex[:8]}"
-    with postgres_databases(postgres_admin_dsn, prefix) as template, RunningSystem(
-        data_dir=tmp_path_factory.mktemp("e2e"),
-        base_port=18301,
-        database_url_template=template,
-        kafka_bootstrap_servers=kafka_bootstrap_servers,
-        environment={
-            "KAFKA_TOPIC_PREFIX": f"{prefix}.",
-            "KAFKA_SESSION_TIMEOUT_MS": "3000",
-            "KAFKA_HEARTBEAT_INTERVAL_MS": "500",
-        },
-    ) as running:
-        yield running
+    with postgres_databases(postgres_admin_dsn, prefix) as template:
+        running = RunningSystem(
+            data_dir=tmp_path_factory.mktemp("e2e"),
+            base_port=18301,
+            database_url_template=template,
+            kafka_bootstrap_servers=kafka_bootstrap_servers,
+            environment={
+                "KAFKA_TOPIC_PREFIX": f"{prefix}.",
+                "KAFKA_SESSION_TIMEOUT_MS": "3000",
+                "KAFKA_HEARTBEAT_INTERVAL_MS": "500",
+            },
+        ).start(ready_timeout=READY_SECONDS)
+        try:
+            yield running
+        finally:
+            running.stop()
 
 
 @pytest.fixture(scope="module")

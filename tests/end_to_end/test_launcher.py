@@ -16,12 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import pytest
 
 from heze_common.auth import TokenIssuer
 from heze_common.broker import EmbeddedBroker, read_all
 from heze_common.settings import ServiceSettings
 from heze_contracts import parse_event
 from heze_contracts.enums import Role
+
+pytestmark = pytest.mark.infrastructure  # starts `heze up` and its own broker: never fast
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE_PORT = 18411

@@ -30,7 +30,7 @@ from prometheus_client import REGISTRY
 
 from heze_common.consumer import Outcome
 from heze_common.outbox import message_headers
-from heze_common.testing import eventually
+from heze_common.testing import eventually, signed_headers
 from heze_contracts import IntegrationEvent
 
 Commands = Callable[[Any], Awaitable[None]]
@@ -204,7 +204,8 @@ class Feed:
                     self.topic_prefix + topic,
                     d.event.to_bytes(),
                     key=d.event.key_bytes(),
-                    headers=[(k, v.encode()) for k, v in message_headers(d.event, None).items()],
+                    headers=[(k, v.encode()) for k, v in message_headers(d.event, None).items()]
+                    + signed_headers(d.event.producer.value, d.event.to_bytes()),
                 )
                 for d in run
             ]

@@ -83,7 +83,7 @@ async def test_commands_get_503_while_the_database_is_away_and_work_again_after(
     async def recovered() -> bool:  # the pool reconnects by itself, within a retry hint or two
         return (await client.get("/health/ready")).status_code == 200
 
-    await eventually(recovered, timeout=30)
+    await eventually(recovered)
     again = await client.post("/trainees", json=registration(2), headers=me)
     assert again.status_code == 201, again.text
     # Nothing half-written: the refused attempt left no event; the retry stored exactly one registration.

@@ -14,7 +14,14 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from heze_common.runtime import create_app
-from heze_common.testing import eventually, publish, read_topic, running, service_settings
+from heze_common.testing import (
+    eventually,
+    publish,
+    read_topic,
+    running,
+    service_settings,
+    signed_headers,
+)
 from heze_contracts.assessment import AssessmentFailed, AssessmentFailedPayload
 from heze_contracts.enrollment import (
     TraineeEnrolled,
@@ -154,8 +161,14 @@ async def test_poison_goes_to_the_dead_letter_topic_and_the_rest_flows(
         try:
             for topic in CONSUMERS[service]:
                 for body, headers in poison(topic_prefix + topic, str(trainee_id).encode()):
+                    # Signed by the topic's producer: a genuine producer's bug, not a forgery
+                    # (tests/failure/test_forgery.py sends those).
+                    signature = signed_headers(topic.split(".")[0], body) if headers else []
                     await producer.send_and_wait(
-                        topic_prefix + topic, body, key=str(trainee_id).encode(), headers=headers
+                        topic_prefix + topic,
+                        body,
+                        key=str(trainee_id).encode(),
+                        headers=headers + signature,
                     )
         finally:
             await producer.stop()

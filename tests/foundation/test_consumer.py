@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from faststream.kafka import KafkaBroker
 from opentelemetry.trace import SpanKind
 
@@ -18,7 +20,8 @@ from heze_common.events import EventContext, event_context
 from heze_common.eventstore import ServiceApplication
 from heze_common.outbox import OutboxRelay
 from heze_common.settings import ServiceSettings
-from heze_common.testing import eventually, read_topic, service_settings
+from heze_common.signing import OPERATOR, EmbeddedKeyring, Signer
+from heze_common.testing import eventually, read_topic, service_settings, signed_headers
 from heze_common.tracing import configure_tracing, continue_trace, current_traceparent
 from heze_contracts import parse_event
 from tests.foundation.sample import LEARNER_MAPPER, Learner, Tally, TallyApplication
@@ -155,10 +158,11 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_the_rest_flows(
         # Ahead of the valid messages on the same partition as the first learner's.
         key = str(learners[0].id).encode()
         headers = [("event_type", b"TraineeRegistered"), ("producer", b"enrollment")]
-        await producer.send_and_wait(topic, b"{not json", key=key, headers=headers)
-        await producer.send_and_wait(
-            topic, b'{"event_type": "TraineeRegistered"}', key=key, headers=headers
-        )
+        for body in (b"{not json", b'{"event_type": "TraineeRegistered"}'):
+            # Signed: a genuine producer's bug, not a forgery (that is test_forgery's case).
+            await producer.send_and_wait(
+                topic, body, key=key, headers=headers + signed_headers("enrollment", body)
+            )
     finally:
         await producer.stop()
     relay = OutboxRelay(upstream, LEARNER_MAPPER, kafka_broker, topic)
@@ -257,3 +261,47 @@ async def test_a_dead_letter_is_re_driven_once_its_cause_is_fixed(
     )
     tally: Tally = downstream.repository.get(Tally.create_id(learners[-1].id))
     assert tally.withdrawals == ["always fails"]
+
+
+async def test_a_corrected_dead_letter_counts_only_signed_by_a_trusted_operator(
+    upstream: ServiceApplication,
+    downstream: TallyApplication,
+    consuming: IdempotentConsumer,
+    kafka_broker: KafkaBroker,
+    kafka_bootstrap_servers: str,
+) -> None:
+    (topic,) = consuming.topics
+    learners = await asyncio.to_thread(store_learners, upstream)
+    relay = OutboxRelay(upstream, LEARNER_MAPPER, kafka_broker, topic)
+    while await relay.publish_pending():
+        pass
+    await eventually(
+        lambda: dead_letters(kafka_bootstrap_servers, consuming.dlq_topic), timeout=120
+    )
+    (letter,) = await dead_letters(kafka_bootstrap_servers, consuming.dlq_topic)
+    corrected = json.loads(letter.value)
+    corrected["payload"]["reason"] = "更正后的原因"
+    body = json.dumps(corrected, ensure_ascii=False).encode()
+
+    with pytest.raises(ValueError, match="operator"):
+        await redrive(kafka_bootstrap_servers, [letter], body)
+    # An operator nobody trusts: refused like any forgery.
+    stranger = Signer("operator", Ed25519PrivateKey.generate())
+    await redrive(kafka_bootstrap_servers, [letter], body, stranger)
+
+    async def refused() -> bool:
+        letters = await dead_letters(kafka_bootstrap_servers, consuming.dlq_topic)
+        return [d.reason for d in letters] == ["handler_failed", "bad_signature"]
+
+    await eventually(refused, timeout=120)
+    # The operator of the trust list: applied, and the effect says who re-drove it.
+    operator = EmbeddedKeyring(downstream.settings.data_dir).signer(OPERATOR)
+    await redrive(kafka_bootstrap_servers, [letter], body, operator)
+
+    def applied() -> bool:
+        tally: Tally = downstream.repository.get(Tally.create_id(learners[-1].id))
+        return tally.withdrawals == ["更正后的原因"]
+
+    await eventually(applied, timeout=120)
+    last = list(downstream.events.get(Tally.create_id(learners[-1].id)))[-1]
+    assert last.context.actor == "redrive:operator enrollment:TraineeWithdrawn"

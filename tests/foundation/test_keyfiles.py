@@ -4,7 +4,9 @@ with the same, complete keys; an empty or short key stops a service at start."""
 from __future__ import annotations
 
 import base64
-import multiprocessing
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,46 +16,27 @@ from heze_common.settings import ServiceSettings
 
 STARTS = 200
 PROCESSES_PER_START = 4
-
-
-def _resolve_keys(data_dir: str, barrier: multiprocessing.synchronize.Barrier, results) -> None:
-    settings = ServiceSettings(service_name="enrollment", data_dir=Path(data_dir))
-    barrier.wait()  # all four "services" reach for the keys at the same moment
-    results.put(
-        (
-            settings.resolved_jwt_secret(),
-            settings.resolved_cipher_key(),
-            settings.resolved_audit_signing_key(),
-        )
-    )
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_simultaneous_starts_on_a_fresh_folder_agree_on_complete_keys(tmp_path: Path) -> None:
-    context = multiprocessing.get_context("fork")
-    mismatches, short_keys = 0, 0
-    for start in range(STARTS):
-        data_dir = tmp_path / f"start-{start}"
-        barrier = context.Barrier(PROCESSES_PER_START)
-        results = context.Queue()
-        workers = [
-            context.Process(target=_resolve_keys, args=(str(data_dir), barrier, results))
-            for _ in range(PROCESSES_PER_START)
-        ]
-        for worker in workers:
-            worker.start()
-        seen = [results.get(timeout=60) for _ in workers]
-        for worker in workers:
-            worker.join(timeout=60)
-            assert worker.exitcode == 0
-        mismatches += len(set(seen)) != 1
-        short_keys += sum(
-            len(base64.b64decode(key)) != 32 for keys in seen for key in keys
-        )
-        on_disk = (data_dir / "dev-jwt-secret").read_text()
-        assert seen[0][0] == on_disk
+    race = subprocess.run(
+        [sys.executable, "-m", "tests.foundation.keyfile_race", str(tmp_path), str(STARTS),
+         str(PROCESSES_PER_START)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600, check=True,
+    )
+    starts = json.loads(race.stdout)
+    assert len(starts) == STARTS
+    mismatches = sum(len({tuple(keys) for keys in seen}) != 1 for seen in starts)
+    short_keys = sum(
+        len(base64.b64decode(key)) != 32 for seen in starts for keys in seen for key in keys
+    )
+    assert (mismatches, short_keys) == (0, 0)
+    for index, seen in enumerate(starts):
+        data_dir = tmp_path / f"start-{index}"
+        assert seen[0][0] == (data_dir / "dev-jwt-secret").read_text()
         assert not list(data_dir.glob(".*.tmp")), "a temporary key file was left behind"
         assert (data_dir / "dev-jwt-secret").stat().st_mode & 0o777 == 0o600
-    assert (mismatches, short_keys) == (0, 0)
 
 
 @pytest.mark.parametrize("content", ["", "   \n", "c2hvcnQ=", "not base64!"])

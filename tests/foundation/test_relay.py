@@ -113,6 +113,7 @@ async def test_relay_killed_with_sigkill_resumes_without_loss(
             "DATABASE_URL": upstream_settings.database_url or "",
             "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap_servers,
             "CIPHER_KEY": upstream_settings.resolved_cipher_key(),
+            "DATA_DIR": str(upstream_settings.data_dir),  # its event key
         },
     )
     positions = RelayPositions(upstream.recorder)

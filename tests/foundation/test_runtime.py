@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib
+from collections.abc import AsyncIterator
 
 import pytest
+from fastapi import FastAPI
 
 from heze_common.runtime import create_app
 from heze_common.testing import running, service_settings
@@ -37,3 +41,24 @@ async def test_service_serves_health_metrics_and_documents(
             .endswith(f"{service} service")
         )
         assert (await client.get("/asyncapi.json")).json()["asyncapi"].startswith("3.")
+
+
+async def test_a_task_that_outlives_its_service_fails_the_fixture() -> None:
+    """The check `running()` makes when a service stops: a leftover task fails the test."""
+    started = asyncio.Event()
+
+    @contextlib.asynccontextmanager
+    async def leaky_lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async def poll_forever() -> None:
+            started.set()
+            while True:
+                await asyncio.sleep(0.01)
+
+        asyncio.create_task(poll_forever(), name="leaky-relay")
+        yield  # and never cancels it, as a service with a broken shutdown would
+
+    with pytest.raises(AssertionError, match="outlived their service.*leaky-relay"):
+        async with running(FastAPI(lifespan=leaky_lifespan), task_grace_seconds=0.2):
+            await started.wait()
+    await asyncio.sleep(0)  # the survivor was cancelled by the check
+    assert not [t for t in asyncio.all_tasks() if t.get_name() == "leaky-relay" and not t.done()]

@@ -2,6 +2,8 @@
 with a tracking record in ONE transaction. Tracking is by (producer, partition) -> producer
 position, so a duplicate (redelivery, or a whole topic republished after the broker lost its
 data) is recognised and skipped. The Kafka offset is committed only after the database commit.
+Only a message signed by a trusted key is believed (heze_common.signing); any other is
+dead-lettered as `bad_signature` and has no effect.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from heze_common.eventstore import ServiceApplication
 from heze_common.failpoints import failpoint
 from heze_common.metrics import METRICS
 from heze_common.settings import ServiceSettings
+from heze_common.signing import BadSignature, Voucher
 from heze_common.tracing import continue_trace, current_traceparent
 from heze_contracts import ContractError, IntegrationEvent, parse_event
 from heze_contracts.topics import dlq_topic
@@ -69,6 +72,7 @@ class IdempotentConsumer:
             prefix + event_class.TOPIC: event_class.PRODUCER for event_class in handlers
         }
         self.dlq_topic = prefix + dlq_topic(settings.service_name)
+        self.trusted = settings.trusted_keys()
 
     @property
     def topics(self) -> list[str]:
@@ -76,7 +80,7 @@ class IdempotentConsumer:
 
     async def process(self, record: ConsumerRecord) -> Outcome:
         try:
-            event = self._admit(record)
+            event, voucher = self._admit(record)
         except DeadLetter as letter:
             await self._dead_letter(record, letter)
             return Outcome.DEAD_LETTERED
@@ -91,7 +95,9 @@ class IdempotentConsumer:
                 with continue_trace(
                     headers.get("traceparent"), f"consume {event.event_type}", SpanKind.CONSUMER
                 ):
-                    applied = await asyncio.to_thread(self._apply, handler, event, tracking)
+                    applied = await asyncio.to_thread(
+                        self._apply, handler, event, tracking, voucher
+                    )
                 return Outcome.APPLIED if applied else Outcome.DUPLICATE
             except TRANSIENT_ERRORS as error:
                 # The database or network is away: wait for it, never skip the message.
@@ -113,7 +119,7 @@ class IdempotentConsumer:
             return self.settings.consumer_max_attempts * 4
         return self.settings.consumer_max_attempts
 
-    def _admit(self, record: ConsumerRecord) -> IntegrationEvent:
+    def _admit(self, record: ConsumerRecord) -> tuple[IntegrationEvent, Voucher]:
         body: bytes = record.value or b""
         if len(body) > self.settings.max_message_bytes:
             raise DeadLetter(
@@ -124,6 +130,10 @@ class IdempotentConsumer:
         missing = [name for name in REQUIRED_HEADERS if name not in headers]
         if missing:
             raise DeadLetter("missing_headers", f"missing header(s): {', '.join(missing)}")
+        try:
+            voucher = self.trusted.verify(body, headers)
+        except BadSignature as error:
+            raise DeadLetter("bad_signature", str(error)) from error
         try:
             event = parse_event(body)
         except ContractError as error:
@@ -141,15 +151,23 @@ class IdempotentConsumer:
                 "header_mismatch",
                 f"header event_type {headers['event_type']!r} but body is {event.event_type!r}",
             )
-        return event
+        try:
+            self.trusted.vouches_for(voucher, event.producer, event.occurred_at)
+        except BadSignature as error:
+            raise DeadLetter("bad_signature", str(error)) from error
+        return event, voucher
 
-    def _apply(self, handler: Handler, event: IntegrationEvent, tracking: Tracking) -> bool:
+    def _apply(
+        self, handler: Handler, event: IntegrationEvent, tracking: Tracking, voucher: Voucher
+    ) -> bool:
         if self.app.last_tracked(tracking.application_name) >= tracking.notification_id:
             return False
+        cause = f"{event.producer.value}:{event.event_type}"
         context = EventContext(
             correlation_id=event.correlation_id,
             causation_id=event.event_id,
-            actor=f"{event.producer.value}:{event.event_type}",
+            # A corrected dead letter is the operator's word, not the producer's: say whose.
+            actor=f"redrive:{voucher.redriven_by} {cause}" if voucher.redriven_by else cause,
             traceparent=current_traceparent(),
         )
         with event_context(context):

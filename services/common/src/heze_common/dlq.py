@@ -9,6 +9,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 
 from heze_common.broker import read_all
+from heze_common.signing import KEY_ID_HEADER, SIGNATURE_HEADER, Signer
 
 DLQ_HEADERS = (
     "dlq_reason",
@@ -18,6 +19,9 @@ DLQ_HEADERS = (
     "original_partition",
     "original_offset",
 )
+
+
+SIGNATURE_HEADERS = (SIGNATURE_HEADER, KEY_ID_HEADER)
 
 
 @dataclass(frozen=True)
@@ -66,18 +70,25 @@ async def redrive(
     bootstrap_servers: str,
     letters: list[DeadLetter],
     replacement: bytes | None = None,
+    operator: Signer | None = None,
     **client_options: Any,
 ) -> int:
-    """Publish each letter's original bytes (or a corrected body) to its original topic."""
+    """Publish each letter's original bytes, with the producer's signature they came with, or
+    a corrected body signed by an operator's re-drive key, to its original topic."""
+    if replacement is not None and operator is None:
+        raise ValueError("a corrected body carries no producer's signature: an operator signs it")
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all", **client_options)
     await producer.start()
     try:
         for letter in letters:
+            body, headers = letter.value, letter.headers
+            if replacement is not None and operator is not None:
+                body = replacement
+                headers = [
+                    (name, value) for name, value in headers if name not in SIGNATURE_HEADERS
+                ] + [(name, value.encode()) for name, value in operator.headers(body).items()]
             await producer.send_and_wait(
-                letter.original_topic,
-                replacement if replacement is not None else letter.value,
-                key=letter.key,
-                headers=letter.headers,
+                letter.original_topic, body, key=letter.key, headers=headers
             )
     finally:
         await producer.stop()

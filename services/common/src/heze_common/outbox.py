@@ -2,7 +2,8 @@
 
 The relay reads notifications after its recorded position, translates the public ones into
 integration events, publishes them in order (key = subject id), waits for the broker's
-acknowledgement of the whole batch, and only then records the new position. A crash repeats
+acknowledgement of the whole batch, and only then records the new position. Every message is
+signed with the service's event key over its exact bytes (heze_common.signing). A crash repeats
 at most the unacknowledged batch, with the same deterministic event ids; it never skips one.
 """
 
@@ -21,6 +22,7 @@ from heze_common.eventstore import ServiceApplication
 from heze_common.failpoints import failpoint
 from heze_common.metrics import METRICS
 from heze_common.relay_position import RelayPositions
+from heze_common.signing import Signer
 from heze_contracts import IntegrationEvent
 from heze_contracts.enums import Producer
 
@@ -98,8 +100,10 @@ class OutboxRelay:
         max_message_bytes: int = 1_000_000,
         identify_cluster: Callable[[], Awaitable[str]] | None = None,
         prepare_cluster: Callable[[], Awaitable[None]] | None = None,
+        signer: Signer | None = None,
     ):
         self.app = app
+        self.signer = signer or app.settings.event_signer(mapper.producer.value)
         self.mapper = mapper
         self.broker = broker
         self.topic = topic
@@ -204,7 +208,10 @@ class OutboxRelay:
                     body,
                     self.topic,
                     key=event.key_bytes(),
-                    headers=message_headers(event, domain_event.context.traceparent),
+                    headers={
+                        **message_headers(event, domain_event.context.traceparent),
+                        **self.signer.headers(body),
+                    },
                     no_confirm=True,
                 )
             )

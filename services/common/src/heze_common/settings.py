@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from heze_common import keyfiles
+from heze_common.signing import EmbeddedKeyring, Signer, TrustedKeys
 
 
 class ServiceSettings(BaseSettings):
@@ -26,6 +27,9 @@ class ServiceSettings(BaseSettings):
     environment: Literal["embedded", "production"] = "embedded"
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    http_header_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="A request's headers must arrive whole within this time"
+    )
     data_dir: Path = Path("data")
     log_level: str = "INFO"
 
@@ -71,6 +75,13 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = 5
     consumer_retry_backoff_seconds: float = 0.2
     relay_batch_size: int = 500
+    # Signed integration events (heze_common.signing).
+    event_signing_key: SecretStr | None = Field(
+        default=None, description="base64 raw 32-byte Ed25519 key signing this service's events"
+    )
+    trusted_keys_file: Path | None = Field(
+        default=None, description="JSON trust list of the keys whose messages are believed"
+    )
     relay_idle_seconds: float = 0.1
 
     # Auth. Embedded mode signs with a shared secret; production verifies with a public key.
@@ -79,6 +90,11 @@ class ServiceSettings(BaseSettings):
     jwt_algorithm: Literal["HS256", "RS256", "ES256", "EdDSA"] = "HS256"
     jwt_issuer: str = "heze-programme"
     jwt_audience: str = "heze-services"
+    jwt_max_lifetime_seconds: int = Field(
+        default=12 * 3600,
+        gt=0,
+        description="Longest lifetime (exp - iat) of a token accepted; longer ones are invalid",
+    )
 
     @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> ServiceSettings:
@@ -131,6 +147,24 @@ class ServiceSettings(BaseSettings):
                 raise keyfiles.InvalidKey("JWT_SECRET must be at least 32 bytes")
             return text
         return keyfiles.read_or_create(self.data_dir / "dev-jwt-secret")
+
+    def event_signer(self, producer: str | None = None) -> Signer:
+        """Signs the events this service publishes as `producer` (by default its own name);
+        embedded: a key made under the data folder."""
+        name = producer or self.service_name
+        if self.event_signing_key is not None:
+            return Signer.from_base64(name, self.event_signing_key.get_secret_value())
+        if self.environment == "production":
+            raise ValueError("production environment requires EVENT_SIGNING_KEY to sign events")
+        return EmbeddedKeyring(self.data_dir).signer(name)
+
+    def trusted_keys(self) -> TrustedKeys:
+        """The keys whose messages this service believes; embedded: every key of the folder."""
+        if self.trusted_keys_file is not None:
+            return TrustedKeys.from_file(self.trusted_keys_file)
+        if self.environment == "production":
+            raise ValueError("production environment requires TRUSTED_KEYS_FILE (the trust list)")
+        return EmbeddedKeyring(self.data_dir).trusted()
 
     def eventsourcing_env(self) -> dict[str, str]:
         """The environment the `eventsourcing` library reads, built explicitly from these settings."""

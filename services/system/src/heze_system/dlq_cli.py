@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from heze_common.dlq import dead_letters, redrive
+from heze_common.signing import OPERATOR, EmbeddedKeyring, Signer
 from heze_contracts.topics import dlq_topic
 from heze_system.system import SERVICES
 
@@ -52,6 +53,16 @@ def redrive_command(
     ),
     reason: str | None = typer.Option(None, help="Every dead letter with this reason"),
     replace_with: Path | None = typer.Option(None, help="A corrected message body (with one --id)"),
+    operator_key: Path | None = typer.Option(
+        None,
+        envvar="OPERATOR_REDRIVE_KEY_FILE",
+        help="Your re-drive key (base64 raw Ed25519), which signs a corrected body;"
+        " embedded mode: the data folder's operator key",
+    ),
+    operator: str = typer.Option(
+        OPERATOR, help="Your name as the consumers' trust list has it for that key"
+    ),
+    data_dir: Path = typer.Option(Path("data"), envvar="DATA_DIR"),
 ) -> None:
     """Send dead letters back to their original topics (after fixing their cause)."""
     letters = [
@@ -64,6 +75,14 @@ def redrive_command(
         raise typer.BadParameter("no dead letter matches; see `./heze dlq list SERVICE`")
     if replace_with is not None and len(letters) != 1:
         raise typer.BadParameter("--replace-with needs exactly one --id")
-    body = replace_with.read_bytes() if replace_with else None
-    sent = asyncio.run(redrive(kafka, letters, body))
+    body, signer = None, None
+    if replace_with is not None:
+        body = replace_with.read_bytes()
+        signer = (
+            Signer.from_base64(operator, operator_key.read_text())
+            if operator_key
+            else EmbeddedKeyring(data_dir).signer(OPERATOR)
+        )
+        console.print(f"signing the corrected body as {signer.key_id}")
+    sent = asyncio.run(redrive(kafka, letters, body, signer))
     console.print(f"re-drove {sent} message(s); the consumer skips any it has already applied")

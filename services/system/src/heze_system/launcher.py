@@ -16,6 +16,7 @@ from heze_common.settings import ServiceSettings
 from heze_contracts.enums import Role
 from heze_system.audit_cli import audit
 from heze_system.dlq_cli import dlq
+from heze_system.keys_cli import keys
 from heze_system.supervisor import CrashLoop, Supervisor
 from heze_system.system import SERVICES, RunningSystem, postgres_databases
 
@@ -25,6 +26,7 @@ cli = typer.Typer(
 )
 cli.add_typer(audit, name="audit")
 cli.add_typer(dlq, name="dlq")
+cli.add_typer(keys, name="keys")
 
 DataDir = typer.Option(
     Path("data"), envvar="DATA_DIR", help="Where event stores (SQLite), keys and logs live"
