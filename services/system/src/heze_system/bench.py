@@ -23,6 +23,7 @@ from typing import Any
 
 import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.domain import event
 from rich.console import Console
 from rich.table import Table
@@ -31,6 +32,7 @@ from heze_common.broker import ensure_topics, read_all
 from heze_common.events import Aggregate, AggregateCreated
 from heze_common.eventstore import ServiceApplication
 from heze_common.settings import ServiceSettings
+from heze_common.signing import Purpose, Signer, TrustedKeys, trusted_key
 from heze_contracts import parse_event
 from heze_contracts.topics import (
     ASSESSMENT_EVENTS,
@@ -213,13 +215,52 @@ async def raw_broker_rates(bootstrap: str, count: int = 50_000) -> dict[str, flo
     return {"produce_per_second": produce, "consume_per_second": consume}
 
 
-async def published_times(bootstrap: str) -> dict[str, datetime]:
+async def published_bodies(bootstrap: str) -> dict[str, list[bytes]]:
+    """Every message body on each service topic."""
+    return {
+        topic: [record.value for record in await read_all(bootstrap, topic, idle_ms=500)]
+        for topic in (ENROLLMENT_EVENTS, ASSESSMENT_EVENTS, CERTIFICATION_EVENTS, SUBSIDY_EVENTS)
+    }
+
+
+def published_times(bodies: dict[str, list[bytes]]) -> dict[str, datetime]:
     times = {}
-    for topic in (ENROLLMENT_EVENTS, ASSESSMENT_EVENTS, CERTIFICATION_EVENTS, SUBSIDY_EVENTS):
-        for record in await read_all(bootstrap, topic, idle_ms=500):
-            event = parse_event(record.value)
+    for topic_bodies in bodies.values():
+        for body in topic_bodies:
+            event = parse_event(body)
             times[str(event.event_id)] = event.occurred_at
     return times
+
+
+CONSUMERS_OF = {ENROLLMENT_EVENTS: 3, ASSESSMENT_EVENTS: 1, CERTIFICATION_EVENTS: 1, SUBSIDY_EVENTS: 0}
+"""How many services verify each message of a topic."""
+
+
+def signing_cost(bodies: dict[str, list[bytes]], pipeline_seconds: float, cores: int) -> dict:
+    """The CPU the run spent signing each published message once and verifying it in every
+    consumer, re-measured on the run's own messages, as a share of the run's CPU capacity."""
+    signer = Signer("enrollment", Ed25519PrivateKey.generate())
+    trusted = TrustedKeys([trusted_key(signer, Purpose.EVENTS)])
+    messages = [body for topic_bodies in bodies.values() for body in topic_bodies]
+    started = time.perf_counter()
+    signatures = [signer.headers(body) for body in messages]
+    sign_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    for body, headers in zip(messages, signatures, strict=True):
+        trusted.verify(body, headers)
+    verify_seconds = time.perf_counter() - started
+    count = len(messages) or 1
+    cpu = sum(
+        len(topic_bodies) * (sign_seconds + CONSUMERS_OF[topic] * verify_seconds) / count
+        for topic, topic_bodies in bodies.items()
+    )
+    return {
+        "messages": len(messages),
+        "sign_microseconds": sign_seconds / count * 1e6,
+        "verify_microseconds": verify_seconds / count * 1e6,
+        "cpu_seconds": cpu,
+        "share_of_pipeline_cpu": cpu / (pipeline_seconds * max(cores, 1)),
+    }
 
 
 def run_benchmark(system: RunningSystem, trainees: int, output: Path, console: Console) -> Figures:
@@ -242,9 +283,9 @@ def run_benchmark(system: RunningSystem, trainees: int, output: Path, console: C
     after = stored_events(system)
     events = sum(after.values()) - sum(before.values())
     console.print("measuring hop latency, raw limits and replay…")
-    latencies = hop_latencies(
-        system, asyncio.run(published_times(system.kafka_bootstrap_servers or ""))
-    )
+    bodies = asyncio.run(published_bodies(system.kafka_bootstrap_servers or ""))
+    latencies = hop_latencies(system, published_times(bodies))
+    signing = signing_cost(bodies, figures.seconds, figures.cores)
     appends = raw_append_rates(system)
     broker = asyncio.run(raw_broker_rates(system.kafka_bootstrap_servers or ""))
     replays = replay(system)
@@ -270,6 +311,7 @@ def run_benchmark(system: RunningSystem, trainees: int, output: Path, console: C
         "http_command_latency_seconds": percentiles(parties.seconds),
         "raw_eventsourcing_append": appends,
         "raw_broker": broker,
+        "signing": signing,
         "replay": {
             "services": replays,
             "events_per_second": replay_events / replay_seconds if replay_seconds else 0,
@@ -325,6 +367,11 @@ def run_benchmark(system: RunningSystem, trainees: int, output: Path, console: C
         ("append, batched 100/s", f"{appends['batched_100_per_second']:.0f}"),
         ("broker produce/s (aiokafka, 400 B)", f"{broker['produce_per_second']:.0f}"),
         ("broker consume/s", f"{broker['consume_per_second']:.0f}"),
+        (
+            "signing + verifying (Ed25519) per message",
+            f"{signing['sign_microseconds']:.0f} + {signing['verify_microseconds']:.0f} µs",
+        ),
+        ("  as a share of the run's CPU", f"{signing['share_of_pipeline_cpu']:.2%}"),
         ("replay (read models) events/s", f"{figures.results['replay']['events_per_second']:.0f}"),
         (
             "  ÷ raw select-and-decode rate",
