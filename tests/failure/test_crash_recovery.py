@@ -57,6 +57,7 @@ class Chaos:
     killed: Counter[str] = field(default_factory=Counter)
     exits: Counter[str] = field(default_factory=Counter)
     reviving: set[str] = field(default_factory=set)
+    unrevived: list[str] = field(default_factory=list)
 
     async def kill_in_turn(self, rounds: int) -> None:
         for _ in range(rounds):
@@ -89,11 +90,15 @@ class Chaos:
                 break
             except RuntimeError:  # a failpoint killed it again while it caught up
                 self.exits[service] += 1
+            except TimeoutError as timeout:  # not ready in time: say so, don't spin until the end
+                self.unrevived.append(str(timeout))
+                break
         self.reviving.discard(service)
 
     async def settle(self) -> None:
-        while self.reviving or self.system.exited():
+        while self.reviving or (self.system.exited() and not self.unrevived):
             await asyncio.sleep(0.2)
+        assert not self.unrevived, self.unrevived
 
 
 def failpoint_hits(logs: Path) -> Counter[tuple[str, str]]:

@@ -18,7 +18,7 @@ from heze_common.eventstore import ServiceApplication
 from heze_common.outbox import OutboxRelay
 from heze_common.relay_position import RelayPositions
 from heze_common.settings import ServiceSettings
-from heze_common.testing import read_topic
+from heze_common.testing import eventually, read_topic
 from heze_contracts import parse_event
 from tests.foundation.history import store_history
 from tests.foundation.sample import LEARNER_MAPPER
@@ -207,7 +207,7 @@ async def test_the_relay_prepares_a_cluster_it_meets_for_the_first_time(
         idle_seconds=0.01,
     )
     running = asyncio.create_task(relay.run())
-    await asyncio.sleep(0.2)
+    await eventually(lambda: relay.cluster_id is not None)
     running.cancel()
     await asyncio.gather(running, return_exceptions=True)
     assert (relay.cluster_id, prepared) == ("a-new-cluster", ["topics created"])

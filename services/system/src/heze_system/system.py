@@ -61,7 +61,7 @@ class RunningSystem:
     def logs(self) -> Path:
         return self.data_dir / "logs"
 
-    def start(self, ready_timeout: float = 90) -> RunningSystem:
+    def start(self, ready_timeout: float = 300) -> RunningSystem:
         self.data_dir = self.data_dir.resolve()
         self.logs.mkdir(parents=True, exist_ok=True)
         if not self.kafka_bootstrap_servers:
@@ -90,12 +90,12 @@ class RunningSystem:
             environment["DATABASE_URL"] = self.database_url_template.format(service=service)
         with (self.logs / f"{service}.log").open("ab") as log:
             self.processes[service] = subprocess.Popen(
-                [sys.executable, "-m", f"heze_{service}.main", "serve"],
+                # A killed launcher takes its services along.
+                terminated_with_parent([sys.executable, "-m", f"heze_{service}.main", "serve"]),
                 env=environment,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # the launcher, not the terminal, delivers the stop signal
-                preexec_fn=terminated_with_parent(),  # a killed launcher takes its services along
             )
 
     def wait_ready(self, service: str, timeout: float) -> None:
@@ -123,7 +123,7 @@ class RunningSystem:
         process.wait()
 
     def restart(
-        self, service: str, overrides: dict[str, str] | None = None, ready_timeout: float = 90
+        self, service: str, overrides: dict[str, str] | None = None, ready_timeout: float = 300
     ) -> None:
         """Start a (killed or exited) service again, with `overrides` on its environment."""
         self.kill(service)

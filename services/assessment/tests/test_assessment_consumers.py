@@ -1,0 +1,297 @@
+"""The assessment service's application and consumer on the in-memory store (the fast tier):
+enrollment's facts handed to the consumer's processing path as the broker would hand them over,
+commands on the application, and the integration events its relay would publish."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from itertools import count
+from uuid import UUID, uuid4
+
+import pytest
+
+from heze_assessment.domain.application import Status
+from heze_assessment.domain.conditions import Declaration
+from heze_assessment.main import definition
+from heze_assessment.settings import AssessmentSettings
+from heze_common import clock
+from heze_common.consumer import Outcome
+from heze_common.errors import Refusal
+from heze_common.testing import InMemoryService
+from heze_contracts import IntegrationEvent
+from heze_contracts import certification as certified
+from heze_contracts import enrollment as enrolled
+from heze_contracts.enums import (
+    Education,
+    Field,
+    HourKind,
+    HourMode,
+    Level,
+    ParticipantCategory,
+    Sex,
+)
+from heze_contracts.topics import dlq_topic
+
+OCCUPATION = "2-02-07-13"
+NOW = datetime(2026, 11, 27, 2, tzinfo=UTC)
+COMMITMENT = "本人承诺所填报的学历、职称、工作年限等信息真实、准确，如有虚假，愿承担一切后果。"
+positions = count(1)
+
+
+def envelope(event_class: type, payload: object, subject: UUID) -> IntegrationEvent:
+    return event_class.build(
+        payload,
+        position=next(positions),
+        occurred_at=NOW,
+        origin_id=subject,
+        origin_version=1,
+        correlation_id=uuid4(),
+        causation_id=None,
+    )
+
+
+def registered(trainee_id: UUID) -> IntegrationEvent:
+    return envelope(
+        enrolled.TraineeRegistered,
+        enrolled.TraineeRegisteredPayload(
+            trainee_id=trainee_id,
+            name="猪八戒",
+            id_number="440524188001010014",
+            sex=Sex.MALE,
+            birth_date=date(1990, 1, 1),
+            phone="13800000000",
+            education=Education.BACHELOR,
+            major="机械工程",
+            employer=None,
+            county="牡丹区",
+            participant_category=ParticipantCategory.DIGITAL_WORKER,
+            registered_on=date(2026, 11, 1),
+            registered_by_institution_id=None,
+            retirement_group=None,
+        ),
+        trainee_id,
+    )
+
+
+def completed(trainee_id: UUID) -> IntegrationEvent:
+    return envelope(
+        enrolled.TrainingCompleted,
+        enrolled.TrainingCompletedPayload(
+            trainee_id=trainee_id,
+            programme_id=uuid4(),
+            institution_id=uuid4(),
+            occupation_code=OCCUPATION,
+            field=Field.INTELLIGENT_MANUFACTURING,
+            level=Level.JUNIOR,
+            hours_by_kind={HourKind.THEORY: Decimal("80.0"), HourKind.PRACTICE: Decimal("48.0")},
+            hours_by_mode={HourMode.ONLINE: Decimal("80.0"), HourMode.OFFLINE: Decimal("48.0")},
+            total_hours=Decimal("128.0"),
+            exam_score=Decimal("88.0"),
+            training_certificate_number="HZPX2026-2020713-000007",
+            subsidised_plan=True,
+            completed_on=date(2026, 11, 20),
+        ),
+        trainee_id,
+    )
+
+
+def withdrawn(trainee_id: UUID) -> IntegrationEvent:
+    return envelope(
+        enrolled.TraineeWithdrawn,
+        enrolled.TraineeWithdrawnPayload(
+            trainee_id=trainee_id,
+            programme_id=uuid4(),
+            institution_id=uuid4(),
+            occupation_code=OCCUPATION,
+            level=Level.JUNIOR,
+            reason="工作调动",
+            withdrawn_on=date(2026, 11, 10),
+        ),
+        trainee_id,
+    )
+
+
+@pytest.fixture(autouse=True)
+def frozen() -> Iterator[None]:
+    with clock.frozen_at(NOW):
+        yield
+
+
+@pytest.fixture
+def assessment(memory_service: Callable[..., InMemoryService]) -> InMemoryService:
+    return memory_service(definition, AssessmentSettings)
+
+
+def evaluator(service: InMemoryService) -> UUID:
+    return service.application.register_evaluation_institution(
+        "山东省数字技术人才评价中心", {OCCUPATION: Field.INTELLIGENT_MANUFACTURING}
+    )
+
+
+def apply(service: InMemoryService, trainee_id: UUID, evaluation_institution_id: UUID):
+    return service.application.apply(
+        trainee_id=trainee_id,
+        evaluation_institution_id=evaluation_institution_id,
+        occupation_code=OCCUPATION,
+        level=Level.JUNIOR,
+        declaration=Declaration(education=Education.BACHELOR, major_relevant=True),
+        commitment_text=COMMITMENT,
+    )
+
+
+def published_for(service: InMemoryService, trainee_id: UUID) -> list[str]:
+    return [e.event_type for e in service.published() if e.subject_id == trainee_id]
+
+
+@pytest.mark.parametrize(
+    "application_first", [True, False], ids=["application-first", "completion-first"]
+)
+async def test_the_decision_is_the_same_whichever_arrives_first(
+    assessment: InMemoryService, application_first: bool
+) -> None:
+    institution, trainee_id = evaluator(assessment), uuid4()
+    assert await assessment.deliver(registered(trainee_id)) == [Outcome.APPLIED]
+    if application_first:
+        application = apply(assessment, trainee_id, institution)
+        assert application.status is Status.AWAITING_TRAINING
+        assert await assessment.deliver(completed(trainee_id)) == [Outcome.APPLIED]
+    else:
+        assert await assessment.deliver(completed(trainee_id)) == [Outcome.APPLIED]
+        application = apply(assessment, trainee_id, institution)
+    decided = assessment.application.application(application.id)
+    assert decided.status is Status.AWAITING_REVIEW
+    assert decided.training_certificate_number == "HZPX2026-2020713-000007"
+    assert published_for(assessment, trainee_id) == ["AssessmentApplied"]
+
+
+async def test_a_waiting_application_is_refused_when_the_withdrawal_arrives(
+    assessment: InMemoryService,
+) -> None:
+    institution, trainee_id = evaluator(assessment), uuid4()
+    await assessment.deliver(registered(trainee_id))
+    waiting = apply(assessment, trainee_id, institution)
+    assert waiting.status is Status.AWAITING_TRAINING
+    withdrawal = withdrawn(trainee_id)
+    assert await assessment.deliver(withdrawal) == [Outcome.APPLIED]
+    assert assessment.application.application(waiting.id).status is Status.REFUSED
+    with pytest.raises(Refusal) as again:
+        apply(assessment, trainee_id, institution)
+    assert again.value.code == "trainee_withdrawn"
+    rejection = [e for e in assessment.published() if e.subject_id == trainee_id][-1]
+    assert rejection.event_type == "QualificationRejected"
+    assert rejection.payload.application_id == waiting.id
+    # The effect of a consumed message names it as its cause, within the same correlation.
+    assert (rejection.causation_id, rejection.correlation_id) == (
+        withdrawal.event_id,
+        withdrawal.correlation_id,
+    )
+
+
+async def test_a_full_assessment_publishes_the_pass_with_holder_data_and_the_voiding(
+    assessment: InMemoryService,
+) -> None:
+    institution, trainee_id = evaluator(assessment), uuid4()
+    await assessment.deliver(registered(trainee_id), completed(trainee_id))
+    app = assessment.application
+    application_id = apply(assessment, trainee_id, institution).id
+    app.confirm_qualification(application_id)
+    session_id = app.schedule_session(
+        institution, OCCUPATION, Level.JUNIOR, date(2026, 12, 5), "菏泽学院"
+    )
+    app.assign(session_id, [application_id])
+    app.record_scores(session_id, application_id, Decimal("78.5"), Decimal(82))
+    assert app.application(application_id).status is Status.PASSED
+    with pytest.raises(Refusal) as twice:
+        app.record_scores(session_id, application_id, Decimal(90), Decimal(90))
+    assert twice.value.code == "already_scored"
+    app.void_result(application_id, "学历证书核查不实")
+
+    events = [e for e in assessment.published() if e.subject_id == trainee_id]
+    assert [e.event_type for e in events] == [
+        "AssessmentApplied",
+        "QualificationConfirmed",
+        "AssessmentPassed",
+        "AssessmentResultVoided",
+    ]
+    assert [e.position for e in events] == sorted(e.position for e in events)
+    passed = events[2].payload
+    assert passed.holder.name == "猪八戒" and passed.holder.id_number == "440524188001010014"
+    assert passed.assessment_ended_on == date(2026, 12, 5)
+    assert str(passed.theory_score) == "78.5"
+
+
+async def test_redelivered_facts_are_recognised_and_change_nothing(
+    assessment: InMemoryService,
+) -> None:
+    institution, trainee_id = evaluator(assessment), uuid4()
+    facts = [registered(trainee_id), completed(trainee_id)]
+    assert await assessment.deliver(*facts) == [Outcome.APPLIED, Outcome.APPLIED]
+    application_id = apply(assessment, trainee_id, institution).id
+    head = assessment.application.log_head()
+    candidate_version = assessment.application.candidate(trainee_id).version
+
+    # A consumer redelivering after a rebalance, then a relay republishing its whole log.
+    assert await assessment.deliver(facts[1]) == [Outcome.DUPLICATE]
+    assert await assessment.deliver(*facts) == [Outcome.DUPLICATE, Outcome.DUPLICATE]
+    assert assessment.application.log_head() == head
+    assert assessment.application.candidate(trainee_id).version == candidate_version
+    assert assessment.application.application(application_id).status is Status.AWAITING_REVIEW
+
+
+async def test_bad_messages_are_dead_lettered_and_the_next_good_one_is_applied(
+    assessment: InMemoryService,
+) -> None:
+    trainee_id = uuid4()
+    good = registered(trainee_id)
+    issued = envelope(
+        certified.CertificateIssued,
+        certified.CertificateIssuedPayload(
+            case_id=uuid4(),
+            trainee_id=trainee_id,
+            certificate_number="HZSZ2026-2020713-J-000001",
+            holder_name="猪八戒",
+            occupation_code=OCCUPATION,
+            field=Field.INTELLIGENT_MANUFACTURING,
+            level=Level.JUNIOR,
+            evaluation_institution_id=uuid4(),
+            issued_on=date(2026, 11, 27),
+        ),
+        trainee_id,
+    )
+    head = assessment.application.log_head()
+    poison = [
+        assessment.record(good, value=b"{not json"),
+        assessment.record(good, headers={"event_type": "TraineeRegistered"}),
+        assessment.record(good, signed=False),
+        # certification's event on enrollment's topic: a forged producer
+        assessment.record(issued, topic=enrolled.TraineeRegistered.TOPIC),
+    ]
+    for record in poison:
+        assert await assessment.process(record) is Outcome.DEAD_LETTERED
+    assert [letter.reason for letter in assessment.dead_letters] == [
+        "invalid_json",
+        "missing_headers",
+        "bad_signature",
+        "forged_producer",
+    ]
+    assert {letter.topic for letter in assessment.dead_letters} == {dlq_topic("assessment")}
+    assert assessment.application.log_head() == head
+
+    assert await assessment.deliver(good) == [Outcome.APPLIED]
+    assert assessment.application.candidate(trainee_id).holder.name == "猪八戒"
+
+
+async def test_enrollment_events_without_a_handler_are_ignored(
+    assessment: InMemoryService,
+) -> None:
+    programme = envelope(
+        enrolled.ProgrammeEnrolmentClosed,
+        enrolled.ProgrammeEnrolmentClosedPayload(programme_id=uuid4(), institution_id=uuid4()),
+        uuid4(),
+    )
+    head = assessment.application.log_head()
+    assert await assessment.deliver(programme) == [Outcome.IGNORED]
+    assert assessment.application.log_head() == head
+    assert assessment.dead_letters == []

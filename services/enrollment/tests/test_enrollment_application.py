@@ -1,0 +1,194 @@
+"""The enrollment service's application on the in-memory store (the fast tier): commands as its
+HTTP endpoints run them, its read models, keyed (idempotent) commands, and the integration events
+its relay would publish."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from uuid import UUID, uuid4
+
+import pytest
+from enrollment_builders import refusal
+
+from heze_common import clock
+from heze_common.errors import NotFound, Refusal
+from heze_common.events import EventContext, event_context
+from heze_common.idempotency import KeyedRequest, fingerprint
+from heze_common.testing import InMemoryService
+from heze_contracts.enums import Education, HourKind, HourMode, Level, ParticipantCategory
+from heze_enrollment.domain.identity import ResidentId
+from heze_enrollment.domain.institution import Institution
+from heze_enrollment.main import definition
+from heze_enrollment.settings import EnrollmentSettings
+
+UPC = Institution.create_id("中国石油大学(华东)")  # big data, blockchain
+BIG_DATA = "2-02-10-11"
+NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def frozen() -> Iterator[None]:
+    with clock.frozen_at(NOW):
+        yield
+
+
+@pytest.fixture
+def enrollment(memory_service: Callable[..., InMemoryService]) -> InMemoryService:
+    service = memory_service(definition, EnrollmentSettings)
+    service.application.set_hour_requirement(
+        BIG_DATA,
+        Level.JUNIOR,
+        {HourKind.THEORY: Decimal(8), HourKind.PRACTICE: Decimal(4)},
+        date(2026, 1, 1),
+    )
+    return service
+
+
+def person(number: int, county: str = "牡丹区", **overrides: object) -> dict:
+    values: dict = dict(
+        name=f"测试学员{number}",
+        id_number=ResidentId.compose("371702", date(1995, 1, 1), 100 + 2 * number + 1),
+        sex=None,
+        birth_date=None,
+        phone="13800000000",
+        education=Education.BACHELOR,
+        major="数据科学与大数据技术",
+        employer=None,
+        county=county,
+        participant_category=ParticipantCategory.GRADUATING_STUDENT,
+        draws_pension=False,
+        retirement_group=None,
+        registered_by_institution_id=None,
+        account=f"account-{number}",
+    )
+    values.update(overrides)
+    return values
+
+
+def programme(service: InMemoryService, capacity: int = 30, **overrides: object) -> UUID:
+    values: dict = dict(
+        institution_id=UPC,
+        occupation_code=BIG_DATA,
+        level=Level.JUNIOR,
+        title="大数据工程技术人员（初级）第一期",
+        capacity=capacity,
+        starts_on=date(2026, 11, 1),
+        ends_on=date(2027, 1, 31),
+        required_hours=None,
+        completion_pass_mark=Decimal(60),
+        subsidised_plan=True,
+        in_city_training_directory=False,
+    )
+    values.update(overrides)
+    return service.application.publish_programme(**values)
+
+
+async def test_a_trainee_registered_enrolled_trained_and_completed_is_published_in_order(
+    enrollment: InMemoryService,
+) -> None:
+    app = enrollment.application
+    programme_id = programme(enrollment)
+    trainee_id = app.register_trainee(**person(1, name="王𠀀明"))
+    app.enrol(trainee_id, programme_id)
+    app.log_session(
+        trainee_id, programme_id, date(2026, 11, 20), Decimal(8), HourKind.THEORY, HourMode.ONLINE
+    )
+    app.log_session(
+        trainee_id,
+        programme_id,
+        date(2026, 11, 21),
+        Decimal("4.0"),
+        HourKind.PRACTICE,
+        HourMode.OFFLINE,
+    )
+    app.record_exam(trainee_id, programme_id, Decimal("86.5"))
+    certificate = app.complete(trainee_id, programme_id)
+    assert certificate == "HZPX2026-2021011-000001"
+    assert app.trainee(trainee_id).name == "王𠀀明"
+
+    events = enrollment.published()
+    mine = [e for e in events if e.subject_id == trainee_id]
+    assert [e.event_type for e in mine] == [
+        "TraineeRegistered",
+        "TraineeEnrolled",
+        "TrainingCompleted",
+    ]
+    assert [e.position for e in mine] == sorted(e.position for e in mine)
+    for event in mine:
+        assert event.producer.value == "enrollment"
+        assert event.occurred_at == NOW
+        assert event.correlation_id and event.causation_id is None
+    registration, _, completion = (e.payload for e in mine)
+    assert registration.name == "王𠀀明"
+    assert str(completion.hours_by_kind[HourKind.THEORY]) == "8.0"
+    assert str(completion.hours_by_mode[HourMode.OFFLINE]) == "4.0"
+    assert completion.training_certificate_number == certificate
+    # The seeded directory and the programme are published too.
+    assert {"InstitutionAccredited", "ProgrammePublished"} <= {e.event_type for e in events}
+
+
+async def test_a_second_registration_of_the_same_person_names_the_existing_record(
+    enrollment: InMemoryService,
+) -> None:
+    first = enrollment.application.register_trainee(**person(2))
+    with pytest.raises(Refusal) as again:
+        enrollment.application.register_trainee(**person(2, name="另一个名字", account=None))
+    assert (again.value.code, again.value.field) == ("already_registered", "id_number")
+    assert again.value.details == {"trainee_id": str(first)}
+    assert enrollment.application.trainee(first).name == "测试学员2"
+
+
+async def test_programmes_outside_the_scope_and_full_programmes_are_refused(
+    enrollment: InMemoryService,
+) -> None:
+    with refusal("outside_scope"):
+        programme(enrollment, occupation_code="2-02-07-13", title="智能制造")
+    programme_id = programme(enrollment, capacity=1)
+    first, second = (enrollment.application.register_trainee(**person(n)) for n in (5, 6))
+    enrollment.application.enrol(first, programme_id)
+    with refusal("programme_full"):
+        enrollment.application.enrol(second, programme_id)
+    enrollment.application.withdraw(first, programme_id, "工作调动")
+    enrollment.application.enrol(second, programme_id)  # the withdrawal released the seat
+    enrolled = [e for e in enrollment.published() if e.event_type == "TraineeEnrolled"]
+    assert [e.subject_id for e in enrolled] == [first, second]
+
+
+async def test_the_registration_list_follows_the_log(enrollment: InMemoryService) -> None:
+    ids = [enrollment.application.register_trainee(**person(n, county="郓城县")) for n in range(5)]
+    enrollment.application.register_trainee(**person(9, county="单县"))
+    enrollment.application.read_models.catch_up()
+    listed = enrollment.application.registrations.by_county["郓城县"]
+    assert [entry.trainee_id for entry in listed] == ids
+    assert [entry.name for entry in listed][2] == "测试学员2"
+    # A rebuilt read model equals the live one.
+    rebuilt = enrollment.application.read_models.rebuilt()
+    rebuilt.catch_up()
+    assert rebuilt.projections[2].by_county == enrollment.application.registrations.by_county
+
+
+async def test_a_repeated_keyed_command_returns_the_first_outcome_and_stores_nothing_more(
+    enrollment: InMemoryService,
+) -> None:
+    app = enrollment.application
+    request = KeyedRequest("trainee:acct-7", "key-1", fingerprint("POST", "/trainees", b"{}"))
+
+    def register() -> UUID:
+        with event_context(EventContext(actor="trainee:acct-7")):
+            return request.run(app, 1, lambda: app.register_trainee(**person(7)))
+
+    first = register()
+    head = app.log_head()
+    assert register() == first
+    assert app.log_head() == head
+    other = KeyedRequest("trainee:acct-7", "key-1", fingerprint("POST", "/trainees", b"{...}"))
+    with refusal("idempotency_key_reused"):
+        other.run(app, 1, lambda: app.register_trainee(**person(8)))
+
+
+async def test_unknown_ids_are_not_found(enrollment: InMemoryService) -> None:
+    with pytest.raises(NotFound) as unknown:
+        enrollment.application.trainee(uuid4())
+    assert unknown.value.code == "unknown_trainee"
