@@ -40,11 +40,14 @@ from tests.end_to_end.expectations import expected_counts
 
 TRAINEES = int(os.environ.get("HEZE_CRASH_TRAINEES", "80"))
 ROUNDS = int(os.environ.get("HEZE_CRASH_ROUNDS", "2"))
-FAILPOINTS = (
-    "relay.mid_batch=0.01,relay.before_position=0.01,"
-    "consumer.mid_handler=0.005,consumer.before_ack=0.005"
+ARMED_PHASES = (
+    "relay.mid_batch=0.01,relay.before_position=0.01",
+    "consumer.mid_handler=0.005,consumer.before_ack=0.005",
 )
-ARMED_DEATHS = 2
+"""The failpoints a service restarts armed with after its n-th failpoint death: every other
+service starts with the relay's, the rest with the consumer's, so that each side is hit in a
+run, not only by chance."""
+ARMED_DEATHS = len(ARMED_PHASES)
 """Failpoint deaths a service may suffer; after that it restarts unarmed, so the run ends."""
 
 
@@ -81,8 +84,10 @@ class Chaos:
         while True:
             # Armed from the first restart on: a failpoint during the first start would only
             # fail the start, not test a recovery.
-            armed = self.exits[service] - self.killed[service] < ARMED_DEATHS
-            overrides = {"HEZE_FAILPOINTS": FAILPOINTS if armed else ""}
+            deaths = self.exits[service] - self.killed[service]
+            phases = ARMED_PHASES[:: 1 if SERVICES.index(service) % 2 == 0 else -1]
+            armed = phases[deaths] if deaths < ARMED_DEATHS else ""
+            overrides = {"HEZE_FAILPOINTS": armed}
             try:
                 await asyncio.to_thread(
                     self.system.restart, service, overrides, ready_timeout=READY_SECONDS

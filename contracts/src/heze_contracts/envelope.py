@@ -1,5 +1,6 @@
 """The envelope every integration event travels in, and the base of every payload."""
 
+import hashlib
 from datetime import datetime
 from typing import Any, ClassVar, Literal, Self, get_args, get_origin
 from uuid import UUID, uuid5
@@ -120,6 +121,13 @@ class IntegrationEvent(ContractModel):
     def to_bytes(self) -> bytes:
         """Compact UTF-8 JSON; non-ASCII text is written as is, not \\u-escaped."""
         return self.model_dump_json().encode()
+
+    def content_digest(self) -> str:
+        """A digest of everything the event says except where the producer put it (`position`):
+        a republished copy has the same one; a different event with the same id (two timelines
+        of a producer restored from a backup) has another."""
+        said = self.model_dump_json(exclude={"position"}).encode()
+        return hashlib.sha256(said).hexdigest()[:32]
 
     def key_bytes(self) -> bytes:
         return str(self.subject_id).encode("ascii")

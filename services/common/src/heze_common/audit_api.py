@@ -1,5 +1,5 @@
 """Read-only audit endpoints every service serves (auditor role): signed checkpoints, the
-events about one trainee, the state of an aggregate as of a past moment and the difference
+events about one trainee, the events its topic holds that its log lost (orphans), the state of an aggregate as of a past moment and the difference
 between two moments, and a rebuild of the read models beside the live ones, compared."""
 
 from __future__ import annotations
@@ -14,8 +14,12 @@ from pydantic import BaseModel, TypeAdapter
 
 from heze_common.audit import LedgerKeeper, public_key_text
 from heze_common.auth import Principal, require_roles
+from heze_common.broker import read_all
 from heze_common.errors import InvalidInput, NotFound
 from heze_common.eventstore import ServiceApplication
+from heze_common.kafka_security import aiokafka_options
+from heze_common.orphans import find_orphans
+from heze_common.outbox import OutboxRelay
 from heze_common.requests import IsoDateTime
 from heze_contracts.enums import Role
 
@@ -99,6 +103,39 @@ async def trail(trainee_id: UUID, request: Request, _: Auditor) -> list[AuditedE
         )
 
     return await asyncio.to_thread(collect)
+
+
+class OrphanView(BaseModel):
+    position: int
+    event_id: UUID
+    event_type: str
+    subject_id: UUID
+    occurred_at: datetime
+
+
+class Orphans(BaseModel):
+    topic: str
+    messages_read: int
+    orphans: list[OrphanView]
+    """Events this service published that its log no longer holds (after a restore)."""
+
+
+@router.get(
+    "/orphans",
+    summary="Events on this service's topic that its log no longer holds (after a restore)",
+)
+async def orphans(request: Request, _: Auditor) -> Orphans:
+    relay: OutboxRelay = request.app.state.relay
+    settings = request.app.state.settings
+    records = await read_all(
+        settings.kafka_bootstrap_servers, relay.topic, **aiokafka_options(settings)
+    )
+    found = await asyncio.to_thread(find_orphans, relay.app, relay.mapper, records)
+    return Orphans(
+        topic=relay.topic,
+        messages_read=len(records),
+        orphans=[OrphanView(**vars(orphan)) for orphan in found],
+    )
 
 
 class AggregateState(BaseModel):

@@ -1,9 +1,15 @@
 """The idempotent consumer: upstream integration event -> commands -> new domain events, saved
-with a tracking record in ONE transaction. Tracking is by (producer, partition) -> producer
-position, so a duplicate (redelivery, or a whole topic republished after the broker lost its
-data) is recognised and skipped. The Kafka offset is committed only after the database commit.
-Only a message signed by a trusted key is believed (heze_common.signing); any other is
-dead-lettered as `bad_signature` and has no effect.
+with a tracking record in ONE transaction. The Kafka offset is committed only after the
+database commit. Only a message signed by a trusted key is believed (heze_common.signing); any
+other is dead-lettered as `bad_signature` and has no effect.
+
+A message is recognised by what it says, not by where the producer put it: its tracking
+record is named by the producer, the event id and a digest of the event (everything but the
+position), so a duplicate (a redelivery, a topic republished after the broker lost its data, a
+replay) is skipped, while positions play no part. A producer whose database was restored to an
+earlier point reuses positions, and even event ids (they derive from aggregate id and version):
+its new events still differ in what they say (time, payload, correlation), so they are applied,
+and no position anyone makes up can make a consumer skip a genuine event.
 """
 
 from __future__ import annotations
@@ -87,7 +93,7 @@ class IdempotentConsumer:
         handler = self.handlers.get(type(event))
         if handler is None:
             return Outcome.IGNORED
-        tracking = Tracking(f"{event.producer.value}:{record.partition}", event.position)
+        tracking = Tracking(receipt_name(event), 1)
         headers = _headers(record)
         failures = 0
         while True:
@@ -160,7 +166,7 @@ class IdempotentConsumer:
     def _apply(
         self, handler: Handler, event: IntegrationEvent, tracking: Tracking, voucher: Voucher
     ) -> bool:
-        if self.app.last_tracked(tracking.application_name) >= tracking.notification_id:
+        if self.app.last_tracked(tracking.application_name):
             return False
         cause = f"{event.producer.value}:{event.event_type}"
         context = EventContext(
@@ -204,6 +210,12 @@ class IdempotentConsumer:
             partition=record.partition,
             offset=record.offset,
         )
+
+
+def receipt_name(event: IntegrationEvent) -> str:
+    """The tracking name of a message: producer, event id and a digest of all it says but the
+    position. One record per message; a second with the same name is a duplicate."""
+    return f"{event.producer.value}/{event.event_id}/{event.content_digest()}"
 
 
 def _headers(record: ConsumerRecord) -> dict[str, str]:

@@ -40,6 +40,13 @@ class ServiceMetrics:
             "heze_dead_letters", "Messages sent to the dead-letter topic", ["service", "reason"]
         )
     )
+    orphaned_events: Gauge = field(
+        default_factory=lambda: Gauge(
+            "heze_orphaned_events",
+            "Events on the service's topic that its log no longer holds (a restored database)",
+            ["service"],
+        )
+    )
     command_latency: Histogram = field(
         default_factory=lambda: Histogram(
             "heze_command_latency_seconds",

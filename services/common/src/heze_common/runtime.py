@@ -23,7 +23,7 @@ from opentelemetry.trace import SpanKind
 from heze_common.audit import LedgerKeeper, ledger_keeper
 from heze_common.audit_api import router as audit_router
 from heze_common.auth import TokenVerifier
-from heze_common.broker import cluster_id, ensure_topics
+from heze_common.broker import cluster_id, ensure_topics, read_all
 from heze_common.consumer import Handler, IdempotentConsumer, subscribe
 from heze_common.eventstore import ServiceApplication
 from heze_common.http_errors import (
@@ -35,6 +35,7 @@ from heze_common.http_server import protocol_with_header_timeout
 from heze_common.kafka_security import aiokafka_options, faststream_security
 from heze_common.ledger import ChainTable
 from heze_common.observability import configure_logging, health_router, install_request_timing
+from heze_common.orphans import find_orphans
 from heze_common.outbox import IntegrationMapper, OutboxRelay
 from heze_common.relay_position import RelayPositions
 from heze_common.settings import ServiceSettings
@@ -167,6 +168,30 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             ),
         ]
         tasks += [asyncio.create_task(job()) for job in definition.background(application)]
+
+        async def look_for_orphans() -> None:
+            """Once at start: a database restored from a backup lost events its topic still
+            holds; say so (log and `heze_orphaned_events`) before anyone has to ask."""
+            try:
+                records = await read_all(
+                    settings.kafka_bootstrap_servers,  # type: ignore[arg-type]
+                    publishes_to,
+                    **aiokafka_options(settings),
+                )
+                found = await asyncio.to_thread(
+                    find_orphans, application, definition.integration_mapper, records
+                )
+            except Exception:
+                log.exception("the check for orphaned events failed; GET /audit/orphans retries")
+                return
+            if found:
+                log.warning(
+                    "the topic holds events this log does not (a restored database?);"
+                    " see GET /audit/orphans",
+                    orphans=len(found),
+                )
+
+        tasks.append(asyncio.create_task(look_for_orphans(), name="orphan-check"))
         app.state.application = application
         app.state.relay = relay
         app.state.consumer = consumer

@@ -3,8 +3,10 @@ check it against the signed checkpoints the running service publishes. Reads onl
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import importlib
+import json
 from pathlib import Path
 
 import httpx
@@ -18,6 +20,7 @@ from heze_common.eventstore import ServiceApplication
 from heze_common.ledger import ChainTable, Checkpoint, verify
 from heze_common.settings import ServiceSettings
 from heze_contracts.enums import Role
+from heze_system.orphans import orphans_with_effects
 from heze_system.system import SERVICES
 from heze_system.trail import collect, find_trainee, to_html, to_json
 
@@ -143,4 +146,33 @@ def rebuild_command(
             progress.advance(task)
     console.print(table)
     if failed:
+        raise typer.Exit(1)
+
+
+@audit.command("orphans")
+def orphans_command(
+    data_dir: Path = typer.Option(Path("data"), envvar="DATA_DIR"),
+    base_port: int = typer.Option(8001, help="Port of the first service"),
+    output_format: str = typer.Option("table", "--format", help="table or json"),
+) -> None:
+    """Events each service's topic holds that its log lost (a database restored from a backup),
+    with the effects they caused in the other services; exit 1 when there are any."""
+    settings = ServiceSettings(service_name="auditor-cli", data_dir=data_dir)
+    token = TokenIssuer(settings).mint(Role.AUDITOR, subject="auditor-cli")
+    urls = {service: f"http://127.0.0.1:{base_port + i}" for i, service in enumerate(SERVICES)}
+    report = asyncio.run(orphans_with_effects(urls, token))
+    if output_format == "json":
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        table = Table(title=f"orphaned events: {len(report)}")
+        for column in ("producer", "position", "event", "subject", "effects"):
+            table.add_column(column)
+        for orphan in report:
+            effects = ", ".join(f"{e['service']}:{e['topic']}" for e in orphan["effects"]) or "none"
+            table.add_row(
+                orphan["producer"], str(orphan["position"]), orphan["event_type"],
+                orphan["subject_id"], effects,
+            )
+        console.print(table)
+    if report:
         raise typer.Exit(1)

@@ -32,8 +32,10 @@ def parties_for(system: RunningSystem) -> Parties:
 
 
 async def drive(
-    system: RunningSystem, trainees: int, console: Console
+    system: RunningSystem, trainees: int, console: Console, seed: int = 2023
 ) -> tuple[World, list[str], list]:
+    """Drive a cohort (`seed` chooses its people) through the system and check every trainee's
+    state in every service."""
     parties = parties_for(system)
     with Progress(
         TextColumn("{task.description:<22}"),
@@ -50,7 +52,7 @@ async def drive(
             progress.advance(tasks[label], steps)
 
         try:
-            world = await Scenario(parties, trainees, advance).run()
+            world = await Scenario(parties, trainees, advance, seed).run()
             problems = await verify(world, parties)
             overdue = await parties.call(
                 "certification", "GET", "/deadlines/overdue", parties.token(Role.AUDITOR)

@@ -55,13 +55,17 @@ async def verify(world: World, parties: Parties) -> list[str]:
                 problems.append(
                     f"{who}: subsidy claim is {claim['status']}, expected {expected_claim_status(journey)}"
                 )
+    # A system may have served other cohorts: count this one's people only.
+    ours = {journey.trainee_id for journey in world.journeys if journey.trainee_id}
     issued = world.count("issued")
     pool = await parties.call("certification", "GET", "/talent-pool", city)
-    if len(pool) != issued:
-        problems.append(f"talent pool has {len(pool)} people, expected {issued}")
+    in_pool = sum(entry["trainee_id"] in ours for entry in pool)
+    if in_pool != issued:
+        problems.append(f"talent pool has {in_pool} people, expected {issued}")
     credits = await parties.call("certification", "GET", "/continuing-education/2026", city)
-    if len(credits) != world.count("completed"):
+    credited = sum(line["trainee_id"] in ours for line in credits)
+    if credited != world.count("completed"):
         problems.append(
-            f"{len(credits)} CE credits, expected {world.count('completed')} (one per completion)"
+            f"{credited} CE credits, expected {world.count('completed')} (one per completion)"
         )
     return problems
