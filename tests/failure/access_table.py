@@ -101,6 +101,7 @@ EVERY_SERVICE: Table = {
     ("GET", "/redoc"): public(documented=False),
     ("GET", "/audit/checkpoints"): allowed(AUDITOR),
     ("GET", "/audit/trail/{trainee_id}"): allowed(AUDITOR),
+    ("GET", "/audit/orphans"): allowed(AUDITOR),
     ("GET", "/audit/aggregates/{aggregate_id}"): allowed(AUDITOR),
     ("GET", "/audit/aggregates/{aggregate_id}/difference"): allowed(
         AUDITOR, query={"before": FROZEN_AT.isoformat(), "after": "2026-12-31T00:00:00+00:00"}
