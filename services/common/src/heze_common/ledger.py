@@ -19,6 +19,7 @@ import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -69,6 +70,25 @@ class Checkpoint:
             return False
 
 
+def read_archive(path: Path) -> list[Checkpoint]:
+    """The checkpoints of an archive file: JSON Lines, one checkpoint object per line (the
+    fields of `Checkpoint`), appended to and never rewritten, e.g. on write-once storage."""
+    if not path.exists():
+        return []
+    return [Checkpoint.from_json(line) for line in path.read_bytes().splitlines() if line.strip()]
+
+
+def append_to_archive(path: Path, checkpoints: Sequence[Checkpoint]) -> int:
+    """Append the checkpoints the archive does not hold yet; return how many were added."""
+    held = {checkpoint.to_json() for checkpoint in read_archive(path)}
+    new = [c.to_json() for c in checkpoints if c.to_json() not in held]
+    new = list(dict.fromkeys(new))
+    if new:
+        with path.open("ab") as archive:
+            archive.write(b"".join(line + b"\n" for line in new))
+    return len(new)
+
+
 def sign(
     private_key: Ed25519PrivateKey, service: str, position: int, head: bytes, at: datetime
 ) -> Checkpoint:
@@ -102,13 +122,17 @@ class ChainTable:
         return (0, GENESIS) if row is None else (row["position"], bytes(row["chain_hash"]))
 
     def append(self, rows: Sequence[tuple[int, bytes, bytes]]) -> None:
+        """Insert chain rows in one statement per batch (a round trip per row was the keeper's
+        bottleneck when catching up a long log)."""
+        if not rows:
+            return
         p = self.placeholder
+        values = ", ".join([f"({p}, {p}, {p})"] * len(rows))
         with self.datastore.transaction(commit=True) as cursor:
-            for row in rows:
-                cursor.execute(
-                    f"INSERT INTO {self.table} (position, event_hash, chain_hash) VALUES ({p}, {p}, {p})",
-                    row,
-                )
+            cursor.execute(
+                f"INSERT INTO {self.table} (position, event_hash, chain_hash) VALUES {values}",
+                [value for row in rows for value in row],
+            )
 
     def rows(self, batch: int = 5000) -> Iterator[tuple[int, bytes, bytes]]:
         after, p = 0, self.placeholder
@@ -148,7 +172,7 @@ def extend_chain(
 @dataclass(frozen=True)
 class Finding:
     kind: str
-    """`altered`, `inserted`, `deleted`, `chain_rewritten` or `bad_signature`."""
+    """`altered`, `inserted`, `deleted`, `truncated`, `chain_rewritten` or `bad_signature`."""
     position: int
     detail: str
 
@@ -199,8 +223,23 @@ def verify(
                 Finding("chain_rewritten", position, "the chain rows do not follow from each other")
             )
             break
+    last_event = max(seen, default=0)
     for position, head in sorted(trusted.items()):
-        if position in chained and chained[position][1].hex() != head:
+        if position > max(chained_head, last_event):
+            gone = max(chained_head, last_event) + 1
+            findings.append(
+                Finding(
+                    "truncated",
+                    position,
+                    f"a checkpoint was signed at {position}, but the log and its chain end at"
+                    f" {gone - 1}: positions {gone}-{position} are gone",
+                )
+            )
+        elif position not in chained:
+            findings.append(
+                Finding("chain_rewritten", position, "the chain no longer holds a signed position")
+            )
+        elif chained[position][1].hex() != head:
             findings.append(
                 Finding("chain_rewritten", position, "the chain differs from a signed checkpoint")
             )

@@ -17,9 +17,11 @@ from rich.table import Table
 
 from heze_common.auth import TokenIssuer
 from heze_common.eventstore import ServiceApplication
-from heze_common.ledger import ChainTable, Checkpoint, verify
+from heze_common.broker import read_all
+from heze_common.ledger import ChainTable, Checkpoint, append_to_archive, read_archive, verify
 from heze_common.settings import ServiceSettings
 from heze_contracts.enums import Role
+from heze_contracts.topics import AUDIT_CHECKPOINTS
 from heze_system.orphans import orphans_with_effects
 from heze_system.system import SERVICES
 from heze_system.trail import collect, find_trainee, to_html, to_json
@@ -28,33 +30,70 @@ console = Console()
 audit = typer.Typer(help="Auditor tools (read only).", no_args_is_help=True)
 
 
+def pinned_public_key(public_key: str | None, public_key_file: Path | None) -> Ed25519PublicKey:
+    """The key the auditor brings: nothing of the audited service is trusted."""
+    if (public_key is None) == (public_key_file is None):
+        raise typer.BadParameter("give the service's checkpoint key: --public-key or --public-key-file")
+    text = public_key if public_key is not None else public_key_file.read_text()  # type: ignore[union-attr]
+    try:
+        return Ed25519PublicKey.from_public_bytes(base64.b64decode(text.strip(), validate=True))
+    except ValueError:
+        raise typer.BadParameter("the public key is not a base64 raw 32-byte Ed25519 key") from None
+
+
+async def published_checkpoints(kafka: str, topic: str, service: str) -> list[Checkpoint]:
+    """Every checkpoint ever published for `service` on the checkpoints topic."""
+    checkpoints = []
+    for record in await read_all(kafka, topic):
+        try:
+            checkpoint = Checkpoint.from_json(record.value)
+        except (ValueError, TypeError):
+            continue  # not a checkpoint at all; a forged one fails its signature below
+        if checkpoint.service == service:
+            checkpoints.append(checkpoint)
+    return checkpoints
+
+
 @audit.command("verify")
 def verify_command(
     service: str = typer.Argument(..., help=f"One of {', '.join(SERVICES)}"),
+    public_key: str | None = typer.Option(
+        None, help="The service's checkpoint key (base64 raw Ed25519), pinned by the auditor"
+    ),
+    public_key_file: Path | None = typer.Option(None, help="The same key, from a file"),
+    archive: Path | None = typer.Option(
+        None, help="A checkpoint archive (JSON Lines, see `audit archive`)"
+    ),
+    kafka: str | None = typer.Option(
+        None, envvar="KAFKA_BOOTSTRAP_SERVERS", help="Read every checkpoint of audit.checkpoints"
+    ),
+    topic_prefix: str = typer.Option("", envvar="KAFKA_TOPIC_PREFIX"),
     data_dir: Path = typer.Option(Path("data"), envvar="DATA_DIR"),
     database_url: str | None = typer.Option(
         None, envvar="DATABASE_URL", help="Unset: the SQLite store under data_dir"
     ),
-    api: str | None = typer.Option(None, help="The service's URL (default http://127.0.0.1:800N)"),
 ) -> None:
-    """Name the first altered, inserted or deleted event by position, or say the log verifies clean."""
+    """Name every altered, inserted, deleted or truncated event by position, against every
+    checkpoint ever published (topic and archive) and the key you pinned; or say it verifies."""
     if service not in SERVICES:
         raise typer.BadParameter(f"unknown service {service!r}", param_hint="SERVICE")
+    key = pinned_public_key(public_key, public_key_file)
+    if kafka is None and archive is None:
+        raise typer.BadParameter("give --kafka (the checkpoints topic) or --archive, or both")
     importlib.import_module(f"heze_{service}.application")  # the service's event topics
-    url = api or f"http://127.0.0.1:{8001 + SERVICES.index(service)}"
+    checkpoints = read_archive(archive) if archive else []
+    if kafka:
+        checkpoints += asyncio.run(
+            published_checkpoints(kafka, topic_prefix + AUDIT_CHECKPOINTS, service)
+        )
+    checkpoints = list({c.to_json(): c for c in checkpoints}.values())
     settings = ServiceSettings(
         service_name=service, data_dir=data_dir, database_url=database_url, create_tables=False
     )
-    token = TokenIssuer(settings).mint(Role.AUDITOR, subject="auditor-cli")
-    published = httpx.get(
-        f"{url}/audit/checkpoints", headers={"Authorization": f"Bearer {token}"}, timeout=30
-    ).json()
-    public_key = Ed25519PublicKey.from_public_bytes(base64.b64decode(published["public_key"]))
-    checkpoints = [Checkpoint(**item) for item in published["checkpoints"]]
     app = ServiceApplication(settings)
     try:
         findings = verify(
-            app.recorder, ChainTable(app.recorder, create_table=False), checkpoints, public_key
+            app.recorder, ChainTable(app.recorder, create_table=False), checkpoints, key
         )
     finally:
         app.close()
@@ -70,6 +109,23 @@ def verify_command(
         table.add_row(str(finding.position), finding.kind, finding.detail)
     console.print(table)
     raise typer.Exit(1)
+
+
+@audit.command("archive")
+def archive_command(
+    output: Path = typer.Argument(..., help="The archive file (JSON Lines; appended to)"),
+    kafka: str = typer.Option(..., envvar="KAFKA_BOOTSTRAP_SERVERS"),
+    topic_prefix: str = typer.Option("", envvar="KAFKA_TOPIC_PREFIX"),
+) -> None:
+    """Append every checkpoint on audit.checkpoints that the archive does not hold yet (run it
+    regularly; keep the file on write-once storage: a lost topic then loses no evidence)."""
+    checkpoints = []
+    for service in SERVICES:
+        checkpoints += asyncio.run(
+            published_checkpoints(kafka, topic_prefix + AUDIT_CHECKPOINTS, service)
+        )
+    added = append_to_archive(output, checkpoints)
+    console.print(f"{added} new checkpoint(s) appended to {output}")
 
 
 @audit.command("trail")
