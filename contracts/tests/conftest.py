@@ -4,9 +4,9 @@ from collections.abc import Callable
 from uuid import UUID
 
 import pytest
-from heze_contracts import CATALOGUE, IntegrationEvent
 
 from contracts.tests.samples import ORIGIN_ID, ORIGIN_VERSION, build_sample
+from heze_contracts import CATALOGUE, IntegrationEvent
 
 
 @pytest.fixture(params=list(CATALOGUE.values()), ids=lambda event: event.EVENT_TYPE)

@@ -1,12 +1,11 @@
 """One valid sample of every catalogued event, built the way a producing service builds it
 (for the contract tests, and for tests that need an event of every type)."""
 
-from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from uuid import UUID
 
-from heze_contracts import CATALOGUE, IntegrationEvent
+from heze_contracts import IntegrationEvent
 from heze_contracts import assessment as a
 from heze_contracts import certification as c
 from heze_contracts import enrollment as e

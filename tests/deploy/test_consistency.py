@@ -66,9 +66,9 @@ def test_every_variable_is_a_settings_field(rendered: Rendered, service: str) ->
     known = field_names(service)
     for workload in (rendered.deployment(service), rendered.schema_job(service)):
         unknown = set(environment_of(rendered, workload)) - known
-        assert not unknown, (
-            f"{workload['metadata']['name']} sets unknown settings {sorted(unknown)}"
-        )
+        assert (
+            not unknown
+        ), f"{workload['metadata']['name']} sets unknown settings {sorted(unknown)}"
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -215,9 +215,11 @@ def test_acls_allow_exactly_what_the_service_does(rendered: Rendered, service: s
     assert groups == ({group_id} if reads else set())
     assert {kind for kind, _ in grants} <= {"topic", "group"}, "no cluster-wide rights"
     for (kind, name), operations in grants.items():
-        assert operations <= {"Read", "Write", "Describe"}, (
-            f"{service}: {kind} {name}: {operations}"
-        )
+        assert operations <= {
+            "Read",
+            "Write",
+            "Describe",
+        }, f"{service}: {kind} {name}: {operations}"
 
 
 def test_clients_use_the_authenticated_tls_listener(rendered: Rendered) -> None:

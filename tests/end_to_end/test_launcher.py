@@ -221,7 +221,9 @@ def test_kafka_bootstrap_servers_selects_an_external_broker(tmp_path: Path) -> N
 
             async def accredited() -> int:
                 records = await read_all(external.bootstrap_servers, "enrollment.events.v1")
-                return sum(parse_event(r.value).event_type == "InstitutionAccredited" for r in records)
+                return sum(
+                    parse_event(r.value).event_type == "InstitutionAccredited" for r in records
+                )
 
             eventually_true(lambda: asyncio.run(accredited()) == 3)
         finally:
@@ -252,9 +254,10 @@ def test_up_serves_stops_cleanly_on_ctrl_c_and_resumes(tmp_path: Path) -> None:
             "retirement_group": "female_55",
         }
         registered = httpx.post(f"{urls[0]}/trainees", json=body, headers=trainee)
-        assert registered.status_code in (201, 422), (
-            registered.text
-        )  # 422: the example number is a retiree's
+        assert registered.status_code in (
+            201,
+            422,
+        ), registered.text  # 422: the example number is a retiree's
         institutions = httpx.get(f"{urls[0]}/institutions", headers=city).json()
         assert [i["directory_number"] for i in institutions] == [1, 2, 3]
     finally:

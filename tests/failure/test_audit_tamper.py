@@ -43,12 +43,19 @@ class AuditedService:
         result = CliRunner().invoke(
             cli,
             [
-                "audit", "verify", "enrollment",
-                "--public-key", public_key or self.public_key,
-                "--kafka", self.settings.kafka_bootstrap_servers or "",
-                "--topic-prefix", self.settings.kafka_topic_prefix,
-                "--archive", str(self.archive),
-                "--database-url", self.settings.database_url or "",
+                "audit",
+                "verify",
+                "enrollment",
+                "--public-key",
+                public_key or self.public_key,
+                "--kafka",
+                self.settings.kafka_bootstrap_servers or "",
+                "--topic-prefix",
+                self.settings.kafka_topic_prefix,
+                "--archive",
+                str(self.archive),
+                "--database-url",
+                self.settings.database_url or "",
             ],
             env={"COLUMNS": "250"},
         )
@@ -88,8 +95,15 @@ async def audited(
     result = await asyncio.to_thread(  # the command runs its own event loop
         CliRunner().invoke,
         cli,
-        ["audit", "archive", str(archive), "--kafka", kafka_bootstrap_servers,
-         "--topic-prefix", topic_prefix],
+        [
+            "audit",
+            "archive",
+            str(archive),
+            "--kafka",
+            kafka_bootstrap_servers,
+            "--topic-prefix",
+            topic_prefix,
+        ],
     )
     assert result.exit_code == 0, result.output
     yield AuditedService(settings, head, archive)  # the service has stopped: its memory is gone
@@ -182,4 +196,3 @@ def rechain(audited: AuditedService) -> None:
         extend_chain(app.recorder, ChainTable(app.recorder, create_table=False))
     finally:
         app.close()
-

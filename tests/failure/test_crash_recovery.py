@@ -204,9 +204,9 @@ async def test_killing_every_service_repeatedly_loses_nothing_and_doubles_nothin
     assert set(approvals.values()) == {1}  # one approval per eligible claim
 
     hits = failpoint_hits(system.logs)
-    assert sum(chaos.exits.values()) == sum(chaos.killed.values()) + sum(hits.values()), (
-        "a service died of something other than a kill or a failpoint; see its log"
-    )
+    assert sum(chaos.exits.values()) == sum(chaos.killed.values()) + sum(
+        hits.values()
+    ), "a service died of something other than a kill or a failpoint; see its log"
     assert all(chaos.killed[service] == ROUNDS for service in SERVICES)
     # Which points fire is chance; that both sides of the pipeline were hit is not left to it.
     assert any(point.startswith("relay.") for _, point in hits)

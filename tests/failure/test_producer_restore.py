@@ -143,4 +143,7 @@ async def test_after_a_producer_restore_every_new_event_takes_effect_once(
     assert ("TrainingCompleted", "assessment") in caused
     assert ("TraineeRegistered", "certification") in caused
     metrics = httpx.get(f"{system.url('enrollment')}/metrics", timeout=30).text
-    assert f'heze_orphaned_events{{service="enrollment"}} {float(len(orphaned_events(report)))}' in metrics
+    assert (
+        f'heze_orphaned_events{{service="enrollment"}} {float(len(orphaned_events(report)))}'
+        in metrics
+    )

@@ -455,7 +455,9 @@ def test_a_list_of_reasons_names_the_reason_with_a_control_character() -> None:
 def test_chinese_text_with_rare_characters_and_line_breaks_in_reasons_round_trips(
     service: Service,
 ) -> None:
-    body = registration(name="王𠀀明", major="数据科学与大数据技术（𠀀䶮方向）", employer="菏泽龘科技")
+    body = registration(
+        name="王𠀀明", major="数据科学与大数据技术（𠀀䶮方向）", employer="菏泽龘科技"
+    )
     created = service.post("/trainees", body, service.tokens(Role.TRAINEE, subject="rare"))
     assert created.status_code == 201, created.text
     trainee_id = created.json()["trainee_id"]

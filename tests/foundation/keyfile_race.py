@@ -32,7 +32,9 @@ def main(root: Path, starts: int, processes: int) -> list[list[list[str]]]:
     for start in range(starts):
         barrier, results = context.Barrier(processes), context.Queue()
         workers = [
-            context.Process(target=resolve_keys, args=(str(root / f"start-{start}"), barrier, results))
+            context.Process(
+                target=resolve_keys, args=(str(root / f"start-{start}"), barrier, results)
+            )
             for _ in range(processes)
         ]
         for worker in workers:

@@ -21,9 +21,19 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_simultaneous_starts_on_a_fresh_folder_agree_on_complete_keys(tmp_path: Path) -> None:
     race = subprocess.run(
-        [sys.executable, "-m", "tests.foundation.keyfile_race", str(tmp_path), str(STARTS),
-         str(PROCESSES_PER_START)],
-        cwd=ROOT, capture_output=True, text=True, timeout=600, check=True,
+        [
+            sys.executable,
+            "-m",
+            "tests.foundation.keyfile_race",
+            str(tmp_path),
+            str(STARTS),
+            str(PROCESSES_PER_START),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
     )
     starts = json.loads(race.stdout)
     assert len(starts) == STARTS

@@ -71,7 +71,9 @@ def test_a_producer_key_speaks_only_for_its_producer_and_a_redrive_key_for_any()
     assert redrive.redriven_by == "alice"
 
 
-def test_rotation_keeps_old_events_verifiable_and_refuses_the_retired_key_after_the_switch() -> None:
+def test_rotation_keeps_old_events_verifiable_and_refuses_the_retired_key_after_the_switch() -> (
+    None
+):
     old, new = enrollment_signer(), enrollment_signer()
     trusted = TrustedKeys(
         [

@@ -38,7 +38,9 @@ def test_full_width_digits_and_spaces_from_chinese_input_methods_are_normalised(
     assert ResidentId.parse(typed).number == "11010519491231002X"
 
 
-@pytest.mark.parametrize("typed", ["١١٠١٠٥١٩٤٩١٢٣١٠٠٢X", "11010519491231002Y", "1101051949123100２"])
+@pytest.mark.parametrize(
+    "typed", ["١١٠١٠٥١٩٤٩١٢٣١٠٠٢X", "11010519491231002Y", "1101051949123100２"]
+)
 def test_other_digit_systems_and_other_characters_are_still_refused(typed: str) -> None:
     with pytest.raises(InvalidInput):
         ResidentId.parse(typed)

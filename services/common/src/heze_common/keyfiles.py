@@ -20,7 +20,9 @@ class InvalidKey(ValueError):
     """A key that is missing, malformed or too short: the service refuses to start with it."""
 
 
-def decode_key(text: str, *, name: str, sizes: tuple[int, ...] | None = None, min_bytes: int = 32) -> bytes:
+def decode_key(
+    text: str, *, name: str, sizes: tuple[int, ...] | None = None, min_bytes: int = 32
+) -> bytes:
     """The raw bytes of a base64 key, refused when empty, malformed or too short."""
     try:
         raw = base64.b64decode(text.strip(), validate=True)

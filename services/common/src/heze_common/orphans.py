@@ -55,9 +55,7 @@ def _held_digests(
     held: dict[int, str] = {}
     start, last = 1, max(positions, default=0)
     while start <= last:
-        notifications = app.recorder.select_notifications(
-            start, batch, None, mapper.domain_topics
-        )
+        notifications = app.recorder.select_notifications(start, batch, None, mapper.domain_topics)
         if not notifications:
             break
         for notification in notifications:

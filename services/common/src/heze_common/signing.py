@@ -156,15 +156,16 @@ class TrustedKeys:
         if key.purpose is Purpose.EVENTS and key.signer != producer.value:
             raise BadSignature(f"key {key.key_id!r} signs for {key.signer}, not {producer.value}")
         if key.retired_from is not None and occurred_at >= key.retired_from:
-            raise BadSignature(
-                f"key {key.key_id!r} is retired from {key.retired_from.isoformat()}"
-            )
+            raise BadSignature(f"key {key.key_id!r} is retired from {key.retired_from.isoformat()}")
 
 
 def trusted_key(signer: Signer, purpose: Purpose) -> TrustedKey:
     public = signer.private_key.public_key()
     return TrustedKey(
-        key_id=signer.key_id, signer=signer.signer, purpose=purpose, public_key=public_key_text(public)
+        key_id=signer.key_id,
+        signer=signer.signer,
+        purpose=purpose,
+        public_key=public_key_text(public),
     )
 
 

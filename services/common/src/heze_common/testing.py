@@ -182,7 +182,9 @@ async def assert_no_task_outlives(before: set[asyncio.Task[Any]], grace: float =
     for task in survivors:
         task.cancel()
     if closing:
-        warnings.warn(f"aiokafka tasks still closing: {sorted(t.get_name() for t in closing)}")
+        warnings.warn(
+            f"aiokafka tasks still closing: {sorted(t.get_name() for t in closing)}", stacklevel=2
+        )
     left = sorted(task.get_name() for task in survivors - closing)
     assert not left, f"tasks outlived their service: {left}"
 

@@ -16,8 +16,8 @@ from rich.console import Console
 from rich.table import Table
 
 from heze_common.auth import TokenIssuer
-from heze_common.eventstore import ServiceApplication
 from heze_common.broker import read_all
+from heze_common.eventstore import ServiceApplication
 from heze_common.ledger import ChainTable, Checkpoint, append_to_archive, read_archive, verify
 from heze_common.settings import ServiceSettings
 from heze_contracts.enums import Role
@@ -33,7 +33,9 @@ audit = typer.Typer(help="Auditor tools (read only).", no_args_is_help=True)
 def pinned_public_key(public_key: str | None, public_key_file: Path | None) -> Ed25519PublicKey:
     """The key the auditor brings: nothing of the audited service is trusted."""
     if (public_key is None) == (public_key_file is None):
-        raise typer.BadParameter("give the service's checkpoint key: --public-key or --public-key-file")
+        raise typer.BadParameter(
+            "give the service's checkpoint key: --public-key or --public-key-file"
+        )
     text = public_key if public_key is not None else public_key_file.read_text()  # type: ignore[union-attr]
     try:
         return Ed25519PublicKey.from_public_bytes(base64.b64decode(text.strip(), validate=True))
@@ -226,8 +228,11 @@ def orphans_command(
         for orphan in report:
             effects = ", ".join(f"{e['service']}:{e['topic']}" for e in orphan["effects"]) or "none"
             table.add_row(
-                orphan["producer"], str(orphan["position"]), orphan["event_type"],
-                orphan["subject_id"], effects,
+                orphan["producer"],
+                str(orphan["position"]),
+                orphan["event_type"],
+                orphan["subject_id"],
+                effects,
             )
         console.print(table)
     if report:

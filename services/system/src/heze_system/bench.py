@@ -232,7 +232,12 @@ def published_times(bodies: dict[str, list[bytes]]) -> dict[str, datetime]:
     return times
 
 
-CONSUMERS_OF = {ENROLLMENT_EVENTS: 3, ASSESSMENT_EVENTS: 1, CERTIFICATION_EVENTS: 1, SUBSIDY_EVENTS: 0}
+CONSUMERS_OF = {
+    ENROLLMENT_EVENTS: 3,
+    ASSESSMENT_EVENTS: 1,
+    CERTIFICATION_EVENTS: 1,
+    SUBSIDY_EVENTS: 0,
+}
 """How many services verify each message of a topic."""
 
 

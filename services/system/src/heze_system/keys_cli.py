@@ -18,14 +18,18 @@ keys = typer.Typer(help="Keys that sign integration events and re-drives.", no_a
 @keys.command("new")
 def new_command(
     signer: str = typer.Argument(..., help="The producing service, or the operator's name"),
-    purpose: Purpose = typer.Option(Purpose.EVENTS, help="events (a service) or redrive (an operator)"),
+    purpose: Purpose = typer.Option(
+        Purpose.EVENTS, help="events (a service) or redrive (an operator)"
+    ),
 ) -> None:
     """Print a new private key (for the signer's Secret or key file, and nowhere else) and the
     entry to add to the trust list every service mounts (deploy/base/trusted-keys.json)."""
     private = base64.b64encode(secrets.token_bytes(32)).decode()
     entry = trusted_key(Signer.from_base64(signer, private), purpose).model_dump(mode="json")
-    variable = "EVENT_SIGNING_KEY" if purpose is Purpose.EVENTS else "OPERATOR_REDRIVE_KEY_FILE content"
+    variable = (
+        "EVENT_SIGNING_KEY" if purpose is Purpose.EVENTS else "OPERATOR_REDRIVE_KEY_FILE content"
+    )
     console.print(f"[bold]private key[/bold] ({variable}; keep it secret):", highlight=False)
     print(private)
-    console.print("[bold]trust-list entry[/bold] (add to the \"keys\" of the trust list):")
+    console.print('[bold]trust-list entry[/bold] (add to the "keys" of the trust list):')
     print(json.dumps(entry, indent=2))

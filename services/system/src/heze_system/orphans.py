@@ -26,7 +26,9 @@ async def orphans_with_effects(urls: dict[str, str], token: str) -> list[dict[st
                         continue
                     key = (consumer, orphan["subject_id"])
                     if key not in trails:  # one trail per subject and service
-                        trail = await http.get(f"{urls[consumer]}/audit/trail/{orphan['subject_id']}")
+                        trail = await http.get(
+                            f"{urls[consumer]}/audit/trail/{orphan['subject_id']}"
+                        )
                         trail.raise_for_status()
                         trails[key] = trail.json()
                     effects += [

@@ -39,7 +39,9 @@ class Supervisor:
                     self.system.spawn(service)
                     self.restarts[service] += 1
                     pid = self.system.processes[service].pid
-                    self.report(f"{service} restarted (pid {pid}, restart {self.restarts[service]})")
+                    self.report(
+                        f"{service} restarted (pid {pid}, restart {self.restarts[service]})"
+                    )
                 continue
             self._schedule_restart(service, now)
 
