@@ -158,6 +158,20 @@ def test_a_row_forged_into_a_gap_is_inserted(audited: AuditedService) -> None:
     assert "inserted" in output
 
 
+def test_a_row_forged_beyond_the_head_is_inserted_too(audited: AuditedService) -> None:
+    """Every genuine event is chained in the transaction that writes it, so there is no window
+    after the head in which a forged row passes for a genuine write."""
+    beyond = audited.checkpoint_head + 1
+    audited.sql(
+        "INSERT INTO enrollment_events (originator_id, originator_version, topic, state,"
+        f" notification_id) SELECT gen_random_uuid(), 1, topic, state, {beyond}"
+        " FROM enrollment_events WHERE notification_id = 1"
+    )
+    code, output = audited.verify()
+    assert code == 1
+    assert "inserted" in output and f"│ {beyond} " in output.replace("┃", "│")
+
+
 def test_edited_bytes_are_altered(audited: AuditedService) -> None:
     audited.sql(
         "UPDATE enrollment_events SET state = set_byte(state, 10, get_byte(state, 10) # 1)"

@@ -36,6 +36,13 @@ def findings(app: ServiceApplication, table: ChainTable, checkpoints: list) -> l
     return verify(app.recorder, table, checkpoints, KEY.public_key())
 
 
+def test_every_event_is_chained_in_the_transaction_that_writes_it(
+    upstream: ServiceApplication,
+) -> None:
+    store_history(upstream, learners=5, notes=1)  # no keeper runs
+    assert ChainTable(upstream.recorder).head()[0] == upstream.log_head() > 0
+
+
 def test_an_untouched_store_verifies_clean(chained: tuple) -> None:
     assert findings(*chained) == []
 

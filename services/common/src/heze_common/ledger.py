@@ -23,8 +23,10 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from eventsourcing.persistence import Notification, ProcessRecorder
-from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.persistence import Notification, ProcessRecorder, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresProcessRecorder
+from psycopg import Cursor
+from psycopg.rows import DictRow
 
 GENESIS = bytes(32)
 
@@ -169,6 +171,89 @@ def extend_chain(
     return position, head
 
 
+class ChainingRecorder(PostgresProcessRecorder):
+    """The library's PostgreSQL recorder, chaining every event in the transaction that writes
+    it: no stored event is ever unchained, so there is no window in which a forged row could
+    pass for a genuine one. The table lock every insert takes already serialises the writers,
+    so the chain head read here is the previous event's."""
+
+    @property
+    def chain_table(self) -> str:
+        return f'"{self.datastore.schema}".audit_chain'
+
+    def create_table(self) -> None:
+        """Create the tables, and chain what an older version stored unchained (a log kept before
+        chaining moved into the write transaction), with writers held off by the table lock."""
+        super().create_table()
+        ChainTable(self, create_table=True)
+        with self.datastore.transaction(commit=True) as curs:
+            for lock in self.lock_table_statements:
+                curs.execute(lock)
+            while self._chain_after_head(curs):
+                pass
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: object
+    ) -> Sequence[int] | None:
+        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        if ids:  # in the order of the events, as the library itself pairs them
+            # The chain hash is computed by the database from the row before, so the rows go
+            # down the pipeline with the events' insert: no further round trip per write.
+            curs.executemany(
+                f"INSERT INTO {self.chain_table} (position, event_hash, chain_hash)"
+                f" VALUES (%s, %s, sha256(COALESCE((SELECT chain_hash FROM {self.chain_table}"
+                " ORDER BY position DESC LIMIT 1), %s) || %s))",
+                [
+                    (i, hashed, GENESIS, hashed)
+                    for i, hashed in (
+                        (
+                            i,
+                            event_hash(
+                                Notification(
+                                    e.originator_id, e.originator_version, e.topic, e.state, id=i
+                                )
+                            ),
+                        )
+                        for e, i in zip(stored_events, ids, strict=True)
+                    )
+                ],
+            )
+        return ids
+
+    def _chain_after_head(self, curs: Cursor[DictRow]) -> int:
+        """Chain up to 5,000 stored events after the chain's head; return how many."""
+        position, head = self._head(curs)
+        curs.execute(
+            "SELECT notification_id AS id, originator_id, originator_version, topic, state"
+            f' FROM "{self.datastore.schema}".{self.events_table_name}'
+            " WHERE notification_id > %s ORDER BY notification_id LIMIT 5000",
+            (position,),
+        )
+        written = [Notification(**{**r, "state": bytes(r["state"])}) for r in curs.fetchall()]
+        self._append(curs, written, head)
+        return len(written)
+
+    def _head(self, curs: Cursor[DictRow]) -> tuple[int, bytes]:
+        curs.execute(
+            f"SELECT position, chain_hash FROM {self.chain_table} ORDER BY position DESC LIMIT 1"
+        )
+        row = curs.fetchone()
+        return (0, GENESIS) if row is None else (row["position"], bytes(row["chain_hash"]))
+
+    def _append(self, curs: Cursor[DictRow], written: Sequence[Notification], head: bytes) -> None:
+        values: list[object] = []
+        for notification in written:
+            hashed = event_hash(notification)
+            head = chain(head, hashed)
+            values += [notification.id, hashed, head]
+        if values:
+            rows = ", ".join(["(%s, %s, %s)"] * len(written))
+            curs.execute(
+                f"INSERT INTO {self.chain_table} (position, event_hash, chain_hash) VALUES {rows}",
+                values,
+            )
+
+
 @dataclass(frozen=True)
 class Finding:
     kind: str
@@ -184,7 +269,10 @@ def verify(
     public_key: Ed25519PublicKey,
 ) -> list[Finding]:
     """Recompute the chain from the stored events and compare it with the chain rows and the
-    signed checkpoints; findings in position order (empty: the log verifies clean)."""
+    signed checkpoints; findings in position order (empty: the log verifies clean). Where every
+    event is chained in its own write transaction (PostgreSQL), an unchained event anywhere,
+    beyond the chain's head too, is an insertion."""
+    everything_chained = isinstance(recorder, ChainingRecorder)
     findings = [
         Finding("bad_signature", c.position, "checkpoint signature does not verify")
         for c in checkpoints
@@ -200,7 +288,7 @@ def verify(
             seen.add(notification.id)
             hashed = event_hash(notification)
             if notification.id not in chained:
-                if notification.id <= chained_head:
+                if notification.id <= chained_head or everything_chained:
                     findings.append(
                         Finding("inserted", notification.id, "an event the chain never recorded")
                     )

@@ -189,6 +189,8 @@ class ServiceSettings(BaseSettings):
             raise ValueError(f"DATABASE_URL must be a postgresql:// URL, got scheme {url.scheme!r}")
         env.update(
             PERSISTENCE_MODULE="eventsourcing.postgres",
+            # Every event is hash-chained in the transaction that writes it (heze_common.ledger).
+            PROCESS_RECORDER_TOPIC="heze_common.ledger:ChainingRecorder",
             POSTGRES_DBNAME=url.path.lstrip("/") or "postgres",
             POSTGRES_HOST=url.hostname or "127.0.0.1",
             POSTGRES_PORT=str(url.port or 5432),

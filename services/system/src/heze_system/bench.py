@@ -31,6 +31,7 @@ from rich.table import Table
 from heze_common.broker import ensure_topics, read_all
 from heze_common.events import Aggregate, AggregateCreated
 from heze_common.eventstore import ServiceApplication
+from heze_common.ledger import ChainTable, extend_chain
 from heze_common.settings import ServiceSettings
 from heze_common.signing import Purpose, Signer, TrustedKeys, trusted_key
 from heze_contracts import parse_event
@@ -175,20 +176,39 @@ def replay(system: RunningSystem) -> dict[str, Any]:
     return results
 
 
+UNCHAINED = {"PROCESS_RECORDER_TOPIC": "eventsourcing.postgres:PostgresProcessRecorder"}
+"""The library's own recorder: appends without the hash chain, for the chain's cost."""
+
+
 def raw_append_rates(system: RunningSystem, count: int = 2000) -> dict[str, float]:
-    url = system.database_url_template.format(service="bench")  # type: ignore[union-attr]
-    settings = ServiceSettings(service_name="bench", data_dir=system.data_dir, database_url=url)
-    app = ServiceApplication(settings)
-    started = time.perf_counter()
-    for number in range(count // 4):
-        app.save(Probe(note=f"single {number}"))
-    single = (count // 4) / (time.perf_counter() - started)
-    started = time.perf_counter()
-    for batch in range(count // 100):
-        app.save(*[Probe(note=f"batch {batch}.{n}") for n in range(100)])
-    batched = (count // 100 * 100) / (time.perf_counter() - started)
-    app.close()
-    return {"one_aggregate_per_transaction_per_second": single, "batched_100_per_second": batched}
+    """The raw append rates, with the hash chain in every write transaction (as the services
+    write) and without it; and the rate of chaining a log stored unchained (catch-up)."""
+    rates: dict[str, float] = {}
+    for database, env in (("bench", {}), ("bench_unchained", UNCHAINED)):
+        url = system.database_url_template.format(service=database)  # type: ignore[union-attr]
+        settings = ServiceSettings(service_name="bench", data_dir=system.data_dir, database_url=url)
+        app = ServiceApplication(settings, env=env)
+        started = time.perf_counter()
+        for number in range(count // 4):
+            app.save(Probe(note=f"single {number}"))
+        single = (count // 4) / (time.perf_counter() - started)
+        started = time.perf_counter()
+        for batch in range(count // 100):
+            app.save(*[Probe(note=f"batch {batch}.{n}") for n in range(100)])
+        batched = (count // 100 * 100) / (time.perf_counter() - started)
+        suffix = "" if not env else "_unchained"
+        rates[f"one_aggregate_per_transaction_per_second{suffix}"] = single
+        rates[f"batched_100_per_second{suffix}"] = batched
+        if env:
+            head, started = app.log_head(), time.perf_counter()
+            extend_chain(app.recorder, ChainTable(app.recorder))
+            rates["catch_up_chaining_per_second"] = head / (time.perf_counter() - started)
+        app.close()
+    for kind in ("one_aggregate_per_transaction", "batched_100"):
+        rates[f"{kind}_chain_cost"] = (
+            1 - rates[f"{kind}_per_second"] / rates[f"{kind}_per_second_unchained"]
+        )
+    return rates
 
 
 async def raw_broker_rates(bootstrap: str, count: int = 50_000) -> dict[str, float]:
@@ -370,6 +390,15 @@ def run_benchmark(system: RunningSystem, trainees: int, output: Path, console: C
             f"{appends['one_aggregate_per_transaction_per_second']:.0f}",
         ),
         ("append, batched 100/s", f"{appends['batched_100_per_second']:.0f}"),
+        (
+            "  hash chain's cost (one / batched)",
+            f"{appends['one_aggregate_per_transaction_chain_cost']:.1%}"
+            f" / {appends['batched_100_chain_cost']:.1%}",
+        ),
+        (
+            "chaining an unchained log (catch-up)/s",
+            f"{appends['catch_up_chaining_per_second']:.0f}",
+        ),
         ("broker produce/s (aiokafka, 400 B)", f"{broker['produce_per_second']:.0f}"),
         ("broker consume/s", f"{broker['consume_per_second']:.0f}"),
         (

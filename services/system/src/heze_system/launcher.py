@@ -155,7 +155,9 @@ def bench(
 
     from heze_system.bench import run_benchmark
 
-    with postgres_databases(postgres, "heze_bench", (*SERVICES, "bench")) as template:
+    with postgres_databases(
+        postgres, "heze_bench", (*SERVICES, "bench", "bench_unchained")
+    ) as template:
         system = _running(Path(tempfile.mkdtemp(prefix="heze-bench-")), base_port, template)
         try:
             system.start()
