@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from heze_common.eventstore import ServiceApplication
-from heze_common.ledger import ChainTable, Finding, extend_chain, sign, verify
+from heze_common.ledger import ChainTable, Finding, extend_chain, extends, sign, verify
 from heze_common.settings import ServiceSettings
 from tests.foundation.history import store_history
 from tests.foundation.sample import Learner
@@ -121,3 +121,22 @@ def test_a_forged_checkpoint_signature_is_refused(chained: tuple) -> None:
     assert findings(app, table, [forged]) == [
         Finding("bad_signature", forged.position, "checkpoint signature does not verify")
     ]
+
+
+def test_a_later_checkpoint_extends_an_earlier_one_and_a_fork_does_not(
+    upstream: ServiceApplication,
+) -> None:
+    store_history(upstream, learners=4, notes=1)
+    table = ChainTable(upstream.recorder)
+    first_position, first_head = table.head()
+    earlier = sign(KEY, "learners", first_position, first_head, datetime.now(UTC))
+    store_history(upstream, learners=3, notes=1)
+    later_position, later_head = table.head()
+    later = sign(KEY, "learners", later_position, later_head, datetime.now(UTC))
+    proof = [hashed for position, hashed, _ in table.rows() if position > first_position]
+    assert extends(earlier, later, proof)
+    # A checkpoint the key holder signed over another history (a fork) extends nothing.
+    fork = sign(KEY, "learners", later_position, bytes(32), datetime.now(UTC))
+    assert not extends(earlier, fork, proof)
+    assert findings(upstream, table, [earlier, fork])[-1].kind == "chain_rewritten"
+    assert findings(upstream, table, [earlier, later]) == []
