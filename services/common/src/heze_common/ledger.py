@@ -197,35 +197,40 @@ class ChainingRecorder(PostgresProcessRecorder):
     ) -> Sequence[int] | None:
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         if ids:  # in the order of the events, as the library itself pairs them
-            # The chain hash is computed by the database from the row before, so the rows go
-            # down the pipeline with the events' insert: no further round trip per write.
-            curs.executemany(
-                f"INSERT INTO {self.chain_table} (position, event_hash, chain_hash)"
-                f" VALUES (%s, %s, sha256(COALESCE((SELECT chain_hash FROM {self.chain_table}"
-                " ORDER BY position DESC LIMIT 1), %s) || %s))",
-                [
-                    (i, hashed, GENESIS, hashed)
-                    for i, hashed in (
-                        (
-                            i,
-                            event_hash(
-                                Notification(
-                                    e.originator_id, e.originator_version, e.topic, e.state, id=i
-                                )
-                            ),
-                        )
-                        for e, i in zip(stored_events, ids, strict=True)
-                    )
-                ],
-            )
+            hashes = [
+                event_hash(
+                    Notification(e.originator_id, e.originator_version, e.topic, e.state, id=i)
+                )
+                for e, i in zip(stored_events, ids, strict=True)
+            ]
+            # One statement, computed by the database from the row before, so the chain rows
+            # go down the pipeline with the events' insert: no further round trip per write.
+            curs.execute(self._chain_statement, (list(ids), hashes, GENESIS))
         return ids
+
+    @property
+    def _chain_statement(self) -> str:
+        table = self.chain_table
+        return (
+            "WITH RECURSIVE written(n, position, event_hash) AS ("
+            "  SELECT n, p, h FROM unnest(%s::bigint[], %s::bytea[]) WITH ORDINALITY AS w(p, h, n)"
+            "), chained(n, position, event_hash, chain_hash) AS ("
+            "  SELECT n, position, event_hash, sha256(COALESCE((SELECT chain_hash FROM"
+            f"   {table} ORDER BY position DESC LIMIT 1), %s) || event_hash)"
+            "  FROM written WHERE n = 1"
+            "  UNION ALL"
+            "  SELECT w.n, w.position, w.event_hash, sha256(c.chain_hash || w.event_hash)"
+            "  FROM written w JOIN chained c ON w.n = c.n + 1"
+            f") INSERT INTO {table} (position, event_hash, chain_hash)"
+            " SELECT position, event_hash, chain_hash FROM chained"
+        )
 
     def _chain_after_head(self, curs: Cursor[DictRow]) -> int:
         """Chain up to 5,000 stored events after the chain's head; return how many."""
         position, head = self._head(curs)
         curs.execute(
             "SELECT notification_id AS id, originator_id, originator_version, topic, state"
-            f' FROM "{self.datastore.schema}".{self.events_table_name}'
+            f' FROM "{self.datastore.schema}"."{self.events_table_name}"'
             " WHERE notification_id > %s ORDER BY notification_id LIMIT 5000",
             (position,),
         )
