@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from faststream.kafka import KafkaBroker
 
 from heze_common import clock
+from heze_common.cancellation import stop_if_cancelled
 from heze_common.eventstore import ServiceApplication
 from heze_common.ledger import ChainingRecorder, ChainTable, Checkpoint, extend_chain, sign
 from heze_contracts.topics import AUDIT_CHECKPOINTS
@@ -66,6 +67,7 @@ def ledger_keeper(keeper: LedgerKeeper, every_seconds: float) -> Callable[[], Aw
             try:
                 await keeper.advance()
             except Exception:
+                stop_if_cancelled()
                 log.exception("ledger keeping failed; trying again next round")
             await asyncio.sleep(every_seconds)
 

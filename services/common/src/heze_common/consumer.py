@@ -26,6 +26,7 @@ from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.middlewares import AckPolicy
 from opentelemetry.trace import SpanKind
 
+from heze_common.cancellation import stop_if_cancelled
 from heze_common.events import EventContext, event_context
 from heze_common.eventstore import ServiceApplication
 from heze_common.failpoints import failpoint
@@ -112,6 +113,7 @@ class IdempotentConsumer:
                 )
                 await asyncio.sleep(min(self.settings.consumer_retry_backoff_seconds * 10, 5.0))
             except Exception as error:  # a handler bug or a conflict that does not resolve
+                stop_if_cancelled()
                 failures += 1
                 if failures >= self._attempts_allowed(error):
                     await self._dead_letter(record, DeadLetter("handler_failed", repr(error)))
@@ -199,6 +201,7 @@ class IdempotentConsumer:
                 )
                 break
             except Exception as error:  # the DLQ write must succeed before the offset moves on
+                stop_if_cancelled()
                 log.warning("dead-letter publish failed; retrying", error=str(error))
                 await asyncio.sleep(1.0)
         METRICS.dead_letters.labels(self.settings.service_name, letter.code).inc()

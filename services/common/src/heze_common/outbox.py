@@ -17,6 +17,7 @@ import structlog
 from eventsourcing.persistence import Notification
 from faststream.kafka import KafkaBroker
 
+from heze_common.cancellation import stop_if_cancelled
 from heze_common.events import DomainEvent
 from heze_common.eventstore import ServiceApplication
 from heze_common.failpoints import failpoint
@@ -135,6 +136,7 @@ class OutboxRelay:
                 self.cluster_id = None  # and ask again which cluster this is
                 continue
             except Exception:
+                stop_if_cancelled()
                 log.exception("relay cycle failed; retrying", topic=self.topic)
                 published_any = False
                 backoff = min(backoff * 2, 5.0)
