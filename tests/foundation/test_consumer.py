@@ -15,7 +15,7 @@ from opentelemetry.trace import SpanKind
 
 from heze_common.broker import ensure_topics
 from heze_common.consumer import IdempotentConsumer, subscribe
-from heze_common.dlq import dead_letters, redrive
+from heze_common.dlq import DeadLetter, dead_letters, redrive
 from heze_common.events import EventContext, event_context
 from heze_common.eventstore import ServiceApplication
 from heze_common.outbox import OutboxRelay
@@ -221,13 +221,13 @@ async def test_trace_context_flows_from_command_through_kafka_to_downstream_effe
     assert opened.context.causation_id == parse_event(record.value).event_id
 
 
-async def test_a_dead_letter_is_re_driven_once_its_cause_is_fixed(
+async def published_with_one_dead_letter(
     upstream: ServiceApplication,
-    downstream: TallyApplication,
     consuming: IdempotentConsumer,
     kafka_broker: KafkaBroker,
     kafka_bootstrap_servers: str,
-) -> None:
+) -> tuple[list[Learner], DeadLetter]:
+    """The learners published; the withdrawal whose handler always fails is dead-lettered."""
     (topic,) = consuming.topics
     learners = await asyncio.to_thread(store_learners, upstream)
     relay = OutboxRelay(upstream, LEARNER_MAPPER, kafka_broker, topic)
@@ -239,6 +239,20 @@ async def test_a_dead_letter_is_re_driven_once_its_cause_is_fixed(
 
     await eventually(one_dead_letter)
     (letter,) = await dead_letters(kafka_bootstrap_servers, consuming.dlq_topic)
+    return learners, letter
+
+
+async def test_a_dead_letter_is_re_driven_once_its_cause_is_fixed(
+    upstream: ServiceApplication,
+    downstream: TallyApplication,
+    consuming: IdempotentConsumer,
+    kafka_broker: KafkaBroker,
+    kafka_bootstrap_servers: str,
+) -> None:
+    (topic,) = consuming.topics
+    learners, letter = await published_with_one_dead_letter(
+        upstream, consuming, kafka_broker, kafka_bootstrap_servers
+    )
     assert (letter.reason, letter.original_topic, letter.event_type) == (
         "handler_failed",
         topic,
@@ -271,14 +285,9 @@ async def test_a_corrected_dead_letter_counts_only_signed_by_a_trusted_operator(
     kafka_bootstrap_servers: str,
 ) -> None:
     (topic,) = consuming.topics
-    learners = await asyncio.to_thread(store_learners, upstream)
-    relay = OutboxRelay(upstream, LEARNER_MAPPER, kafka_broker, topic)
-    while await relay.publish_pending():
-        pass
-    await eventually(
-        lambda: dead_letters(kafka_bootstrap_servers, consuming.dlq_topic), timeout=120
+    learners, letter = await published_with_one_dead_letter(
+        upstream, consuming, kafka_broker, kafka_bootstrap_servers
     )
-    (letter,) = await dead_letters(kafka_bootstrap_servers, consuming.dlq_topic)
     corrected = json.loads(letter.value)
     corrected["payload"]["reason"] = "更正后的原因"
     body = json.dumps(corrected, ensure_ascii=False).encode()
