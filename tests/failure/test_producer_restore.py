@@ -11,6 +11,7 @@ Marker `soak`: CI runs cohorts of 8; `HEZE_RESTORE_TRAINEES=100` runs larger one
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import uuid
 from collections import Counter, defaultdict
@@ -24,6 +25,7 @@ from rich.console import Console
 
 from heze_common.auth import TokenIssuer
 from heze_common.broker import read_all
+from heze_common.postgres_server import binaries
 from heze_common.settings import ServiceSettings
 from heze_common.testing import READY_SECONDS
 from heze_contracts import parse_event
@@ -58,15 +60,30 @@ def system(tmp_path: Path, postgres_admin_dsn: str) -> Iterator[RunningSystem]:
             running.stop()
 
 
+def client_tool(name: str, url: str) -> str:
+    """`pg_dump` or `pg_restore` of the server's own major version: the embedded server's come
+    with its wheel; an older server's (the local one, here) are on the PATH. A newer pg_dump
+    writes settings an older server rejects."""
+    with psycopg.connect(url) as connection:
+        version = int(connection.execute("SHOW server_version_num").fetchone()[0])  # type: ignore[index]
+    if version // 10000 == 18:
+        return str(binaries() / name)
+    found = shutil.which(name)
+    assert found, f"{name} for PostgreSQL {version // 10000} is not on the PATH"
+    return found
+
+
 def restore(system: RunningSystem, postgres_admin_dsn: str, dump: Path) -> None:
     """Drop the enrollment database and restore it from `dump`, with enrollment stopped."""
-    url = system.database_url_template.format(service="enrollment")  # type: ignore[union-attr]
+    url = system.database_url("enrollment")
     name = url.rpartition("/")[2]
     system.kill("enrollment")
     with psycopg.connect(postgres_admin_dsn, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}"')
-    subprocess.run(["pg_restore", "--no-owner", "--dbname", url, str(dump)], check=True)
+    subprocess.run(
+        [client_tool("pg_restore", url), "--no-owner", "--dbname", url, str(dump)], check=True
+    )
     system.restart("enrollment", ready_timeout=READY_SECONDS)
 
 
@@ -92,8 +109,9 @@ async def test_after_a_producer_restore_every_new_event_takes_effect_once(
     kept, problems, _ = await drive(system, COHORT, quiet, seed=KEPT)
     assert problems == []
     dump = tmp_path / "enrollment.dump"
-    enrollment_url = system.database_url_template.format(service="enrollment")  # type: ignore[union-attr]
-    subprocess.run(["pg_dump", "--format=custom", "--file", str(dump), enrollment_url], check=True)
+    enrollment_url = system.database_url("enrollment")
+    pg_dump = client_tool("pg_dump", enrollment_url)
+    subprocess.run([pg_dump, "--format=custom", "--file", str(dump), enrollment_url], check=True)
     lost, problems, _ = await drive(system, COHORT, quiet, seed=LOST)
     assert problems == []
 

@@ -13,7 +13,7 @@ from heze_common import clock
 from heze_common.events import Aggregate, AggregateCreated
 from heze_common.eventstore import ServiceApplication
 from heze_common.settings import ServiceSettings
-from heze_common.testing import service_settings
+from heze_common.testing import in_memory, service_settings
 
 
 class Badge(Aggregate):
@@ -37,7 +37,9 @@ class Badge(Aggregate):
 
 @pytest.fixture
 def app(tmp_path) -> ServiceApplication:
-    settings = service_settings(ServiceSettings, service_name="badges", data_dir=tmp_path)
+    settings = service_settings(
+        in_memory(ServiceSettings), service_name="badges", data_dir=tmp_path
+    )
     application = ServiceApplication(settings)
     yield application
     application.close()

@@ -33,7 +33,8 @@ class ServiceSettings(BaseSettings):
     data_dir: Path = Path("data")
     log_level: str = "INFO"
 
-    # Event store. Without DATABASE_URL the service keeps its events in a SQLite file.
+    # Event store and read models: the service's own PostgreSQL database. `./heze up` starts an
+    # embedded server and sets it (heze_common.postgres_server); in production, CloudNativePG.
     database_url: str | None = Field(
         default=None, description="postgresql://user:password@host:port/db"
     )
@@ -115,10 +116,6 @@ class ServiceSettings(BaseSettings):
                 raise ValueError("production environment requires an asymmetric JWT_ALGORITHM")
         return self
 
-    @property
-    def uses_postgres(self) -> bool:
-        return self.database_url is not None
-
     def resolved_cipher_key(self) -> str:
         """The AES key; in embedded mode one is created once and kept beside the data."""
         if self.cipher_key is not None:
@@ -168,38 +165,43 @@ class ServiceSettings(BaseSettings):
 
     def eventsourcing_env(self) -> dict[str, str]:
         """The environment the `eventsourcing` library reads, built explicitly from these settings."""
-        env = {
+        return {**self.event_store_env(), **self.postgres_env()}
+
+    def event_store_env(self) -> dict[str, str]:
+        """What the event store needs whatever keeps it: the cipher and the cache."""
+        return {
             "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
             "CIPHER_KEY": self.resolved_cipher_key(),
             "CREATE_TABLE": "y" if self.create_tables else "n",
             "AGGREGATE_CACHE_MAXSIZE": str(self.aggregate_cache_size)
             if self.aggregate_cache_size
             else "",
-            # Never use the stored functions: they skip the table lock the outbox relies on.
-            "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
         }
+
+    def postgres_env(self) -> dict[str, str]:
         if self.database_url is None:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            env["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
-            env["SQLITE_DBNAME"] = str(self.data_dir / f"{self.service_name}.sqlite")
-            env["SQLITE_LOCK_TIMEOUT"] = "10"
-            return env
+            raise ValueError(
+                "DATABASE_URL is not set: a service keeps its events in PostgreSQL"
+                " (./heze up starts an embedded server and sets it)"
+            )
         url = urlsplit(self.database_url)
         if url.scheme not in ("postgresql", "postgres"):
             raise ValueError(f"DATABASE_URL must be a postgresql:// URL, got scheme {url.scheme!r}")
-        env.update(
-            PERSISTENCE_MODULE="eventsourcing.postgres",
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
             # Every event is hash-chained in the transaction that writes it (heze_common.ledger).
-            PROCESS_RECORDER_TOPIC="heze_common.ledger:ChainingRecorder",
-            POSTGRES_DBNAME=url.path.lstrip("/") or "postgres",
-            POSTGRES_HOST=url.hostname or "127.0.0.1",
-            POSTGRES_PORT=str(url.port or 5432),
-            POSTGRES_USER=unquote(url.username or "postgres"),
-            POSTGRES_PASSWORD=unquote(url.password or ""),
-            POSTGRES_POOL_SIZE=str(self.postgres_pool_size),
-            POSTGRES_MAX_OVERFLOW=str(self.postgres_max_overflow),
-            POSTGRES_CONNECT_TIMEOUT=str(self.postgres_connect_timeout),
-        )
+            "PROCESS_RECORDER_TOPIC": "heze_common.ledger:ChainingRecorder",
+            # Never use the stored functions: they skip the table lock the outbox relies on.
+            "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+            "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",
+            "POSTGRES_HOST": url.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": unquote(url.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(url.password or ""),
+            "POSTGRES_POOL_SIZE": str(self.postgres_pool_size),
+            "POSTGRES_MAX_OVERFLOW": str(self.postgres_max_overflow),
+            "POSTGRES_CONNECT_TIMEOUT": str(self.postgres_connect_timeout),
+        }
         if self.postgres_schema:
             env["POSTGRES_SCHEMA"] = self.postgres_schema
         return env

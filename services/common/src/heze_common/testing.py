@@ -1,8 +1,11 @@
 """pytest plugin: real PostgreSQL and a real Kafka-protocol broker for every test that needs them.
 
-Chosen automatically: `TEST_POSTGRES_DSN` / `KAFKA_BOOTSTRAP_SERVERS` when set; otherwise
-testcontainers where a Docker engine answers; otherwise the local PostgreSQL at
-127.0.0.1:5432 and the embedded broker. Nothing to set up by hand.
+Chosen automatically, nothing to set up by hand. PostgreSQL: `TEST_POSTGRES_DSN` when set (the
+word `embedded` forces the embedded server); otherwise the local server at 127.0.0.1:5432 where
+one answers; otherwise testcontainers where a Docker engine answers; otherwise the embedded
+server (heze_common.postgres_server) under a temporary folder. The broker:
+`KAFKA_BOOTSTRAP_SERVERS` when set; otherwise testcontainers where Docker answers; otherwise the
+embedded broker.
 
 It also sorts the tests into tiers: a test that uses none of the infrastructure fixtures is
 marked `fast` (`./heze test --fast` runs those), one that does is marked `infrastructure`; and it
@@ -39,6 +42,7 @@ from heze_common.auth import TokenIssuer
 from heze_common.broker import EmbeddedBroker, read_all
 from heze_common.consumer import IdempotentConsumer, Outcome
 from heze_common.outbox import message_headers
+from heze_common.postgres_server import EmbeddedPostgres
 from heze_common.settings import ServiceSettings
 from heze_common.signing import EmbeddedKeyring
 from heze_contracts import IntegrationEvent, parse_event
@@ -62,18 +66,33 @@ def _docker_works() -> bool:
         return False
 
 
+def _local_postgres_answers() -> bool:
+    try:
+        with psycopg.connect(LOCAL_POSTGRES, connect_timeout=3):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
 @pytest.fixture(scope="session")
 def postgres_admin_dsn() -> Iterator[str]:
     """A DSN of a PostgreSQL server on which tests may create databases."""
-    if dsn := os.environ.get("TEST_POSTGRES_DSN"):
-        yield dsn
-    elif _docker_works():
+    chosen = os.environ.get("TEST_POSTGRES_DSN")
+    if chosen and chosen != "embedded":
+        yield chosen
+    elif not chosen and _local_postgres_answers():
+        yield LOCAL_POSTGRES
+    elif not chosen and _docker_works():
         from testcontainers.postgres import PostgresContainer
 
         with PostgresContainer("postgres:15-alpine", driver=None) as container:
             yield container.get_connection_url()
     else:
-        yield LOCAL_POSTGRES
+        with (
+            tempfile.TemporaryDirectory(prefix="heze-test-postgres-") as directory,
+            EmbeddedPostgres(Path(directory)) as server,
+        ):
+            yield server.url()
 
 
 @contextmanager
@@ -301,13 +320,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @functools.cache
 def in_memory(settings_class: type[S]) -> type[S]:
     """`settings_class` with the event store in memory (the `eventsourcing` library's POPO
-    persistence, `PERSISTENCE_MODULE=eventsourcing.popo`) instead of SQLite or PostgreSQL; the
-    rest of the event store's configuration (cipher, mapper, transcoder, cache) is the service's."""
+    persistence, `PERSISTENCE_MODULE=eventsourcing.popo`) instead of PostgreSQL; the rest of the
+    event store's configuration (cipher, mapper, transcoder, cache) is the service's."""
 
     def eventsourcing_env(self: ServiceSettings) -> dict[str, str]:
-        env = settings_class.eventsourcing_env(self)
-        kept = {k: v for k, v in env.items() if not k.startswith(("SQLITE_", "POSTGRES_"))}
-        return {**kept, "PERSISTENCE_MODULE": "eventsourcing.popo"}
+        return {**self.event_store_env(), "PERSISTENCE_MODULE": "eventsourcing.popo"}
 
     return type(  # type: ignore[return-value]
         f"InMemory{settings_class.__name__}",

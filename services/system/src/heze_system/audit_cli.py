@@ -1,5 +1,5 @@
 """`./heze audit verify SERVICE`: recompute a service's event-log hash chain from its database and
-check it against the signed checkpoints the running service publishes. Reads only."""
+check it against the signed checkpoints the auditor brings. Reads only."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import base64
 import importlib
 import json
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
@@ -18,6 +19,7 @@ from rich.table import Table
 from heze_common.auth import TokenIssuer
 from heze_common.broker import read_all
 from heze_common.eventstore import ServiceApplication
+from heze_common.postgres_server import running_server
 from heze_common.ledger import ChainTable, Checkpoint, append_to_archive, read_archive, verify
 from heze_common.settings import ServiceSettings
 from heze_contracts.enums import Role
@@ -72,7 +74,10 @@ def verify_command(
     topic_prefix: str = typer.Option("", envvar="KAFKA_TOPIC_PREFIX"),
     data_dir: Path = typer.Option(Path("data"), envvar="DATA_DIR"),
     database_url: str | None = typer.Option(
-        None, envvar="DATABASE_URL", help="Unset: the SQLite store under data_dir"
+        None,
+        envvar="DATABASE_URL",
+        help="The service's database; unset: the embedded server under data_dir (started for"
+        " the check if the system is not running)",
     ),
 ) -> None:
     """Name every altered, inserted, deleted or truncated event by position, against every
@@ -89,16 +94,18 @@ def verify_command(
             published_checkpoints(kafka, topic_prefix + AUDIT_CHECKPOINTS, service)
         )
     checkpoints = list({c.to_json(): c for c in checkpoints}.values())
-    settings = ServiceSettings(
-        service_name=service, data_dir=data_dir, database_url=database_url, create_tables=False
-    )
-    app = ServiceApplication(settings)
-    try:
+    with ExitStack() as stack:
+        if database_url is None:
+            server = stack.enter_context(running_server(data_dir / "postgres"))
+            database_url = server.url(f"heze_{service}")
+        settings = ServiceSettings(
+            service_name=service, data_dir=data_dir, database_url=database_url, create_tables=False
+        )
+        app = ServiceApplication(settings)
+        stack.callback(app.close)
         findings = verify(
             app.recorder, ChainTable(app.recorder, create_table=False), checkpoints, key
         )
-    finally:
-        app.close()
     if not findings:
         console.print(
             f"[green]{service}: the event log verifies clean against {len(checkpoints)} signed checkpoint(s)[/green]"

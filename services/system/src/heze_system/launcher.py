@@ -29,7 +29,9 @@ cli.add_typer(dlq, name="dlq")
 cli.add_typer(keys, name="keys")
 
 DataDir = typer.Option(
-    Path("data"), envvar="DATA_DIR", help="Where event stores (SQLite), keys and logs live"
+    Path("data"),
+    envvar="DATA_DIR",
+    help="Where the embedded PostgreSQL cluster, keys and logs live",
 )
 KafkaServers = typer.Option(
     None,
@@ -40,7 +42,8 @@ KafkaServers = typer.Option(
 DatabaseTemplate = typer.Option(
     None,
     envvar="DATABASE_URL_TEMPLATE",
-    help="PostgreSQL per service, e.g. postgresql://u@host/heze_{service}",
+    help="A PostgreSQL database per service, e.g. postgresql://u@host/heze_{service};"
+    " unset: the embedded server is started",
 )
 
 
@@ -49,6 +52,14 @@ def _serve(system: RunningSystem, until_stopped: bool) -> None:
     console.print(
         f"[bold]Heze programme services[/bold] (broker {system.kafka_bootstrap_servers}, {where})"
     )
+    if system.postgres:
+        console.print(
+            f"  database       {system.postgres.display_url()}, embedded"
+            f" (cluster {system.postgres.pgdata}, password in {system.postgres.directory}/password)",
+            soft_wrap=True,
+        )
+    else:
+        console.print("  database       external, from DATABASE_URL_TEMPLATE")
     for service in SERVICES:
         url = system.url(service)
         console.print(
@@ -164,6 +175,28 @@ def bench(
             run_benchmark(system, trainees, output, console)
         finally:
             system.stop()
+
+
+@cli.command()
+def psql(
+    service: str = typer.Argument(..., help=f"One of {', '.join(SERVICES)}"),
+    data_dir: Path = DataDir,
+) -> None:
+    """A psql session on a service's database in the embedded server of the data folder."""
+    import os
+    import subprocess
+
+    from heze_common.postgres_server import binaries, running_server
+
+    if service not in SERVICES:
+        raise typer.BadParameter(f"unknown service {service!r}", param_hint="SERVICE")
+    with running_server(data_dir / "postgres") as server:
+        session = subprocess.run(
+            [str(binaries() / "psql"), "-h", "127.0.0.1", "-p", str(server.port)]
+            + ["-U", "heze", f"heze_{service}"],
+            env={**os.environ, "PGPASSWORD": server.password},
+        )
+    raise typer.Exit(session.returncode)
 
 
 @cli.command()

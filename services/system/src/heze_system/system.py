@@ -1,5 +1,5 @@
-"""The whole system as separate processes: the broker (embedded unless one is given) and the
-four services, stopped together with no process left behind."""
+"""The whole system as separate processes: PostgreSQL and the broker (each embedded unless one is
+given) and the four services, stopped together with no process left behind."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import httpx
 import psycopg
 
 from heze_common.broker import EmbeddedBroker
+from heze_common.postgres_server import EmbeddedPostgres
 from heze_common.processes import terminated_with_parent
 
 SERVICES = ("enrollment", "assessment", "certification", "subsidy")
@@ -48,14 +49,23 @@ class RunningSystem:
     data_dir: Path
     base_port: int = 8001
     database_url_template: str | None = None
-    """e.g. `postgresql://postgres@127.0.0.1:5432/heze_{service}`; unset: SQLite under data_dir."""
+    """e.g. `postgresql://postgres@127.0.0.1:5432/heze_{service}`; unset: the embedded server,
+    with its cluster under `data_dir/postgres` and a database `heze_<service>` per service."""
     kafka_bootstrap_servers: str | None = None
     environment: dict[str, str] = field(default_factory=dict)
+    postgres: EmbeddedPostgres | None = None
     broker: EmbeddedBroker | None = None
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.base_port + SERVICES.index(service)}"
+
+    def database_url(self, service: str) -> str:
+        if self.database_url_template:
+            return self.database_url_template.format(service=service)
+        if self.postgres is None:
+            raise RuntimeError("the system is not started")
+        return self.postgres.url(f"heze_{service}")
 
     @property
     def logs(self) -> Path:
@@ -64,10 +74,14 @@ class RunningSystem:
     def start(self, ready_timeout: float = 300) -> RunningSystem:
         self.data_dir = self.data_dir.resolve()
         self.logs.mkdir(parents=True, exist_ok=True)
-        if not self.kafka_bootstrap_servers:
-            self.broker = EmbeddedBroker().start()
-            self.kafka_bootstrap_servers = self.broker.bootstrap_servers
         try:
+            if not self.database_url_template:
+                self.postgres = EmbeddedPostgres(
+                    self.data_dir / "postgres", [f"heze_{service}" for service in SERVICES]
+                ).start()
+            if not self.kafka_bootstrap_servers:
+                self.broker = EmbeddedBroker().start()
+                self.kafka_bootstrap_servers = self.broker.bootstrap_servers
             for service in SERVICES:
                 self.spawn(service)
             for service in SERVICES:
@@ -86,8 +100,7 @@ class RunningSystem:
             "DATA_DIR": str(self.data_dir),
             "HTTP_PORT": str(self.base_port + SERVICES.index(service)),
         }
-        if self.database_url_template:
-            environment["DATABASE_URL"] = self.database_url_template.format(service=service)
+        environment["DATABASE_URL"] = self.database_url(service)
         with (self.logs / f"{service}.log").open("ab") as log:
             self.processes[service] = subprocess.Popen(
                 # A killed launcher takes its services along.
@@ -147,6 +160,8 @@ class RunningSystem:
                 process.wait()
         if self.broker:
             self.broker.stop()
+        if self.postgres:
+            self.postgres.stop()
 
     def __enter__(self) -> RunningSystem:
         return self.start()
