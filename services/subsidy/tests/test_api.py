@@ -371,3 +371,38 @@ async def test_institutions_claim_on_behalf_only_when_the_policy_allows(
         await client.get("/claims", headers=tokens(Role.TRAINING_INSTITUTION, institution_id))
     ).json()
     assert [claim["trainee_id"] for claim in listed] == [str(trainee_id)]
+
+
+async def test_claims_are_listed_in_pages_that_link_to_the_next(
+    service: FastAPI, client: AsyncClient, tokens: Tokens, subsidy_settings: SubsidySettings
+) -> None:
+    filed = []
+    for _ in range(3):
+        trainee_id, programme_id = await certified_trainee(service, subsidy_settings)
+        response = await client.post(
+            "/claims",
+            json=claim_body(programme_id),
+            headers=tokens(Role.TRAINEE, subject=str(trainee_id)),
+        )
+        assert response.status_code == 201, response.text
+        filed.append(response.json()["claim_id"])
+    city = tokens(Role.CITY_BUREAU)
+
+    first = await client.get("/claims", params={"limit": 2}, headers=city)
+    assert [claim["claim_id"] for claim in first.json()] == filed[:2]
+    following = first.links["next"]["url"]
+    assert f"after={filed[1]}" in following
+    last = await client.get(following, headers=city)
+    assert [claim["claim_id"] for claim in last.json()] == filed[2:]
+    assert "link" not in last.headers
+
+    unknown = await client.get("/claims", params={"after": str(uuid4())}, headers=city)
+    assert unknown.status_code == 422
+    assert (unknown.json()["error"]["code"], unknown.json()["error"]["field"]) == (
+        "unknown_cursor",
+        "after",
+    )
+    for limit in (0, 501):
+        assert (
+            await client.get("/claims", params={"limit": limit}, headers=city)
+        ).status_code == 422

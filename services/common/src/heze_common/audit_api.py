@@ -221,9 +221,11 @@ class RebuildReport(BaseModel):
     events_replayed: int
     read_models: list[str]
     differences: list[str]
-    """Read models whose rebuilt state differed from the live one (empty: they agreed)."""
+    """Read models (or their tables) whose rebuilt state differed from the live one (empty:
+    they agreed)."""
     switched: bool
-    """The service now serves the rebuilt read models (built beside; writes never waited)."""
+    """The service now serves the rebuilt read models (built beside; writes never waited).
+    Tables are switched only when they agreed; a difference leaves the live ones in place."""
 
 
 @router.post(
@@ -232,8 +234,9 @@ class RebuildReport(BaseModel):
 )
 async def rebuild(request: Request, _: Auditor) -> RebuildReport:
     app = request.app.state.application
+    views = getattr(request.app.state, "views", None)
 
-    def compare() -> RebuildReport:
+    def in_memory() -> RebuildReport:
         live = app.read_models
         position = live.catch_up()
         fresh = live.rebuilt()
@@ -251,4 +254,13 @@ async def rebuild(request: Request, _: Auditor) -> RebuildReport:
             switched=True,
         )
 
-    return await asyncio.to_thread(compare)
+    def as_tables() -> RebuildReport:
+        rebuilt = views.updater.rebuild_and_switch()
+        return RebuildReport(
+            events_replayed=rebuilt.events_replayed,
+            read_models=[type(view).__name__ for view in views.updater.views],
+            differences=rebuilt.differences,
+            switched=not rebuilt.differences,
+        )
+
+    return await asyncio.to_thread(as_tables if views else in_memory)

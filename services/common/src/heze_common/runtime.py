@@ -39,6 +39,7 @@ from heze_common.orphans import find_orphans
 from heze_common.outbox import IntegrationMapper, OutboxRelay
 from heze_common.relay_position import RelayPositions
 from heze_common.settings import ServiceSettings
+from heze_common.views import View, ViewUpdater, view_reader
 from heze_common.tracing import configure_tracing, continue_trace
 from heze_contracts import AUDIT_CHECKPOINTS, IntegrationEvent
 
@@ -63,9 +64,13 @@ class ServiceDefinition:
     background: Callable[[Any], Sequence[Callable[[], Awaitable[None]]]] = lambda app: ()
     """Long-running jobs of the service (e.g. a deadline watcher), started with it."""
     published_events: Sequence[type[IntegrationEvent]] = field(default_factory=tuple)
+    views: Sequence[type[View]] = ()
+    """Read models kept as tables in the service's database (heze_common.views)."""
 
 
 SHUTDOWN_STEP_SECONDS = 15
+VIEW_FALLBACK_POLL_SECONDS = 5.0
+"""How often the views look at the log when no notification woke them (one may be lost)."""
 
 
 async def _shut_down(
@@ -115,6 +120,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        resources = contextlib.AsyncExitStack()
         application = await asyncio.to_thread(definition.create_application, settings)
         consumer = IdempotentConsumer(
             application, definition.consumer_handlers(application), broker, settings
@@ -168,6 +174,20 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             ),
         ]
         tasks += [asyncio.create_task(job()) for job in definition.background(application)]
+        if definition.views:
+            updater = await asyncio.to_thread(
+                ViewUpdater,
+                application,
+                [view() for view in definition.views],
+                create_tables=settings.create_tables,
+            )
+            app.state.views = await resources.enter_async_context(view_reader(settings, updater))
+            tasks.append(
+                asyncio.create_task(
+                    updater.run(settings.relay_idle_seconds, VIEW_FALLBACK_POLL_SECONDS),
+                    name="views",
+                )
+            )
 
         async def look_for_orphans() -> None:
             """Once at start: a database restored from a backup lost events its topic still
@@ -201,6 +221,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             yield
         finally:
             await _shut_down(tasks, broker, application)
+            await resources.aclose()
 
     app = FastAPI(title=definition.title, version="1.0.0", lifespan=lifespan)
     app.state.settings = settings
@@ -260,7 +281,7 @@ def serve(definition: ServiceDefinition) -> None:
 
 
 def create_schema(definition: ServiceDefinition) -> None:
-    """Create the service's tables (event store, tracking, relay position) and exit.
+    """Create the service's tables (event store, tracking, relay position, views) and exit.
 
     Production runs the services with CREATE_TABLES=false and this once before them.
     """
@@ -268,6 +289,7 @@ def create_schema(definition: ServiceDefinition) -> None:
     application = definition.create_application(settings)
     RelayPositions(application.recorder, create_table=True)
     ChainTable(application.recorder, create_table=True)
+    ViewUpdater(application, [view() for view in definition.views], create_tables=True)
     application.close()
     log.info("schema created", service=settings.service_name)
 

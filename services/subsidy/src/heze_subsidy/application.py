@@ -11,7 +11,6 @@ from heze_common import clock
 from heze_common.errors import Forbidden, Refusal
 from heze_common.events import Aggregate
 from heze_common.eventstore import ServiceApplication
-from heze_common.projection import ProjectionRunner
 from heze_contracts import certification as certified
 from heze_contracts import enrollment as enrolled
 from heze_contracts.enums import Level, Role
@@ -19,16 +18,9 @@ from heze_subsidy.domain.beneficiary import Beneficiary, Enrolment
 from heze_subsidy.domain.claim import Claim
 from heze_subsidy.domain.reimbursement import Reimbursement
 from heze_subsidy.domain.rules import RULES_ID, Standard, SubsidyPolicy, SubsidyRules
-from heze_subsidy.projections import ClaimIndex, Reimbursements
 
 
 class SubsidyApplication(ServiceApplication):
-    def __init__(self, settings: Any) -> None:
-        super().__init__(settings)
-        self.claims = ClaimIndex()
-        self.reimbursements = Reimbursements()
-        self.read_models = ProjectionRunner(self, [self.claims, self.reimbursements])
-
     def seed(self) -> None:
         if not self.exists(RULES_ID):
             self.save(SubsidyRules(policy=SubsidyPolicy(), effective_from=date(2023, 4, 27)))

@@ -10,6 +10,7 @@ from heze_subsidy.application import SubsidyApplication
 from heze_subsidy.publishing import SUBSIDY_PUBLICATIONS
 from heze_subsidy.seed import EXAMPLE_AMOUNTS_FEN, EXAMPLE_EFFECTIVE_FROM, EXAMPLE_OCCUPATIONS
 from heze_subsidy.settings import SubsidySettings
+from heze_subsidy.views import VIEWS
 
 
 def start(settings: SubsidySettings) -> SubsidyApplication:
@@ -19,7 +20,6 @@ def start(settings: SubsidySettings) -> SubsidyApplication:
         for code in EXAMPLE_OCCUPATIONS:
             for level, amount in EXAMPLE_AMOUNTS_FEN.items():
                 application.set_standard(code, level, amount, EXAMPLE_EFFECTIVE_FROM, None)
-    application.read_models.catch_up()
     return application
 
 
@@ -35,6 +35,7 @@ def definition(settings: SubsidySettings | None = None) -> ServiceDefinition:
         routers=ROUTERS,
         published_events=contract.EVENTS,
         trail_streams=lambda application, trainee_id: application.trail_streams(trainee_id),
+        views=VIEWS,
     )
 
 

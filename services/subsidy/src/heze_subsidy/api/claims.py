@@ -3,8 +3,9 @@ decided automatically, paid by the city bureau; the monthly disbursement report.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
@@ -17,8 +18,9 @@ from heze_common.errors import Forbidden, InvalidInput
 from heze_common.requests import Body, ShortText
 from heze_contracts.enums import Level, Role
 from heze_contracts.values import OccupationCode
-from heze_subsidy.api.common import App
-from heze_subsidy.application import SubsidyApplication
+from heze_common.pagination import Page, paginated
+from heze_common.views import ViewReader
+from heze_subsidy.api.common import App, Views
 from heze_subsidy.domain.claim import Claim, ClaimStatus
 
 router = APIRouter(tags=["claims"])
@@ -60,6 +62,11 @@ class ClaimView(BaseModel):
     paid_on: date | None
 
     @classmethod
+    def of_row(cls, row: Mapping[str, Any]) -> ClaimView:
+        waiting = row["status"] == ClaimStatus.WAITING
+        return cls(**{**row, "waiting_for": row["waiting_for"] if waiting else None})
+
+    @classmethod
     def of(cls, claim: Claim) -> ClaimView:
         return cls(
             claim_id=claim.id,
@@ -79,12 +86,14 @@ class ClaimView(BaseModel):
         )
 
 
-def ensure_may_read(app: SubsidyApplication, principal: Principal, claim: Claim) -> None:
+async def ensure_may_read(views: ViewReader, principal: Principal, claim: Claim) -> None:
     if principal.role is Role.TRAINEE and principal.subject != str(claim.trainee_id):
         raise Forbidden("not_your_claim", "a trainee reads only their own claims")
     if principal.role is Role.TRAINING_INSTITUTION:
-        app.read_models.catch_up()
-        if app.claims.institution_of_programme.get(claim.programme_id) != principal.organisation_id:
+        row = await views.fetchrow(
+            "SELECT institution_id FROM programmes WHERE programme_id = $1", claim.programme_id
+        )
+        if row is None or row["institution_id"] != principal.organisation_id:
             raise Forbidden(
                 "not_your_trainee", "an institution reads only claims for its own programmes"
             )
@@ -132,17 +141,31 @@ def _uuid_or_none(text: str) -> UUID | None:
 
 
 @router.get("/claims/{claim_id}", summary="One claim")
-async def claim(claim_id: UUID, request: Request, app: App, principal: Reader) -> ClaimView:
+async def claim(
+    claim_id: UUID, request: Request, app: App, views: Views, principal: Reader
+) -> ClaimView:
     found = await execute(request, principal, app.claim, claim_id)
-    await execute(request, principal, ensure_may_read, app, principal, found)
+    await ensure_may_read(views, principal, found)
     return ClaimView.of(found)
 
 
-@router.get("/claims", summary="Claims per trainee, programme or institution")
+CLAIM_COLUMNS = (
+    "c.claim_id, c.trainee_id, c.programme_id, c.occupation_code, c.level, c.status,"
+    " c.waiting_for, c.amount_fen, c.standard_id, c.decided_on, c.reason_code, c.reason,"
+    " c.payment_reference, c.paid_on"
+)
+
+
+@router.get(
+    "/claims",
+    summary="Claims per trainee, programme or institution, in filing order (paginated)",
+)
 async def claims(
     request: Request,
-    app: App,
+    response: Response,
+    views: Views,
     principal: Reader,
+    page: Page,
     trainee_id: UUID | None = None,
     programme_id: UUID | None = None,
     institution_id: UUID | None = None,
@@ -159,29 +182,26 @@ async def claims(
             )
         institution_id = principal.organisation_id
 
-    def listing() -> list[Claim]:
-        app.read_models.catch_up()
-        index = app.claims
-        if trainee_id is not None:
-            ids = index.by_trainee.get(trainee_id, [])
-        elif programme_id is not None:
-            ids = index.by_programme.get(programme_id, [])
-        elif institution_id is not None:
-            ids = index.claims_of_institution(institution_id)
-        else:
-            ids = [claim_id for group in index.by_trainee.values() for claim_id in group]
-        found = [app.claim(claim_id) for claim_id in ids]
-        return [
-            c
-            for c in found
-            if (programme_id is None or c.programme_id == programme_id)
-            and (
-                institution_id is None
-                or index.institution_of_programme.get(c.programme_id) == institution_id
-            )
-        ]
-
-    return [ClaimView.of(c) for c in await execute(request, principal, listing)]
+    if page.after is not None and not await views.fetchrow(
+        "SELECT 1 FROM claims WHERE claim_id = $1", page.after
+    ):
+        raise InvalidInput("unknown_cursor", "no claim with that id to page after", field="after")
+    rows = await views.fetch(
+        f"SELECT {CLAIM_COLUMNS} FROM claims c LEFT JOIN programmes p USING (programme_id)"
+        " WHERE ($1::uuid IS NULL OR c.trainee_id = $1)"
+        " AND ($2::uuid IS NULL OR c.programme_id = $2)"
+        " AND ($3::uuid IS NULL OR p.institution_id = $3)"
+        " AND ($4::uuid IS NULL OR (c.filed_at, c.claim_id) >"
+        "  (SELECT filed_at, claim_id FROM claims WHERE claim_id = $4))"
+        " ORDER BY c.filed_at, c.claim_id LIMIT $5",
+        trainee_id,
+        programme_id,
+        institution_id,
+        page.after,
+        page.fetch,
+    )
+    listed = [ClaimView.of_row(dict(row)) for row in rows]
+    return paginated(listed, page, lambda view: view.claim_id, request, response)
 
 
 @router.post(
@@ -226,35 +246,24 @@ class Disbursements(BaseModel):
 )
 async def disbursements(
     month: Annotated[str, Path(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$")],
-    request: Request,
-    app: App,
+    views: Views,
     principal: ReportReader,
     format: Annotated[Literal["json", "csv"], Query()] = "json",  # noqa: A002 - the query parameter's name
 ) -> Response | Disbursements:
-    def report() -> Disbursements:
-        app.read_models.catch_up()
-        lines = []
-        for payment in app.claims.payments_by_month.get(month, []):
-            paid_claim = app.claim(payment.claim_id)
-            lines.append(
-                DisbursementLine(
-                    claim_id=payment.claim_id,
-                    trainee_id=payment.trainee_id,
-                    occupation_code=paid_claim.occupation_code,
-                    level=paid_claim.level,
-                    amount_fen=payment.amount_fen,
-                    payment_reference=payment.payment_reference,
-                    paid_on=payment.paid_on,
-                )
-            )
-        return Disbursements(
-            month=month,
-            total_fen=sum(line.amount_fen for line in lines),
-            count=len(lines),
-            lines=lines,
-        )
-
-    result = await execute(request, principal, report)
+    first = date(int(month[:4]), int(month[5:]), 1)
+    rows = await views.fetch(
+        "SELECT claim_id, trainee_id, occupation_code, level, amount_fen, payment_reference,"
+        " paid_on FROM claims WHERE paid_on >= $1 AND paid_on < $2 ORDER BY paid_at, claim_id",
+        first,
+        date(first.year + first.month // 12, first.month % 12 + 1, 1),
+    )
+    lines = [DisbursementLine(**dict(row)) for row in rows]
+    result = Disbursements(
+        month=month,
+        total_fen=sum(line.amount_fen for line in lines),
+        count=len(lines),
+        lines=lines,
+    )
     if format == "json":
         return result
     return csv_download(

@@ -14,7 +14,7 @@ from heze_common.auth import Principal, require_roles
 from heze_common.commands import execute
 from heze_common.requests import Body
 from heze_contracts.enums import Role
-from heze_subsidy.api.common import App
+from heze_subsidy.api.common import App, Views
 
 router = APIRouter(tags=["employer reimbursement"])
 Employer = Annotated[Principal, Depends(require_roles(Role.EMPLOYER))]
@@ -47,7 +47,7 @@ class EmployerReport(BaseModel):
     summary="Record tuition reimbursed to an employee",
 )
 async def record(
-    body: RecordReimbursement, request: Request, app: App, principal: Employer
+    body: RecordReimbursement, request: Request, app: App, views: Views, principal: Employer
 ) -> ReimbursementLine:
     reimbursement_id = await execute(
         request,
@@ -58,33 +58,22 @@ async def record(
         body.programme_id,
         body.amount_fen,
     )
-    report = await employer_report(principal.organisation_id, request, app, principal)
+    report = await employer_report(principal.organisation_id, views, principal)
     return next(line for line in report.reimbursements if line.reimbursement_id == reimbursement_id)
 
 
 @router.get("/reimbursements/{employer_id}", summary="An employer's reimbursements")
-async def employer_report(
-    employer_id: UUID, request: Request, app: App, principal: Reader
-) -> EmployerReport:
+async def employer_report(employer_id: UUID, views: Views, principal: Reader) -> EmployerReport:
     if principal.role is Role.EMPLOYER:
         principal.ensure_acts_for(employer_id)
-
-    def report() -> EmployerReport:
-        app.read_models.catch_up()
-        lines = [
-            ReimbursementLine(
-                reimbursement_id=event.originator_id,
-                trainee_id=event.trainee_id,
-                programme_id=event.programme_id,
-                amount_fen=event.amount_fen,
-                reimbursed_on=event.reimbursed_on,
-            )
-            for event in app.reimbursements.by_employer.get(employer_id, [])
-        ]
-        return EmployerReport(
-            employer_id=employer_id,
-            total_fen=sum(line.amount_fen for line in lines),
-            reimbursements=lines,
-        )
-
-    return await execute(request, principal, report)
+    rows = await views.fetch(
+        "SELECT reimbursement_id, trainee_id, programme_id, amount_fen, reimbursed_on"
+        " FROM reimbursements WHERE employer_id = $1 ORDER BY recorded_at, reimbursement_id",
+        employer_id,
+    )
+    lines = [ReimbursementLine(**dict(row)) for row in rows]
+    return EmployerReport(
+        employer_id=employer_id,
+        total_fen=sum(line.amount_fen for line in lines),
+        reimbursements=lines,
+    )

@@ -1,0 +1,138 @@
+"""Read models of the subsidy service, as tables (heze_common.views): every claim with its
+current state, the institution behind each programme, and employers' reimbursements."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from heze_common.views import Handler, Rows, View
+from heze_subsidy.domain.beneficiary import Beneficiary
+from heze_subsidy.domain.claim import Claim
+from heze_subsidy.domain.reimbursement import Reimbursement
+
+
+class Claims(View):
+    """Claims per trainee, programme and institution, and payments per month."""
+
+    table_names = ("claims", "programmes")
+    tables = (
+        "CREATE TABLE IF NOT EXISTS {schema}.claims ("
+        " claim_id UUID PRIMARY KEY, trainee_id UUID NOT NULL, programme_id UUID NOT NULL,"
+        " occupation_code TEXT NOT NULL, level TEXT NOT NULL, status TEXT NOT NULL,"
+        " waiting_for TEXT, amount_fen BIGINT, standard_id UUID, decided_on DATE,"
+        " reason_code TEXT, reason TEXT, payment_reference TEXT, paid_on DATE,"
+        " paid_at TIMESTAMPTZ, filed_at TIMESTAMPTZ NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS claims_in_filing_order ON {schema}.claims (filed_at, claim_id)",
+        "CREATE INDEX IF NOT EXISTS claims_of_trainee"
+        " ON {schema}.claims (trainee_id, filed_at, claim_id)",
+        "CREATE INDEX IF NOT EXISTS claims_of_programme"
+        " ON {schema}.claims (programme_id, filed_at, claim_id)",
+        "CREATE INDEX IF NOT EXISTS claims_paid ON {schema}.claims (paid_on, paid_at)"
+        " WHERE paid_on IS NOT NULL",
+        "CREATE TABLE IF NOT EXISTS {schema}.programmes ("
+        " programme_id UUID PRIMARY KEY, institution_id UUID NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS programmes_of_institution"
+        " ON {schema}.programmes (institution_id)",
+    )
+
+    def handlers(self) -> Mapping[type, Handler]:
+        return {
+            Claim.Filed: self._filed,
+            Claim.Waiting: self._waiting,
+            Claim.Approved: self._approved,
+            Claim.Rejected: self._rejected,
+            Claim.Paid: self._paid,
+            Beneficiary.EnrolmentLearnt: self._programme,
+        }
+
+    @staticmethod
+    def _filed(rows: Rows, event: Claim.Filed) -> None:
+        rows.execute(
+            "INSERT INTO {schema}.claims (claim_id, trainee_id, programme_id, occupation_code,"
+            " level, status, filed_at) VALUES (%s, %s, %s, %s, %s, 'waiting', %s)",
+            (
+                event.originator_id,
+                event.trainee_id,
+                event.programme_id,
+                event.occupation_code,
+                event.level.value,
+                event.timestamp,
+            ),
+        )
+
+    @staticmethod
+    def _waiting(rows: Rows, event: Claim.Waiting) -> None:
+        rows.execute(
+            "UPDATE {schema}.claims SET waiting_for = %s WHERE claim_id = %s",
+            (event.reason, event.originator_id),
+        )
+
+    @staticmethod
+    def _approved(rows: Rows, event: Claim.Approved) -> None:
+        rows.execute(
+            "UPDATE {schema}.claims SET status = 'approved', amount_fen = %s, standard_id = %s,"
+            " decided_on = %s WHERE claim_id = %s",
+            (event.amount_fen, event.standard.standard_id, event.decided_on, event.originator_id),
+        )
+
+    @staticmethod
+    def _rejected(rows: Rows, event: Claim.Rejected) -> None:
+        rows.execute(
+            "UPDATE {schema}.claims SET status = 'rejected', reason_code = %s, reason = %s,"
+            " decided_on = %s WHERE claim_id = %s",
+            (event.reason_code, event.reason, event.decided_on, event.originator_id),
+        )
+
+    @staticmethod
+    def _paid(rows: Rows, event: Claim.Paid) -> None:
+        rows.execute(
+            "UPDATE {schema}.claims SET status = 'paid', payment_reference = %s, paid_on = %s,"
+            " paid_at = %s WHERE claim_id = %s",
+            (event.payment_reference, event.paid_on, event.timestamp, event.originator_id),
+        )
+
+    @staticmethod
+    def _programme(rows: Rows, event: Beneficiary.EnrolmentLearnt) -> None:
+        rows.execute(
+            "INSERT INTO {schema}.programmes (programme_id, institution_id) VALUES (%s, %s)"
+            " ON CONFLICT (programme_id) DO UPDATE SET institution_id = EXCLUDED.institution_id",
+            (event.programme_id, event.institution_id),
+        )
+
+
+class Reimbursements(View):
+    """Each employer's tuition reimbursements, in the order recorded."""
+
+    table_names = ("reimbursements",)
+    tables = (
+        "CREATE TABLE IF NOT EXISTS {schema}.reimbursements ("
+        " reimbursement_id UUID PRIMARY KEY, employer_id UUID NOT NULL, trainee_id UUID NOT NULL,"
+        " programme_id UUID NOT NULL, amount_fen BIGINT NOT NULL, reimbursed_on DATE NOT NULL,"
+        " recorded_at TIMESTAMPTZ NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS reimbursements_of_employer"
+        " ON {schema}.reimbursements (employer_id, recorded_at, reimbursement_id)",
+    )
+
+    def handlers(self) -> Mapping[type, Handler]:
+        return {Reimbursement.Recorded: self._recorded}
+
+    @staticmethod
+    def _recorded(rows: Rows, event: Any) -> None:
+        rows.execute(
+            "INSERT INTO {schema}.reimbursements (reimbursement_id, employer_id, trainee_id,"
+            " programme_id, amount_fen, reimbursed_on, recorded_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (
+                event.originator_id,
+                event.employer_id,
+                event.trainee_id,
+                event.programme_id,
+                event.amount_fen,
+                event.reimbursed_on,
+                event.timestamp,
+            ),
+        )
+
+
+VIEWS = (Claims, Reimbursements)

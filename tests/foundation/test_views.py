@@ -1,0 +1,246 @@
+"""Persistent read models (heze_common.views) on a real PostgreSQL: a view's tables equal a
+from-scratch fold of the log whatever the order of commands, a batch applies whole or not at
+all, two replicas' updaters apply each event once, and a rebuild built beside the live views
+switches to them while writes go on."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from typing import Any
+from uuid import UUID, uuid4
+
+import psycopg
+import pytest
+from eventsourcing.domain import event
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from heze_common.events import Aggregate, AggregateCreated
+from heze_common.eventstore import ServiceApplication
+from heze_common.settings import ServiceSettings
+from heze_common.testing import service_settings
+from heze_common.views import LIVE, Handler, Rows, View, ViewUpdater
+
+
+class Tally(Aggregate):
+    TOPIC = "test.Tally"
+
+    class Opened(AggregateCreated):
+        TOPIC = "test.Tally.Opened.v1"
+        owner: str
+
+    class Counted(Aggregate.Event):
+        TOPIC = "test.Tally.Counted.v1"
+        by: int
+
+        def apply(self, tally: Tally) -> None:
+            tally.total += self.by
+
+    @event(Opened)
+    def __init__(self, owner: str) -> None:
+        self.owner = owner
+        self.total = 0
+
+    def count(self, by: int) -> None:
+        self.trigger_event(self.Counted, by=by)
+
+
+class Totals(View):
+    table_names = ("totals",)
+    tables = (
+        "CREATE TABLE IF NOT EXISTS {schema}.totals (tally_id UUID PRIMARY KEY,"
+        " owner TEXT NOT NULL, total BIGINT NOT NULL, counts INT NOT NULL)",
+    )
+
+    def handlers(self) -> Mapping[type, Handler]:
+        return {Tally.Opened: self._opened, Tally.Counted: self._counted}
+
+    @staticmethod
+    def _opened(rows: Rows, event: Any) -> None:
+        rows.execute(
+            "INSERT INTO {schema}.totals VALUES (%s, %s, 0, 0)", (event.originator_id, event.owner)
+        )
+
+    @staticmethod
+    def _counted(rows: Rows, event: Any) -> None:
+        if event.by == FAILING_COUNT:
+            raise RuntimeError("a handler failed half-way through a batch")
+        rows.execute(
+            "UPDATE {schema}.totals SET total = total + %s, counts = counts + 1"
+            " WHERE tally_id = %s",
+            (event.by, event.originator_id),
+        )
+
+
+FAILING_COUNT = -999
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[ServiceApplication]:
+    application = ServiceApplication(
+        service_settings(ServiceSettings, service_name="tallies", database_url=database_url)
+    )
+    yield application
+    application.close()
+
+
+def table(database_url: str, schema: str = LIVE) -> dict[UUID, tuple[str, int, int]]:
+    with psycopg.connect(database_url) as connection:
+        rows = connection.execute(f'SELECT tally_id, owner, total, counts FROM "{schema}".totals')
+        return {row[0]: tuple(row[1:]) for row in rows}  # type: ignore[misc]
+
+
+def fold(app: ServiceApplication, ids: list[UUID]) -> dict[UUID, tuple[str, int, int]]:
+    """The same read model computed from the aggregates themselves."""
+    folded = {}
+    for tally_id in ids:
+        tally = app.repository.get(tally_id)
+        folded[tally_id] = (tally.owner, tally.total, tally.version - 1)
+    return folded
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 3), st.integers(-50, 50), st.booleans()), min_size=1, max_size=40
+    )
+)
+def test_the_tables_equal_a_fold_of_the_log_however_commands_and_catch_ups_interleave(
+    app: ServiceApplication, database_url: str, commands: list[tuple[int, int, bool]]
+) -> None:
+    updater = ViewUpdater(app, [Totals()])
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute(f'TRUNCATE "{LIVE}".totals')
+        connection.execute(f'UPDATE "{LIVE}".tracking SET position = %s', (app.log_head(),))
+    tallies = [Tally(owner=f"张{n}") for n in range(4)]
+    app.save(*tallies)
+    for which, by, catch_up_now in commands:
+        tallies[which].count(by)
+        app.save(tallies[which])
+        if catch_up_now:
+            updater.catch_up()
+    assert updater.catch_up() == app.log_head()
+    assert table(database_url) == fold(app, [t.id for t in tallies])
+
+
+def test_a_batch_that_fails_half_way_leaves_no_rows_and_no_position(
+    app: ServiceApplication, database_url: str
+) -> None:
+    updater = ViewUpdater(app, [Totals()])
+    tally = Tally(owner="李四")
+    app.save(tally)
+    updater.catch_up()
+    before, position = table(database_url), updater.position
+    tally.count(5)
+    tally.count(FAILING_COUNT)
+    app.save(tally)
+    with pytest.raises(RuntimeError, match="half-way"):
+        updater.catch_up()
+    assert table(database_url) == before  # the first count of the batch is not there either
+    with psycopg.connect(database_url) as connection:
+        stored = connection.execute(f'SELECT position FROM "{LIVE}".tracking').fetchone()
+    assert stored == (position,)
+
+
+def test_two_replicas_updating_one_database_apply_each_event_once(
+    app: ServiceApplication, database_url: str
+) -> None:
+    other = ServiceApplication(app.settings)
+    try:
+        replicas = [ViewUpdater(app, [Totals()]), ViewUpdater(other, [Totals()])]
+        tallies = [Tally(owner=f"王{n}") for n in range(5)]
+        for round_ in range(1000):  # several batches each
+            tallies[round_ % 5].count(round_)
+        app.save(*tallies)
+        start = threading.Barrier(4)
+
+        errors: list[BaseException] = []
+
+        def catch_up(replica: ViewUpdater) -> None:
+            start.wait()
+            try:
+                replica.catch_up()
+            except BaseException as error:  # noqa: BLE001 - reported by the test below
+                errors.append(error)
+
+        threads = [threading.Thread(target=catch_up, args=(r,)) for r in replicas for _ in "ab"]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert table(database_url) == fold(app, [t.id for t in tallies])
+    finally:
+        other.close()
+
+
+def test_a_rebuild_beside_the_live_views_switches_to_them_while_writes_go_on(
+    app: ServiceApplication, database_url: str
+) -> None:
+    updater = ViewUpdater(app, [Totals()])
+    tallies = [Tally(owner=f"赵{n}") for n in range(3)]
+    app.save(*tallies)
+    for n in range(300):
+        tallies[n % 3].count(1)
+        app.save(tallies[n % 3])
+    updater.catch_up()
+    writing, written = threading.Event(), []
+
+    def write_on() -> None:
+        writer = ServiceApplication(app.settings)
+        try:
+            while not writing.is_set():
+                tally = Tally(owner="孙")
+                tally.count(2)
+                writer.save(tally)
+                written.append(tally.id)
+        finally:
+            writer.close()
+
+    writer = threading.Thread(target=write_on)
+    writer.start()
+    try:
+        report = updater.rebuild_and_switch()
+    finally:
+        writing.set()
+        writer.join()
+    assert report.differences == []
+    assert report.events_replayed >= 3 + 300
+    updater.catch_up()
+    assert written, "the writer wrote nothing during the rebuild"
+    assert table(database_url) == fold(app, [t.id for t in tallies] + written)
+    with psycopg.connect(database_url) as connection:
+        schemas = {row[0] for row in connection.execute("SELECT nspname FROM pg_namespace")}
+    assert LIVE in schemas and "views_rebuilt" not in schemas and "views_retired" not in schemas
+
+
+def test_a_rebuild_that_disagrees_keeps_the_live_views_and_names_the_table(
+    app: ServiceApplication, database_url: str
+) -> None:
+    updater = ViewUpdater(app, [Totals()])
+    tally = Tally(owner="周")
+    tally.count(7)
+    app.save(tally)
+    updater.catch_up()
+    with psycopg.connect(database_url, autocommit=True) as connection:  # a damaged live view
+        connection.execute(f'UPDATE "{LIVE}".totals SET total = 1000')
+    report = updater.rebuild_and_switch()
+    assert report.differences == ["totals"]
+    assert table(database_url)[tally.id] == ("周", 1000, 1)  # not switched: left for a person
+
+
+def test_views_of_a_new_owner_name_round_trip_byte_exact(
+    app: ServiceApplication, database_url: str
+) -> None:
+    updater = ViewUpdater(app, [Totals()])
+    name = "欧阳𠮷"  # a character outside the Basic Multilingual Plane
+    tally = Tally(owner=name)
+    app.save(tally)
+    updater.catch_up()
+    assert table(database_url)[tally.id][0].encode() == name.encode()
+    assert uuid4() not in table(database_url)
