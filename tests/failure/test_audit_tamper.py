@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from heze_common.broker import read_all
 from heze_common.eventstore import ServiceApplication
-from heze_common.ledger import ChainTable, extend_chain, sign
+from heze_common.ledger import ChainTable, sign
 from heze_common.runtime import create_app
 from heze_common.testing import eventually, running, service_settings
 from heze_contracts.topics import AUDIT_CHECKPOINTS
@@ -207,6 +207,6 @@ def test_only_the_pinned_key_counts(audited: AuditedService) -> None:
 def rechain(audited: AuditedService) -> None:
     app = ServiceApplication(audited.settings.model_copy(update={"create_tables": False}))
     try:
-        extend_chain(app.recorder, ChainTable(app.recorder, create_table=False))
+        ChainTable(app.recorder, create_table=False).extend()
     finally:
         app.close()

@@ -3,14 +3,16 @@ and an untouched store verifies clean."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import psycopg
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from heze_common import ledger
 from heze_common.eventstore import ServiceApplication
-from heze_common.ledger import ChainTable, Finding, extend_chain, extends, sign, verify
+from heze_common.ledger import ChainTable, Finding, extends, sign, verify
 from heze_common.settings import ServiceSettings
 from tests.foundation.history import store_history
 from tests.foundation.sample import Learner
@@ -22,7 +24,7 @@ KEY = Ed25519PrivateKey.generate()
 def chained(upstream: ServiceApplication) -> tuple[ServiceApplication, ChainTable, list]:
     store_history(upstream, learners=20, notes=2)  # 80 events
     table = ChainTable(upstream.recorder)
-    position, head = extend_chain(upstream.recorder, table)
+    position, head = table.head()
     checkpoints = [sign(KEY, "learners", position, head, datetime.now(UTC))]
     return upstream, table, checkpoints
 
@@ -41,6 +43,45 @@ def test_every_event_is_chained_in_the_transaction_that_writes_it(
 ) -> None:
     store_history(upstream, learners=5, notes=1)  # no keeper runs
     assert ChainTable(upstream.recorder).head()[0] == upstream.log_head() > 0
+
+
+def test_concurrent_writers_chain_every_event_onto_the_one_before(
+    upstream: ServiceApplication, upstream_settings: ServiceSettings
+) -> None:
+    """Each writer reads the head under the events table lock, so two processes writing at
+    once still give one unbroken chain."""
+
+    def write_history(app: ServiceApplication) -> None:
+        store_history(app, learners=60, notes=1, batch=3)
+
+    other = ServiceApplication(upstream_settings)
+    try:
+        with ThreadPoolExecutor(4) as writers:
+            list(writers.map(write_history, (upstream, other, upstream, other)))
+    finally:
+        other.close()
+    table = ChainTable(upstream.recorder)
+    position, head = table.head()
+    assert position == upstream.log_head() == 4 * 60 * 3
+    assert (
+        findings(upstream, table, [sign(KEY, "learners", position, head, datetime.now(UTC))]) == []
+    )
+
+
+def test_a_log_stored_unchained_is_chained_at_start_as_its_writes_would_have_been(
+    upstream: ServiceApplication,
+    upstream_settings: ServiceSettings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store_history(upstream, learners=20, notes=2)  # 80 events, chained as they are written
+    written = ChainTable(upstream.recorder).head()
+    sql(upstream_settings, "DELETE FROM audit_chain WHERE position > 30")  # as an older version
+    monkeypatch.setattr(ledger, "CATCH_UP_BATCH", 7)  # the catch-up in several batches
+    restarted = ServiceApplication(upstream_settings)  # creating the tables catches up
+    try:
+        assert ChainTable(restarted.recorder).head() == written
+    finally:
+        restarted.close()
 
 
 def test_an_untouched_store_verifies_clean(chained: tuple) -> None:
@@ -81,7 +122,7 @@ def test_a_forged_row_in_the_history_is_named_by_position(
     )
     store_history(upstream, learners=3, notes=0)
     table = ChainTable(upstream.recorder)
-    position, head = extend_chain(upstream.recorder, table)
+    position, head = table.head()
     checkpoints = [sign(KEY, "learners", position, head, datetime.now(UTC))]
     assert findings(upstream, table, checkpoints) == []
 
@@ -104,7 +145,7 @@ def test_a_rewritten_chain_contradicts_the_signed_checkpoint(
         "UPDATE learners_events SET state = set_byte(state, 20, get_byte(state, 20) # 1) WHERE notification_id = 5",
     )
     sql(upstream_settings, "DELETE FROM audit_chain")
-    extend_chain(app.recorder, table)  # the forger recomputes the whole chain over the altered log
+    table.extend()  # the forger recomputes the whole chain over the altered log
     kinds = {(finding.kind, finding.position) for finding in findings(app, table, checkpoints)}
     assert ("chain_rewritten", checkpoints[0].position) in kinds
 

@@ -1,5 +1,6 @@
-"""The ledger keeper of a service: extends the hash chain as the log grows and signs a
-checkpoint of its head, published to `audit.checkpoints` and kept for the service's API."""
+"""The ledger keeper of a service: signs a checkpoint of the hash chain's head (the recorder
+chains every event in the transaction that writes it), published to `audit.checkpoints` and kept
+for the service's API."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from faststream.kafka import KafkaBroker
 from heze_common import clock
 from heze_common.cancellation import stop_if_cancelled
 from heze_common.eventstore import ServiceApplication
-from heze_common.ledger import ChainingRecorder, ChainTable, Checkpoint, extend_chain, sign
+from heze_common.ledger import ChainTable, Checkpoint, sign
 from heze_contracts.topics import AUDIT_CHECKPOINTS
 
 log = structlog.get_logger(__name__)
@@ -43,16 +44,10 @@ class LedgerKeeper:
     def public_key(self) -> Ed25519PublicKey:
         return self.key.public_key()
 
-    def _chained_head(self) -> tuple[int, bytes]:
-        # Chained in each write transaction (PostgreSQL): never extend the chain over rows
-        # someone wrote past it; that would vouch for them. Elsewhere the keeper chains.
-        if isinstance(self.app.recorder, ChainingRecorder):
-            return self.table.head()
-        return extend_chain(self.app.recorder, self.table)
-
     async def advance(self) -> Checkpoint | None:
-        """Chain what is new; sign and publish a checkpoint when the head moved."""
-        position, head = await asyncio.to_thread(self._chained_head)
+        """Sign and publish a checkpoint when the chain's head moved. The head is only read:
+        chaining rows someone wrote past it would vouch for them."""
+        position, head = await asyncio.to_thread(self.table.head)
         if position == 0 or (self.checkpoints and self.checkpoints[-1].position == position):
             return None
         checkpoint = sign(self.key, self.app.name, position, head, clock.now())

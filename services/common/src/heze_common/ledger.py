@@ -2,12 +2,12 @@
 checkpoints of its head.
 
 Each stored event's hash covers its position, aggregate id and version, topic and stored bytes;
-each chain hash covers the previous chain hash and the event's hash. The keeper appends chain
-rows as the log grows and periodically signs a checkpoint (Ed25519: position, chain head, time)
-that is published outside the database (Kafka `audit.checkpoints`, the service's API). The
-verifier recomputes everything from the database and names the first event that was altered,
-inserted or deleted, by position, as AWS CloudTrail's log-file validation and SQL Server's
-ledger verification do for theirs.
+each chain hash covers the previous chain hash and the event's hash. The recorder chains every
+event in the transaction that writes it; the keeper periodically signs a checkpoint (Ed25519:
+position, chain head, time) that is published outside the database (Kafka `audit.checkpoints`,
+the service's API). The verifier recomputes everything from the database and names the first
+event that was altered, inserted or deleted, by position, as AWS CloudTrail's log-file
+validation and SQL Server's ledger verification do for theirs.
 """
 
 from __future__ import annotations
@@ -23,27 +23,46 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from eventsourcing.persistence import Notification, ProcessRecorder, StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresProcessRecorder
+from eventsourcing.persistence import ProcessRecorder, StoredEvent
+from eventsourcing.postgres import (
+    PostgresApplicationRecorder,
+    PostgresDatastore,
+    PostgresProcessRecorder,
+)
 from psycopg import Cursor
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, tuple_row
+from psycopg.sql import SQL
 
 GENESIS = bytes(32)
 
 
-def event_hash(notification: Notification) -> bytes:
-    topic = notification.topic.encode()
+def event_hash(
+    position: int, originator_id: str, originator_version: int, topic: str, state: bytes
+) -> bytes:
+    """The hash of one stored event (`originator_id` as text: the UUID's canonical form)."""
+    encoded_topic = topic.encode()
     digest = hashlib.sha256()
-    digest.update(struct.pack(">Q", notification.id))
-    digest.update(str(notification.originator_id).encode())
-    digest.update(struct.pack(">Q", notification.originator_version))
-    digest.update(struct.pack(">I", len(topic)) + topic)
-    digest.update(struct.pack(">Q", len(notification.state)) + notification.state)
+    digest.update(struct.pack(">Q", position))
+    digest.update(originator_id.encode())
+    digest.update(struct.pack(">Q", originator_version))
+    digest.update(struct.pack(">I", len(encoded_topic)) + encoded_topic)
+    digest.update(struct.pack(">Q", len(state)) + state)
     return digest.digest()
 
 
 def chain(previous: bytes, hashed_event: bytes) -> bytes:
     return hashlib.sha256(previous + hashed_event).digest()
+
+
+def chained_rows(
+    head: bytes, hashed_events: Sequence[tuple[int, bytes]]
+) -> list[tuple[int, bytes, bytes]]:
+    """The chain rows (position, event hash, chain hash) of events stored after `head`."""
+    rows = []
+    for position, hashed in hashed_events:
+        head = chain(head, hashed)
+        rows.append((position, hashed, head))
+    return rows
 
 
 @dataclass(frozen=True)
@@ -99,50 +118,83 @@ def sign(
     return Checkpoint(service, position, head.hex(), at.isoformat(), signature)
 
 
+CATCH_UP_BATCH = 20_000
+"""Events read and chained per COPY when catching up (a few MB in memory)."""
+
+
 class ChainTable:
-    """The chain rows beside the event log, in the service's own database."""
+    """The chain rows beside the event log, in the service's own PostgreSQL database."""
 
     def __init__(self, recorder: ProcessRecorder, *, create_table: bool = True):
-        self.datastore = recorder.datastore  # type: ignore[attr-defined]
-        postgres = isinstance(recorder, PostgresApplicationRecorder)
-        self.table = f'"{self.datastore.schema}".audit_chain' if postgres else "audit_chain"
-        self.blob = "BYTEA" if postgres else "BLOB"
-        self.placeholder = "%s" if postgres else "?"
+        assert isinstance(recorder, PostgresApplicationRecorder)
+        self.recorder = recorder
+        self.datastore = recorder.datastore
+        schema = self.datastore.schema
+        self.table = f'"{schema}".audit_chain'
+        self.events_table = f'"{schema}"."{recorder.events_table_name}"'
         if create_table:
-            with self.datastore.transaction(commit=True) as cursor:
-                cursor.execute(
+            with self.datastore.transaction(commit=True) as curs:
+                curs.execute(
                     f"CREATE TABLE IF NOT EXISTS {self.table} (position BIGINT PRIMARY KEY,"
-                    f" event_hash {self.blob} NOT NULL, chain_hash {self.blob} NOT NULL)"
+                    " event_hash BYTEA NOT NULL, chain_hash BYTEA NOT NULL)"
                 )
 
     def head(self) -> tuple[int, bytes]:
-        with self.datastore.transaction(commit=False) as cursor:
-            cursor.execute(
-                f"SELECT position, chain_hash FROM {self.table} ORDER BY position DESC LIMIT 1"
-            )
-            row = cursor.fetchone()
+        with self.datastore.transaction(commit=False) as curs:
+            return self.read_head(curs)
+
+    def read_head(self, curs: Cursor[DictRow]) -> tuple[int, bytes]:
+        """The last chain row's position and hash, in the caller's transaction."""
+        curs.execute(
+            f"SELECT position, chain_hash FROM {self.table} ORDER BY position DESC LIMIT 1"
+        )
+        row = curs.fetchone()
         return (0, GENESIS) if row is None else (row["position"], bytes(row["chain_hash"]))
 
-    def append(self, rows: Sequence[tuple[int, bytes, bytes]]) -> None:
-        """Insert chain rows in one statement per batch (a round trip per row was the keeper's
-        bottleneck when catching up a long log)."""
-        if not rows:
-            return
-        p = self.placeholder
-        values = ", ".join([f"({p}, {p}, {p})"] * len(rows))
-        with self.datastore.transaction(commit=True) as cursor:
-            cursor.execute(
-                f"INSERT INTO {self.table} (position, event_hash, chain_hash) VALUES {values}",
-                [value for row in rows for value in row],
-            )
+    def insert(self, curs: Cursor[DictRow], rows: Sequence[tuple[int, bytes, bytes]]) -> None:
+        """Insert chain rows in the caller's transaction, in one statement that can be pipelined
+        (COPY cannot); the arrays go in binary, a third of the cost of hex-encoding them."""
+        positions, event_hashes, chain_hashes = zip(*rows, strict=True)
+        curs.execute(
+            f"INSERT INTO {self.table} (position, event_hash, chain_hash)"
+            " SELECT * FROM unnest(%b::bigint[], %b::bytea[], %b::bytea[])",
+            (list(positions), list(event_hashes), list(chain_hashes)),
+        )
+
+    def extend(self) -> tuple[int, bytes]:
+        """Chain every event stored after the head (a log stored unchained: the catch-up), with
+        writers held off by the events table lock; return the new head. Read in binary, hashed
+        here and written with COPY: ~180,000 events/s, against ~35,000 through the library's
+        `select_notifications` and multi-row INSERTs."""
+        with self.datastore.transaction(commit=True) as curs:
+            for lock in self.recorder.lock_table_statements:
+                curs.execute(lock)
+            position, head = self.read_head(curs)
+            with curs.connection.cursor(row_factory=tuple_row, binary=True) as events:
+                while stored := events.execute(
+                    "SELECT notification_id, originator_id::text, originator_version, topic,"
+                    f" state FROM {self.events_table} WHERE notification_id > %s"
+                    " ORDER BY notification_id LIMIT %s",
+                    (position, CATCH_UP_BATCH),
+                ).fetchall():
+                    rows = chained_rows(head, [(row[0], event_hash(*row)) for row in stored])
+                    with events.copy(
+                        f"COPY {self.table} (position, event_hash, chain_hash)"
+                        " FROM STDIN (FORMAT binary)"
+                    ) as copy:
+                        copy.set_types(["int8", "bytea", "bytea"])
+                        for row in rows:
+                            copy.write_row(row)
+                    position, _, head = rows[-1]
+        return position, head
 
     def rows(self, batch: int = 5000) -> Iterator[tuple[int, bytes, bytes]]:
-        after, p = 0, self.placeholder
+        after = 0
         while True:
             with self.datastore.transaction(commit=False) as cursor:
                 cursor.execute(
                     f"SELECT position, event_hash, chain_hash FROM {self.table}"
-                    f" WHERE position > {p} ORDER BY position LIMIT {batch}",
+                    f" WHERE position > %s ORDER BY position LIMIT {batch}",
                     (after,),
                 )
                 fetched = [
@@ -155,108 +207,45 @@ class ChainTable:
             after = fetched[-1][0]
 
 
-def extend_chain(
-    recorder: ProcessRecorder, table: ChainTable, batch: int = 5000
-) -> tuple[int, bytes]:
-    """Chain every event stored since the head; return the new head."""
-    position, head = table.head()
-    while notifications := recorder.select_notifications(position + 1, batch):
-        rows = []
-        for notification in notifications:
-            hashed = event_hash(notification)
-            head = chain(head, hashed)
-            rows.append((notification.id, hashed, head))
-        table.append(rows)
-        position = notifications[-1].id
-    return position, head
-
-
 class ChainingRecorder(PostgresProcessRecorder):
     """The library's PostgreSQL recorder, chaining every event in the transaction that writes
     it: no stored event is ever unchained, so there is no window in which a forged row could
     pass for a genuine one. The table lock every insert takes already serialises the writers,
-    so the chain head read here is the previous event's."""
+    so the chain head read under it is the previous event's."""
 
-    @property
-    def chain_table(self) -> str:
-        return f'"{self.datastore.schema}".audit_chain'
+    def __init__(self, datastore: PostgresDatastore, **table_names: str):
+        super().__init__(datastore, **table_names)
+        self.chain = ChainTable(self, create_table=False)
+        # The events' INSERT also returns the chain's head: it runs after the table lock, so no
+        # other writer can move the head before this transaction commits, and reading it there
+        # costs no round trip of its own.
+        self.insert_events_statement += SQL(
+            ", (SELECT chain_hash FROM {} ORDER BY position DESC LIMIT 1) AS chain_head"
+        ).format(SQL(self.chain.table))
 
     def create_table(self) -> None:
         """Create the tables, and chain what an older version stored unchained (a log kept before
         chaining moved into the write transaction), with writers held off by the table lock."""
         super().create_table()
-        ChainTable(self, create_table=True)
-        with self.datastore.transaction(commit=True) as curs:
-            for lock in self.lock_table_statements:
-                curs.execute(lock)
-            while self._chain_after_head(curs):
-                pass
+        ChainTable(self, create_table=True).extend()
 
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: object
     ) -> Sequence[int] | None:
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         if ids:  # in the order of the events, as the library itself pairs them
+            curs.scroll(0, mode="absolute")  # back to the first returned row, for the head
+            returned = curs.fetchone()
+            assert returned is not None
+            head = GENESIS if returned["chain_head"] is None else bytes(returned["chain_head"])
+            # Chained here rather than by a recursive statement in the database: per 100 events
+            # that cost ~1.6 ms of server time, this insert ~0.3 ms.
             hashes = [
-                event_hash(
-                    Notification(e.originator_id, e.originator_version, e.topic, e.state, id=i)
-                )
+                (i, event_hash(i, str(e.originator_id), e.originator_version, e.topic, e.state))
                 for e, i in zip(stored_events, ids, strict=True)
             ]
-            # One statement, computed by the database from the row before, so the chain rows
-            # go down the pipeline with the events' insert: no further round trip per write.
-            curs.execute(self._chain_statement, (list(ids), hashes, GENESIS))
+            self.chain.insert(curs, chained_rows(head, hashes))
         return ids
-
-    @property
-    def _chain_statement(self) -> str:
-        table = self.chain_table
-        return (
-            "WITH RECURSIVE written(n, position, event_hash) AS ("
-            "  SELECT n, p, h FROM unnest(%s::bigint[], %s::bytea[]) WITH ORDINALITY AS w(p, h, n)"
-            "), chained(n, position, event_hash, chain_hash) AS ("
-            "  SELECT n, position, event_hash, sha256(COALESCE((SELECT chain_hash FROM"
-            f"   {table} ORDER BY position DESC LIMIT 1), %s) || event_hash)"
-            "  FROM written WHERE n = 1"
-            "  UNION ALL"
-            "  SELECT w.n, w.position, w.event_hash, sha256(c.chain_hash || w.event_hash)"
-            "  FROM written w JOIN chained c ON w.n = c.n + 1"
-            f") INSERT INTO {table} (position, event_hash, chain_hash)"
-            " SELECT position, event_hash, chain_hash FROM chained"
-        )
-
-    def _chain_after_head(self, curs: Cursor[DictRow]) -> int:
-        """Chain up to 5,000 stored events after the chain's head; return how many."""
-        position, head = self._head(curs)
-        curs.execute(
-            "SELECT notification_id AS id, originator_id, originator_version, topic, state"
-            f' FROM "{self.datastore.schema}"."{self.events_table_name}"'
-            " WHERE notification_id > %s ORDER BY notification_id LIMIT 5000",
-            (position,),
-        )
-        written = [Notification(**{**r, "state": bytes(r["state"])}) for r in curs.fetchall()]
-        self._append(curs, written, head)
-        return len(written)
-
-    def _head(self, curs: Cursor[DictRow]) -> tuple[int, bytes]:
-        curs.execute(
-            f"SELECT position, chain_hash FROM {self.chain_table} ORDER BY position DESC LIMIT 1"
-        )
-        row = curs.fetchone()
-        return (0, GENESIS) if row is None else (row["position"], bytes(row["chain_hash"]))
-
-    def _append(self, curs: Cursor[DictRow], written: Sequence[Notification], head: bytes) -> None:
-        values: list[object] = []
-        for notification in written:
-            hashed = event_hash(notification)
-            head = chain(head, hashed)
-            values += [notification.id, hashed, head]
-        if values:
-            rows = ", ".join(["(%s, %s, %s)"] * len(written))
-            curs.execute(
-                f"INSERT INTO {self.chain_table} (position, event_hash, chain_hash) VALUES {rows}",
-                values,
-            )
 
 
 @dataclass(frozen=True)
@@ -274,10 +263,9 @@ def verify(
     public_key: Ed25519PublicKey,
 ) -> list[Finding]:
     """Recompute the chain from the stored events and compare it with the chain rows and the
-    signed checkpoints; findings in position order (empty: the log verifies clean). Where every
-    event is chained in its own write transaction (PostgreSQL), an unchained event anywhere,
+    signed checkpoints; findings in position order (empty: the log verifies clean). Every
+    genuine event is chained in its own write transaction, so an unchained event anywhere,
     beyond the chain's head too, is an insertion."""
-    everything_chained = isinstance(recorder, ChainingRecorder)
     findings = [
         Finding("bad_signature", c.position, "checkpoint signature does not verify")
         for c in checkpoints
@@ -290,12 +278,17 @@ def verify(
     start = 1
     while notifications := recorder.select_notifications(start, 1000):
         for notification in notifications:
-            hashed = recomputed[notification.id] = event_hash(notification)
+            hashed = recomputed[notification.id] = event_hash(
+                notification.id,
+                str(notification.originator_id),
+                notification.originator_version,
+                notification.topic,
+                notification.state,
+            )
             if notification.id not in chained:
-                if notification.id <= chained_head or everything_chained:
-                    findings.append(
-                        Finding("inserted", notification.id, "an event the chain never recorded")
-                    )
+                findings.append(
+                    Finding("inserted", notification.id, "an event the chain never recorded")
+                )
                 continue
             if hashed != chained[notification.id][0]:
                 findings.append(
