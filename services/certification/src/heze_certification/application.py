@@ -13,7 +13,7 @@ from heze_certification.domain.calendars import CALENDARS_ID, HolidayCalendars
 from heze_certification.domain.case import CaseSubject, CertificateCase
 from heze_certification.domain.deadlines import YearCalendar
 from heze_certification.domain.policy import POLICY_ID, CityPolicy, PolicyTerms
-from heze_certification.domain.register import CertificateRegister
+from heze_certification.domain.register import PREFIX, CertificateRegister, certificate_number
 from heze_certification.domain.talent import TalentRecord
 from heze_certification.projections import Certificates, Deadlines, TalentBase
 from heze_common import clock
@@ -21,6 +21,7 @@ from heze_common.errors import Refusal
 from heze_common.events import Aggregate
 from heze_common.eventstore import ServiceApplication
 from heze_common.projection import ProjectionRunner
+from heze_common.serials import Series, issued_by_retired_register, serial_numbers_for
 from heze_contracts import assessment as assessed
 from heze_contracts import enrollment as enrolled
 
@@ -32,6 +33,7 @@ class CertificationApplication(ServiceApplication):
         self.certificates = Certificates()
         self.talent = TalentBase()
         self.read_models = ProjectionRunner(self, [self.deadlines, self.certificates, self.talent])
+        self.serials = serial_numbers_for(self.recorder)
 
     def seed(self) -> None:
         if not self.exists(CALENDARS_ID):
@@ -142,18 +144,21 @@ class CertificationApplication(ServiceApplication):
 
     def issue(self, case_id: UUID) -> str:
         case = self.case(case_id)
+        case.ensure_issuable()  # a repeat is refused here, before it draws a number
         today = clock.today()
-        register_id = CertificateRegister.create_id(today.year)
-        register = (
-            self.get(CertificateRegister, register_id, "register")
-            if self.exists(register_id)
-            else CertificateRegister(year=today.year)
+        serial = self.serials.draw(
+            Series(PREFIX, today.year),
+            issued_before=lambda: issued_by_retired_register(
+                self.recorder, CertificateRegister.create_id(today.year)
+            ),
         )
-        number = register.issue(case.subject.occupation_code, case.subject.level, case.id)
+        number = certificate_number(
+            today.year, case.subject.occupation_code, case.subject.level, serial
+        )
         case.issue(number, today)
         record = self.talent_record(case.trainee_id)
         record.note_certificate(number, case.subject.field, case.subject.level, today, today)
-        self.save(case, register, record)
+        self.save(case, record)
         return number
 
     # Deadlines

@@ -6,12 +6,14 @@ import hashlib
 import hmac
 from datetime import date
 from decimal import Decimal
+from typing import Any, ClassVar
 from uuid import UUID
 
 from heze_common import clock
 from heze_common.errors import Refusal
 from heze_common.eventstore import ServiceApplication
 from heze_common.projection import ProjectionRunner
+from heze_common.serials import Series, issued_by_retired_register, serial_numbers_for
 from heze_contracts.enums import (
     Education,
     Field,
@@ -22,7 +24,11 @@ from heze_contracts.enums import (
     RetirementGroup,
     Sex,
 )
-from heze_enrollment.domain.certificates import TrainingCertificateRegister
+from heze_enrollment.domain.certificates import (
+    PREFIX,
+    TrainingCertificateRegister,
+    training_certificate_number,
+)
 from heze_enrollment.domain.identity import ResidentId
 from heze_enrollment.domain.institution import SEED_DIRECTORY, Institution
 from heze_enrollment.domain.occupations import (
@@ -37,6 +43,11 @@ from heze_enrollment.settings import EnrollmentSettings
 
 
 class EnrollmentApplication(ServiceApplication):
+    # A programme gains an event per seat taken or released and is loaded by every enrolment,
+    # withdrawal and logged session; the other aggregates' histories stay short (a trainee's is
+    # tens of events per programme, and holds personal data a snapshot would copy).
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Programme: 50}
+
     def __init__(self, settings: EnrollmentSettings) -> None:
         super().__init__(settings)
         self._identity_key = settings.resolved_cipher_key().encode()
@@ -46,6 +57,7 @@ class EnrollmentApplication(ServiceApplication):
         self.read_models = ProjectionRunner(
             self, [self.directory, self.programmes, self.registrations]
         )
+        self.serials = serial_numbers_for(self.recorder)
 
     # Reference data
 
@@ -273,15 +285,15 @@ class EnrollmentApplication(ServiceApplication):
 
     def complete(self, trainee_id: UUID, programme_id: UUID) -> str:
         trainee = self.trainee(trainee_id)
-        record = trainee.enrolment(programme_id)
+        record = trainee.ensure_may_complete(programme_id)  # refused before it draws a number
         today = clock.today()
-        register_id = TrainingCertificateRegister.create_id(today.year)
-        register = (
-            self.get(TrainingCertificateRegister, register_id, "register")
-            if self.exists(register_id)
-            else TrainingCertificateRegister(year=today.year)
+        serial = self.serials.draw(
+            Series(PREFIX, today.year),
+            issued_before=lambda: issued_by_retired_register(
+                self.recorder, TrainingCertificateRegister.create_id(today.year)
+            ),
         )
-        number = register.issue(record.occupation_code, trainee_id, programme_id)
+        number = training_certificate_number(today.year, record.occupation_code, serial)
         trainee.complete(programme_id, number, today)
-        self.save(trainee, register)
+        self.save(trainee)
         return number

@@ -259,8 +259,12 @@ class CertificateCase(Aggregate):
             self.NationalRejected, subject=self.subject, reasons=reasons, due_on=due.on
         )  # type: ignore[union-attr]
 
-    def issue(self, certificate_number: str, today: date) -> None:
+    def ensure_issuable(self) -> None:
+        """Refuse before a number is drawn: a drawn number that is not issued is a gap."""
         self._expect(CaseStatus.AWAITING_ISSUANCE, "issuance")
+
+    def issue(self, certificate_number: str, today: date) -> None:
+        self.ensure_issuable()
         self.trigger_event(
             self.Issued,
             subject=self.subject,

@@ -1,6 +1,7 @@
 """Professional technical level certificates are numbered `HZSZ<year>-<occupation digits>-<level>-<serial>`,
 e.g. HZSZ2026-2020713-J-000001 (level J/I/S = junior/intermediate/senior); the serial counts
-from 1 each year and is never reused."""
+from 1 each year and is never reused (it comes from the service's serial numbers,
+`heze_common.serials`; a number drawn but not issued is a gap)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,22 @@ from eventsourcing.domain import event
 from heze_common.events import Aggregate, AggregateCreated
 from heze_contracts.enums import Level
 
+PREFIX = "HZSZ"
 NAMESPACE = UUID("1b2c3d4e-5f6a-5b7c-8d9e-0f1a2b3c4d5e")
 LEVEL_LETTER = {Level.JUNIOR: "J", Level.INTERMEDIATE: "I", Level.SENIOR: "S"}
 
 
+def certificate_number(year: int, occupation_code: str, level: Level, serial: int) -> str:
+    if serial < 1:
+        raise ValueError(f"a certificate serial counts from 1, got {serial}")
+    return f"{PREFIX}{year}-{occupation_code.replace('-', '')}-{LEVEL_LETTER[level]}-{serial:06d}"
+
+
 class CertificateRegister(Aggregate):
+    """Retired: the year's register, one event per certificate, which handed out the serials
+    until a database sequence per year replaced it (its cost grew with the year). Kept so that
+    stored history still reads, and so that a year's sequence starts after its last number."""
+
     TOPIC = "certification.CertificateRegister"
 
     class Opened(AggregateCreated):
@@ -38,8 +50,3 @@ class CertificateRegister(Aggregate):
     def __init__(self, year: int) -> None:
         self.year = year
         self.issued = 0
-
-    def issue(self, occupation_code: str, level: Level, case_id: UUID) -> str:
-        number = f"HZSZ{self.year}-{occupation_code.replace('-', '')}-{LEVEL_LETTER[level]}-{self.issued + 1:06d}"
-        self.trigger_event(self.NumberIssued, number=number, case_id=case_id)
-        return number

@@ -11,12 +11,39 @@ from eventsourcing.domain import event
 
 from heze_common.errors import InvalidInput, Refusal
 from heze_common.events import Aggregate, AggregateCreated
+from heze_common.snapshots import AggregateSnapshot, SnapshotState
 from heze_contracts.enums import Field, HourKind, Level
 from heze_enrollment.domain.occupations import HourRequirement
 
 
+class ProgrammeState(SnapshotState):
+    """A programme's attributes in its snapshot, one field each."""
+
+    institution_id: UUID
+    occupation_code: str
+    field: Field
+    level: Level
+    title: str
+    capacity: int
+    starts_on: date
+    ends_on: date
+    required_hours: dict[HourKind, Decimal]
+    completion_pass_mark: Decimal
+    subsidised_plan: bool
+    in_city_training_directory: bool
+    closed: bool
+    seats: set[UUID]
+
+
 class Programme(Aggregate):
+    """Its history grows by an event per seat taken or released, and it is loaded for every
+    enrolment and every logged session: its application snapshots it."""
+
     TOPIC = "enrollment.Programme"
+
+    class Snapshot(AggregateSnapshot):
+        TOPIC = "enrollment.Programme.Snapshot.v1"
+        state: ProgrammeState
 
     class Published(AggregateCreated):
         TOPIC = "enrollment.Programme.Published.v1"

@@ -397,7 +397,8 @@ class Trainee(Aggregate):
             )
         self.trigger_event(self.ExamRecorded, programme_id=programme_id, score=score)
 
-    def complete(self, programme_id: UUID, certificate_number: str, today: date) -> None:
+    def ensure_may_complete(self, programme_id: UUID) -> Enrolment:
+        """Refuse before a certificate number is drawn: a drawn number not issued is a gap."""
         record = self._active(programme_id)
         missing = record.missing_hours()
         if missing:
@@ -411,6 +412,10 @@ class Trainee(Aggregate):
                 f"exam score {record.exam_score} is below the pass mark {record.completion_pass_mark}",
                 field="score",
             )
+        return record
+
+    def complete(self, programme_id: UUID, certificate_number: str, today: date) -> None:
+        record = self.ensure_may_complete(programme_id)
         self.trigger_event(
             self.Completed,
             programme_id=programme_id,
