@@ -14,23 +14,15 @@ from heze_assessment.domain.conditions import Declaration, RuleSet, judge
 from heze_assessment.domain.evaluation_institution import EvaluationInstitution
 from heze_assessment.domain.rulebook import RULEBOOK_ID, RuleBook
 from heze_assessment.domain.session import AssessmentSession
-from heze_assessment.projections import Applications, EvaluationInstitutions
 from heze_common import clock
 from heze_common.errors import Refusal
 from heze_common.events import Aggregate
 from heze_common.eventstore import ServiceApplication
-from heze_common.projection import ProjectionRunner
 from heze_contracts import enrollment as upstream
 from heze_contracts.enums import Field, Level
 
 
 class AssessmentApplication(ServiceApplication):
-    def __init__(self, settings: Any) -> None:
-        super().__init__(settings)
-        self.institutions = EvaluationInstitutions()
-        self.applications = Applications()
-        self.read_models = ProjectionRunner(self, [self.institutions, self.applications])
-
     def seed(self) -> None:
         if not self.exists(RULEBOOK_ID):
             self.save(RuleBook.with_default())

@@ -6,6 +6,7 @@ from heze_assessment.api import ROUTERS
 from heze_assessment.application import AssessmentApplication
 from heze_assessment.publishing import ASSESSMENT_PUBLICATIONS
 from heze_assessment.settings import AssessmentSettings
+from heze_assessment.views import VIEWS
 from heze_common.runtime import ServiceDefinition, create_app, run_cli
 from heze_contracts import assessment as contract
 from heze_contracts.topics import ASSESSMENT_EVENTS, ENROLLMENT_EVENTS
@@ -14,7 +15,6 @@ from heze_contracts.topics import ASSESSMENT_EVENTS, ENROLLMENT_EVENTS
 def start(settings: AssessmentSettings) -> AssessmentApplication:
     application = AssessmentApplication(settings)
     application.seed()
-    application.read_models.catch_up()
     return application
 
 
@@ -30,6 +30,7 @@ def definition(settings: AssessmentSettings | None = None) -> ServiceDefinition:
         routers=ROUTERS,
         published_events=contract.EVENTS,
         trail_streams=lambda application, trainee_id: application.trail_streams(trainee_id),
+        views=VIEWS,
     )
 
 

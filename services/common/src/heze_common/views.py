@@ -19,16 +19,18 @@ of the query pool, so after a switch they read the new schema.
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import zlib
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 from urllib.parse import quote
 
 import asyncpg
 from eventsourcing.persistence import Notification
+from fastapi import Depends, Request
 from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
@@ -45,11 +47,13 @@ BATCH = 2000
 
 class Rows:
     """What a view's handler writes through: the transaction's cursor, with `{schema}` in each
-    statement standing for the schema being written (the live views or the rebuilt ones)."""
+    statement standing for the schema being written (the live views or the rebuilt ones), and
+    the position in the log of the event being applied (a unique key in log order)."""
 
     def __init__(self, cursor: Cursor[DictRow], schema: str) -> None:
         self.cursor = cursor
         self.schema = schema
+        self.position = 0
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
         self.cursor.execute(statement.replace("{schema}", f'"{self.schema}"'), params)
@@ -152,6 +156,7 @@ class ViewUpdater:
         with cursor.connection.pipeline():  # one round trip for the batch, not one per row
             for notification in batch:
                 event = self.app.mapper.to_domain_event(notification)
+                rows.position = notification.id
                 for handler in self.routes[notification.topic]:
                     handler(rows, event)
 
@@ -260,6 +265,14 @@ class ViewReader:
             return await connection.fetchrow(query, *args)
 
 
+def views_of(request: Request) -> ViewReader:
+    """The service's view reader (a FastAPI dependency)."""
+    return request.app.state.views  # type: ignore[no-any-return]
+
+
+Views = Annotated[ViewReader, Depends(views_of)]
+
+
 def asyncpg_dsn(settings: ServiceSettings) -> str:
     env = settings.postgres_env()
     password = quote(env["POSTGRES_PASSWORD"], safe="")
@@ -270,8 +283,14 @@ def asyncpg_dsn(settings: ServiceSettings) -> str:
 
 @asynccontextmanager
 async def view_reader(settings: ServiceSettings, updater: ViewUpdater) -> AsyncIterator[ViewReader]:
+    async def decode_json(connection: asyncpg.Connection) -> None:
+        await connection.set_type_codec(
+            "jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        )
+
     pool = await asyncpg.create_pool(
         asyncpg_dsn(settings),
+        init=decode_json,
         min_size=1,
         max_size=settings.postgres_pool_size,
         # Prepared statements name tables by identity: after a rebuild's switch they would

@@ -22,13 +22,13 @@ class Claims(View):
         " occupation_code TEXT NOT NULL, level TEXT NOT NULL, status TEXT NOT NULL,"
         " waiting_for TEXT, amount_fen BIGINT, standard_id UUID, decided_on DATE,"
         " reason_code TEXT, reason TEXT, payment_reference TEXT, paid_on DATE,"
-        " paid_at TIMESTAMPTZ, filed_at TIMESTAMPTZ NOT NULL)",
-        "CREATE INDEX IF NOT EXISTS claims_in_filing_order ON {schema}.claims (filed_at, claim_id)",
+        " paid_position BIGINT, filed_position BIGINT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS claims_in_filing_order ON {schema}.claims (filed_position, claim_id)",
         "CREATE INDEX IF NOT EXISTS claims_of_trainee"
-        " ON {schema}.claims (trainee_id, filed_at, claim_id)",
+        " ON {schema}.claims (trainee_id, filed_position, claim_id)",
         "CREATE INDEX IF NOT EXISTS claims_of_programme"
-        " ON {schema}.claims (programme_id, filed_at, claim_id)",
-        "CREATE INDEX IF NOT EXISTS claims_paid ON {schema}.claims (paid_on, paid_at)"
+        " ON {schema}.claims (programme_id, filed_position, claim_id)",
+        "CREATE INDEX IF NOT EXISTS claims_paid ON {schema}.claims (paid_on, paid_position)"
         " WHERE paid_on IS NOT NULL",
         "CREATE TABLE IF NOT EXISTS {schema}.programmes ("
         " programme_id UUID PRIMARY KEY, institution_id UUID NOT NULL)",
@@ -50,14 +50,14 @@ class Claims(View):
     def _filed(rows: Rows, event: Claim.Filed) -> None:
         rows.execute(
             "INSERT INTO {schema}.claims (claim_id, trainee_id, programme_id, occupation_code,"
-            " level, status, filed_at) VALUES (%s, %s, %s, %s, %s, 'waiting', %s)",
+            " level, status, filed_position) VALUES (%s, %s, %s, %s, %s, 'waiting', %s)",
             (
                 event.originator_id,
                 event.trainee_id,
                 event.programme_id,
                 event.occupation_code,
                 event.level.value,
-                event.timestamp,
+                rows.position,
             ),
         )
 
@@ -88,8 +88,8 @@ class Claims(View):
     def _paid(rows: Rows, event: Claim.Paid) -> None:
         rows.execute(
             "UPDATE {schema}.claims SET status = 'paid', payment_reference = %s, paid_on = %s,"
-            " paid_at = %s WHERE claim_id = %s",
-            (event.payment_reference, event.paid_on, event.timestamp, event.originator_id),
+            " paid_position = %s WHERE claim_id = %s",
+            (event.payment_reference, event.paid_on, rows.position, event.originator_id),
         )
 
     @staticmethod
@@ -109,9 +109,9 @@ class Reimbursements(View):
         "CREATE TABLE IF NOT EXISTS {schema}.reimbursements ("
         " reimbursement_id UUID PRIMARY KEY, employer_id UUID NOT NULL, trainee_id UUID NOT NULL,"
         " programme_id UUID NOT NULL, amount_fen BIGINT NOT NULL, reimbursed_on DATE NOT NULL,"
-        " recorded_at TIMESTAMPTZ NOT NULL)",
+        " recorded_position BIGINT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS reimbursements_of_employer"
-        " ON {schema}.reimbursements (employer_id, recorded_at, reimbursement_id)",
+        " ON {schema}.reimbursements (employer_id, recorded_position, reimbursement_id)",
     )
 
     def handlers(self) -> Mapping[type, Handler]:
@@ -121,7 +121,7 @@ class Reimbursements(View):
     def _recorded(rows: Rows, event: Any) -> None:
         rows.execute(
             "INSERT INTO {schema}.reimbursements (reimbursement_id, employer_id, trainee_id,"
-            " programme_id, amount_fen, reimbursed_on, recorded_at)"
+            " programme_id, amount_fen, reimbursed_on, recorded_position)"
             " VALUES (%s, %s, %s, %s, %s, %s, %s)",
             (
                 event.originator_id,
@@ -130,7 +130,7 @@ class Reimbursements(View):
                 event.programme_id,
                 event.amount_fen,
                 event.reimbursed_on,
-                event.timestamp,
+                rows.position,
             ),
         )
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import BaseModel, StrictBool
 
 from heze_assessment.api.common import App
@@ -18,7 +18,9 @@ from heze_assessment.domain.conditions import Declaration
 from heze_common.auth import Principal, require_roles
 from heze_common.commands import execute
 from heze_common.errors import Forbidden, InvalidInput
+from heze_common.pagination import Page, paginated
 from heze_common.requests import Body, LongText
+from heze_common.views import Views
 from heze_contracts.enums import Field, Level, Role
 from heze_contracts.values import OccupationCode
 
@@ -155,11 +157,23 @@ async def application(
     return ApplicationView.of(await own_application(request, app, principal, application_id))
 
 
-@router.get("/applications", summary="Applications of an evaluation institution or a trainee")
+APPLICATION_COLUMNS = (
+    "application_id, trainee_id, evaluation_institution_id, occupation_code, field, level,"
+    " status, route, declaration, commitment_text, commitment_signed_at, session_id,"
+    " assessed_on, theory_score, practical_score, voided, reason"
+)
+
+
+@router.get(
+    "/applications",
+    summary="Applications of an evaluation institution or a trainee, in filing order (paginated)",
+)
 async def applications(
     request: Request,
-    app: App,
+    response: Response,
+    views: Views,
     principal: ListReader,
+    page: Page,
     evaluation_institution_id: UUID | None = None,
     trainee_id: UUID | None = None,
     status_filter: Annotated[Status | None, Query(alias="status")] = None,
@@ -171,23 +185,28 @@ async def applications(
             )
         evaluation_institution_id = principal.organisation_id
 
-    def listing() -> list[Application]:
-        app.read_models.catch_up()
-        if evaluation_institution_id is not None:
-            ids = app.applications.by_institution.get(evaluation_institution_id, [])
-        elif trainee_id is not None:
-            ids = app.applications.by_trainee.get(trainee_id, [])
-        else:
-            ids = [i for group in app.applications.by_institution.values() for i in group]
-        found = [app.application(i) for i in ids]
-        return [
-            a
-            for a in found
-            if (trainee_id is None or a.trainee_id == trainee_id)
-            and (status_filter is None or a.status is status_filter)
-        ]
-
-    return [ApplicationView.of(a) for a in await execute(request, principal, listing)]
+    if page.after is not None and not await views.fetchrow(
+        "SELECT 1 FROM applications WHERE application_id = $1", page.after
+    ):
+        raise InvalidInput(
+            "unknown_cursor", "no application with that id to page after", field="after"
+        )
+    rows = await views.fetch(
+        f"SELECT {APPLICATION_COLUMNS} FROM applications"
+        " WHERE ($1::uuid IS NULL OR evaluation_institution_id = $1)"
+        " AND ($2::uuid IS NULL OR trainee_id = $2)"
+        " AND ($3::text IS NULL OR status = $3)"
+        " AND ($4::uuid IS NULL OR filed_position >"
+        "  (SELECT filed_position FROM applications WHERE application_id = $4))"
+        " ORDER BY filed_position LIMIT $5",
+        evaluation_institution_id,
+        trainee_id,
+        status_filter.value if status_filter else None,
+        page.after,
+        page.fetch,
+    )
+    listed = [ApplicationView(**dict(row)) for row in rows]
+    return paginated(listed, page, lambda view: view.application_id, request, response)
 
 
 @router.post(

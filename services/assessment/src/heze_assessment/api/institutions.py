@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import BaseModel
 
 from heze_assessment.api.common import App
@@ -15,7 +15,10 @@ from heze_assessment.domain.evaluation_institution import EvaluationInstitution
 from heze_common import clock
 from heze_common.auth import Principal, authenticated, require_roles
 from heze_common.commands import execute
+from heze_common.errors import InvalidInput
+from heze_common.pagination import Page, paginated
 from heze_common.requests import Body, IsoDate, LongText, ShortText
+from heze_common.views import Views
 from heze_contracts.enums import Field, Level, Role
 from heze_contracts.values import OccupationCode
 
@@ -68,19 +71,29 @@ async def register(
     )
 
 
-@router.get("/evaluation-institutions", summary="Evaluation institutions")
+@router.get(
+    "/evaluation-institutions", summary="Evaluation institutions, in registration order (paginated)"
+)
 async def listing(
-    request: Request, app: App, principal: AnyRole
+    request: Request, response: Response, views: Views, principal: AnyRole, page: Page
 ) -> list[EvaluationInstitutionView]:
-    def institutions() -> list[EvaluationInstitution]:
-        app.read_models.catch_up()
-        return [
-            app.evaluation_institution(institution_id) for institution_id in app.institutions.ids
-        ]
-
-    return [
-        EvaluationInstitutionView.of(i) for i in await execute(request, principal, institutions)
-    ]
+    if page.after is not None and not await views.fetchrow(
+        "SELECT 1 FROM evaluation_institutions WHERE evaluation_institution_id = $1", page.after
+    ):
+        raise InvalidInput(
+            "unknown_cursor", "no evaluation institution with that id to page after", field="after"
+        )
+    rows = await views.fetch(
+        "SELECT evaluation_institution_id, name, occupations, suspended"
+        " FROM evaluation_institutions WHERE $1::uuid IS NULL OR registered_position >"
+        "  (SELECT registered_position FROM evaluation_institutions"
+        "  WHERE evaluation_institution_id = $1)"
+        " ORDER BY registered_position LIMIT $2",
+        page.after,
+        page.fetch,
+    )
+    listed = [EvaluationInstitutionView(**dict(row)) for row in rows]
+    return paginated(listed, page, lambda view: view.evaluation_institution_id, request, response)
 
 
 @router.post("/evaluation-institutions/{institution_id}/suspension", summary="Suspend")

@@ -19,8 +19,8 @@ from heze_common.requests import Body, ShortText
 from heze_contracts.enums import Level, Role
 from heze_contracts.values import OccupationCode
 from heze_common.pagination import Page, paginated
-from heze_common.views import ViewReader
-from heze_subsidy.api.common import App, Views
+from heze_common.views import ViewReader, Views
+from heze_subsidy.api.common import App
 from heze_subsidy.domain.claim import Claim, ClaimStatus
 
 router = APIRouter(tags=["claims"])
@@ -191,9 +191,9 @@ async def claims(
         " WHERE ($1::uuid IS NULL OR c.trainee_id = $1)"
         " AND ($2::uuid IS NULL OR c.programme_id = $2)"
         " AND ($3::uuid IS NULL OR p.institution_id = $3)"
-        " AND ($4::uuid IS NULL OR (c.filed_at, c.claim_id) >"
-        "  (SELECT filed_at, claim_id FROM claims WHERE claim_id = $4))"
-        " ORDER BY c.filed_at, c.claim_id LIMIT $5",
+        " AND ($4::uuid IS NULL OR (c.filed_position, c.claim_id) >"
+        "  (SELECT filed_position, claim_id FROM claims WHERE claim_id = $4))"
+        " ORDER BY c.filed_position, c.claim_id LIMIT $5",
         trainee_id,
         programme_id,
         institution_id,
@@ -253,7 +253,7 @@ async def disbursements(
     first = date(int(month[:4]), int(month[5:]), 1)
     rows = await views.fetch(
         "SELECT claim_id, trainee_id, occupation_code, level, amount_fen, payment_reference,"
-        " paid_on FROM claims WHERE paid_on >= $1 AND paid_on < $2 ORDER BY paid_at, claim_id",
+        " paid_on FROM claims WHERE paid_on >= $1 AND paid_on < $2 ORDER BY paid_position",
         first,
         date(first.year + first.month // 12, first.month % 12 + 1, 1),
     )

@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from heze_common.commands import get_application
-from heze_common.views import ViewReader
 from heze_subsidy.application import SubsidyApplication
 
 
@@ -16,10 +15,3 @@ def subsidy(request: Request) -> SubsidyApplication:
 
 
 App = Annotated[SubsidyApplication, Depends(subsidy)]
-
-
-def views(request: Request) -> ViewReader:
-    return request.app.state.views  # type: ignore[no-any-return]
-
-
-Views = Annotated[ViewReader, Depends(views)]

@@ -13,8 +13,9 @@ from pydantic import Field as Constraint
 from heze_common.auth import Principal, require_roles
 from heze_common.commands import execute
 from heze_common.requests import Body
+from heze_common.views import Views
 from heze_contracts.enums import Role
-from heze_subsidy.api.common import App, Views
+from heze_subsidy.api.common import App
 
 router = APIRouter(tags=["employer reimbursement"])
 Employer = Annotated[Principal, Depends(require_roles(Role.EMPLOYER))]
@@ -68,7 +69,7 @@ async def employer_report(employer_id: UUID, views: Views, principal: Reader) ->
         principal.ensure_acts_for(employer_id)
     rows = await views.fetch(
         "SELECT reimbursement_id, trainee_id, programme_id, amount_fen, reimbursed_on"
-        " FROM reimbursements WHERE employer_id = $1 ORDER BY recorded_at, reimbursement_id",
+        " FROM reimbursements WHERE employer_id = $1 ORDER BY recorded_position",
         employer_id,
     )
     lines = [ReimbursementLine(**dict(row)) for row in rows]
