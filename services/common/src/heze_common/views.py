@@ -29,6 +29,7 @@ from typing import Annotated, Any, ClassVar
 from urllib.parse import quote
 
 import asyncpg
+import structlog
 from eventsourcing.persistence import Notification
 from fastapi import Depends, Request
 from psycopg import Cursor, sql
@@ -38,6 +39,8 @@ from heze_common.cancellation import stop_if_cancelled
 from heze_common.eventstore import ServiceApplication
 from heze_common.settings import ServiceSettings
 from heze_common.wakeups import new_events
+
+log = structlog.get_logger(__name__)
 
 LIVE = "views"
 REBUILT = "views_rebuilt"
@@ -176,7 +179,8 @@ class ViewUpdater:
                     await asyncio.to_thread(self.catch_up)
                 except Exception:
                     stop_if_cancelled()
-                    await asyncio.sleep(poll_seconds)  # the database is away: try again soon
+                    log.exception("updating the views failed; retrying", service=self.app.name)
+                    await asyncio.sleep(poll_seconds)  # the database may be away: again soon
                     continue
                 await wakeup.wait()
 
