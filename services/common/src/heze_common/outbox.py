@@ -5,6 +5,8 @@ integration events, publishes them in order (key = subject id), waits for the br
 acknowledgement of the whole batch, and only then records the new position. Every message is
 signed with the service's event key over its exact bytes (heze_common.signing). A crash repeats
 at most the unacknowledged batch, with the same deterministic event ids; it never skips one.
+When idle it waits for the store's notification of new events (heze_common.wakeups), polling
+only as a fallback.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from heze_common.failpoints import failpoint
 from heze_common.metrics import METRICS
 from heze_common.relay_position import RelayPositions
 from heze_common.signing import Signer
+from heze_common.wakeups import new_events
 from heze_contracts import IntegrationEvent
 from heze_contracts.enums import Producer
 
@@ -98,6 +101,7 @@ class OutboxRelay:
         *,
         batch_size: int = 500,
         idle_seconds: float = 0.1,
+        fallback_poll_seconds: float = 5.0,
         max_message_bytes: int = 1_000_000,
         identify_cluster: Callable[[], Awaitable[str]] | None = None,
         prepare_cluster: Callable[[], Awaitable[None]] | None = None,
@@ -110,6 +114,9 @@ class OutboxRelay:
         self.topic = topic
         self.batch_size = batch_size
         self.idle_seconds = idle_seconds
+        """How often the idle relay polls while it gets no wake-ups (heze_common.wakeups)."""
+        self.fallback_poll_seconds = fallback_poll_seconds
+        """How often the idle relay polls while it does: a lost notification waits this long."""
         self.max_message_bytes = max_message_bytes
         self.positions = RelayPositions(app.recorder, create_table=app.settings.create_tables)
         self.identify_cluster = identify_cluster
@@ -122,27 +129,34 @@ class OutboxRelay:
         self._acknowledged_offsets: dict[int, int] = {}
 
     async def run(self) -> None:
-        """Publish forever; broker or database trouble is logged and retried, never skipped."""
-        backoff = self.idle_seconds
-        while True:
-            try:
-                await self._know_the_cluster()
-                published_any = await self.publish_pending()
-                backoff = self.idle_seconds
-            except BrokerLostData as lost:
-                log.warning("broker lost data, republishing from the start", detail=str(lost))
-                await asyncio.to_thread(self.positions.save, self.topic, 0, self.cluster_id)
-                self._acknowledged_offsets.clear()
-                self.cluster_id = None  # and ask again which cluster this is
-                continue
-            except Exception:
-                stop_if_cancelled()
-                log.exception("relay cycle failed; retrying", topic=self.topic)
-                published_any = False
-                backoff = min(backoff * 2, 5.0)
-                self.cluster_id = None  # the broker may have been replaced: ask again
-            if not published_any:
-                await asyncio.sleep(backoff)
+        """Publish forever, woken by the store when events are stored (polling as the fallback);
+        broker or database trouble is logged and retried, never skipped."""
+        async with new_events(
+            self.app.recorder,
+            poll_seconds=self.idle_seconds,
+            fallback_seconds=self.fallback_poll_seconds,
+        ) as wakeup:
+            backoff = self.idle_seconds
+            while True:
+                try:
+                    await self._know_the_cluster()
+                    published_any = await self.publish_pending()
+                    backoff = self.idle_seconds
+                except BrokerLostData as lost:
+                    log.warning("broker lost data, republishing from the start", detail=str(lost))
+                    await asyncio.to_thread(self.positions.save, self.topic, 0, self.cluster_id)
+                    self._acknowledged_offsets.clear()
+                    self.cluster_id = None  # and ask again which cluster this is
+                    continue
+                except Exception:
+                    stop_if_cancelled()
+                    log.exception("relay cycle failed; retrying", topic=self.topic)
+                    backoff = min(backoff * 2, 5.0)
+                    self.cluster_id = None  # the broker may have been replaced: ask again
+                    await asyncio.sleep(backoff)
+                    continue
+                if not published_any:
+                    await wakeup.wait()
 
     async def _know_the_cluster(self) -> None:
         """Learn (and prepare) the cluster at start, after a failure, and every so often while

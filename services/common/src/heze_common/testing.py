@@ -172,6 +172,10 @@ async def running(app: FastAPI, *, task_grace_seconds: float = 30.0) -> AsyncIte
 
     When the service has stopped, none of the tasks it started may still run: a relay or
     consumer that outlives its service goes on polling a closed pool for the rest of the run."""
+    # Let tasks started just before (another service running around this one) take their
+    # first step: what they start then is theirs, not this service's.
+    for _ in range(3):
+        await asyncio.sleep(0)
     before = asyncio.all_tasks()
     async with app.router.lifespan_context(app):
         async with AsyncClient(

@@ -46,6 +46,7 @@ LIVE = "views"
 REBUILT = "views_rebuilt"
 RETIRED = "views_retired"
 BATCH = 2000
+MAX_RETRY_SECONDS = 30.0
 
 
 class Rows:
@@ -174,14 +175,17 @@ class ViewUpdater:
         async with new_events(
             self.app.recorder, poll_seconds=poll_seconds, fallback_seconds=fallback_seconds
         ) as wakeup:
+            backoff = poll_seconds
             while True:
                 try:
                     await asyncio.to_thread(self.catch_up)
                 except Exception:
                     stop_if_cancelled()
                     log.exception("updating the views failed; retrying", service=self.app.name)
-                    await asyncio.sleep(poll_seconds)  # the database may be away: again soon
+                    await asyncio.sleep(backoff)  # the database away, or a handler's bug
+                    backoff = min(backoff * 2, MAX_RETRY_SECONDS)
                     continue
+                backoff = poll_seconds
                 await wakeup.wait()
 
     # Rebuilding --------------------------------------------------------------------------------

@@ -54,8 +54,8 @@ async def drive(
         try:
             world = await Scenario(parties, trainees, advance, seed).run()
             problems = await verify(world, parties)
-            overdue = await parties.call(
-                "certification", "GET", "/deadlines/overdue", parties.token(Role.AUDITOR)
+            overdue = await parties.every(
+                "certification", "/deadlines/overdue?limit=500", parties.token(Role.AUDITOR)
             )
         finally:
             await parties.close()

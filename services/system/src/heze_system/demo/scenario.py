@@ -157,6 +157,23 @@ class Parties:
     async def call(
         self, service: str, method: str, path: str, headers: dict[str, str], body: Any = None
     ) -> Any:
+        """One request's answer (see `send`)."""
+        response = await self.send(service, method, path, headers, body)
+        return response.json() if response.content else None
+
+    async def every(self, service: str, path: str, headers: dict[str, str]) -> list[Any]:
+        """Every item of a paginated list, page after page, following `Link: rel="next"`."""
+        items: list[Any] = []
+        url: str | None = path
+        while url:
+            response = await self.send(service, "GET", url, headers)
+            items += response.json()
+            url = response.links.get("next", {}).get("url")
+        return items
+
+    async def send(
+        self, service: str, method: str, path: str, headers: dict[str, str], body: Any = None
+    ) -> httpx.Response:
         """One request, sent again while the service is unreachable or unavailable (restarting,
         its database away); a write carries an idempotency key, so a repeat is never a second
         effect."""
@@ -178,7 +195,7 @@ class Parties:
         if response.status_code in (409, 422, 403):
             raise Refused(response.json()["error"]["code"])
         response.raise_for_status()
-        return response.json() if response.content else None
+        return response
 
     async def close(self) -> None:
         for client in self.http.values():
@@ -397,7 +414,7 @@ class Scenario:
         except Refused as refusal:  # a second cohort on the same system: it is registered
             if refusal.code != "already_registered":
                 raise
-            listed = await self.p.call("assessment", "GET", "/evaluation-institutions", province)
+            listed = await self.p.every("assessment", "/evaluation-institutions?limit=500", province)
             evaluator = next(i["evaluation_institution_id"] for i in listed if i["name"] == name)
         self.world.evaluation_institution = evaluator
         completed = [j for j in self.alive("completed")]
@@ -405,7 +422,7 @@ class Scenario:
         me = self.p.token(Role.EVALUATION_INSTITUTION, evaluator)
 
         async def all_accepted() -> bool:  # this cohort's: a system may have served others
-            listed = await self.p.call("assessment", "GET", "/applications", me)
+            listed = await self.p.every("assessment", "/applications?limit=500", me)
             waiting = {a["application_id"] for a in listed if a["status"] == "awaiting_review"}
             return all(j.application_id in waiting for j in completed)
 
@@ -499,14 +516,14 @@ class Scenario:
         passed = self.alive("passed")
 
         async def cases_open() -> bool:
-            cases = await self.p.call("certification", "GET", "/cases", me)
+            cases = await self.p.every("certification", "/cases?limit=500", me)
             opened = {c["application_id"] for c in cases}
             return all(j.application_id in opened for j in passed)
 
         await eventually(cases_open, "the passed assessments to open certificate cases")
         by_application = {
             c["application_id"]: c["case_id"]
-            for c in await self.p.call("certification", "GET", "/cases", me)
+            for c in await self.p.every("certification", "/cases?limit=500", me)
         }
         for journey in passed:
             journey.case_id = by_application[journey.application_id]
@@ -565,7 +582,7 @@ class Scenario:
         ]
 
         async def approvals_decided() -> bool:
-            claims = await self.p.call("subsidy", "GET", "/claims", city)
+            claims = await self.p.every("subsidy", "/claims?limit=500", city)
             approved = {c["claim_id"] for c in claims if c["status"] == "approved"}
             return all(j.claim_ids[0] in approved for j in expected_approvals)
 

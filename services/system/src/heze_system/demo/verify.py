@@ -58,7 +58,7 @@ async def verify(world: World, parties: Parties) -> list[str]:
     # A system may have served other cohorts: count this one's people only.
     ours = {journey.trainee_id for journey in world.journeys if journey.trainee_id}
     issued = world.count("issued")
-    pool = await parties.call("certification", "GET", "/talent-pool", city)
+    pool = await parties.every("certification", "/talent-pool?limit=500", city)
     in_pool = sum(entry["trainee_id"] in ours for entry in pool)
     if in_pool != issued:
         problems.append(f"talent pool has {in_pool} people, expected {issued}")
