@@ -241,6 +241,7 @@ def subscribe(broker: KafkaBroker, consumer: IdempotentConsumer) -> None:
         ack_policy=AckPolicy.MANUAL,
         session_timeout_ms=settings.kafka_session_timeout_ms,
         heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
         decoder=_raw_body,
         title=f"{settings.service_name}-upstream",
         description="Upstream integration events, applied idempotently",

@@ -72,6 +72,11 @@ class ServiceSettings(BaseSettings):
     kafka_topic_partitions: int = 6
     kafka_session_timeout_ms: int = 10_000
     kafka_heartbeat_interval_ms: int = 3_000
+    kafka_fetch_max_wait_ms: int = Field(
+        default=100,
+        gt=0,
+        description="Longest a fetch waits for data; the embedded broker waits it out in full",
+    )
     max_message_bytes: int = 1_000_000
     consumer_max_attempts: int = 5
     consumer_retry_backoff_seconds: float = 0.2
