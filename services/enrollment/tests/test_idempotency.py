@@ -66,7 +66,7 @@ async def test_a_repeated_create_returns_the_first_record_and_creates_no_second(
     listed = await client.get(
         "/programmes", params={"institution_id": str(UPC)}, headers=institution
     )
-    assert [p["programme_id"] for p in listed.json()["items"]] == [first.json()["id"]]
+    assert [p["programme_id"] for p in listed.json()] == [first.json()["id"]]
 
 
 async def test_concurrent_repeats_of_one_keyed_session_log_its_hours_once(

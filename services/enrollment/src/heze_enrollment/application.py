@@ -12,7 +12,6 @@ from uuid import UUID
 from heze_common import clock
 from heze_common.errors import Refusal
 from heze_common.eventstore import ServiceApplication
-from heze_common.projection import ProjectionRunner
 from heze_common.serials import Series, issued_by_retired_register, serial_numbers_for
 from heze_contracts.enums import (
     Education,
@@ -38,7 +37,6 @@ from heze_enrollment.domain.occupations import (
 )
 from heze_enrollment.domain.programme import Programme
 from heze_enrollment.domain.trainee import Trainee
-from heze_enrollment.projections import Directory, Programmes, Registrations
 from heze_enrollment.settings import EnrollmentSettings
 
 
@@ -51,12 +49,6 @@ class EnrollmentApplication(ServiceApplication):
     def __init__(self, settings: EnrollmentSettings) -> None:
         super().__init__(settings)
         self._identity_key = settings.resolved_cipher_key().encode()
-        self.directory = Directory()
-        self.programmes = Programmes()
-        self.registrations = Registrations()
-        self.read_models = ProjectionRunner(
-            self, [self.directory, self.programmes, self.registrations]
-        )
         self.serials = serial_numbers_for(self.recorder)
 
     # Reference data
@@ -130,12 +122,6 @@ class EnrollmentApplication(ServiceApplication):
         institution = self.institution(institution_id)
         institution.list_in_city_directory(listed)
         self.save(institution)
-
-    def institutions(self) -> list[Institution]:
-        self.read_models.catch_up()
-        return [
-            self.institution(institution_id) for institution_id in self.directory.institution_ids
-        ]
 
     # Programmes
 

@@ -9,12 +9,12 @@ from heze_enrollment.api import ROUTERS
 from heze_enrollment.application import EnrollmentApplication
 from heze_enrollment.publishing import ENROLLMENT_PUBLICATIONS
 from heze_enrollment.settings import EnrollmentSettings
+from heze_enrollment.views import VIEWS
 
 
 def start(settings: EnrollmentSettings) -> EnrollmentApplication:
     application = EnrollmentApplication(settings)
     application.seed(with_directory=settings.seed_directory)
-    application.read_models.catch_up()
     return application
 
 
@@ -28,6 +28,7 @@ def definition(settings: EnrollmentSettings | None = None) -> ServiceDefinition:
         routers=ROUTERS,
         published_events=contract.EVENTS,
         trail_streams=lambda application, trainee_id: [trainee_id],
+        views=VIEWS,
     )
 
 

@@ -1,18 +1,15 @@
-"""What the enrollment API's routers share: the application, request models, pagination."""
+"""What the enrollment API's routers share: the application, request models, masking."""
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated
 
-from fastapi import Depends, Query, Request
-from pydantic import BaseModel
+from fastapi import Depends, Request
 from pydantic import Field as Constraint
 
 from heze_common.commands import get_application
 from heze_enrollment.application import EnrollmentApplication
-
-T = TypeVar("T")
 
 SessionHours = Annotated[Decimal, Constraint(gt=0, le=24, decimal_places=1)]
 """Hours of one session: more than zero, at most 24, at most one decimal place."""
@@ -24,36 +21,6 @@ def enrollment(request: Request) -> EnrollmentApplication:
 
 
 App = Annotated[EnrollmentApplication, Depends(enrollment)]
-
-
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    total: int
-    offset: int
-    limit: int
-
-
-class Paging(BaseModel):
-    offset: int = 0
-    limit: int = 50
-
-
-def paging(
-    offset: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=500)] = 50
-) -> Paging:
-    return Paging(offset=offset, limit=limit)
-
-
-PageQuery = Annotated[Paging, Depends(paging)]
-
-
-def page_of(items: list[T], paging: Paging) -> Page[T]:
-    return Page(
-        items=items[paging.offset : paging.offset + paging.limit],
-        total=len(items),
-        offset=paging.offset,
-        limit=paging.limit,
-    )
 
 
 def mask_phone(phone: str) -> str:

@@ -7,13 +7,16 @@ from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import BaseModel, StrictBool, StrictInt
 
 from heze_common import clock
 from heze_common.auth import Principal, authenticated, require_roles
 from heze_common.commands import execute
+from heze_common.errors import InvalidInput
+from heze_common.pagination import Page, paginated
 from heze_common.requests import Body, IsoDate, LongText, PersonName, ShortText
+from heze_common.views import Views
 from heze_contracts.enums import Field, HourKind, Level, Role
 from heze_contracts.values import Fields, OccupationCode, Phone
 from heze_enrollment.api.common import App, RequiredHours
@@ -91,9 +94,30 @@ async def accredit(
     return Created(id=institution_id)
 
 
-@router.get("/institutions", summary="The directory of accredited institutions")
-async def institutions(request: Request, app: App, principal: AnyRole) -> list[InstitutionView]:
-    return [InstitutionView.of(i) for i in await execute(request, principal, app.institutions)]
+@router.get(
+    "/institutions",
+    summary="The directory of accredited institutions, in accreditation order (paginated)",
+)
+async def institutions(
+    request: Request, response: Response, views: Views, principal: AnyRole, page: Page
+) -> list[InstitutionView]:
+    if page.after is not None and not await views.fetchrow(
+        "SELECT 1 FROM institutions WHERE institution_id = $1", page.after
+    ):
+        raise InvalidInput(
+            "unknown_cursor", "no institution with that id to page after", field="after"
+        )
+    rows = await views.fetch(
+        "SELECT institution_id, directory_number, name, fields, contact_name, contact_phone,"
+        " suspended, in_city_training_directory FROM institutions"
+        " WHERE $1::uuid IS NULL OR accredited_position >"
+        "  (SELECT accredited_position FROM institutions WHERE institution_id = $1)"
+        " ORDER BY accredited_position LIMIT $2",
+        page.after,
+        page.fetch,
+    )
+    listed = [InstitutionView(**dict(row)) for row in rows]
+    return paginated(listed, page, lambda view: view.institution_id, request, response)
 
 
 @router.get("/institutions/{institution_id}", summary="One institution")

@@ -3,22 +3,27 @@ marks the subsidised-training plan; rosters show each trainee's progress."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import BaseModel, StrictBool, StrictInt
 
 from heze_common.auth import Principal, authenticated, require_roles
 from heze_common.commands import execute
+from heze_common.errors import InvalidInput, NotFound
+from heze_common.pagination import Page, paginated
 from heze_common.requests import Body, IsoDate, Mark, ShortText
+from heze_common.views import Views
 from heze_contracts.enums import Field, HourKind, Level, Role
 from heze_contracts.values import OccupationCode
-from heze_enrollment.api.common import App, Page, PageQuery, RequiredHours, page_of
+from heze_enrollment.api.common import App, RequiredHours
 from heze_enrollment.domain.programme import Programme
 from heze_enrollment.domain.trainee import EnrolmentStatus
+from heze_enrollment.views import HOURS_COLUMN
 
 router = APIRouter(tags=["programmes"])
 Institution = Annotated[Principal, Depends(require_roles(Role.TRAINING_INSTITUTION))]
@@ -116,26 +121,42 @@ async def publish(
     return Created(id=programme_id)
 
 
-@router.get("/programmes", summary="Programmes, optionally of one institution")
+@router.get(
+    "/programmes",
+    summary="Programmes, optionally of one institution, in publication order (paginated)",
+)
 async def programmes(
     request: Request,
-    app: App,
+    response: Response,
+    views: Views,
     principal: AnyRole,
-    paging: PageQuery,
+    page: Page,
     institution_id: UUID | None = None,
-) -> Page[ProgrammeView]:
-    def listing() -> list[Programme]:
-        app.read_models.catch_up()
-        ids = [
-            summary.programme_id
-            for summary in app.programmes.by_id.values()
-            if institution_id is None or summary.institution_id == institution_id
-        ]
-        return [app.programme(programme_id) for programme_id in ids]
-
-    return page_of(
-        [ProgrammeView.of(p) for p in await execute(request, principal, listing)], paging
+) -> list[ProgrammeView]:
+    if page.after is not None and not await views.fetchrow(
+        "SELECT 1 FROM programmes WHERE programme_id = $1"
+        " AND ($2::uuid IS NULL OR institution_id = $2)",
+        page.after,
+        institution_id,
+    ):
+        raise InvalidInput(
+            "unknown_cursor", "no programme with that id in this list to page after", field="after"
+        )
+    rows = await views.fetch(
+        "SELECT programme_id, institution_id, occupation_code, field, level, title, capacity,"
+        " seats_taken, starts_on, ends_on, required_hours, completion_pass_mark,"
+        " subsidised_plan, in_city_training_directory,"
+        " NOT closed AND seats_taken < capacity AS enrolment_open"
+        " FROM programmes WHERE ($1::uuid IS NULL OR institution_id = $1)"
+        " AND ($2::uuid IS NULL OR published_position >"
+        "  (SELECT published_position FROM programmes WHERE programme_id = $2))"
+        " ORDER BY published_position LIMIT $3",
+        institution_id,
+        page.after,
+        page.fetch,
     )
+    listed = [ProgrammeView(**dict(row)) for row in rows]
+    return paginated(listed, page, lambda view: view.programme_id, request, response)
 
 
 @router.get("/programmes/{programme_id}", summary="One programme")
@@ -188,29 +209,67 @@ class RosterLine(BaseModel):
     exam_score: Decimal | None
     certificate_number: str | None
 
+    @classmethod
+    def of_row(cls, row: Mapping[str, Any]) -> RosterLine:
+        return cls(
+            trainee_id=row["trainee_id"],
+            name=row["name"],
+            status=row["status"],
+            enrolled_on=row["enrolled_on"],
+            hours_by_kind={kind: row[column] for kind, column in HOURS_COLUMN.items()},
+            exam_score=row["exam_score"],
+            certificate_number=row["certificate_number"],
+        )
+
+
+ROSTER_COLUMNS = ", ".join(
+    (
+        "r.trainee_id",
+        "t.name",  # kept once, with the registration
+        "r.status",
+        "r.enrolled_on",
+        *(f"r.{column}" for column in HOURS_COLUMN.values()),
+        "r.exam_score",
+        "r.certificate_number",
+    )
+)
+
 
 @router.get(
-    "/programmes/{programme_id}/roster", summary="A programme's roster with each trainee's progress"
+    "/programmes/{programme_id}/roster",
+    summary="A programme's roster with each trainee's progress, in enrolment order (paginated)",
 )
 async def roster(
-    programme_id: UUID, request: Request, app: App, principal: RosterReader, paging: PageQuery
-) -> Page[RosterLine]:
-    await own_programme(request, app, principal, programme_id)
-
-    def lines() -> list[RosterLine]:
-        app.read_models.catch_up()
-        summary = app.programmes.by_id[programme_id]
-        return [
-            RosterLine(
-                trainee_id=entry.trainee_id,
-                name=entry.name,
-                status=entry.status,
-                enrolled_on=entry.enrolled_on,
-                hours_by_kind=dict(entry.hours_by_kind),
-                exam_score=entry.exam_score,
-                certificate_number=entry.certificate_number,
-            )
-            for entry in summary.roster.values()
-        ]
-
-    return page_of(await execute(request, principal, lines), paging)
+    programme_id: UUID,
+    request: Request,
+    response: Response,
+    views: Views,
+    principal: RosterReader,
+    page: Page,
+) -> list[RosterLine]:
+    owner = await views.fetchrow(
+        "SELECT institution_id FROM programmes WHERE programme_id = $1", programme_id
+    )
+    if owner is None:
+        raise NotFound("unknown_programme", f"no programme with id {programme_id}")
+    principal.ensure_acts_for(owner["institution_id"])
+    if page.after is not None and not await views.fetchrow(
+        "SELECT 1 FROM roster WHERE programme_id = $1 AND trainee_id = $2",
+        programme_id,
+        page.after,
+    ):
+        raise InvalidInput(
+            "unknown_cursor", "no trainee on this roster with that id to page after", field="after"
+        )
+    rows = await views.fetch(
+        f"SELECT {ROSTER_COLUMNS} FROM roster r JOIN registrations t USING (trainee_id)"
+        " WHERE r.programme_id = $1"
+        " AND ($2::uuid IS NULL OR r.enrolled_position >"
+        "  (SELECT enrolled_position FROM roster WHERE programme_id = $1 AND trainee_id = $2))"
+        " ORDER BY r.enrolled_position LIMIT $3",
+        programme_id,
+        page.after,
+        page.fetch,
+    )
+    listed = [RosterLine.of_row(row) for row in rows]
+    return paginated(listed, page, lambda line: line.trainee_id, request, response)

@@ -8,13 +8,15 @@ from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Request, status
+from fastapi import APIRouter, Depends, Path, Request, Response, status
 from pydantic import BaseModel, StrictBool, StringConstraints
 
 from heze_common.auth import Principal, require_roles
 from heze_common.commands import execute
 from heze_common.errors import Forbidden, InvalidInput
+from heze_common.pagination import Page, paginated
 from heze_common.requests import Body, IsoDate, LongText, Mark, PersonName, ShortText
+from heze_common.views import Views
 from heze_contracts.enums import (
     Education,
     Field,
@@ -26,15 +28,7 @@ from heze_contracts.enums import (
     Role,
     Sex,
 )
-from heze_enrollment.api.common import (
-    App,
-    Page,
-    PageQuery,
-    SessionHours,
-    mask_id_number,
-    mask_phone,
-    page_of,
-)
+from heze_enrollment.api.common import App, SessionHours, mask_id_number, mask_phone
 from heze_enrollment.api.programmes import own_programme
 from heze_enrollment.application import EnrollmentApplication
 from heze_enrollment.domain.counties import COUNTY_BY_ID, county_id
@@ -363,11 +357,18 @@ class RegistrationLine(BaseModel):
 
 
 @router.get(
-    "/registrations", summary="The city's registration list per county (talent information base)"
+    "/registrations",
+    summary="The city's registration list per county (talent information base),"
+    " in registration order (paginated)",
 )
 async def registrations(
-    request: Request, app: App, principal: ListReader, paging: PageQuery, county: str | None = None
-) -> Page[RegistrationLine]:
+    request: Request,
+    response: Response,
+    views: Views,
+    principal: ListReader,
+    page: Page,
+    county: str | None = None,
+) -> list[RegistrationLine]:
     if principal.role is Role.COUNTY_BUREAU:
         own = COUNTY_BY_ID.get(principal.organisation_id)
         if own is None:  # no filter left: the listing would show every county
@@ -379,17 +380,29 @@ async def registrations(
         raise InvalidInput(
             "unknown_county", f"{county} is not a county or district of Heze", field="county"
         )
-
-    def lines() -> list[RegistrationLine]:
-        app.read_models.catch_up()
-        counties = [county] if county else sorted(app.registrations.by_county)
-        return [
-            RegistrationLine(**vars(registration))
-            for name in counties
-            for registration in app.registrations.by_county.get(name, [])
-        ]
-
-    return page_of(await execute(request, principal, lines), paging)
+    # The cursor must be a line of this list: a county bureau learns nothing of other counties.
+    if page.after is not None and not await views.fetchrow(
+        "SELECT 1 FROM registrations WHERE trainee_id = $1 AND ($2::text IS NULL OR county = $2)",
+        page.after,
+        county,
+    ):
+        raise InvalidInput(
+            "unknown_cursor",
+            "no registration in this list with that id to page after",
+            field="after",
+        )
+    rows = await views.fetch(
+        "SELECT trainee_id, name, county, registered_on, participant_category, education, major,"
+        " employer FROM registrations WHERE ($1::text IS NULL OR county = $1)"
+        " AND ($2::uuid IS NULL OR registered_position >"
+        "  (SELECT registered_position FROM registrations WHERE trainee_id = $2))"
+        " ORDER BY registered_position LIMIT $3",
+        county,
+        page.after,
+        page.fetch,
+    )
+    listed = [RegistrationLine(**dict(row)) for row in rows]
+    return paginated(listed, page, lambda line: line.trainee_id, request, response)
 
 
 Auditor = Annotated[Principal, Depends(require_roles(Role.AUDITOR, Role.CITY_BUREAU))]

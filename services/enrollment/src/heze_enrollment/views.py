@@ -1,0 +1,243 @@
+"""Read models of the enrollment service, as tables (heze_common.views): the directory of
+institutions, programmes with their rosters and each trainee's progress, and the city's
+registration list (the talent information base).
+
+Personal data is kept once, in `registrations`, and only the columns its list returns; the
+roster takes the trainee's name from there."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from heze_common.views import Handler, Rows, View
+from heze_contracts.enums import HourKind
+from heze_enrollment.domain.institution import Institution
+from heze_enrollment.domain.programme import Programme
+from heze_enrollment.domain.trainee import EnrolmentStatus, Trainee
+
+HOURS_COLUMN = {kind: f"{kind.value}_hours" for kind in HourKind}
+"""The roster's column of a trainee's hours of each kind."""
+
+
+class Directory(View):
+    """The accredited institutions, in accreditation order."""
+
+    table_names = ("institutions",)
+    tables = (
+        "CREATE TABLE IF NOT EXISTS {schema}.institutions ("
+        " institution_id UUID PRIMARY KEY, directory_number INT, name TEXT NOT NULL,"
+        " fields TEXT[] NOT NULL, contact_name TEXT NOT NULL, contact_phone TEXT NOT NULL,"
+        " suspended BOOLEAN NOT NULL, in_city_training_directory BOOLEAN NOT NULL,"
+        " accredited_position BIGINT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS institutions_in_order"
+        " ON {schema}.institutions (accredited_position)",
+    )
+
+    def handlers(self) -> Mapping[type, Handler]:
+        return {
+            Institution.Accredited: self._accredited,
+            Institution.ScopeChanged: lambda rows, event: self._set(
+                rows, event, fields=[field.value for field in event.fields]
+            ),
+            Institution.Suspended: lambda rows, event: self._set(rows, event, suspended=True),
+            Institution.Reinstated: lambda rows, event: self._set(rows, event, suspended=False),
+            Institution.CityDirectoryListingChanged: lambda rows, event: self._set(
+                rows, event, in_city_training_directory=event.listed
+            ),
+        }
+
+    @staticmethod
+    def _accredited(rows: Rows, event: Institution.Accredited) -> None:
+        rows.execute(
+            "INSERT INTO {schema}.institutions VALUES (%s, %s, %s, %s, %s, %s, FALSE, FALSE, %s)",
+            (
+                event.originator_id,
+                event.directory_number,
+                event.name,
+                [field.value for field in event.fields],
+                event.contact_name,
+                event.contact_phone,
+                rows.position,
+            ),
+        )
+
+    @staticmethod
+    def _set(rows: Rows, event: Any, **columns: object) -> None:
+        assignments = ", ".join(f"{column} = %s" for column in columns)
+        rows.execute(
+            f"UPDATE {{schema}}.institutions SET {assignments} WHERE institution_id = %s",
+            (*columns.values(), event.originator_id),
+        )
+
+
+class Programmes(View):
+    """Programmes per institution in publication order, and each programme's roster in
+    enrolment order with every trainee's hours by kind, exam score and certificate number."""
+
+    table_names = ("programmes", "roster")
+    tables = (
+        "CREATE TABLE IF NOT EXISTS {schema}.programmes ("
+        " programme_id UUID PRIMARY KEY, institution_id UUID NOT NULL,"
+        " occupation_code TEXT NOT NULL, field TEXT NOT NULL, level TEXT NOT NULL,"
+        " title TEXT NOT NULL, capacity INT NOT NULL, seats_taken INT NOT NULL,"
+        " starts_on DATE NOT NULL, ends_on DATE NOT NULL, required_hours JSONB NOT NULL,"
+        " completion_pass_mark NUMERIC NOT NULL, subsidised_plan BOOLEAN NOT NULL,"
+        " in_city_training_directory BOOLEAN NOT NULL, closed BOOLEAN NOT NULL,"
+        " published_position BIGINT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS programmes_in_order"
+        " ON {schema}.programmes (published_position)",
+        "CREATE INDEX IF NOT EXISTS programmes_of_institution"
+        " ON {schema}.programmes (institution_id, published_position)",
+        "CREATE TABLE IF NOT EXISTS {schema}.roster ("
+        " programme_id UUID NOT NULL, trainee_id UUID NOT NULL, status TEXT NOT NULL,"
+        " enrolled_on DATE NOT NULL,"
+        + "".join(f" {column} NUMERIC NOT NULL DEFAULT 0," for column in HOURS_COLUMN.values())
+        + " exam_score NUMERIC, certificate_number TEXT, enrolled_position BIGINT NOT NULL,"
+        " PRIMARY KEY (programme_id, trainee_id))",
+        "CREATE INDEX IF NOT EXISTS roster_in_order"
+        " ON {schema}.roster (programme_id, enrolled_position)",
+    )
+
+    def handlers(self) -> Mapping[type, Handler]:
+        return {
+            Programme.Published: self._published,
+            Programme.EnrolmentClosed: lambda rows, event: self._programme(
+                rows, event, "closed = TRUE"
+            ),
+            Programme.CityPlanChanged: lambda rows, event: self._programme(
+                rows,
+                event,
+                "subsidised_plan = %s, in_city_training_directory = %s",
+                event.subsidised_plan,
+                event.in_city_training_directory,
+            ),
+            Programme.SeatTaken: lambda rows, event: self._programme(
+                rows, event, "seats_taken = seats_taken + 1"
+            ),
+            Programme.SeatReleased: lambda rows, event: self._programme(
+                rows, event, "seats_taken = seats_taken - 1"
+            ),
+            Trainee.Enrolled: self._enrolled,
+            Trainee.Withdrew: lambda rows, event: self._entry(
+                rows, event, "status = %s", EnrolmentStatus.WITHDRAWN.value
+            ),
+            Trainee.SessionLogged: lambda rows, event: self._entry(
+                rows,
+                event,
+                f"{HOURS_COLUMN[event.kind]} = {HOURS_COLUMN[event.kind]} + %s",
+                event.hours,
+            ),
+            Trainee.ExamRecorded: lambda rows, event: self._entry(
+                rows, event, "exam_score = %s", event.score
+            ),
+            Trainee.Completed: lambda rows, event: self._entry(
+                rows,
+                event,
+                "status = %s, certificate_number = %s",
+                EnrolmentStatus.COMPLETED.value,
+                event.certificate_number,
+            ),
+        }
+
+    @staticmethod
+    def _published(rows: Rows, event: Programme.Published) -> None:
+        rows.execute(
+            "INSERT INTO {schema}.programmes VALUES"
+            " (%s, %s, %s, %s, %s, %s, %s, 0, %s, %s, %s, %s, %s, %s, FALSE, %s)",
+            (
+                event.originator_id,
+                event.institution_id,
+                event.occupation_code,
+                event.field.value,
+                event.level.value,
+                event.title,
+                event.capacity,
+                event.starts_on,
+                event.ends_on,
+                # Decimals as text: a JSON number would come back as a float.
+                Jsonb({kind.value: str(hours) for kind, hours in event.required_hours.items()}),
+                event.completion_pass_mark,
+                event.subsidised_plan,
+                event.in_city_training_directory,
+                rows.position,
+            ),
+        )
+
+    @staticmethod
+    def _programme(rows: Rows, event: Any, assignments: str, *values: object) -> None:
+        rows.execute(
+            f"UPDATE {{schema}}.programmes SET {assignments} WHERE programme_id = %s",
+            (*values, event.originator_id),
+        )
+
+    @staticmethod
+    def _enrolled(rows: Rows, event: Trainee.Enrolled) -> None:
+        # A trainee who withdrew may enrol again: the record starts afresh, as the aggregate's
+        # does, and keeps its place in the roster.
+        no_hours = ", ".join(f"{column} = 0" for column in HOURS_COLUMN.values())
+        rows.execute(
+            "INSERT INTO {schema}.roster (programme_id, trainee_id, status, enrolled_on,"
+            " enrolled_position) VALUES (%s, %s, %s, %s, %s)"
+            " ON CONFLICT (programme_id, trainee_id) DO UPDATE SET status = EXCLUDED.status,"
+            f" enrolled_on = EXCLUDED.enrolled_on, {no_hours}, exam_score = NULL,"
+            " certificate_number = NULL",
+            (
+                event.programme_id,
+                event.originator_id,
+                EnrolmentStatus.ENROLLED.value,
+                event.enrolled_on,
+                rows.position,
+            ),
+        )
+
+    @staticmethod
+    def _entry(rows: Rows, event: Any, assignments: str, *values: object) -> None:
+        rows.execute(
+            f"UPDATE {{schema}}.roster SET {assignments}"
+            " WHERE programme_id = %s AND trainee_id = %s",
+            (*values, event.programme_id, event.originator_id),
+        )
+
+
+class Registrations(View):
+    """The city's registration list, per county, in registration order: only what the list
+    shows of each person (name, county, date, category, education, major, employer)."""
+
+    table_names = ("registrations",)
+    tables = (
+        "CREATE TABLE IF NOT EXISTS {schema}.registrations ("
+        " trainee_id UUID PRIMARY KEY, name TEXT NOT NULL, county TEXT NOT NULL,"
+        " registered_on DATE NOT NULL, participant_category TEXT NOT NULL,"
+        " education TEXT NOT NULL, major TEXT NOT NULL, employer TEXT,"
+        " registered_position BIGINT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS registrations_in_order"
+        " ON {schema}.registrations (registered_position)",
+        "CREATE INDEX IF NOT EXISTS registrations_of_county"
+        " ON {schema}.registrations (county, registered_position)",
+    )
+
+    def handlers(self) -> Mapping[type, Handler]:
+        return {Trainee.Registered: self._registered}
+
+    @staticmethod
+    def _registered(rows: Rows, event: Trainee.Registered) -> None:
+        rows.execute(
+            "INSERT INTO {schema}.registrations VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (
+                event.originator_id,
+                event.name,
+                event.county,
+                event.registered_on,
+                event.participant_category.value,
+                event.education.value,
+                event.major,
+                event.employer,
+                rows.position,
+            ),
+        )
+
+
+VIEWS = (Directory, Programmes, Registrations)
