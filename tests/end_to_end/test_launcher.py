@@ -1,5 +1,5 @@
-"""The README's main command: serves all four services, stops everything on Ctrl-C with no
-process left behind, and a second start resumes from the stored state."""
+"""The README's main command: serves all four services and the web console, stops everything on
+Ctrl-C with no process left behind, and a second start resumes from the stored state."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ class Launcher:
 
 
 def launch(data_dir: Path, **environment: str) -> Launcher:
-    """Start `heze up` and wait until all four services serve."""
+    """Start `heze up` and wait until all four services and the console serve."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -162,8 +162,10 @@ def stop(process: subprocess.Popen[str]) -> None:
     process.wait(timeout=60)
 
 
-URLS = [f"http://127.0.0.1:{BASE_PORT + offset}" for offset in range(4)]
+URLS = [f"http://127.0.0.1:{BASE_PORT + offset}" for offset in range(5)]
+"""The four services', then the console's (the port after them)."""
 SERVICES = ("enrollment", "assessment", "certification", "subsidy")
+PROCESSES = (*SERVICES, "console")
 
 
 def test_a_killed_service_is_restarted_and_a_killed_launcher_leaves_nothing(
@@ -173,7 +175,7 @@ def test_a_killed_service_is_restarted_and_a_killed_launcher_leaves_nothing(
     launcher = launch(data_dir)
     broker = re.search(r"broker (127\.0\.0\.1:\d+)", launcher.output).group(1)  # type: ignore[union-attr]
     try:
-        for index, service in enumerate(SERVICES):
+        for index, service in enumerate(PROCESSES):  # the console is supervised like a service
             victim = service_pid(data_dir, service)
             os.kill(victim, signal.SIGKILL)
             launcher.wait_for(f"{service} restarted")
@@ -217,9 +219,10 @@ def test_kafka_bootstrap_servers_selects_an_external_broker(tmp_path: Path) -> N
         launcher = launch(data_dir, KAFKA_BOOTSTRAP_SERVERS=external.bootstrap_servers)
         try:
             assert f"broker {external.bootstrap_servers}, external" in launcher.output
+            assert f"console        {URLS[4]}   web console" in launcher.output
             children = sorted(children_of(launcher.process.pid).values())
-            assert len(children) == 5, children  # no broker of its own
-            assert sum(b".main" in command for command in children) == 4, children
+            assert len(children) == 6, children  # no broker of its own
+            assert sum(b".main" in command for command in children) == 5, children  # + console
             assert sum(b"pginstall/bin/postgres" in command for command in children) == 1
 
             async def accredited() -> int:
@@ -243,6 +246,8 @@ def test_up_serves_stops_cleanly_on_ctrl_c_and_resumes(tmp_path: Path) -> None:
         for url in urls:
             assert httpx.get(f"{url}/health/ready").status_code == 200
             assert httpx.get(f"{url}/docs").status_code == 200
+        home = httpx.get(f"{URLS[4]}/")  # the console: the enrolment notices, in Chinese
+        assert home.status_code == 200 and "招生简章" in home.text
         issuer = TokenIssuer(ServiceSettings(service_name="test", data_dir=data_dir))
         city = {"Authorization": f"Bearer {issuer.mint(Role.CITY_BUREAU)}"}
         trainee = {"Authorization": f"Bearer {issuer.mint(Role.TRAINEE, subject='account-1')}"}

@@ -18,7 +18,7 @@ from heze_system.audit_cli import audit
 from heze_system.dlq_cli import dlq
 from heze_system.keys_cli import keys
 from heze_system.supervisor import CrashLoop, Supervisor
-from heze_system.system import SERVICES, RunningSystem, postgres_databases
+from heze_system.system import CONSOLE, SERVICES, RunningSystem, postgres_databases
 
 console = Console()
 cli = typer.Typer(
@@ -66,6 +66,11 @@ def _serve(system: RunningSystem, until_stopped: bool) -> None:
             f"  {service:<14} {url}   API docs {url}/docs   AsyncAPI {url}/asyncapi.json",
             soft_wrap=True,
         )
+    if system.console:
+        console.print(
+            f"  {CONSOLE:<14} {system.url(CONSOLE)}   web console (网上服务平台, Simplified Chinese)",
+            soft_wrap=True,
+        )
     console.print(f"Data under {system.data_dir}, logs under {system.logs}.")
     if not until_stopped:
         return
@@ -85,6 +90,7 @@ def _running(
     base_port: int,
     database_url_template: str | None,
     kafka_bootstrap_servers: str | None = None,
+    with_console: bool = False,
 ) -> RunningSystem:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop like Ctrl-C: through `finally`
     return RunningSystem(
@@ -92,22 +98,25 @@ def _running(
         base_port=base_port,
         database_url_template=database_url_template,
         kafka_bootstrap_servers=kafka_bootstrap_servers,
+        console=with_console,
     )
 
 
 @cli.command()
 def up(
     data_dir: Path = DataDir,
-    base_port: int = typer.Option(8001, help="Port of the first service; the others follow"),
+    base_port: int = typer.Option(
+        8001, help="Port of the first service; the other services and the console follow"
+    ),
     database_url_template: str | None = DatabaseTemplate,
     kafka: str | None = KafkaServers,
     demo: bool = typer.Option(
         False, "--demo", help="Drive the demo cohort through the system first"
     ),
 ) -> None:
-    """Start the broker and the four services, restarting any that dies; Ctrl-C stops them all
-    (data is kept)."""
-    system = _running(data_dir, base_port, database_url_template, kafka)
+    """Start the broker, the four services and the web console, restarting any that dies;
+    Ctrl-C stops them all (data is kept)."""
+    system = _running(data_dir, base_port, database_url_template, kafka, with_console=True)
     try:
         system.start()
         if demo:

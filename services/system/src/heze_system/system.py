@@ -1,5 +1,6 @@
 """The whole system as separate processes: PostgreSQL and the broker (each embedded unless one is
-given) and the four services, stopped together with no process left behind."""
+given), the four services and, when asked, the web console, stopped together with no process
+left behind."""
 
 from __future__ import annotations
 
@@ -20,14 +21,16 @@ from heze_common.postgres_server import EmbeddedPostgres
 from heze_common.processes import terminated_with_parent
 
 SERVICES = ("enrollment", "assessment", "certification", "subsidy")
+CONSOLE = "console"
+"""The web console: a fifth process on the port after the services', a client of their APIs."""
 
 
 @contextmanager
 def postgres_databases(
-    admin_dsn: str, prefix: str, names: Sequence[str] = SERVICES
+    admin_dsn: str, prefix: str, names: Sequence[str] = SERVICES, *, keep: bool = False
 ) -> Iterator[str]:
-    """Fresh databases `<prefix>_<name>` on the server of `admin_dsn`, dropped afterwards; yields
-    the `database_url_template` that gives each service its own."""
+    """Fresh databases `<prefix>_<name>` on the server of `admin_dsn`, dropped afterwards unless
+    `keep`; yields the `database_url_template` that gives each service its own."""
 
     def drop_all(admin: psycopg.Connection) -> None:
         for name in names:
@@ -40,8 +43,9 @@ def postgres_databases(
     try:
         yield f"{admin_dsn.rpartition('/')[0]}/{prefix}_{{service}}"
     finally:
-        with psycopg.connect(admin_dsn, autocommit=True) as admin:
-            drop_all(admin)
+        if not keep:
+            with psycopg.connect(admin_dsn, autocommit=True) as admin:
+                drop_all(admin)
 
 
 @dataclass
@@ -53,12 +57,17 @@ class RunningSystem:
     with its cluster under `data_dir/postgres` and a database `heze_<service>` per service."""
     kafka_bootstrap_servers: str | None = None
     environment: dict[str, str] = field(default_factory=dict)
+    console: bool = False
+    """Start the web console too (`./heze up` does)."""
     postgres: EmbeddedPostgres | None = None
     broker: EmbeddedBroker | None = None
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def url(self, service: str) -> str:
-        return f"http://127.0.0.1:{self.base_port + SERVICES.index(service)}"
+        return f"http://127.0.0.1:{self.port(service)}"
+
+    def port(self, process: str) -> int:
+        return self.base_port + (*SERVICES, CONSOLE).index(process)
 
     def database_url(self, service: str) -> str:
         if self.database_url_template:
@@ -84,8 +93,10 @@ class RunningSystem:
                 self.kafka_bootstrap_servers = self.broker.bootstrap_servers
             for service in SERVICES:
                 self.spawn(service)
-            for service in SERVICES:
-                self.wait_ready(service, ready_timeout)
+            if self.console:
+                self.spawn(CONSOLE)
+            for process in self.processes:
+                self.wait_ready(process, ready_timeout)
         except BaseException:
             self.stop()
             raise
@@ -98,9 +109,12 @@ class RunningSystem:
             **(overrides or {}),
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap_servers or "",
             "DATA_DIR": str(self.data_dir),
-            "HTTP_PORT": str(self.base_port + SERVICES.index(service)),
+            "HTTP_PORT": str(self.port(service)),
         }
-        environment["DATABASE_URL"] = self.database_url(service)
+        if service == CONSOLE:  # no database or broker: it reaches the services over HTTP
+            environment.update({f"{name.upper()}_URL": self.url(name) for name in SERVICES})
+        else:
+            environment["DATABASE_URL"] = self.database_url(service)
         with (self.logs / f"{service}.log").open("ab") as log:
             self.processes[service] = subprocess.Popen(
                 # A killed launcher takes its services along.

@@ -1,0 +1,49 @@
+"""Who may sign in, and how: the seam between the console and an identity provider.
+
+The services trust a bearer JWT whose claims are `sub` (subject), `role`, `org` (organisation,
+for county bureaus, institutions and employers), `iss`, `aud`, `iat`, `exp`
+(`heze_common.auth.TokenVerifier`). In the embedded mode the console's development sign-in
+mints such a token for a role and organisation picked on a page, with the data folder's
+development secret. Production signs people in with OpenID Connect against the identity provider
+that issues those tokens; that is not built, so the console refuses to start in production
+rather than offer a sign-in that is not one."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from heze_common.auth import TokenIssuer
+from heze_common.settings import ServiceSettings
+from heze_console.settings import ConsoleSettings
+from heze_contracts.enums import Role
+
+WORKSPACES = {
+    Role.TRAINEE: "/trainee",
+    Role.TRAINING_INSTITUTION: "/institution",
+    Role.CITY_BUREAU: "/city",
+}
+"""The roles with a workspace in the console, and its address."""
+
+PUBLIC_READER = "heze-console-public"
+"""The subject of the token public pages read with: a trainee's role, which reads the directory
+and the enrolment notices and nothing personal of anyone."""
+
+
+class DevelopmentSignIn:
+    """Embedded mode only (仅限开发环境): no password, any role and organisation."""
+
+    def __init__(self, settings: ConsoleSettings):
+        if settings.environment == "production":
+            raise RuntimeError(
+                "the console's sign-in in production is OpenID Connect, which is not built yet;"
+                " the development sign-in is refused when ENVIRONMENT=production"
+            )
+        self.issuer = TokenIssuer(
+            ServiceSettings(service_name="console", data_dir=settings.data_dir)
+        )
+
+    def token(self, role: Role, subject: str, organisation_id: UUID | None = None) -> str:
+        return self.issuer.mint(role, subject=subject, organisation_id=organisation_id)
+
+    def public_reader_token(self) -> str:
+        return self.issuer.mint(Role.TRAINEE, subject=PUBLIC_READER)

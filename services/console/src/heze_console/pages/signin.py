@@ -1,0 +1,96 @@
+"""The development sign-in (仅限开发环境): pick a role and, where it acts for one, an
+organisation; no password. It exists only in the embedded mode (see `heze_console.identity`)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from heze_console.errors import Problem
+from heze_console.identity import WORKSPACES
+from heze_console.services import ServiceError
+from heze_console.sessions import Identity
+from heze_console.web import CsrfChecked, render, services, session_of, sign_in_of, store
+from heze_contracts.enums import Role
+
+router = APIRouter()
+
+
+async def institutions(request: Request) -> list[dict]:
+    token = sign_in_of(request).public_reader_token()
+    return await services(request).all_items("enrollment", "/institutions", token)
+
+
+@router.get("/sign-in", response_class=HTMLResponse)
+async def sign_in_page(request: Request) -> Response:
+    if session_of(request) is None:  # a form post needs a session to carry its CSRF token
+        response = RedirectResponse(request.url.path, status_code=303)
+        store(request).begin(response)
+        return response
+    return render(request, "sign_in.html", {"institutions": await institutions(request)})
+
+
+@router.post("/sign-in", dependencies=[CsrfChecked])
+async def sign_in(
+    request: Request,
+    role: Annotated[str, Form()] = "",
+    institution_id: Annotated[str, Form()] = "",
+    trainee_id: Annotated[str, Form()] = "",
+) -> Response:
+    directory = await institutions(request)
+    listed = {i["institution_id"]: i["name"] for i in directory}
+    chosen = next((r for r in WORKSPACES if r.value == role), None)
+    problems: list[Problem] = []
+    organisation: tuple[UUID, str] | None = None
+    subject = f"dev-{role}"
+    if chosen is None:
+        problems.append(Problem("role", "身份：请选择"))
+    elif chosen is Role.TRAINING_INSTITUTION:
+        if institution_id not in listed:
+            problems.append(Problem("institution_id", "培训机构：请选择"))
+        else:
+            organisation = (UUID(institution_id), listed[institution_id])
+    elif chosen is Role.TRAINEE:
+        subject = await _trainee_subject(request, trainee_id.strip(), problems)
+    if problems or chosen is None:
+        context = {"institutions": directory, "role": role, "trainee_id": trainee_id}
+        return render(request, "sign_in.html", context, problems=problems, status_code=422)
+    token = sign_in_of(request).token(chosen, subject, organisation[0] if organisation else None)
+    identity = Identity(
+        token=token,
+        role=chosen,
+        subject=subject,
+        organisation_id=organisation[0] if organisation else None,
+        organisation_name=organisation[1] if organisation else None,
+        development=True,
+    )
+    response = RedirectResponse(WORKSPACES[chosen], status_code=303)
+    store(request).begin(response, identity, replacing=session_of(request))
+    return response
+
+
+async def _trainee_subject(request: Request, trainee_id: str, problems: list[Problem]) -> str:
+    """A registered trainee signs in with their trainee id; without one, a new account."""
+    if not trainee_id:
+        return f"account-{secrets.token_hex(8)}"
+    try:
+        subject = str(UUID(trainee_id))
+        token = sign_in_of(request).token(Role.TRAINEE, subject)
+        await services(request).get("enrollment", f"/trainees/{subject}", token)
+    except (ValueError, ServiceError):
+        problems.append(Problem("trainee_id", "学员编号：未找到该学员，新学员请留空以报名登记"))
+        return ""
+    return subject
+
+
+@router.post("/sign-out", dependencies=[CsrfChecked])
+async def sign_out(request: Request) -> Response:
+    response = RedirectResponse("/", status_code=303)
+    session = session_of(request)
+    if session is not None:
+        store(request).end(session, response)
+    return response

@@ -1,0 +1,158 @@
+"""What every page shares: templates, the session and identity of a request, CSRF checks, and
+the refusals that end a request with a page of their own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from heze_console.errors import MESSAGES, Problem, by_field
+from heze_console.identity import DevelopmentSignIn
+from heze_console.services import Services
+from heze_console.sessions import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    Identity,
+    Session,
+    SessionStore,
+    csrf_valid,
+)
+from heze_console.settings import ConsoleSettings
+from heze_contracts import enums
+from heze_contracts.enums import Role
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.globals.update(
+    Role=Role,
+    Field=enums.Field,
+    Level=enums.Level,
+    HourKind=enums.HourKind,
+    HourMode=enums.HourMode,
+    Education=enums.Education,
+    ParticipantCategory=enums.ParticipantCategory,
+    RetirementGroup=enums.RetirementGroup,
+    Sex=enums.Sex,
+    CSRF_FIELD=CSRF_FIELD,
+)
+
+
+def label(value: Any, vocabulary: type) -> str:
+    """The Chinese label of a wire value (`big_data` → 大数据); the value itself if unknown."""
+    try:
+        return vocabulary(value).label
+    except ValueError:
+        return str(value)
+
+
+def refusal_text(code: str) -> str:
+    return MESSAGES.get(code, code)
+
+
+def choices(vocabulary: type) -> list[tuple[str, str]]:
+    """A select's options: every wire value of a vocabulary with its Chinese label."""
+    return [(member.value, member.label) for member in vocabulary]
+
+
+templates.env.filters["label"] = label
+templates.env.filters["pair"] = lambda value: (value, value)
+templates.env.filters["institution_choice"] = lambda institution: (
+    institution["institution_id"],
+    institution["name"] + ("（已暂停）" if institution["suspended"] else ""),
+)
+templates.env.filters["occupation_choice"] = lambda occupation: (
+    occupation["code"],
+    f"{occupation['name']}（{occupation['code']}，{label(occupation['field'], enums.Field)}）",
+)
+templates.env.filters["roster_choice"] = lambda line: (line["trainee_id"], line["name"])
+templates.env.filters["stage_row"] = lambda stage, funnel: (stage[1], funnel[stage[0]])
+templates.env.filters["refusal_row"] = lambda item: (refusal_text(item[0]), item[1])
+templates.env.filters["refusal_text"] = refusal_text
+templates.env.filters["month_row"] = lambda item: (item[0], item[1].paid)
+templates.env.filters["field_row"] = lambda item: (label(item[0], enums.Field), item[1])
+templates.env.globals["choices"] = choices
+
+
+class SignInRequired(Exception):
+    """The page needs a signed-in person of one of these roles."""
+
+
+class CsrfRefused(Exception):
+    """A form post without this session's CSRF token."""
+
+
+def settings_of(request: Request) -> ConsoleSettings:
+    return request.app.state.settings
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def sign_in_of(request: Request) -> DevelopmentSignIn:
+    return request.app.state.sign_in
+
+
+def store(request: Request) -> SessionStore:
+    return request.app.state.sessions
+
+
+def session_of(request: Request) -> Session | None:
+    if not hasattr(request.state, "session"):
+        request.state.session = store(request).of(request)
+    return request.state.session
+
+
+def signed_in(*roles: Role) -> Callable[[Request], Identity]:
+    """A dependency: the identity of a signed-in person with one of `roles`."""
+
+    def dependency(request: Request) -> Identity:
+        session = session_of(request)
+        if session is None or session.identity is None or session.identity.role not in roles:
+            raise SignInRequired()
+        return session.identity
+
+    return dependency
+
+
+async def csrf_checked(request: Request) -> None:
+    """Every form post (and htmx post) must carry the session's CSRF token."""
+    submitted = request.headers.get(CSRF_HEADER)
+    if submitted is None:
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        submitted = value if isinstance(value, str) else None
+    if not csrf_valid(session_of(request), submitted):
+        raise CsrfRefused()
+
+
+CsrfChecked = Depends(csrf_checked)
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    problems: list[Problem] | None = None,
+) -> HTMLResponse:
+    session = session_of(request)
+    return templates.TemplateResponse(
+        request,
+        template,
+        {
+            "session": session,
+            "identity": session.identity if session else None,
+            "flash": session.take_flash() if session else None,
+            "csrf_token": session.csrf_token if session else "",
+            "problems": problems or [],
+            "errors": by_field(problems or []),
+            **(context or {}),
+        },
+        status_code=status_code,
+    )

@@ -1,0 +1,414 @@
+"""The console in headless Chromium against the real services (PostgreSQL and the broker):
+an institution publishes (its refusals shown in Chinese), a trainee registers with the ID
+number checked as typed and enrols, the institution logs a session and uploads sheets of
+sessions (a bad row rejects the whole sheet; a refusal midway names the rows recorded, and the
+corrected sheet completes without doubling), the trainee sees the hours, and the city bureau's
+dashboard shows the services' own counts. Every workspace is photographed into
+`test-artefacts/console/`, and axe-core checks the main pages."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import openpyxl
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from heze_common import clock
+from heze_common.auth import TokenIssuer
+from heze_common.settings import ServiceSettings
+from heze_common.testing import READY_SECONDS
+from heze_console.id_numbers import check_character
+from heze_contracts.enums import Role
+from heze_system.system import CONSOLE, RunningSystem, postgres_databases
+
+ROOT = Path(__file__).resolve().parents[3]
+ARTEFACTS = ROOT / "test-artefacts" / "console"
+WAIT_MS = 120_000
+"""Playwright's waits poll for their condition; this only bounds a failure on a busy machine."""
+expect.set_options(timeout=WAIT_MS)
+
+TODAY = clock.today()
+STARTS, ENDS = TODAY - timedelta(days=40), TODAY + timedelta(days=150)
+DAY = [STARTS + timedelta(days=n) for n in range(1, 8)]
+NAME = "王𠀀明"  # a rare character of CJK extension B: it must round-trip exactly
+UPC = "中国石油大学(华东)"
+
+
+def id_number(sequence: int) -> str:
+    first_17 = f"37170219950505{sequence:03d}"
+    return first_17 + check_character(first_17)
+
+
+@pytest.fixture(scope="module")
+def system(
+    tmp_path_factory: pytest.TempPathFactory, postgres_admin_dsn: str, kafka_bootstrap_servers: str
+) -> Iterator[RunningSystem]:
+    prefix = f"console_{uuid.uuid4().hex[:8]}"
+    with postgres_databases(postgres_admin_dsn, prefix) as template:
+        running = RunningSystem(
+            data_dir=tmp_path_factory.mktemp("console"),
+            base_port=18361,
+            database_url_template=template,
+            kafka_bootstrap_servers=kafka_bootstrap_servers,
+            environment={
+                "KAFKA_TOPIC_PREFIX": f"{prefix}.",
+                "KAFKA_SESSION_TIMEOUT_MS": "3000",
+                "KAFKA_HEARTBEAT_INTERVAL_MS": "500",
+            },
+            console=True,
+        ).start(ready_timeout=READY_SECONDS)
+        try:
+            yield running
+        finally:
+            running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    chromium = shutil.which("chromium")
+    assert chromium, "Debian's chromium is needed (./heze test installs it with apt-get)"
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=chromium, args=["--no-sandbox", "--lang=zh-CN"]
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser, system: RunningSystem) -> Iterator[Page]:
+    context = browser.new_context(base_url=system.url(CONSOLE), locale="zh-CN")
+    context.set_default_timeout(WAIT_MS)
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def token(system: RunningSystem, role: Role, **claims: object) -> dict[str, str]:
+    issuer = TokenIssuer(ServiceSettings(service_name="test", data_dir=system.data_dir))
+    return {"Authorization": f"Bearer {issuer.mint(role, **claims)}"}  # type: ignore[arg-type]
+
+
+def every(url: str, headers: dict[str, str]) -> list[dict]:
+    """Every item of a list endpoint: a JSON list with `Link` pages, or enrollment's offset
+    pages until its lists move to tables."""
+    items: list[dict] = []
+    query: dict[str, int] = {"limit": 500}
+    while True:
+        response = httpx.get(url, params=query, headers=headers)
+        response.raise_for_status()
+        body = response.json()
+        if isinstance(body, list):
+            items.extend(body)
+            if "next" not in response.links:
+                return items
+            url, query = response.links["next"]["url"], {}
+        else:
+            items.extend(body["items"])
+            if body["offset"] + body["limit"] >= body["total"]:
+                return items
+            query["offset"] = body["offset"] + body["limit"]
+
+
+def photograph(page: Page, name: str) -> None:
+    page.screenshot(path=ARTEFACTS / f"{name}.png", full_page=True)
+
+
+def assert_accessible(page: Page) -> None:
+    """axe-core (WCAG 2.1 A and AA rules) finds nothing serious or critical."""
+    results = Axe().run(
+        page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21aa"]}}
+    )
+    serious = [
+        (v["id"], v["impact"], [node["target"] for node in v["nodes"]])
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == [], serious
+
+
+def sign_in(page: Page, role: str, *, institution: str | None = None, trainee: str = "") -> None:
+    page.goto("/sign-in")
+    page.get_by_role("radio", name=role, exact=True).check()
+    if institution:
+        page.get_by_label("培训机构（以培训机构身份登录时选择）").select_option(label=institution)
+    page.get_by_label("学员编号（已报名的学员填写；新学员留空）").fill(trainee)
+    page.get_by_role("button", name="登录", exact=True).click()
+
+
+def sign_out(page: Page) -> None:
+    page.get_by_role("button", name="退出登录").click()
+    expect(page.get_by_role("link", name="登录", exact=True)).to_be_visible()
+
+
+def upload(page: Page, filename: str, content: bytes) -> None:
+    page.get_by_label("选择文件（.xlsx 或 .csv）").set_input_files(
+        {"name": filename, "mimeType": "application/octet-stream", "buffer": content}
+    )
+    page.get_by_role("button", name="校验并导入").click()
+
+
+def xlsx(rows: list[list[object]]) -> bytes:
+    workbook = openpyxl.Workbook()
+    for row in [["学员编号", "姓名", "日期", "学时", "类型", "方式"], *rows]:
+        workbook.active.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def csv_bytes(rows: list[list[object]]) -> bytes:
+    text = io.StringIO()
+    csv.writer(text).writerows([["学员编号", "姓名", "日期", "学时", "类型", "方式"], *rows])
+    return text.getvalue().encode("utf-8-sig")
+
+
+def roster_hours(page: Page, trainee_id: str) -> str:
+    return page.locator(f'[data-trainee="{trainee_id}"]').inner_text()
+
+
+def test_publish_register_enrol_and_log_hours_by_sheet(page: Page, system: RunningSystem) -> None:
+    page.goto("/notices")
+    expect(page.get_by_text("暂无正在招生的培训班")).to_be_visible()
+
+    # The institution publishes: out of its scope, then below the city's hours, then rightly.
+    sign_in(page, "培训机构", institution=UPC)
+    expect(page).to_have_url(f"{system.url(CONSOLE)}/institution")
+    title = "大数据工程技术人员（初级）2026年冬季班"
+
+    def publish(occupation: str, theory: str = "") -> None:
+        page.get_by_label("职业").select_option(occupation)
+        page.get_by_label("等级").select_option(label="初级")
+        page.get_by_label("培训班名称").fill(title)
+        page.get_by_label("招生人数").fill("30")
+        page.get_by_label("开始日期").fill(STARTS.isoformat())
+        page.get_by_label("结束日期").fill(ENDS.isoformat())
+        page.get_by_label("理论学时").fill(theory)
+        page.get_by_label("实践学时").fill("48" if theory else "")
+        page.get_by_role("button", name="发布").click()
+
+    publish("2-02-07-13")  # intelligent manufacturing: not in this university's scope
+    expect(page.get_by_role("alert")).to_contain_text(
+        "职业：该职业不在本机构的培训范围（目录清单）内"
+    )
+    publish("2-02-10-11", theory="10")
+    expect(page.get_by_role("alert")).to_contain_text("理论学时：低于市人社局要求的学时")
+    assert page.get_by_label("理论学时").input_value() == "10"  # what was typed stays
+    publish("2-02-10-11")
+    expect(page.get_by_role("status")).to_contain_text(f"培训班「{title}」已发布")
+    programme_url = page.url
+    page.goto("/institution")
+    photograph(page, "institution-workspace")
+    assert_accessible(page)
+    sign_out(page)
+
+    # The notice is public.
+    page.goto("/notices")
+    expect(page.get_by_role("heading", name=title)).to_be_visible()
+    expect(page.get_by_text(UPC).first).to_be_visible()
+    photograph(page, "public-notices")
+    assert_accessible(page)
+
+    # A new trainee registers; the ID number is checked while it is typed.
+    sign_in(page, "学员")
+    number = id_number(11)
+    hint = page.locator("#field-id_number-hint")
+    field = page.get_by_label("身份证号码")
+    field.press_sequentially(number[:10])
+    expect(hint).to_have_text("已输入 10 位，还差 8 位")
+    wrong = number[:17] + ("0" if number[17] != "0" else "1")
+    field.fill("")
+    field.press_sequentially(wrong)
+    expect(hint).to_have_text("校验码不正确，请核对号码")
+    field.fill("")
+    field.press_sequentially(number)
+    expect(hint).to_contain_text("号码有效：1995年05月05日出生，男")
+    page.get_by_label("姓名").fill(NAME)
+    page.get_by_label("联系电话").fill("13912345678")
+    page.get_by_label("学历").select_option(label="本科")
+    page.get_by_label("所学专业").fill("数据科学与大数据技术")
+    page.get_by_label("所在县区").select_option("曹县")
+    page.get_by_label("人员类别").select_option(label="数字技术从业人员")
+    photograph(page, "trainee-registration")
+    assert_accessible(page)
+    page.get_by_role("button", name="提交登记").click()
+    expect(page.get_by_role("status")).to_contain_text("报名登记成功")
+    expect(page.get_by_role("heading", name=NAME, exact=True)).to_be_visible()
+    trainee_id = page.locator("dd code").first.inner_text()
+    uuid.UUID(trainee_id)
+
+    page.get_by_role("button", name="报名").click()
+    expect(page.get_by_role("status")).to_contain_text("报名成功")
+    expect(page.get_by_text("理论 0.0 / 80.0 学时")).to_be_visible()
+    sign_out(page)
+
+    # The institution logs one session, then uploads sheets.
+    sign_in(page, "培训机构", institution=UPC)
+    page.goto(programme_url)
+    expect(page.locator(f'[data-trainee="{trainee_id}"]')).to_contain_text(NAME)
+    page.get_by_role("combobox", name="学员", exact=True).select_option(trainee_id)
+    page.get_by_label("日期").fill(DAY[0].isoformat())
+    page.get_by_role("spinbutton", name="学时", exact=True).fill("8")
+    page.get_by_label("学时类型").select_option(label="理论")
+    page.get_by_label("培训方式").select_option(label="线下")
+    page.get_by_role("button", name="登记", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text(f"已记录 {DAY[0]} 8 学时")
+    assert "理论 8.0 / 80.0 学时" in roster_hours(page, trainee_id)
+
+    # Two bad rows: the whole sheet is refused, each failure named by row and column.
+    upload(
+        page,
+        "第一周.csv",
+        csv_bytes(
+            [
+                [trainee_id, NAME, DAY[1].isoformat(), "8", "理论", "线上"],
+                [trainee_id, NAME, DAY[2].isoformat(), "8", "理论课", "线上"],
+                [trainee_id, NAME, DAY[3].isoformat(), "30", "实践", "线下"],
+            ]
+        ),
+    )
+    result = page.locator(".upload-result")
+    expect(result).to_contain_text("整张表未导入任何记录")
+    expect(result).to_contain_text("第 3 行「类型」：须为“理论”或“实践”")
+    expect(result).to_contain_text("第 4 行「学时」：须大于 0 且不超过 24")
+    assert "理论 8.0 / 80.0 学时" in roster_hours(page, trainee_id)
+    photograph(page, "institution-sheet-rejected")
+    assert_accessible(page)
+
+    # Every row passes here, but the service refuses row 3 (the day would pass 24 hours with the
+    # session logged above): the page names what was recorded and what was not sent.
+    week = [
+        [trainee_id, NAME, DAY[1], 8, "理论", "线上"],
+        [trainee_id, NAME, DAY[0], 17, "实践", "线下"],
+        [trainee_id, NAME, DAY[3], 8, "实践", "线下"],
+    ]
+    upload(page, "第一周.xlsx", xlsx(week))
+    expect(result).to_contain_text("第 3 行被拒绝：学时：该学员当天累计学时将超过 24 小时")
+    expect(result).to_contain_text("已记录的行：2；未发送的行：4")
+    text = roster_hours(page, trainee_id)
+    assert "理论 16.0 / 80.0 学时" in text and "实践 0.0 / 48.0 学时" in text
+
+    # The corrected sheet, uploaded whole: row 2 is not logged a second time.
+    week[1][3] = 16
+    upload(page, "第一周（修正）.xlsx", xlsx(week))
+    expect(page.get_by_role("status")).to_contain_text("已导入 3 条学时记录")
+    text = roster_hours(page, trainee_id)
+    assert "理论 16.0 / 80.0 学时" in text and "实践 24.0 / 48.0 学时" in text
+    photograph(page, "institution-roster")
+    assert_accessible(page)
+    sign_out(page)
+
+    # The trainee signs in again with the trainee id and sees the hours against the requirement.
+    sign_in(page, "学员", trainee=trainee_id)
+    expect(page.get_by_text("理论 16.0 / 80.0 学时")).to_be_visible()
+    expect(page.get_by_text("实践 24.0 / 48.0 学时")).to_be_visible()
+    expect(page.get_by_role("heading", name=NAME, exact=True)).to_be_visible()
+    photograph(page, "trainee-workspace")
+    assert_accessible(page)
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    photograph(page, "trainee-workspace-phone")
+
+
+def test_the_dashboard_shows_the_services_own_counts(page: Page, system: RunningSystem) -> None:
+    enrollment = system.url("enrollment")
+    institution = token(system, Role.TRAINING_INSTITUTION, organisation_id=_upc(system))
+    programmes = every(f"{enrollment}/programmes", institution)
+    for sequence in (13, 15):  # two more people, registered by the institution; one enrols
+        registered = httpx.post(
+            f"{enrollment}/trainees",
+            headers=institution,
+            json={
+                "name": f"李明{sequence}",
+                "id_number": id_number(sequence),
+                "phone": f"139000000{sequence}",
+                "education": "master",
+                "major": "计算机科学与技术",
+                "county": "单县",
+                "participant_category": "digital_worker",
+            },
+        )
+        assert registered.status_code == 201, registered.text
+    httpx.post(
+        f"{enrollment}/trainees/{registered.json()['trainee_id']}/enrolments",
+        headers=institution,
+        json={"programme_id": programmes[0]["programme_id"]},
+    ).raise_for_status()
+
+    city = token(system, Role.CITY_BUREAU)
+    registrations = every(f"{enrollment}/registrations", city)
+    rosters = [
+        line
+        for p in every(f"{enrollment}/programmes", city)
+        for line in every(f"{enrollment}/programmes/{p['programme_id']}/roster", city)
+    ]
+    pool = every(f"{system.url('certification')}/talent-pool", city)
+    claims = every(f"{system.url('subsidy')}/claims", city)
+    expected = {
+        "registered": len(registrations),
+        "enrolled": len({line["trainee_id"] for line in rosters}),
+        "completed": sum(line["status"] == "completed" for line in rosters),
+        "certified": len(pool),
+        "claimed": len({c["trainee_id"] for c in claims}),
+        "approved": sum(c["status"] in ("approved", "paid") for c in claims),
+        "paid": sum(c["status"] == "paid" for c in claims),
+    }
+    assert (expected["registered"], expected["enrolled"]) == (3, 2)
+
+    sign_in(page, "市人社局")
+    expect(page.get_by_role("heading", name="数字技术工程师培育数据看板")).to_be_visible()
+    shown = {
+        stage: int(page.locator(f'#funnel-table tr[data-stage="{stage}"] td').inner_text())
+        for stage in expected
+    }
+    assert shown == expected
+    photograph(page, "city-dashboard")
+    assert_accessible(page)
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: wide tables scroll in place
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    photograph(page, "city-dashboard-phone")
+
+
+def _upc(system: RunningSystem) -> uuid.UUID:
+    listed = httpx.get(
+        f"{system.url('enrollment')}/institutions", headers=token(system, Role.CITY_BUREAU)
+    ).json()
+    return uuid.UUID(next(i["institution_id"] for i in listed if i["name"] == UPC))
+
+
+def test_verification_by_link_and_form_and_keyboard_sign_in(
+    page: Page, system: RunningSystem
+) -> None:
+    # The QR code's link form: the answer at once, the name kept exactly as sent.
+    page.goto(f"/verify?number=HZSZ2026-2021011-J-000009&name={NAME}")
+    expect(page.get_by_role("heading", name="查验结果：未查到该证书")).to_be_visible()
+    assert page.get_by_label("持证人姓名").input_value() == NAME
+    photograph(page, "public-verification")
+    assert_accessible(page)
+    page.goto("/verify?number=HZSZ2026-2021011-J-000009&name=")  # a link cut short
+    expect(page.get_by_role("alert")).to_contain_text("持证人姓名：必填")
+
+    # Signing in with the keyboard alone.
+    page.goto("/sign-in")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "跳到正文"
+    assert_accessible(page)
+    page.get_by_role("radio", name="学员", exact=True).focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")  # 学员 → 培训机构 → 市人社局
+    for _ in range(5):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "登录":
+            break
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{system.url(CONSOLE)}/city")
