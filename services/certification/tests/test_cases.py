@@ -11,9 +11,12 @@ import pytest
 from heze_certification.application import CertificationApplication
 from heze_certification.domain.case import CaseStatus, CaseSubject, CertificateCase
 from heze_certification.settings import CertificationSettings
+from heze_certification.views import VIEWS, CaseFinder
+from heze_certification.watcher import record_overdue
 from heze_common import clock
 from heze_common.errors import Refusal
 from heze_common.testing import service_settings
+from heze_common.views import ViewUpdater
 from heze_contracts.enums import CertificateStage, Field, Level
 
 
@@ -97,14 +100,16 @@ def test_two_replicas_watching_many_times_record_each_breach_exactly_once(
 ) -> None:
     replicas = [CertificationApplication(settings) for _ in range(2)]
     replicas[0].seed()
+    ViewUpdater(replicas[0], [view() for view in VIEWS])  # the tables, as the service makes them
     cases = [a_case(date(2026, 8, 1)) for _ in range(20)]
     replicas[0].save(*cases)
     recorded = []
     with clock.frozen_at(datetime(2026, 10, 20, 4, tzinfo=UTC)):
 
         def watch(replica: CertificationApplication) -> None:
+            finder = CaseFinder(replica)
             for _ in range(5):
-                recorded.append(replica.detect_breaches())
+                recorded.append(record_overdue(replica, finder))
 
         threads = [threading.Thread(target=watch, args=(replica,)) for replica in replicas]
         for thread in threads:
@@ -127,13 +132,15 @@ def test_loading_a_calendar_recomputes_provisional_deadlines(
 ) -> None:
     app = CertificationApplication(settings)
     app.seed()
-    case = a_case(date(2026, 12, 1))
+    case, settled = a_case(date(2026, 12, 1)), a_case(date(2026, 12, 1))
     case.report(date(2026, 12, 28), app.calendars())
-    app.save(case)
+    settled.report(date(2026, 12, 1), app.calendars())
+    app.save(case, settled)
     assert (case.due_on, case.due_is_provisional) == (date(2027, 1, 11), True)
-    changed = app.load_calendar(2027, [date(2027, 1, 1), date(2027, 1, 4)], [date(2027, 1, 9)])
-    assert changed == 1
+    calendar = (2027, [date(2027, 1, 1), date(2027, 1, 4)], [date(2027, 1, 9)])
+    # The cases handed in are candidates: only a provisional deadline is recomputed.
+    assert app.load_calendar(*calendar, [case.id, settled.id]) == 1
     recomputed = app.case(case.id)
     assert (recomputed.due_on, recomputed.due_is_provisional) == (date(2027, 1, 12), False)
-    assert app.load_calendar(2027, [date(2027, 1, 1), date(2027, 1, 4)], [date(2027, 1, 9)]) == 0
+    assert app.load_calendar(*calendar, [case.id, settled.id]) == 0
     app.close()

@@ -15,12 +15,11 @@ from heze_certification.domain.deadlines import YearCalendar
 from heze_certification.domain.policy import POLICY_ID, CityPolicy, PolicyTerms
 from heze_certification.domain.register import PREFIX, CertificateRegister, certificate_number
 from heze_certification.domain.talent import TalentRecord
-from heze_certification.projections import Certificates, Deadlines, TalentBase
+from heze_certification.views import CaseFinder
 from heze_common import clock
 from heze_common.errors import Refusal
 from heze_common.events import Aggregate
 from heze_common.eventstore import ServiceApplication
-from heze_common.projection import ProjectionRunner
 from heze_common.serials import Series, issued_by_retired_register, serial_numbers_for
 from heze_contracts import assessment as assessed
 from heze_contracts import enrollment as enrolled
@@ -29,10 +28,6 @@ from heze_contracts import enrollment as enrolled
 class CertificationApplication(ServiceApplication):
     def __init__(self, settings: Any) -> None:
         super().__init__(settings)
-        self.deadlines = Deadlines()
-        self.certificates = Certificates()
-        self.talent = TalentBase()
-        self.read_models = ProjectionRunner(self, [self.deadlines, self.certificates, self.talent])
         self.serials = serial_numbers_for(self.recorder)
 
     def seed(self) -> None:
@@ -96,9 +91,9 @@ class CertificationApplication(ServiceApplication):
         return changed
 
     def trail_streams(self, trainee_id: UUID) -> list[UUID]:
-        self.read_models.catch_up()
+        """The trainee's talent record and their cases (which only the views know)."""
         record = TalentRecord.id_for(trainee_id)
-        cases = self.deadlines.cases_by_trainee.get(trainee_id, [])
+        cases = CaseFinder(self).cases_of(trainee_id)
         return [*([record] if self.exists(record) else []), *cases]
 
     def upstream_handlers(self) -> dict[type, Any]:
@@ -163,15 +158,14 @@ class CertificationApplication(ServiceApplication):
 
     # Deadlines
 
-    def detect_breaches(self) -> int:
-        """Record each breach once, however often (and on however many replicas) this runs."""
-        self.read_models.catch_up()
+    def record_breaches(self, case_ids: Iterable[UUID]) -> int:
+        """Record the breach of each case's current deadline once, however often (and on however
+        many replicas) this runs; return how many were recorded now. The cases are candidates
+        (the views' overdue ones): each case itself decides whether its deadline has passed."""
         today = clock.today()
         recorded = 0
-        for deadline in list(self.deadlines.open.values()):
-            if deadline.breached or today <= deadline.due_on:
-                continue
-            case = self.case(deadline.case_id)
+        for case_id in case_ids:
+            case = self.case(case_id)
             try:
                 if case.record_breach(today):
                     self.save(case)
@@ -180,18 +174,23 @@ class CertificationApplication(ServiceApplication):
                 continue  # another replica recorded it first
         return recorded
 
-    def load_calendar(self, year: int, holidays: list[date], makeup_workdays: list[date]) -> int:
-        """Load a year's calendar and recompute provisional deadlines; return how many changed."""
+    def load_calendar(
+        self,
+        year: int,
+        holidays: list[date],
+        makeup_workdays: list[date],
+        provisional: Iterable[UUID],
+    ) -> int:
+        """Load a year's calendar and recompute the provisional deadlines of the cases given (the
+        views' provisional ones; each case decides); return how many changed."""
         calendars = self.get(HolidayCalendars, CALENDARS_ID, "calendars")
         calendars.load(year, holidays, makeup_workdays)
-        self.read_models.catch_up()
         changed = []
-        for deadline in self.deadlines.open.values():
-            if deadline.provisional:
-                case = self.case(deadline.case_id)
-                case.recompute_deadline(calendars.years)
-                if case.pending_events:
-                    changed.append(case)
+        for case_id in provisional:
+            case = self.case(case_id)
+            case.recompute_deadline(calendars.years)
+            if case.pending_events:
+                changed.append(case)
         self.save(calendars, *changed)
         return len(changed)
 

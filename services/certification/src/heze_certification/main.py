@@ -6,6 +6,7 @@ from heze_certification.api import ROUTERS
 from heze_certification.application import CertificationApplication
 from heze_certification.publishing import CERTIFICATION_PUBLICATIONS
 from heze_certification.settings import CertificationSettings
+from heze_certification.views import VIEWS
 from heze_certification.watcher import deadline_watcher
 from heze_common.runtime import ServiceDefinition, create_app, run_cli
 from heze_contracts import certification as contract
@@ -15,7 +16,6 @@ from heze_contracts.topics import ASSESSMENT_EVENTS, CERTIFICATION_EVENTS, ENROL
 def start(settings: CertificationSettings) -> CertificationApplication:
     application = CertificationApplication(settings)
     application.seed()
-    application.read_models.catch_up()
     return application
 
 
@@ -32,6 +32,7 @@ def definition(settings: CertificationSettings | None = None) -> ServiceDefiniti
         published_events=contract.EVENTS,
         trail_streams=lambda application, trainee_id: application.trail_streams(trainee_id),
         background=lambda application: [deadline_watcher(application)],
+        views=VIEWS,
     )
 
 

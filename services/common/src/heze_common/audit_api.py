@@ -233,28 +233,9 @@ class RebuildReport(BaseModel):
     summary="Rebuild the read models from the log beside the live ones, compare, then switch to them",
 )
 async def rebuild(request: Request, _: Auditor) -> RebuildReport:
-    app = request.app.state.application
-    views = getattr(request.app.state, "views", None)
+    views = request.app.state.views
 
-    def in_memory() -> RebuildReport:
-        live = app.read_models
-        position = live.catch_up()
-        fresh = live.rebuilt()
-        fresh.catch_up(until=position)
-        differences = [
-            type(old).__name__
-            for old, new in zip(live.projections, fresh.projections, strict=True)
-            if vars(old) != vars(new)
-        ]
-        live.adopt(fresh)
-        return RebuildReport(
-            events_replayed=fresh.applied,
-            read_models=[type(p).__name__ for p in live.projections],
-            differences=differences,
-            switched=True,
-        )
-
-    def as_tables() -> RebuildReport:
+    def rebuild_and_switch() -> RebuildReport:
         rebuilt = views.updater.rebuild_and_switch()
         return RebuildReport(
             events_replayed=rebuilt.events_replayed,
@@ -263,4 +244,4 @@ async def rebuild(request: Request, _: Auditor) -> RebuildReport:
             switched=not rebuilt.differences,
         )
 
-    return await asyncio.to_thread(as_tables if views else in_memory)
+    return await asyncio.to_thread(rebuild_and_switch)

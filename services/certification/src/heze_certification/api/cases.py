@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Request, status
+from fastapi import APIRouter, Depends, Path, Request, Response, status
 from pydantic import BaseModel
 
 from heze_certification.api.common import App
@@ -15,8 +15,10 @@ from heze_certification.domain.case import CaseStatus, CertificateCase
 from heze_common import clock
 from heze_common.auth import Principal, require_roles
 from heze_common.commands import execute
-from heze_common.errors import NotFound
+from heze_common.errors import InvalidInput, NotFound
+from heze_common.pagination import Page, PageRequest, paginated
 from heze_common.requests import Body, IsoDate, ReasonList
+from heze_common.views import ViewReader, Views
 from heze_contracts.enums import CertificateStage, Field, Level, Role
 
 router = APIRouter(tags=["certificate cases"])
@@ -108,25 +110,54 @@ async def case(case_id: UUID, request: Request, app: App, principal: Reader) -> 
     return CaseView.of(await readable_case(request, app, principal, case_id))
 
 
-@router.get("/cases", summary="Certificate cases of an evaluation institution")
-async def cases(
-    request: Request, app: App, principal: Reader, evaluation_institution_id: UUID | None = None
-) -> list[CaseView]:
+CASE_COLUMNS = (
+    "case_id, trainee_id, application_id, evaluation_institution_id, occupation_code, field,"
+    " level, holder_name, assessment_ended_on, status, stage, due_on, due_is_provisional,"
+    " returns, certificate_number, issued_on"
+)
+
+
+def own_institution(principal: Principal, evaluation_institution_id: UUID | None) -> UUID | None:
+    """The institution a list is narrowed to: an evaluation institution sees only its own."""
     if principal.role is Role.EVALUATION_INSTITUTION:
         principal.ensure_acts_for(evaluation_institution_id or principal.organisation_id)
-        evaluation_institution_id = principal.organisation_id
+        return principal.organisation_id
+    return evaluation_institution_id
 
-    def listing() -> list[CertificateCase]:
-        app.read_models.catch_up()
-        groups = app.deadlines.cases_by_institution
-        ids = (
-            groups.get(evaluation_institution_id, [])
-            if evaluation_institution_id
-            else [i for g in groups.values() for i in g]
-        )
-        return [app.case(case_id) for case_id in ids]
 
-    return [CaseView.of(c) for c in await execute(request, principal, listing)]
+async def ensure_known_case(views: ViewReader, page: PageRequest) -> None:
+    if page.after is not None and not await views.fetchrow(
+        "SELECT 1 FROM cases WHERE case_id = $1", page.after
+    ):
+        raise InvalidInput("unknown_cursor", "no case with that id to page after", field="after")
+
+
+@router.get(
+    "/cases",
+    summary="Certificate cases (of an evaluation institution), in opening order (paginated)",
+)
+async def cases(
+    request: Request,
+    response: Response,
+    views: Views,
+    principal: Reader,
+    page: Page,
+    evaluation_institution_id: UUID | None = None,
+) -> list[CaseView]:
+    evaluation_institution_id = own_institution(principal, evaluation_institution_id)
+    await ensure_known_case(views, page)
+    rows = await views.fetch(
+        f"SELECT {CASE_COLUMNS} FROM cases"
+        " WHERE ($1::uuid IS NULL OR evaluation_institution_id = $1)"
+        " AND ($2::uuid IS NULL OR opened_position >"
+        "  (SELECT opened_position FROM cases WHERE case_id = $2))"
+        " ORDER BY opened_position LIMIT $3",
+        evaluation_institution_id,
+        page.after,
+        page.fetch,
+    )
+    listed = [CaseView(**dict(row)) for row in rows]
+    return paginated(listed, page, lambda view: view.case_id, request, response)
 
 
 @router.post("/cases/{case_id}/report", summary="Report the certificate data to the province")
@@ -178,41 +209,38 @@ class Overdue(BaseModel):
     days_late: int
 
 
-@router.get("/deadlines/overdue", summary="Overdue cases, per evaluation institution and stage")
+@router.get(
+    "/deadlines/overdue",
+    summary="Overdue cases, per evaluation institution and stage, in opening order (paginated)",
+)
 async def overdue(
     request: Request,
-    app: App,
+    response: Response,
+    views: Views,
     principal: Reader,
+    page: Page,
     evaluation_institution_id: UUID | None = None,
     stage: CertificateStage | None = None,
 ) -> list[Overdue]:
-    if principal.role is Role.EVALUATION_INSTITUTION:
-        principal.ensure_acts_for(evaluation_institution_id or principal.organisation_id)
-        evaluation_institution_id = principal.organisation_id
-
-    def listing() -> list[Overdue]:
-        app.read_models.catch_up()
-        today = clock.today()
-        return [
-            Overdue(
-                case_id=d.case_id,
-                trainee_id=d.trainee_id,
-                evaluation_institution_id=d.evaluation_institution_id,
-                stage=d.stage,
-                due_on=d.due_on,
-                due_is_provisional=d.provisional,
-                days_late=(today - d.due_on).days,
-            )
-            for d in app.deadlines.open.values()
-            if d.due_on < today
-            and (
-                evaluation_institution_id is None
-                or d.evaluation_institution_id == evaluation_institution_id
-            )
-            and (stage is None or d.stage is stage)
-        ]
-
-    return await execute(request, principal, listing)
+    evaluation_institution_id = own_institution(principal, evaluation_institution_id)
+    await ensure_known_case(views, page)
+    today = clock.today()
+    rows = await views.fetch(
+        "SELECT case_id, trainee_id, evaluation_institution_id, stage, due_on, due_is_provisional"
+        " FROM cases WHERE due_on < $1"
+        " AND ($2::uuid IS NULL OR evaluation_institution_id = $2)"
+        " AND ($3::text IS NULL OR stage = $3)"
+        " AND ($4::uuid IS NULL OR opened_position >"
+        "  (SELECT opened_position FROM cases WHERE case_id = $4))"
+        " ORDER BY opened_position LIMIT $5",
+        today,
+        evaluation_institution_id,
+        stage.value if stage else None,
+        page.after,
+        page.fetch,
+    )
+    listed = [Overdue(**dict(row), days_late=(today - row["due_on"]).days) for row in rows]
+    return paginated(listed, page, lambda late: late.case_id, request, response)
 
 
 class YearCalendarBody(Body):
@@ -233,10 +261,23 @@ async def load_calendar(
     body: YearCalendarBody,
     request: Request,
     app: App,
+    views: Views,
     principal: Province,
 ) -> CalendarLoaded:
+    provisional = [
+        row["case_id"]
+        for row in await views.fetch(
+            "SELECT case_id FROM cases WHERE due_is_provisional ORDER BY opened_position"
+        )
+    ]
     changed = await execute(
-        request, principal, app.load_calendar, year, body.holidays, body.makeup_workdays
+        request,
+        principal,
+        app.load_calendar,
+        year,
+        body.holidays,
+        body.makeup_workdays,
+        provisional,
     )
     return CalendarLoaded(year=year, deadlines_recomputed=changed)
 
@@ -252,15 +293,12 @@ class TraineeOfCertificate(BaseModel):
 )
 async def trainee_of_certificate(
     number: Annotated[str, Path(min_length=1, max_length=64)],
-    request: Request,
-    app: App,
+    views: Views,
     principal: Annotated[Principal, Depends(require_roles(Role.AUDITOR))],
 ) -> TraineeOfCertificate:
-    def lookup() -> TraineeOfCertificate:
-        app.read_models.catch_up()
-        certificate = app.certificates.by_number.get(number)
-        if certificate is None:
-            raise NotFound("unknown_certificate", f"no certificate numbered {number}")
-        return TraineeOfCertificate(trainee_id=certificate.trainee_id, case_id=certificate.case_id)
-
-    return await execute(request, principal, lookup)
+    found = await views.fetchrow(
+        "SELECT trainee_id, case_id FROM cases WHERE certificate_number = $1", number
+    )
+    if found is None:
+        raise NotFound("unknown_certificate", f"no certificate numbered {number}")
+    return TraineeOfCertificate(**dict(found))

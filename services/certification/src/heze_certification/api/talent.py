@@ -19,12 +19,15 @@ from heze_certification.domain.policy import (
     loan_eligibility,
     title_recognition,
 )
+from heze_certification.domain.talent import TalentRecord
 from heze_common import clock
 from heze_common.auth import Principal, require_roles
 from heze_common.commands import execute
 from heze_common.downloads import CSV_ALTERNATIVE, csv_download
-from heze_common.errors import Forbidden
+from heze_common.errors import Forbidden, InvalidInput
+from heze_common.pagination import Page, paginated
 from heze_common.requests import Body, IsoDate, LongText
+from heze_common.views import Views
 from heze_contracts.enums import Field, Level, Role
 
 router = APIRouter(tags=["talent base"])
@@ -43,34 +46,57 @@ class PoolEntry(BaseModel):
     peony_card_priority: bool
 
 
-@router.get("/talent-pool", summary="Search the talent pool by field, level and county")
+@router.get(
+    "/talent-pool",
+    summary="Search the talent pool by field, level and county, in order of entry (paginated)",
+)
 async def talent_pool(
     request: Request,
-    app: App,
+    response: Response,
+    views: Views,
     principal: CityReader,
+    page: Page,
     field: Field | None = None,
     level: Level | None = None,
     county: str | None = None,
 ) -> list[PoolEntry]:
-    def search() -> list[PoolEntry]:
-        app.read_models.catch_up()
-        return [
-            PoolEntry(
-                trainee_id=member.trainee_id,
-                county=member.county,
-                certificates=member.certificates,
-                outstanding_contribution=member.outstanding_contribution,
-                peony_card_priority=member.outstanding_contribution is not None,
-            )
-            for member in app.talent.pool.values()
-            if (county is None or member.county == county)
-            and any(
-                (field is None or f is field) and (level is None or lv is level)
-                for f, lv in member.certificates.values()
-            )
-        ]
-
-    return await execute(request, principal, search)
+    # Rows are keyed by talent record; the cursor names the trainee.
+    after = TalentRecord.id_for(page.after) if page.after else None
+    if after is not None and not await views.fetchrow(
+        "SELECT 1 FROM talent_pool WHERE record_id = $1 AND entered_position IS NOT NULL", after
+    ):
+        raise InvalidInput(
+            "unknown_cursor", "no talent-pool member with that id to page after", field="after"
+        )
+    rows = await views.fetch(
+        "SELECT m.trainee_id, m.county, m.outstanding_contribution,"
+        " (SELECT jsonb_agg(jsonb_build_array(c.certificate_number, c.field, c.level)"
+        "   ORDER BY c.admitted_position)"
+        "  FROM pool_certificates c WHERE c.record_id = m.record_id) AS certificates"
+        " FROM talent_pool m"
+        " WHERE EXISTS (SELECT FROM pool_certificates c WHERE c.record_id = m.record_id"
+        "  AND ($1::text IS NULL OR c.field = $1) AND ($2::text IS NULL OR c.level = $2))"
+        " AND ($3::text IS NULL OR m.county = $3)"
+        " AND ($4::uuid IS NULL OR m.entered_position >"
+        "  (SELECT entered_position FROM talent_pool WHERE record_id = $4))"
+        " ORDER BY m.entered_position LIMIT $5",
+        field.value if field else None,
+        level.value if level else None,
+        county,
+        after,
+        page.fetch,
+    )
+    members = [
+        PoolEntry(
+            trainee_id=row["trainee_id"],
+            county=row["county"],
+            certificates={number: (f, lv) for number, f, lv in row["certificates"]},
+            outstanding_contribution=row["outstanding_contribution"],
+            peony_card_priority=row["outstanding_contribution"] is not None,
+        )
+        for row in rows
+    ]
+    return paginated(members, page, lambda member: member.trainee_id, request, response)
 
 
 class Outstanding(Body):
@@ -106,30 +132,19 @@ class CreditLine(BaseModel):
 )
 async def continuing_education(
     year: Annotated[int, Path(ge=2000, le=2100)],
-    request: Request,
-    app: App,
+    views: Views,
     principal: City,
     format: Annotated[Literal["json", "csv"], Query()] = "json",  # noqa: A002 - the query parameter's name
 ) -> Response | list[CreditLine]:
-    def lines() -> list[CreditLine]:
-        app.read_models.catch_up()
-        result = []
-        for credit in app.talent.credits_by_year.get(year, []):
-            record = app.talent_record(credit.trainee_id)
-            result.append(
-                CreditLine(
-                    trainee_id=credit.trainee_id,
-                    name=record.name,
-                    id_number=record.id_number,
-                    year=credit.year,
-                    hours=credit.hours,
-                    programme_id=credit.programme_id,
-                    credited_on=credit.credited_on,
-                )
-            )
-        return result
-
-    credits = await execute(request, principal, lines)
+    # The whole year, as the CE platform imports it (a report, like the subsidy's monthly
+    # disbursements): one range of an index, in the order credited.
+    rows = await views.fetch(
+        "SELECT c.trainee_id, p.name, p.id_number, c.year, c.hours, c.programme_id,"
+        " c.credited_on FROM ce_credits c LEFT JOIN people p USING (record_id)"
+        " WHERE c.year = $1 ORDER BY c.credited_position",
+        year,
+    )
+    credits = [CreditLine(**dict(row)) for row in rows]
     if format == "json":
         return credits
     return csv_download(list(CreditLine.model_fields), credits, f"continuing-education-{year}.csv")

@@ -3,7 +3,6 @@ it is valid, revoked or unknown, with occupation, level and issue date; nothing 
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import defaultdict, deque
 from datetime import date
@@ -14,7 +13,9 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
 from heze_certification.api.common import App
+from heze_certification.domain.case import CaseStatus
 from heze_common.errors import Refusal
+from heze_common.views import Views
 from heze_contracts.enums import Level
 
 router = APIRouter(tags=["public verification"])
@@ -66,18 +67,23 @@ def limiter_of(request: Request) -> SlidingWindowLimiter:
 async def verify(
     request: Request,
     app: App,
+    views: Views,
     number: Annotated[str, Query(min_length=1, max_length=64)],
     name: Annotated[str, Query(min_length=1, max_length=100)],
 ) -> Verification:
     client = request.client.host if request.client else "unknown"
     limiter_of(request).admit(client, app.settings.verify_requests_per_minute)
-    await asyncio.to_thread(app.read_models.catch_up)
-    certificate = app.certificates.by_number.get(number.strip())
-    if certificate is None or certificate.holder_name != name.strip():
+    certificate = await views.fetchrow(
+        "SELECT holder_name, status, occupation_code, level, issued_on FROM cases"
+        " WHERE certificate_number = $1",
+        number.strip(),
+    )
+    if certificate is None or certificate["holder_name"] != name.strip():
         return Verification(status=Verdict.UNKNOWN)
+    revoked = certificate["status"] == CaseStatus.REVOKED
     return Verification(
-        status=Verdict.REVOKED if certificate.revoked else Verdict.VALID,
-        occupation_code=certificate.occupation_code,
-        level=certificate.level,
-        issued_on=certificate.issued_on,
+        status=Verdict.REVOKED if revoked else Verdict.VALID,
+        occupation_code=certificate["occupation_code"],
+        level=certificate["level"],
+        issued_on=certificate["issued_on"],
     )

@@ -1,0 +1,331 @@
+"""Read models of the certification service, as tables (heze_common.views): every case with its
+current stage, deadline and certificate (the case queues, the overdue list, verification), the
+talent pool, and the continuing-education credits with the names the CE platform needs.
+
+Personal data: a table holds only what a query returns (holder names, ID numbers, counties,
+contributions); nothing else of the person is copied here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from psycopg.types.json import Jsonb
+
+from heze_certification.domain.case import CaseStatus, CertificateCase
+from heze_certification.domain.talent import TalentRecord
+from heze_common.eventstore import ServiceApplication
+from heze_common.views import LIVE, Handler, Rows, View, ViewUpdater
+from heze_contracts.enums import CertificateStage
+
+
+class Cases(View):
+    """Cases per evaluation institution and trainee in opening order, their open deadlines, and
+    the certificates issued (by number, for verification)."""
+
+    table_names = ("cases",)
+    tables = (
+        "CREATE TABLE IF NOT EXISTS {schema}.cases ("
+        " case_id UUID PRIMARY KEY, trainee_id UUID NOT NULL, application_id UUID NOT NULL,"
+        " evaluation_institution_id UUID NOT NULL, occupation_code TEXT NOT NULL,"
+        " field TEXT NOT NULL, level TEXT NOT NULL, holder_name TEXT NOT NULL,"
+        " assessment_ended_on DATE NOT NULL, status TEXT NOT NULL, stage TEXT, due_on DATE,"
+        " due_is_provisional BOOLEAN NOT NULL, breached BOOLEAN NOT NULL, returns JSONB NOT NULL,"
+        " certificate_number TEXT, issued_on DATE, opened_position BIGINT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS cases_in_opening_order ON {schema}.cases (opened_position)",
+        "CREATE INDEX IF NOT EXISTS cases_of_institution"
+        " ON {schema}.cases (evaluation_institution_id, opened_position)",
+        "CREATE INDEX IF NOT EXISTS cases_of_trainee ON {schema}.cases (trainee_id, opened_position)",
+        "CREATE UNIQUE INDEX IF NOT EXISTS cases_by_certificate"
+        " ON {schema}.cases (certificate_number) WHERE certificate_number IS NOT NULL",
+        "CREATE INDEX IF NOT EXISTS cases_by_due_date ON {schema}.cases (due_on)"
+        " WHERE due_on IS NOT NULL",
+        "CREATE INDEX IF NOT EXISTS cases_due_provisionally"
+        " ON {schema}.cases (opened_position) WHERE due_is_provisional",
+    )
+
+    def handlers(self) -> Mapping[type, Handler]:
+        case = CertificateCase
+
+        def moves_to(
+            status: CaseStatus, stage: CertificateStage | None, *, returned: bool = False
+        ) -> Handler:
+            """The case moves to `status`; `stage` (when it has a deadline) is due on the
+            event's `due_on`; a return or a rejection adds its reasons to the returns."""
+            return lambda rows, event: self._stage(
+                rows,
+                event,
+                status,
+                stage,
+                getattr(event, "due_on", None),
+                getattr(event, "due_is_provisional", False),
+                event.reasons if returned else None,
+            )
+
+        return {
+            case.Opened: self._opened,
+            case.Reported: moves_to(
+                CaseStatus.AWAITING_CONFIRMATION, CertificateStage.PROVINCE_CONFIRMATION
+            ),
+            case.ProvinceConfirmed: moves_to(
+                CaseStatus.AWAITING_APPROVAL, CertificateStage.NATIONAL_REVIEW
+            ),
+            case.ProvinceReturned: moves_to(
+                CaseStatus.AWAITING_REPORT, CertificateStage.REPORT_TO_PROVINCE, returned=True
+            ),
+            case.NationalApproved: moves_to(
+                CaseStatus.AWAITING_ISSUANCE, CertificateStage.ISSUANCE
+            ),
+            case.NationalRejected: moves_to(
+                CaseStatus.AWAITING_REPORT, CertificateStage.REPORT_TO_PROVINCE, returned=True
+            ),
+            case.Issued: lambda rows, event: self._set(
+                rows,
+                event,
+                status=CaseStatus.ISSUED.value,
+                stage=None,
+                due_on=None,
+                due_is_provisional=False,
+                breached=False,
+                certificate_number=event.certificate_number,
+                issued_on=event.issued_on,
+            ),
+            case.Revoked: lambda rows, event: self._set(
+                rows, event, status=CaseStatus.REVOKED.value
+            ),
+            case.Closed: moves_to(CaseStatus.CLOSED, None),
+            case.DeadlineChanged: lambda rows, event: self._set(
+                rows,
+                event,
+                due_on=event.due_on,
+                due_is_provisional=event.due_is_provisional,
+                breached=False,
+            ),
+            case.DeadlineBreached: self._breached,
+        }
+
+    @staticmethod
+    def _opened(rows: Rows, event: Any) -> None:
+        subject = event.subject
+        rows.execute(
+            "INSERT INTO {schema}.cases (case_id, trainee_id, application_id,"
+            " evaluation_institution_id, occupation_code, field, level, holder_name,"
+            " assessment_ended_on, status, stage, due_on, due_is_provisional, breached, returns,"
+            " opened_position)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, FALSE, FALSE, '[]', %s)",
+            (
+                event.originator_id,
+                subject.trainee_id,
+                subject.application_id,
+                subject.evaluation_institution_id,
+                subject.occupation_code,
+                subject.field.value,
+                subject.level.value,
+                event.holder_name,
+                event.assessment_ended_on,
+                CaseStatus.AWAITING_REPORT.value,
+                CertificateStage.REPORT_TO_PROVINCE.value,
+                event.due_on,
+                rows.position,
+            ),
+        )
+
+    @staticmethod
+    def _stage(
+        rows: Rows,
+        event: Any,
+        status: CaseStatus,
+        stage: CertificateStage | None,
+        due_on: date | None,
+        provisional: bool,
+        reasons: list[str] | None,
+    ) -> None:
+        """A new stage: its deadline (none for the national review or a closed case) replaces
+        the last one, not yet breached."""
+        rows.execute(
+            "UPDATE {schema}.cases SET status = %s, stage = %s, due_on = %s,"
+            " due_is_provisional = %s, breached = FALSE, returns = returns || %s"
+            " WHERE case_id = %s",
+            (
+                status.value,
+                stage.value if stage else None,
+                due_on,
+                provisional,
+                Jsonb([list(reasons)] if reasons is not None else []),
+                event.originator_id,
+            ),
+        )
+
+    @staticmethod
+    def _breached(rows: Rows, event: Any) -> None:
+        """Only a breach of the current deadline marks it (a later one starts unbreached)."""
+        rows.execute(
+            "UPDATE {schema}.cases SET breached = TRUE"
+            " WHERE case_id = %s AND stage = %s AND due_on = %s",
+            (event.originator_id, event.stage.value, event.due_on),
+        )
+
+    @staticmethod
+    def _set(rows: Rows, event: Any, **columns: object) -> None:
+        assignments = ", ".join(f"{column} = %s" for column in columns)
+        rows.execute(
+            f"UPDATE {{schema}}.cases SET {assignments} WHERE case_id = %s",
+            (*columns.values(), event.originator_id),
+        )
+
+
+IN_POOL = (
+    "EXISTS (SELECT FROM {schema}.pool_certificates held"
+    " WHERE held.record_id = talent_pool.record_id)"
+)
+"""Whether the talent record of the `talent_pool` row at hand holds an admitted certificate."""
+
+
+class TalentBase(View):
+    """The talent pool in order of entry (searchable by field, level and county), and the
+    continuing-education credits per year in the order credited, with each person's name and
+    ID number for the CE platform. Rows are keyed by talent record (`TalentRecord.id_for`): not
+    every event of a record names its trainee."""
+
+    table_names = ("people", "talent_pool", "pool_certificates", "ce_credits")
+    tables = (
+        "CREATE TABLE IF NOT EXISTS {schema}.people ("
+        " record_id UUID PRIMARY KEY, name TEXT NOT NULL, id_number TEXT NOT NULL)",
+        # A member's row stays when their last certificate is revoked (it is then no longer
+        # listed), so a page cursor naming them still finds its place.
+        "CREATE TABLE IF NOT EXISTS {schema}.talent_pool ("
+        " record_id UUID PRIMARY KEY, trainee_id UUID, county TEXT,"
+        " outstanding_contribution TEXT, entered_position BIGINT)",
+        "CREATE INDEX IF NOT EXISTS talent_pool_in_order"
+        " ON {schema}.talent_pool (entered_position) WHERE entered_position IS NOT NULL",
+        "CREATE INDEX IF NOT EXISTS talent_pool_of_county"
+        " ON {schema}.talent_pool (county, entered_position)",
+        "CREATE TABLE IF NOT EXISTS {schema}.pool_certificates ("
+        " certificate_number TEXT PRIMARY KEY, record_id UUID NOT NULL, field TEXT NOT NULL,"
+        " level TEXT NOT NULL, admitted_position BIGINT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS pool_certificates_of_member"
+        " ON {schema}.pool_certificates (record_id, admitted_position)",
+        "CREATE TABLE IF NOT EXISTS {schema}.ce_credits ("
+        " record_id UUID NOT NULL, programme_id UUID NOT NULL, trainee_id UUID NOT NULL,"
+        " year INT NOT NULL, hours NUMERIC NOT NULL, credited_on DATE NOT NULL,"
+        " credited_position BIGINT NOT NULL, PRIMARY KEY (record_id, programme_id))",
+        "CREATE INDEX IF NOT EXISTS ce_credits_of_year"
+        " ON {schema}.ce_credits (year, credited_position)",
+    )
+
+    def handlers(self) -> Mapping[type, Handler]:
+        record = TalentRecord
+        return {
+            record.PersonLearnt: self._person,
+            record.AdmittedToPool: self._admitted,
+            record.CertificateRevocationNoted: self._revoked,
+            record.OutstandingFlagged: self._flagged,
+            record.HoursCredited: self._credited,
+        }
+
+    @staticmethod
+    def _person(rows: Rows, event: Any) -> None:
+        rows.execute(
+            "INSERT INTO {schema}.people (record_id, name, id_number) VALUES (%s, %s, %s)"
+            " ON CONFLICT (record_id) DO UPDATE"
+            " SET name = EXCLUDED.name, id_number = EXCLUDED.id_number",
+            (event.originator_id, event.name, event.id_number),
+        )
+
+    @staticmethod
+    def _admitted(rows: Rows, event: Any) -> None:
+        # One who holds no admitted certificate (yet, or any more) enters the pool now, in this
+        # county; a member keeps their place and county.
+        rows.execute(
+            "INSERT INTO {schema}.talent_pool (record_id, trainee_id, county, entered_position)"
+            " VALUES (%s, %s, %s, %s) ON CONFLICT (record_id) DO UPDATE SET"
+            " trainee_id = EXCLUDED.trainee_id,"
+            f" county = CASE WHEN {IN_POOL} THEN talent_pool.county ELSE EXCLUDED.county END,"
+            f" entered_position = CASE WHEN {IN_POOL} THEN talent_pool.entered_position"
+            " ELSE EXCLUDED.entered_position END",
+            (event.originator_id, event.trainee_id, event.county, rows.position),
+        )
+        rows.execute(
+            "INSERT INTO {schema}.pool_certificates"
+            " (certificate_number, record_id, field, level, admitted_position)"
+            " VALUES (%s, %s, %s, %s, %s)",
+            (
+                event.certificate_number,
+                event.originator_id,
+                event.field.value,
+                event.level.value,
+                rows.position,
+            ),
+        )
+
+    @staticmethod
+    def _revoked(rows: Rows, event: Any) -> None:
+        rows.execute(
+            "DELETE FROM {schema}.pool_certificates WHERE certificate_number = %s", (event.number,)
+        )
+
+    @staticmethod
+    def _flagged(rows: Rows, event: Any) -> None:
+        """A flag may come before the admission (the county not yet known): it waits in the
+        record's row, which the admission then completes."""
+        rows.execute(
+            "INSERT INTO {schema}.talent_pool (record_id, outstanding_contribution)"
+            " VALUES (%s, %s) ON CONFLICT (record_id) DO UPDATE"
+            " SET outstanding_contribution = EXCLUDED.outstanding_contribution",
+            (event.originator_id, event.contribution),
+        )
+
+    @staticmethod
+    def _credited(rows: Rows, event: Any) -> None:
+        rows.execute(
+            "INSERT INTO {schema}.ce_credits (record_id, programme_id, trainee_id, year, hours,"
+            " credited_on, credited_position) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (
+                event.originator_id,
+                event.source_programme_id,
+                event.trainee_id,
+                event.year,
+                event.hours,
+                event.credited_on,
+                rows.position,
+            ),
+        )
+
+
+VIEWS = (Cases, TalentBase)
+
+
+class CaseFinder:
+    """The case views read from synchronous code outside a request: the deadline watcher and
+    the auditors' trail, which run in worker threads of the service process.
+
+    Each query first brings the views up to the log's head, so it finds every case committed
+    before it asked. It does so through an updater of its own, beside the service's: the two
+    share the advisory lock, so each event is still applied once. The service creates the
+    tables as it starts."""
+
+    def __init__(self, app: ServiceApplication) -> None:
+        self.app = app
+        self.updater = ViewUpdater(app, [view() for view in VIEWS], create_tables=False)
+
+    def _case_ids(self, query: str, params: tuple[object, ...]) -> list[UUID]:
+        self.updater.catch_up()
+        with self.app.recorder.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
+            Rows(cursor, LIVE).execute(query, params)
+            return [row["case_id"] for row in cursor.fetchall()]
+
+    def overdue_unrecorded(self, today: date) -> list[UUID]:
+        """Cases whose current deadline passed before `today` and whose breach is not recorded."""
+        return self._case_ids(
+            "SELECT case_id FROM {schema}.cases WHERE due_on < %s AND NOT breached"
+            " ORDER BY opened_position",
+            (today,),
+        )
+
+    def cases_of(self, trainee_id: UUID) -> list[UUID]:
+        return self._case_ids(
+            "SELECT case_id FROM {schema}.cases WHERE trainee_id = %s ORDER BY opened_position",
+            (trainee_id,),
+        )

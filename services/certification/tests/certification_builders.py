@@ -1,0 +1,139 @@
+"""Builders shared by the certification tests: the upstream facts (assessment's and enrollment's
+integration events) as their producers publish them."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from itertools import count
+from uuid import UUID, uuid4
+
+from heze_contracts import IntegrationEvent
+from heze_contracts import assessment as assessed
+from heze_contracts import enrollment as enrolled
+from heze_contracts.enums import (
+    Education,
+    Field,
+    HourKind,
+    HourMode,
+    Level,
+    ParticipantCategory,
+    Sex,
+)
+
+NAME, ID_NUMBER = "唐三藏", "11010519491231002X"
+COUNTY = "东明县"
+OCCUPATION = "2-02-07-13"
+TODAY = datetime(2026, 9, 24, 2, tzinfo=UTC)
+positions = count(1)
+
+
+def envelope(event_class: type, payload: object, subject: UUID) -> IntegrationEvent:
+    return event_class.build(
+        payload,
+        position=next(positions),
+        occurred_at=TODAY,
+        origin_id=subject,
+        origin_version=1,
+        correlation_id=uuid4(),
+        causation_id=None,
+    )
+
+
+def registered(
+    trainee_id: UUID, name: str = NAME, id_number: str = ID_NUMBER, county: str = COUNTY
+) -> IntegrationEvent:
+    return envelope(
+        enrolled.TraineeRegistered,
+        enrolled.TraineeRegisteredPayload(
+            trainee_id=trainee_id,
+            name=name,
+            id_number=id_number,
+            sex=Sex.FEMALE,
+            birth_date=date(1949, 12, 31),
+            phone="13712345678",
+            education=Education.MASTER,
+            major="控制科学与工程",
+            employer="菏泽某智能装备有限公司",
+            county=county,
+            participant_category=ParticipantCategory.DIGITAL_WORKER,
+            registered_on=date(2026, 3, 1),
+            registered_by_institution_id=None,
+            retirement_group=None,
+        ),
+        trainee_id,
+    )
+
+
+def completed(
+    trainee_id: UUID,
+    programme_id: UUID | None = None,
+    completed_on: date = date(2026, 6, 30),
+    total_hours: Decimal = Decimal("128.0"),
+) -> IntegrationEvent:
+    return envelope(
+        enrolled.TrainingCompleted,
+        enrolled.TrainingCompletedPayload(
+            trainee_id=trainee_id,
+            programme_id=programme_id or uuid4(),
+            institution_id=uuid4(),
+            occupation_code=OCCUPATION,
+            field=Field.INTELLIGENT_MANUFACTURING,
+            level=Level.JUNIOR,
+            hours_by_kind={HourKind.THEORY: total_hours - 48, HourKind.PRACTICE: Decimal("48.0")},
+            hours_by_mode={HourMode.ONLINE: total_hours - 60, HourMode.OFFLINE: Decimal("60.0")},
+            total_hours=total_hours,
+            exam_score=Decimal("91.0"),
+            training_certificate_number="HZPX2026-2020713-000009",
+            subsidised_plan=True,
+            completed_on=completed_on,
+        ),
+        trainee_id,
+    )
+
+
+def enrollment_facts(trainee_id: UUID) -> list[IntegrationEvent]:
+    return [registered(trainee_id), completed(trainee_id)]
+
+
+def passed(
+    trainee_id: UUID,
+    application_id: UUID,
+    evaluator: UUID,
+    name: str = NAME,
+    level: Level = Level.JUNIOR,
+    ended_on: date = date(2026, 9, 10),
+) -> IntegrationEvent:
+    return envelope(
+        assessed.AssessmentPassed,
+        assessed.AssessmentPassedPayload(
+            application_id=application_id,
+            trainee_id=trainee_id,
+            evaluation_institution_id=evaluator,
+            session_id=uuid4(),
+            holder=assessed.Holder(
+                name=name, id_number=ID_NUMBER, sex=Sex.FEMALE, birth_date=date(1949, 12, 31)
+            ),
+            occupation_code=OCCUPATION,
+            field=Field.INTELLIGENT_MANUFACTURING,
+            level=level,
+            theory_score=Decimal("81.0"),
+            practical_score=Decimal("77.5"),
+            assessment_ended_on=ended_on,
+        ),
+        trainee_id,
+    )
+
+
+def voided(trainee_id: UUID, application_id: UUID, evaluator: UUID) -> IntegrationEvent:
+    return envelope(
+        assessed.AssessmentResultVoided,
+        assessed.AssessmentResultVoidedPayload(
+            application_id=application_id,
+            trainee_id=trainee_id,
+            evaluation_institution_id=evaluator,
+            reason="承诺事项核查不实",
+            voided_at=TODAY,
+        ),
+        trainee_id,
+    )
