@@ -36,6 +36,7 @@ from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
 from heze_common.cancellation import stop_if_cancelled
+from heze_common.errors import InvalidInput
 from heze_common.eventstore import ServiceApplication
 from heze_common.settings import ServiceSettings
 from heze_common.wakeups import new_events
@@ -271,6 +272,16 @@ class ViewReader:
         async with self.pool.acquire() as connection:
             await self._caught_up(connection)
             return await connection.fetchrow(query, *args)
+
+    async def ensure_cursor(self, after: object, item: str, query: str, *args: Any) -> None:
+        """422 `unknown_cursor` (field `after`) unless the page cursor `after` names an item of
+        the list: `query` selects that item with `args`. No cursor, nothing to check."""
+        if after is not None and await self.fetchrow(query, *args) is None:
+            raise InvalidInput(
+                "unknown_cursor",
+                f"no {item} with that id in this list to page after",
+                field="after",
+            )
 
 
 def views_of(request: Request) -> ViewReader:

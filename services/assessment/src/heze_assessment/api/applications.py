@@ -185,12 +185,12 @@ async def applications(
             )
         evaluation_institution_id = principal.organisation_id
 
-    if page.after is not None and not await views.fetchrow(
-        "SELECT 1 FROM applications WHERE application_id = $1", page.after
-    ):
-        raise InvalidInput(
-            "unknown_cursor", "no application with that id to page after", field="after"
-        )
+    await views.ensure_cursor(
+        page.after,
+        "application",
+        "SELECT 1 FROM applications WHERE application_id = $1",
+        page.after,
+    )
     rows = await views.fetch(
         f"SELECT {APPLICATION_COLUMNS} FROM applications"
         " WHERE ($1::uuid IS NULL OR evaluation_institution_id = $1)"

@@ -15,7 +15,6 @@ from heze_assessment.domain.evaluation_institution import EvaluationInstitution
 from heze_common import clock
 from heze_common.auth import Principal, authenticated, require_roles
 from heze_common.commands import execute
-from heze_common.errors import InvalidInput
 from heze_common.pagination import Page, paginated
 from heze_common.requests import Body, IsoDate, LongText, ShortText
 from heze_common.views import Views
@@ -77,12 +76,12 @@ async def register(
 async def listing(
     request: Request, response: Response, views: Views, principal: AnyRole, page: Page
 ) -> list[EvaluationInstitutionView]:
-    if page.after is not None and not await views.fetchrow(
-        "SELECT 1 FROM evaluation_institutions WHERE evaluation_institution_id = $1", page.after
-    ):
-        raise InvalidInput(
-            "unknown_cursor", "no evaluation institution with that id to page after", field="after"
-        )
+    await views.ensure_cursor(
+        page.after,
+        "evaluation institution",
+        "SELECT 1 FROM evaluation_institutions WHERE evaluation_institution_id = $1",
+        page.after,
+    )
     rows = await views.fetch(
         "SELECT evaluation_institution_id, name, occupations, suspended"
         " FROM evaluation_institutions WHERE $1::uuid IS NULL OR registered_position >"

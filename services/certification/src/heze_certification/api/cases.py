@@ -15,7 +15,7 @@ from heze_certification.domain.case import CaseStatus, CertificateCase
 from heze_common import clock
 from heze_common.auth import Principal, require_roles
 from heze_common.commands import execute
-from heze_common.errors import InvalidInput, NotFound
+from heze_common.errors import NotFound
 from heze_common.pagination import Page, PageRequest, paginated
 from heze_common.requests import Body, IsoDate, ReasonList
 from heze_common.views import ViewReader, Views
@@ -126,10 +126,9 @@ def own_institution(principal: Principal, evaluation_institution_id: UUID | None
 
 
 async def ensure_known_case(views: ViewReader, page: PageRequest) -> None:
-    if page.after is not None and not await views.fetchrow(
-        "SELECT 1 FROM cases WHERE case_id = $1", page.after
-    ):
-        raise InvalidInput("unknown_cursor", "no case with that id to page after", field="after")
+    await views.ensure_cursor(
+        page.after, "case", "SELECT 1 FROM cases WHERE case_id = $1", page.after
+    )
 
 
 @router.get(

@@ -24,7 +24,7 @@ from heze_common import clock
 from heze_common.auth import Principal, require_roles
 from heze_common.commands import execute
 from heze_common.downloads import CSV_ALTERNATIVE, csv_download
-from heze_common.errors import Forbidden, InvalidInput
+from heze_common.errors import Forbidden
 from heze_common.pagination import Page, paginated
 from heze_common.requests import Body, IsoDate, LongText
 from heze_common.views import Views
@@ -62,12 +62,12 @@ async def talent_pool(
 ) -> list[PoolEntry]:
     # Rows are keyed by talent record; the cursor names the trainee.
     after = TalentRecord.id_for(page.after) if page.after else None
-    if after is not None and not await views.fetchrow(
-        "SELECT 1 FROM talent_pool WHERE record_id = $1 AND entered_position IS NOT NULL", after
-    ):
-        raise InvalidInput(
-            "unknown_cursor", "no talent-pool member with that id to page after", field="after"
-        )
+    await views.ensure_cursor(
+        after,
+        "talent-pool member",
+        "SELECT 1 FROM talent_pool WHERE record_id = $1 AND entered_position IS NOT NULL",
+        after,
+    )
     rows = await views.fetch(
         "SELECT m.trainee_id, m.county, m.outstanding_contribution,"
         " (SELECT jsonb_agg(jsonb_build_array(c.certificate_number, c.field, c.level)"

@@ -13,7 +13,6 @@ from pydantic import BaseModel, StrictBool, StrictInt
 from heze_common import clock
 from heze_common.auth import Principal, authenticated, require_roles
 from heze_common.commands import execute
-from heze_common.errors import InvalidInput
 from heze_common.pagination import Page, paginated
 from heze_common.requests import Body, IsoDate, LongText, PersonName, ShortText
 from heze_common.views import Views
@@ -101,12 +100,12 @@ async def accredit(
 async def institutions(
     request: Request, response: Response, views: Views, principal: AnyRole, page: Page
 ) -> list[InstitutionView]:
-    if page.after is not None and not await views.fetchrow(
-        "SELECT 1 FROM institutions WHERE institution_id = $1", page.after
-    ):
-        raise InvalidInput(
-            "unknown_cursor", "no institution with that id to page after", field="after"
-        )
+    await views.ensure_cursor(
+        page.after,
+        "institution",
+        "SELECT 1 FROM institutions WHERE institution_id = $1",
+        page.after,
+    )
     rows = await views.fetch(
         "SELECT institution_id, directory_number, name, fields, contact_name, contact_phone,"
         " suspended, in_city_training_directory FROM institutions"

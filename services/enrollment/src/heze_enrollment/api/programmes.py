@@ -14,7 +14,7 @@ from pydantic import BaseModel, StrictBool, StrictInt
 
 from heze_common.auth import Principal, authenticated, require_roles
 from heze_common.commands import execute
-from heze_common.errors import InvalidInput, NotFound
+from heze_common.errors import NotFound
 from heze_common.pagination import Page, paginated
 from heze_common.requests import Body, IsoDate, Mark, ShortText
 from heze_common.views import Views
@@ -133,15 +133,14 @@ async def programmes(
     page: Page,
     institution_id: UUID | None = None,
 ) -> list[ProgrammeView]:
-    if page.after is not None and not await views.fetchrow(
+    await views.ensure_cursor(
+        page.after,
+        "programme",
         "SELECT 1 FROM programmes WHERE programme_id = $1"
         " AND ($2::uuid IS NULL OR institution_id = $2)",
         page.after,
         institution_id,
-    ):
-        raise InvalidInput(
-            "unknown_cursor", "no programme with that id in this list to page after", field="after"
-        )
+    )
     rows = await views.fetch(
         "SELECT programme_id, institution_id, occupation_code, field, level, title, capacity,"
         " seats_taken, starts_on, ends_on, required_hours, completion_pass_mark,"
@@ -253,14 +252,13 @@ async def roster(
     if owner is None:
         raise NotFound("unknown_programme", f"no programme with id {programme_id}")
     principal.ensure_acts_for(owner["institution_id"])
-    if page.after is not None and not await views.fetchrow(
+    await views.ensure_cursor(
+        page.after,
+        "trainee",
         "SELECT 1 FROM roster WHERE programme_id = $1 AND trainee_id = $2",
         programme_id,
         page.after,
-    ):
-        raise InvalidInput(
-            "unknown_cursor", "no trainee on this roster with that id to page after", field="after"
-        )
+    )
     rows = await views.fetch(
         f"SELECT {ROSTER_COLUMNS} FROM roster r JOIN registrations t USING (trainee_id)"
         " WHERE r.programme_id = $1"

@@ -381,16 +381,13 @@ async def registrations(
             "unknown_county", f"{county} is not a county or district of Heze", field="county"
         )
     # The cursor must be a line of this list: a county bureau learns nothing of other counties.
-    if page.after is not None and not await views.fetchrow(
+    await views.ensure_cursor(
+        page.after,
+        "registration",
         "SELECT 1 FROM registrations WHERE trainee_id = $1 AND ($2::text IS NULL OR county = $2)",
         page.after,
         county,
-    ):
-        raise InvalidInput(
-            "unknown_cursor",
-            "no registration in this list with that id to page after",
-            field="after",
-        )
+    )
     rows = await views.fetch(
         "SELECT trainee_id, name, county, registered_on, participant_category, education, major,"
         " employer FROM registrations WHERE ($1::text IS NULL OR county = $1)"

@@ -182,10 +182,9 @@ async def claims(
             )
         institution_id = principal.organisation_id
 
-    if page.after is not None and not await views.fetchrow(
-        "SELECT 1 FROM claims WHERE claim_id = $1", page.after
-    ):
-        raise InvalidInput("unknown_cursor", "no claim with that id to page after", field="after")
+    await views.ensure_cursor(
+        page.after, "claim", "SELECT 1 FROM claims WHERE claim_id = $1", page.after
+    )
     rows = await views.fetch(
         f"SELECT {CLAIM_COLUMNS} FROM claims c LEFT JOIN programmes p USING (programme_id)"
         " WHERE ($1::uuid IS NULL OR c.trainee_id = $1)"
