@@ -160,30 +160,76 @@ def demo(
 @cli.command()
 def bench(
     trainees: int = typer.Option(2000, help="How many trainees to drive through the pipeline"),
+    scale: int | None = typer.Option(
+        None,
+        help="Instead of the pipeline: build an N-event log per service through its aggregates,"
+        " restart the services and time their start, memory, reads, a write and a rebuild",
+    ),
+    service: list[str] = typer.Option(
+        list(SERVICES), help="With --scale: a service to build and measure (repeatable)"
+    ),
+    requests: int = typer.Option(200, help="With --scale: requests timed per endpoint"),
+    keep: bool = typer.Option(
+        False,
+        "--keep",
+        help="With --scale: keep the databases and the data folder, to serve them again",
+    ),
     postgres: str = typer.Option(
         "postgresql://postgres@127.0.0.1:5432/postgres",
         envvar="BENCH_POSTGRES_DSN",
         help="A server where the benchmark may create (and drop) its databases",
     ),
-    output: Path = typer.Option(
-        Path("data/bench/figures.json"), help="Where the figures are written as JSON"
+    output: Path | None = typer.Option(
+        None,
+        help="Where the figures are written as JSON (default data/bench/figures.json,"
+        " with --scale data/bench/scale-N.json)",
     ),
     base_port: int = typer.Option(18501),
 ) -> None:
-    """Measure the pipeline on PostgreSQL and the broker (not part of the test suite)."""
+    """Measure the pipeline, or the services at scale, on PostgreSQL and the broker (not part
+    of the test suite)."""
     import tempfile
 
-    from heze_system.bench import run_benchmark
+    if scale is None:
+        from heze_system.bench import run_benchmark
 
-    with postgres_databases(
-        postgres, "heze_bench", (*SERVICES, "bench", "bench_unchained")
-    ) as template:
-        system = _running(Path(tempfile.mkdtemp(prefix="heze-bench-")), base_port, template)
+        with postgres_databases(
+            postgres, "heze_bench", (*SERVICES, "bench", "bench_unchained")
+        ) as template:
+            system = _running(Path(tempfile.mkdtemp(prefix="heze-bench-")), base_port, template)
+            try:
+                system.start()
+                run_benchmark(system, trainees, output or Path("data/bench/figures.json"), console)
+            finally:
+                system.stop()
+        return
+
+    from heze_system.scale import run_scale
+
+    unknown = sorted(set(service) - set(SERVICES))
+    if unknown:
+        raise typer.BadParameter(f"unknown service {', '.join(unknown)}", param_hint="--service")
+    data_dir = Path(tempfile.mkdtemp(prefix="heze-scale-"))
+    with postgres_databases(postgres, "heze_scale", keep=keep) as template:
+        system = _running(data_dir, base_port, template)
         try:
-            system.start()
-            run_benchmark(system, trainees, output, console)
+            run_scale(
+                system,
+                scale,
+                [name for name in SERVICES if name in service],
+                requests,
+                output or Path(f"data/bench/scale-{scale}.json"),
+                console,
+            )
         finally:
             system.stop()
+    if keep:
+        console.print(
+            f"Kept the databases ({template.format(service='<service>')}) and the data folder"
+            f" {data_dir} (its keys decrypt the logs). Serve them again with:\n"
+            f"  ./heze up --data-dir {data_dir} --database-url-template '{template}'",
+            soft_wrap=True,
+        )
 
 
 @cli.command()
