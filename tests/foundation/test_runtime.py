@@ -32,7 +32,7 @@ async def test_service_serves_health_metrics_and_documents(
         assert (await client.get("/health/live")).json() == {"status": "ok"}
         ready = await client.get("/health/ready")
         assert ready.status_code == 200, ready.text
-        assert ready.json()["checks"] == {"database": "ok", "broker": "ok"}
+        assert ready.json()["checks"] == {"database": "ok", "broker": "ok", "consumer": "ok"}
         metrics = (await client.get("/metrics")).text
         assert "heze_relay_lag_events" in metrics
         assert (
@@ -41,6 +41,33 @@ async def test_service_serves_health_metrics_and_documents(
             .endswith(f"{service} service")
         )
         assert (await client.get("/asyncapi.json")).json()["asyncapi"].startswith("3.")
+
+
+async def test_a_consumer_that_failed_to_start_makes_the_service_not_ready(
+    database_url: str, kafka_bootstrap_servers: str, topic_prefix: str
+) -> None:
+    """The consumer joins its group in the background (so a restart serves in seconds); if
+    that start fails, readiness says so instead of serving without a consumer."""
+    main = importlib.import_module("heze_subsidy.main")
+    settings = service_settings(
+        type(main.definition().settings),
+        database_url=database_url,
+        kafka_bootstrap_servers=kafka_bootstrap_servers,
+        kafka_topic_prefix=topic_prefix,
+    )
+    app = create_app(main.definition(settings))
+    async with running(app) as client:
+        assert (await client.get("/health/ready")).status_code == 200
+
+        async def refused() -> None:
+            raise ConnectionRefusedError("group coordinator refused the join")
+
+        failed = asyncio.create_task(refused())
+        await asyncio.gather(failed, return_exceptions=True)
+        app.state.consuming = failed
+        ready = await client.get("/health/ready")
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["consumer"] == "unavailable: RuntimeError"
 
 
 async def test_a_task_that_outlives_its_service_fails_the_fixture() -> None:

@@ -92,6 +92,14 @@ async def _shut_down(
     await asyncio.to_thread(application.close)
 
 
+def _report_failed_start(consuming: asyncio.Task[None]) -> None:
+    if not consuming.cancelled() and consuming.exception():
+        log.error(
+            "the consumer did not start; the service reports itself not ready",
+            error=repr(consuming.exception()),
+        )
+
+
 def create_app(definition: ServiceDefinition) -> FastAPI:
     settings = definition.settings
     configure_logging(settings.service_name, settings.log_level)
@@ -150,7 +158,12 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
 
         await create_topics()
         subscribe(broker, consumer)
-        await broker.start()
+        # The producer connects now; the consumer joins its group in the background, since a
+        # join can wait out a dead predecessor's session, and reads and writes need no consumer.
+        await broker.connect()
+        consuming = asyncio.create_task(broker.start(), name="consumer-start")
+        consuming.add_done_callback(_report_failed_start)
+        app.state.consuming = consuming
         relay = OutboxRelay(
             application,
             definition.integration_mapper,
@@ -168,6 +181,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             LedgerKeeper, application, broker, settings.kafka_topic_prefix
         )
         tasks = [
+            consuming,
             asyncio.create_task(relay.run(), name=f"{settings.service_name}-relay"),
             asyncio.create_task(
                 ledger_keeper(keeper, settings.audit_checkpoint_seconds)(), name="ledger"
@@ -249,7 +263,18 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
         if not await broker.ping(timeout=2.0):
             raise ConnectionError("broker did not answer")
 
-    app.include_router(health_router({"database": database_ready, "broker": broker_ready}))
+    async def consumer_started() -> None:
+        """Not ready (and the reason said) if the consumer failed to start; while it is still
+        joining its group the service serves, and what it consumes waits in the topics."""
+        consuming: asyncio.Task[None] = app.state.consuming
+        if consuming.done() and not consuming.cancelled() and consuming.exception():
+            raise RuntimeError(f"the consumer did not start: {consuming.exception()!r}")
+
+    app.include_router(
+        health_router(
+            {"database": database_ready, "broker": broker_ready, "consumer": consumer_started}
+        )
+    )
 
     @app.get("/asyncapi.json", tags=["docs"], summary="AsyncAPI document of the Kafka interface")
     async def asyncapi() -> Any:
