@@ -73,6 +73,8 @@ class Applications(View):
         " ON {schema}.applications (evaluation_institution_id, filed_position)",
         "CREATE INDEX IF NOT EXISTS applications_of_trainee"
         " ON {schema}.applications (trainee_id, filed_position)",
+        "CREATE INDEX IF NOT EXISTS applications_by_status"
+        " ON {schema}.applications (status, filed_position)",
     )
 
     def handlers(self) -> Mapping[type, Handler]:
