@@ -49,7 +49,9 @@ def configure_logging(service_name: str, level: str = "INFO") -> None:
     structlog.contextvars.bind_contextvars(service=service_name)
 
 
-ReadinessCheck = Callable[[], Awaitable[None]]
+ReadinessCheck = Callable[[], Awaitable[str | None]]
+"""Raises when its part is not ready; may return a state to report that does not prevent
+serving (e.g. `joining`), None for `ok`."""
 
 
 def health_router(checks: dict[str, ReadinessCheck]) -> APIRouter:
@@ -62,13 +64,13 @@ def health_router(checks: dict[str, ReadinessCheck]) -> APIRouter:
     @router.get("/health/ready", summary="Readiness: the database and the broker answer")
     async def ready() -> JSONResponse:
         results: dict[str, str] = {}
+        healthy = True
         for name, check in checks.items():
             try:
-                await check()
-                results[name] = "ok"
+                results[name] = await check() or "ok"
             except Exception as error:  # any failure means not ready; say which and why
                 results[name] = f"unavailable: {type(error).__name__}"
-        healthy = all(value == "ok" for value in results.values())
+                healthy = False
         return JSONResponse(
             {"status": "ok" if healthy else "unavailable", "checks": results},
             status_code=200 if healthy else 503,

@@ -263,12 +263,16 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
         if not await broker.ping(timeout=2.0):
             raise ConnectionError("broker did not answer")
 
-    async def consumer_started() -> None:
+    async def consumer_started() -> str | None:
         """Not ready (and the reason said) if the consumer failed to start; while it is still
-        joining its group the service serves, and what it consumes waits in the topics."""
+        joining its group the service serves (`joining`), and what it consumes waits in the
+        topics."""
         consuming: asyncio.Task[None] = app.state.consuming
-        if consuming.done() and not consuming.cancelled() and consuming.exception():
+        if not consuming.done():
+            return "joining"
+        if not consuming.cancelled() and consuming.exception():
             raise RuntimeError(f"the consumer did not start: {consuming.exception()!r}")
+        return None
 
     app.include_router(
         health_router(

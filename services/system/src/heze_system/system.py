@@ -95,8 +95,8 @@ class RunningSystem:
                 self.spawn(service)
             if self.console:
                 self.spawn(CONSOLE)
-            for process in self.processes:
-                self.wait_ready(process, ready_timeout)
+            for process in self.processes:  # the whole system: consumers joined too
+                self.wait_ready(process, ready_timeout, consuming=True)
         except BaseException:
             self.stop()
             raise
@@ -125,7 +125,9 @@ class RunningSystem:
                 start_new_session=True,  # the launcher, not the terminal, delivers the stop signal
             )
 
-    def wait_ready(self, service: str, timeout: float) -> None:
+    def wait_ready(self, service: str, timeout: float, *, consuming: bool = False) -> None:
+        """Until `service` serves (`/health/ready` 200) and, with `consuming`, its consumer has
+        also joined its group (a service serves while it joins)."""
         process, deadline = self.processes[service], time.monotonic() + timeout
         while time.monotonic() < deadline:
             if process.poll() is not None:
@@ -133,9 +135,11 @@ class RunningSystem:
                     f"{service} exited with code {process.returncode}; see {self.logs / service}.log"
                 )
             try:
-                if httpx.get(f"{self.url(service)}/health/ready", timeout=1).status_code == 200:
+                ready = httpx.get(f"{self.url(service)}/health/ready", timeout=1)
+                joined = ready.json().get("checks", {}).get("consumer", "ok") == "ok"
+                if ready.status_code == 200 and (joined or not consuming):
                     return
-            except httpx.HTTPError:
+            except (httpx.HTTPError, ValueError):
                 pass
             time.sleep(0.2)
         raise TimeoutError(
