@@ -134,27 +134,34 @@ class ViewUpdater:
             return self.position
 
     def _apply_batch(self, schema: str, until: int | None) -> int:
-        """One transaction: lock, read the position, apply the next batch, record the position.
-        Returns how many notifications it read (0: nothing left)."""
+        """One transaction: lock, apply the next batch up to `until` (or the head), record the
+        position. Returns how many notifications it read (0: nothing left)."""
         with self.app.recorder.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
-            position = self._position(cursor, schema)
             # Every event up to the head is committed (the store's table lock assigns positions
             # in commit order), so a view may move to it past events it does not follow.
             head = self.app.recorder.max_notification_id() or 0
-            stop = head if until is None else min(until, head)
-            notifications = self.app.recorder.select_notifications(
-                position + 1, BATCH, stop, self.topics
+            read, position = self._advance(
+                cursor, schema, head if until is None else min(until, head)
             )
-            if notifications:
-                self._apply(cursor, schema, notifications)
-                position = notifications[-1].id
-            else:
-                position = max(position, stop)
-            cursor.execute(f'UPDATE "{schema}".tracking SET position = %s', (position,))
         if schema == LIVE:
             self.position = position
-        return len(notifications)
+        return read
+
+    def _advance(self, cursor: Cursor[DictRow], schema: str, stop: int) -> tuple[int, int]:
+        """In the caller's transaction: apply the next batch of `schema`'s events up to `stop`
+        and record the new position; (notifications read, position)."""
+        position = self._position(cursor, schema)
+        notifications = self.app.recorder.select_notifications(
+            position + 1, BATCH, stop, self.topics
+        )
+        if notifications:
+            self._apply(cursor, schema, notifications)
+            position = notifications[-1].id
+        else:
+            position = max(position, stop)
+        cursor.execute(f'UPDATE "{schema}".tracking SET position = %s', (position,))
+        return len(notifications), position
 
     def _apply(self, cursor: Cursor[DictRow], schema: str, batch: Sequence[Notification]) -> None:
         rows = Rows(cursor, schema)
@@ -214,14 +221,9 @@ class ViewUpdater:
         return RebuildReport(replayed, head, differences)
 
     def _catch_up_in(self, cursor: Cursor[DictRow], schema: str, head: int) -> int:
-        applied, position = 0, self._position(cursor, schema)
-        while batch := self.app.recorder.select_notifications(
-            position + 1, BATCH, head, self.topics
-        ):
-            self._apply(cursor, schema, batch)
-            applied += len(batch)
-            position = batch[-1].id
-        cursor.execute(f'UPDATE "{schema}".tracking SET position = %s', (head,))
+        applied = 0
+        while read := self._advance(cursor, schema, head)[0]:
+            applied += read
         return applied
 
     def _tables(self) -> list[str]:

@@ -173,9 +173,8 @@ def select_and_decode(app: ServiceApplication) -> tuple[int, float]:
 
 
 def replay_service(system: RunningSystem, service: str) -> dict[str, Any]:
-    """Rebuild one service's read models from its log, against selecting and decoding it raw.
-    Tables (a definition with `views`) are rebuilt beside the live ones and switched, as the
-    auditor's rebuild does; read models in memory are replayed into a fresh application."""
+    """Rebuild one service's read models from its log, against selecting and decoding it raw:
+    the tables are rebuilt beside the live ones and switched, as the auditor's rebuild does."""
     settings = service_settings(system, service, create_tables=False)
     definition = importlib.import_module(f"heze_{service}.main").definition(settings)
     application_class = getattr(
@@ -184,12 +183,8 @@ def replay_service(system: RunningSystem, service: str) -> dict[str, Any]:
     app = application_class(settings)
     events, raw_seconds = select_and_decode(app)
     started = time.perf_counter()
-    if definition.views:
-        updater = ViewUpdater(app, [view() for view in definition.views], create_tables=False)
-        replayed = updater.rebuild_and_switch().events_replayed
-    else:
-        app.read_models.catch_up()
-        replayed = events
+    updater = ViewUpdater(app, [view() for view in definition.views], create_tables=False)
+    replayed = updater.rebuild_and_switch().events_replayed
     rebuild_seconds = time.perf_counter() - started
     app.close()
     raw_rate = events / raw_seconds if raw_seconds else 0
@@ -198,7 +193,6 @@ def replay_service(system: RunningSystem, service: str) -> dict[str, Any]:
         "events": events,
         "raw_seconds": raw_seconds,
         "raw_events_per_second": raw_rate,
-        "read_models": "tables" if definition.views else "in memory",
         "events_replayed": replayed,
         "rebuild_seconds": rebuild_seconds,
         "rebuild_events_per_second": rebuild_rate,
