@@ -70,9 +70,9 @@ def test_dependencies_come_from_the_lock_file() -> None:
         p.parent for pattern in workspace["members"] for p in REPO.glob(f"{pattern}/pyproject.toml")
     )
     for member in members:
-        assert f"{member.relative_to(REPO)}/pyproject.toml" in copied, (
-            f"{member} missing from the Dockerfile"
-        )
+        assert (
+            f"{member.relative_to(REPO)}/pyproject.toml" in copied
+        ), f"{member} missing from the Dockerfile"
 
 
 def test_final_stage_has_no_build_tools_and_runs_unprivileged() -> None:

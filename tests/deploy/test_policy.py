@@ -40,12 +40,12 @@ def test_every_container_has_limits(rendered: Rendered) -> None:
     for name, workload in workload_ids(rendered):
         for container in containers(workload):
             resources = container.get("resources", {})
-            assert {"cpu", "memory"} <= set(resources.get("limits", {})), (
-                f"{name}/{container['name']}"
-            )
-            assert {"cpu", "memory"} <= set(resources.get("requests", {})), (
-                f"{name}/{container['name']}"
-            )
+            assert {"cpu", "memory"} <= set(
+                resources.get("limits", {})
+            ), f"{name}/{container['name']}"
+            assert {"cpu", "memory"} <= set(
+                resources.get("requests", {})
+            ), f"{name}/{container['name']}"
     # The operators' pods, where the manifests size them.
     for cluster in rendered.of_kind("Cluster"):
         assert {"cpu", "memory"} <= set(cluster["spec"]["resources"]["limits"])
@@ -67,19 +67,19 @@ def test_images_are_pinned(rendered: Rendered) -> None:
 
 def test_no_secret_values_in_the_manifests(rendered: Rendered) -> None:
     for secret in rendered.of_kind("Secret"):
-        assert not secret.get("data") and not secret.get("stringData"), (
-            f"Secret {secret['metadata']['name']} carries values: create it in the cluster instead"
-        )
+        assert not secret.get("data") and not secret.get(
+            "stringData"
+        ), f"Secret {secret['metadata']['name']} carries values: create it in the cluster instead"
     for name, workload in workload_ids(rendered):
         for container in containers(workload):
             for variable in container.get("env", []):
                 if "value" in variable:
-                    assert not SECRET_NAME.search(variable["name"]), (
-                        f"{name}: {variable['name']} literal"
-                    )
-                    assert not URL_WITH_PASSWORD.search(variable["value"]), (
-                        f"{name}: {variable['name']}"
-                    )
+                    assert not SECRET_NAME.search(
+                        variable["name"]
+                    ), f"{name}: {variable['name']} literal"
+                    assert not URL_WITH_PASSWORD.search(
+                        variable["value"]
+                    ), f"{name}: {variable['name']}"
     for config_map in rendered.of_kind("ConfigMap"):
         for key, value in config_map.get("data", {}).items():
             assert not URL_WITH_PASSWORD.search(value), f"{config_map['metadata']['name']}: {key}"
@@ -108,9 +108,9 @@ def test_writable_scratch_is_an_empty_dir(rendered: Rendered) -> None:
         volumes = {v["name"]: v for v in pod_spec(workload).get("volumes", [])}
         for container in containers(workload):
             tmp = [m for m in container.get("volumeMounts", []) if m["mountPath"] == "/tmp"]
-            assert tmp and "emptyDir" in volumes[tmp[0]["name"]], (
-                f"{name}: /tmp must be an emptyDir"
-            )
+            assert (
+                tmp and "emptyDir" in volumes[tmp[0]["name"]]
+            ), f"{name}: /tmp must be an emptyDir"
             assert volumes[tmp[0]["name"]]["emptyDir"].get("sizeLimit"), name
             for mount in container.get("volumeMounts", []):
                 if "secret" in volumes[mount["name"]]:

@@ -10,14 +10,24 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from heze_assessment.commands import (
+    Apply,
+    AssignApplicants,
+    ConfirmQualification,
+    RecordScores,
+    RegisterEvaluationInstitution,
+    ScheduleSession,
+)
 from heze_assessment.domain.application import Status
 from heze_assessment.domain.conditions import Declaration
 from heze_assessment.main import definition as assessment_definition
 from heze_assessment.settings import AssessmentSettings
+from heze_certification.commands import ApproveCase, ConfirmCase, IssueCertificate, ReportCase
 from heze_certification.domain.case import CaseStatus, CertificateCase
 from heze_certification.main import definition as certification_definition
 from heze_certification.settings import CertificationSettings
 from heze_common import clock
+from heze_common.auth import Principal
 from heze_common.consumer import Outcome
 from heze_common.testing import InMemoryService
 from heze_contracts.enums import (
@@ -29,16 +39,30 @@ from heze_contracts.enums import (
     ParticipantCategory,
     Role,
 )
+from heze_enrollment.commands import (
+    Complete,
+    Enrol,
+    LogSession,
+    PublishProgramme,
+    RecordExam,
+    RegisterTrainee,
+    SetHourRequirement,
+)
 from heze_enrollment.domain.identity import ResidentId
 from heze_enrollment.domain.institution import Institution
 from heze_enrollment.main import definition as enrollment_definition
 from heze_enrollment.settings import EnrollmentSettings
+from heze_subsidy.commands import FileClaim, RecordPayment
 from heze_subsidy.domain.claim import ClaimStatus
 from heze_subsidy.main import definition as subsidy_definition
 from heze_subsidy.settings import SubsidySettings
 
 LDU = Institution.create_id("鲁东大学")  # intelligent manufacturing
 OCCUPATION = "2-02-07-13"
+CITY_BUREAU = Principal(subject="city-officer", role=Role.CITY_BUREAU)
+PROVINCE = Principal(subject="province-officer", role=Role.PROVINCIAL_DEPARTMENT)
+NATIONAL_OFFICE = Principal(subject="national-officer", role=Role.NATIONAL_OFFICE)
+LDU_STAFF = Principal(subject="registrar", role=Role.TRAINING_INSTITUTION, organisation_id=LDU)
 
 
 def at(day: date) -> clock.frozen_at:  # type: ignore[valid-type]
@@ -69,73 +93,127 @@ async def test_a_trainee_reaches_a_paid_subsidy_through_all_four_services_and_a_
 
     with at(date(2026, 11, 2)):
         app = enrollment.application
-        app.set_hour_requirement(
-            OCCUPATION,
-            Level.JUNIOR,
-            {HourKind.THEORY: Decimal(4), HourKind.PRACTICE: Decimal(2)},
-            date(2026, 1, 1),
+        app.handle(
+            SetHourRequirement(
+                principal=CITY_BUREAU,
+                code=OCCUPATION,
+                level=Level.JUNIOR,
+                hours={HourKind.THEORY: Decimal(4), HourKind.PRACTICE: Decimal(2)},
+                effective_from=date(2026, 1, 1),
+            )
         )
-        programme_id = app.publish_programme(
-            institution_id=LDU,
-            occupation_code=OCCUPATION,
-            level=Level.JUNIOR,
-            title="智能制造工程技术人员（初级）",
-            capacity=10,
-            starts_on=date(2026, 11, 1),
-            ends_on=date(2027, 1, 31),
-            required_hours=None,
-            completion_pass_mark=Decimal(60),
-            subsidised_plan=True,
-            in_city_training_directory=True,
+        programme_id = app.handle(
+            PublishProgramme(
+                principal=LDU_STAFF,
+                occupation_code=OCCUPATION,
+                level=Level.JUNIOR,
+                title="智能制造工程技术人员（初级）",
+                capacity=10,
+                starts_on=date(2026, 11, 1),
+                ends_on=date(2027, 1, 31),
+                required_hours=None,
+                completion_pass_mark=Decimal(60),
+                subsidised_plan=True,
+                in_city_training_directory=True,
+            )
         )
-        trainee_id = app.register_trainee(
-            name="学员一",
-            id_number=ResidentId.compose("371702", date(1994, 3, 3), 3),
-            sex=None,
-            birth_date=None,
-            phone="13800000000",
-            education=Education.BACHELOR,
-            major="机械设计制造及其自动化",
-            employer=None,
-            county="巨野县",
-            participant_category=ParticipantCategory.DIGITAL_WORKER,
-            draws_pension=False,
-            retirement_group=None,
-            registered_by_institution_id=LDU,
-            account=None,
+        trainee_id = app.handle(
+            RegisterTrainee(
+                principal=LDU_STAFF,
+                name="学员一",
+                id_number=ResidentId.compose("371702", date(1994, 3, 3), 3),
+                sex=None,
+                birth_date=None,
+                phone="13800000000",
+                education=Education.BACHELOR,
+                major="机械设计制造及其自动化",
+                employer=None,
+                county="巨野县",
+                participant_category=ParticipantCategory.DIGITAL_WORKER,
+                draws_pension=False,
+                retirement_group=None,
+            )
         )
-        app.enrol(trainee_id, programme_id)
+        app.handle(Enrol(principal=LDU_STAFF, trainee_id=trainee_id, programme_id=programme_id))
     with at(date(2026, 11, 27)):
         for day, hours, kind, mode in (
             (date(2026, 11, 10), 4, HourKind.THEORY, HourMode.ONLINE),
             (date(2026, 11, 11), 2, HourKind.PRACTICE, HourMode.OFFLINE),
         ):
-            app.log_session(trainee_id, programme_id, day, Decimal(hours), kind, mode)
-        app.record_exam(trainee_id, programme_id, Decimal(75))
-        training_certificate = app.complete(trainee_id, programme_id)
+            app.handle(
+                LogSession(
+                    principal=LDU_STAFF,
+                    trainee_id=trainee_id,
+                    programme_id=programme_id,
+                    day=day,
+                    hours=Decimal(hours),
+                    kind=kind,
+                    mode=mode,
+                )
+            )
+        app.handle(
+            RecordExam(
+                principal=LDU_STAFF,
+                trainee_id=trainee_id,
+                programme_id=programme_id,
+                score=Decimal(75),
+            )
+        )
+        completed = app.handle(
+            Complete(principal=LDU_STAFF, trainee_id=trainee_id, programme_id=programme_id)
+        )
+        training_certificate = completed.enrolment(programme_id).certificate_number
         assert Outcome.DEAD_LETTERED not in await relay(enrollment)
 
     with at(date(2026, 12, 5)):
         app = assessment.application
-        evaluator = app.register_evaluation_institution(
-            "山东省智能制造评价中心", {OCCUPATION: Field.INTELLIGENT_MANUFACTURING}
+        evaluator = app.handle(
+            RegisterEvaluationInstitution(
+                principal=PROVINCE,
+                name="山东省智能制造评价中心",
+                occupations={OCCUPATION: Field.INTELLIGENT_MANUFACTURING},
+            )
         )
-        application = app.apply(
-            trainee_id=trainee_id,
-            evaluation_institution_id=evaluator,
-            occupation_code=OCCUPATION,
-            level=Level.JUNIOR,
-            declaration=Declaration(education=Education.BACHELOR, major_relevant=True),
-            commitment_text="本人承诺申报信息真实。",
+        assessor = Principal(
+            subject="assessor", role=Role.EVALUATION_INSTITUTION, organisation_id=evaluator
+        )
+        application = app.handle(
+            Apply(
+                principal=Principal(subject=str(trainee_id), role=Role.TRAINEE),
+                evaluation_institution_id=evaluator,
+                occupation_code=OCCUPATION,
+                level=Level.JUNIOR,
+                declaration=Declaration(education=Education.BACHELOR, major_relevant=True),
+                commitment_text="本人承诺申报信息真实。",
+                commitment_signed=True,
+            )
         )
         assert application.status is Status.AWAITING_REVIEW  # the completion arrived first
         assert application.training_certificate_number == training_certificate
-        app.confirm_qualification(application.id)
-        session_id = app.schedule_session(
-            evaluator, OCCUPATION, Level.JUNIOR, date(2026, 12, 5), "菏泽学院"
+        app.handle(ConfirmQualification(principal=assessor, application_id=application.id))
+        session = app.handle(
+            ScheduleSession(
+                principal=assessor,
+                occupation_code=OCCUPATION,
+                level=Level.JUNIOR,
+                held_on=date(2026, 12, 5),
+                place="菏泽学院",
+            )
         )
-        app.assign(session_id, [application.id])
-        app.record_scores(session_id, application.id, Decimal(81), Decimal("77.5"))
+        app.handle(
+            AssignApplicants(
+                principal=assessor, session_id=session.id, application_ids=[application.id]
+            )
+        )
+        app.handle(
+            RecordScores(
+                principal=assessor,
+                session_id=session.id,
+                application_id=application.id,
+                theory_score=Decimal(81),
+                practical_score=Decimal("77.5"),
+            )
+        )
         assert app.application(application.id).status is Status.PASSED
         assert Outcome.DEAD_LETTERED not in await relay(assessment)
 
@@ -143,27 +221,33 @@ async def test_a_trainee_reaches_a_paid_subsidy_through_all_four_services_and_a_
         app = certification.application
         case_id = CertificateCase.id_for(application.id)
         assert app.case(case_id).holder_name == "学员一"
-        app.report(case_id)
-        app.confirm(case_id)
-        app.approve(case_id)
-        certificate = app.issue(case_id)
+        app.handle(ReportCase(principal=assessor, case_id=case_id))
+        app.handle(ConfirmCase(principal=PROVINCE, case_id=case_id))
+        app.handle(ApproveCase(principal=NATIONAL_OFFICE, case_id=case_id))
+        certificate = app.handle(
+            IssueCertificate(principal=assessor, case_id=case_id)
+        ).certificate_number
         record = app.talent_record(trainee_id)
         assert record.in_pool and record.hours_by_year == {2026: Decimal("6.0")}
         assert Outcome.DEAD_LETTERED not in await relay(certification)
 
     with at(date(2026, 12, 20)):
         app = subsidy.application
-        claim = app.file_claim(
-            trainee_id=trainee_id,
-            programme_id=programme_id,
-            occupation_code=OCCUPATION,
-            level=Level.JUNIOR,
-            applied_by_role=Role.TRAINEE,
-            applied_by=f"trainee:{trainee_id}",
-            institution_id=None,
+        claim = app.handle(
+            FileClaim(
+                principal=Principal(subject=str(trainee_id), role=Role.TRAINEE),
+                trainee_id=None,
+                programme_id=programme_id,
+                occupation_code=OCCUPATION,
+                level=Level.JUNIOR,
+            )
         )
         assert (claim.status, claim.amount_fen) == (ClaimStatus.APPROVED, 150_000)
-        app.record_payment(claim.id, "HZCZ-2026-0001")
+        app.handle(
+            RecordPayment(
+                principal=CITY_BUREAU, claim_id=claim.id, payment_reference="HZCZ-2026-0001"
+            )
+        )
 
     published = {
         service.settings.service_name: [

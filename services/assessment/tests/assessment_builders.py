@@ -8,10 +8,23 @@ from uuid import UUID, uuid4
 from heze_assessment.domain.application import Application
 from heze_assessment.domain.candidate import Candidate
 from heze_assessment.domain.conditions import Declaration
-from heze_contracts.enums import Education, Field, Level, Sex
+from heze_common.auth import Principal
+from heze_contracts.enums import Education, Field, Level, Role, Sex
 
 OCCUPATION = "2-02-07-13"
 QUALIFIED = Declaration(education=Education.BACHELOR, major_relevant=True)
+PROVINCE = Principal(role=Role.PROVINCIAL_DEPARTMENT, subject="province-1")
+
+
+def the_trainee(trainee_id: UUID) -> Principal:
+    """A trainee's token: its subject is the trainee id."""
+    return Principal(role=Role.TRAINEE, subject=str(trainee_id))
+
+
+def an_evaluator(institution_id: UUID) -> Principal:
+    return Principal(
+        role=Role.EVALUATION_INSTITUTION, subject="ev-1", organisation_id=institution_id
+    )
 
 
 def a_candidate(trainee_id: UUID | None = None) -> Candidate:

@@ -11,14 +11,25 @@ from itertools import count
 from uuid import UUID, uuid4
 
 import pytest
+from assessment_builders import PROVINCE, an_evaluator, the_trainee
 
+from heze_assessment.commands import (
+    Apply,
+    AssignApplicants,
+    ConfirmQualification,
+    RecordScores,
+    RegisterEvaluationInstitution,
+    RejectQualification,
+    ScheduleSession,
+    VoidResult,
+)
 from heze_assessment.domain.application import Status
 from heze_assessment.domain.conditions import Declaration
 from heze_assessment.main import definition
 from heze_assessment.settings import AssessmentSettings
 from heze_common import clock
 from heze_common.consumer import Outcome
-from heze_common.errors import Refusal
+from heze_common.errors import Forbidden, InvalidInput, Refusal
 from heze_common.testing import InMemoryService
 from heze_contracts import IntegrationEvent
 from heze_contracts import certification as certified
@@ -124,20 +135,27 @@ def assessment(memory_service: Callable[..., InMemoryService]) -> InMemoryServic
     return memory_service(definition, AssessmentSettings)
 
 
-def evaluator(service: InMemoryService) -> UUID:
-    return service.application.register_evaluation_institution(
-        "山东省数字技术人才评价中心", {OCCUPATION: Field.INTELLIGENT_MANUFACTURING}
+def evaluator(service: InMemoryService, name: str = "山东省数字技术人才评价中心") -> UUID:
+    return service.application.handle(
+        RegisterEvaluationInstitution(
+            principal=PROVINCE,
+            name=name,
+            occupations={OCCUPATION: Field.INTELLIGENT_MANUFACTURING},
+        )
     )
 
 
 def apply(service: InMemoryService, trainee_id: UUID, evaluation_institution_id: UUID):
-    return service.application.apply(
-        trainee_id=trainee_id,
-        evaluation_institution_id=evaluation_institution_id,
-        occupation_code=OCCUPATION,
-        level=Level.JUNIOR,
-        declaration=Declaration(education=Education.BACHELOR, major_relevant=True),
-        commitment_text=COMMITMENT,
+    return service.application.handle(
+        Apply(
+            principal=the_trainee(trainee_id),
+            evaluation_institution_id=evaluation_institution_id,
+            occupation_code=OCCUPATION,
+            level=Level.JUNIOR,
+            declaration=Declaration(education=Education.BACHELOR, major_relevant=True),
+            commitment_text=COMMITMENT,
+            commitment_signed=True,
+        )
     )
 
 
@@ -194,19 +212,39 @@ async def test_a_full_assessment_publishes_the_pass_with_holder_data_and_the_voi
 ) -> None:
     institution, trainee_id = evaluator(assessment), uuid4()
     await assessment.deliver(registered(trainee_id), completed(trainee_id))
-    app = assessment.application
+    app, me = assessment.application, an_evaluator(institution)
     application_id = apply(assessment, trainee_id, institution).id
-    app.confirm_qualification(application_id)
-    session_id = app.schedule_session(
-        institution, OCCUPATION, Level.JUNIOR, date(2026, 12, 5), "菏泽学院"
+    app.handle(ConfirmQualification(principal=me, application_id=application_id))
+    session_id = app.handle(
+        ScheduleSession(
+            principal=me,
+            occupation_code=OCCUPATION,
+            level=Level.JUNIOR,
+            held_on=date(2026, 12, 5),
+            place="菏泽学院",
+        )
+    ).id
+    app.handle(
+        AssignApplicants(principal=me, session_id=session_id, application_ids=[application_id])
     )
-    app.assign(session_id, [application_id])
-    app.record_scores(session_id, application_id, Decimal("78.5"), Decimal(82))
+
+    def scores(theory: Decimal, practical: Decimal) -> RecordScores:
+        return RecordScores(
+            principal=me,
+            session_id=session_id,
+            application_id=application_id,
+            theory_score=theory,
+            practical_score=practical,
+        )
+
+    app.handle(scores(Decimal("78.5"), Decimal(82)))
     assert app.application(application_id).status is Status.PASSED
     with pytest.raises(Refusal) as twice:
-        app.record_scores(session_id, application_id, Decimal(90), Decimal(90))
+        app.handle(scores(Decimal(90), Decimal(90)))
     assert twice.value.code == "already_scored"
-    app.void_result(application_id, "学历证书核查不实")
+    app.handle(
+        VoidResult(principal=PROVINCE, application_id=application_id, reason="学历证书核查不实")
+    )
 
     events = [e for e in assessment.published() if e.subject_id == trainee_id]
     assert [e.event_type for e in events] == [
@@ -220,6 +258,45 @@ async def test_a_full_assessment_publishes_the_pass_with_holder_data_and_the_voi
     assert passed.holder.name == "猪八戒" and passed.holder.id_number == "440524188001010014"
     assert passed.assessment_ended_on == date(2026, 12, 5)
     assert str(passed.theory_score) == "78.5"
+
+
+async def test_an_evaluation_institution_acts_only_on_its_own_applications_and_sessions(
+    assessment: InMemoryService,
+) -> None:
+    institution, other, trainee_id = (
+        evaluator(assessment),
+        evaluator(assessment, "另一评价机构"),
+        uuid4(),
+    )
+    await assessment.deliver(registered(trainee_id), completed(trainee_id))
+    app, me, stranger = assessment.application, an_evaluator(institution), an_evaluator(other)
+    application_id = apply(assessment, trainee_id, institution).id
+    session_id = app.handle(
+        ScheduleSession(
+            principal=me,
+            occupation_code=OCCUPATION,
+            level=Level.JUNIOR,
+            held_on=date(2026, 12, 5),
+            place="菏泽学院",
+        )
+    ).id
+    head = app.log_head()
+    for command in (
+        ConfirmQualification(principal=stranger, application_id=application_id),
+        # Not theirs is said before the missing reason.
+        RejectQualification(principal=stranger, application_id=application_id, reason=None),
+        AssignApplicants(
+            principal=stranger, session_id=session_id, application_ids=[application_id]
+        ),
+    ):
+        with pytest.raises(Forbidden) as refused:
+            app.handle(command)
+        assert refused.value.code == "other_organisation"
+    with pytest.raises(InvalidInput) as unreasoned:
+        app.handle(RejectQualification(principal=me, application_id=application_id, reason=None))
+    assert (unreasoned.value.code, unreasoned.value.field) == ("reason_required", "reason")
+    assert app.log_head() == head
+    assert app.application(application_id).status is Status.AWAITING_REVIEW
 
 
 async def test_redelivered_facts_are_recognised_and_change_nothing(

@@ -1,5 +1,5 @@
 """Builders shared by the certification tests: the upstream facts (assessment's and enrollment's
-integration events) as their producers publish them."""
+integration events) as their producers publish them, and the parties who send the commands."""
 
 from __future__ import annotations
 
@@ -8,6 +8,10 @@ from decimal import Decimal
 from itertools import count
 from uuid import UUID, uuid4
 
+from heze_certification.commands import ApproveCase, ConfirmCase, IssueCertificate, ReportCase
+from heze_certification.domain.case import CaseStatus, CertificateCase
+from heze_common.auth import Principal
+from heze_common.commands import Command
 from heze_contracts import IntegrationEvent
 from heze_contracts import assessment as assessed
 from heze_contracts import enrollment as enrolled
@@ -18,6 +22,7 @@ from heze_contracts.enums import (
     HourMode,
     Level,
     ParticipantCategory,
+    Role,
     Sex,
 )
 
@@ -26,6 +31,31 @@ COUNTY = "东明县"
 OCCUPATION = "2-02-07-13"
 TODAY = datetime(2026, 9, 24, 2, tzinfo=UTC)
 positions = count(1)
+
+PROVINCE = Principal(role=Role.PROVINCIAL_DEPARTMENT, subject="province-1")
+NATIONAL = Principal(role=Role.NATIONAL_OFFICE, subject="national-1")
+CITY = Principal(role=Role.CITY_BUREAU, subject="city-1")
+
+
+def evaluation_institution(institution_id: UUID) -> Principal:
+    return Principal(
+        role=Role.EVALUATION_INSTITUTION, subject="ev-1", organisation_id=institution_id
+    )
+
+
+def next_step(case: CertificateCase) -> Command | None:
+    """The command that takes the case one stage forward, from the party whose turn it is."""
+    own_evaluator = evaluation_institution(case.subject.evaluation_institution_id)
+    match case.status:
+        case CaseStatus.AWAITING_REPORT:
+            return ReportCase(principal=own_evaluator, case_id=case.id)
+        case CaseStatus.AWAITING_CONFIRMATION:
+            return ConfirmCase(principal=PROVINCE, case_id=case.id)
+        case CaseStatus.AWAITING_APPROVAL:
+            return ApproveCase(principal=NATIONAL, case_id=case.id)
+        case CaseStatus.AWAITING_ISSUANCE:
+            return IssueCertificate(principal=own_evaluator, case_id=case.id)
+    return None
 
 
 def envelope(event_class: type, payload: object, subject: UUID) -> IntegrationEvent:

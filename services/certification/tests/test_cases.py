@@ -7,8 +7,10 @@ from datetime import UTC, date, datetime
 from uuid import uuid4
 
 import pytest
+from certification_builders import PROVINCE
 
 from heze_certification.application import CertificationApplication
+from heze_certification.commands import LoadCalendar
 from heze_certification.domain.case import CaseStatus, CaseSubject, CertificateCase
 from heze_certification.settings import CertificationSettings
 from heze_certification.views import VIEWS, CaseFinder
@@ -137,10 +139,16 @@ def test_loading_a_calendar_recomputes_provisional_deadlines(
     settled.report(date(2026, 12, 1), app.calendars())
     app.save(case, settled)
     assert (case.due_on, case.due_is_provisional) == (date(2027, 1, 11), True)
-    calendar = (2027, [date(2027, 1, 1), date(2027, 1, 4)], [date(2027, 1, 9)])
     # The cases handed in are candidates: only a provisional deadline is recomputed.
-    assert app.load_calendar(*calendar, [case.id, settled.id]) == 1
+    load = LoadCalendar(
+        principal=PROVINCE,
+        year=2027,
+        holidays=[date(2027, 1, 1), date(2027, 1, 4)],
+        makeup_workdays=[date(2027, 1, 9)],
+        provisional=[case.id, settled.id],
+    )
+    assert app.handle(load) == 1
     recomputed = app.case(case.id)
     assert (recomputed.due_on, recomputed.due_is_provisional) == (date(2027, 1, 12), False)
-    assert app.load_calendar(*calendar, [case.id, settled.id]) == 0
+    assert app.handle(load) == 0
     app.close()

@@ -12,16 +12,18 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+from certification_builders import NATIONAL, PROVINCE, evaluation_institution
 from eventsourcing.persistence import IntegrityError
 
 from heze_certification.application import CertificationApplication
+from heze_certification.commands import ApproveCase, ConfirmCase, IssueCertificate, ReportCase
 from heze_certification.domain.case import CaseSubject, CertificateCase
 from heze_certification.domain.register import CertificateRegister, certificate_number
 from heze_certification.main import start
 from heze_certification.settings import CertificationSettings
 from heze_common import clock
 from heze_common.errors import Refusal
-from heze_common.idempotency import KeyedRequest, fingerprint
+from heze_common.idempotency import IdempotencyKey, fingerprint
 from heze_common.serials import (
     MemorySerialNumbers,
     PostgresSerialNumbers,
@@ -34,6 +36,8 @@ from heze_contracts.enums import Field, Level
 
 MANUFACTURING = "2-02-07-13"
 NOW = datetime(2026, 9, 24, 2, tzinfo=UTC)
+EVALUATION_INSTITUTION = uuid4()
+ISSUER = evaluation_institution(EVALUATION_INSTITUTION)
 
 
 @pytest.fixture(autouse=True)
@@ -63,17 +67,25 @@ def approved_case(
     subject = CaseSubject(
         trainee_id=uuid4(),
         application_id=uuid4(),
-        evaluation_institution_id=uuid4(),
+        evaluation_institution_id=EVALUATION_INSTITUTION,
         occupation_code=occupation_code,
         field=Field.INTELLIGENT_MANUFACTURING,
         level=level,
     )
     case = CertificateCase.open(subject, "唐三藏", date(2026, 9, 10))
     app.save(case)
-    app.report(case.id)
-    app.confirm(case.id)
-    app.approve(case.id)
+    for step in (
+        ReportCase(principal=ISSUER, case_id=case.id),
+        ConfirmCase(principal=PROVINCE, case_id=case.id),
+        ApproveCase(principal=NATIONAL, case_id=case.id),
+    ):
+        app.handle(step)
     return case.id
+
+
+def issue(app: CertificationApplication, case_id: UUID) -> str:
+    """Issue the case as its evaluation institution does; the number it drew."""
+    return app.handle(IssueCertificate(principal=ISSUER, case_id=case_id)).certificate_number
 
 
 def issued_events(app: CertificationApplication, case_id: UUID) -> list[Any]:
@@ -88,14 +100,14 @@ def test_the_serial_counts_per_year_across_occupations_and_levels(
 ) -> None:
     app = certification()
     assert isinstance(app.serials, PostgresSerialNumbers)
-    assert app.issue(approved_case(app)) == "HZSZ2026-2020713-J-000001"
-    assert app.issue(approved_case(app, "2-02-10-11", Level.INTERMEDIATE)) == (
+    assert issue(app, approved_case(app)) == "HZSZ2026-2020713-J-000001"
+    assert issue(app, approved_case(app, "2-02-10-11", Level.INTERMEDIATE)) == (
         "HZSZ2026-2021011-I-000002"
     )
     case_of_next_year = approved_case(app)
     with clock.frozen_at(datetime(2027, 1, 4, 2, tzinfo=UTC)):
-        assert app.issue(case_of_next_year) == "HZSZ2027-2020713-J-000001"
-    assert app.issue(approved_case(app, level=Level.SENIOR)) == "HZSZ2026-2020713-S-000003"
+        assert issue(app, case_of_next_year) == "HZSZ2027-2020713-J-000001"
+    assert issue(app, approved_case(app, level=Level.SENIOR)) == "HZSZ2026-2020713-S-000003"
 
 
 def test_series_of_other_prefixes_and_years_count_on_their_own(
@@ -113,11 +125,11 @@ def test_numbers_are_never_reused_after_a_restart(
     certification: Callable[[], CertificationApplication],
 ) -> None:
     before = certification()
-    assert before.issue(approved_case(before)).endswith("-000001")
+    assert issue(before, approved_case(before)).endswith("-000001")
     before.serials.draw(Series("HZSZ", 2026))  # drawn, never issued: a gap
     before.close()
     after = certification()
-    assert after.issue(approved_case(after)) == "HZSZ2026-2020713-J-000003"
+    assert issue(after, approved_case(after)) == "HZSZ2026-2020713-J-000003"
 
 
 def test_concurrent_issuers_on_one_database_never_get_the_same_serial(
@@ -142,12 +154,12 @@ def test_a_repeated_issuance_is_refused_before_it_draws_a_number(
 ) -> None:
     app = certification()
     case_id = approved_case(app)
-    number = app.issue(case_id)
+    number = issue(app, case_id)
     with pytest.raises(Refusal) as again:
-        app.issue(case_id)
+        issue(app, case_id)
     assert again.value.code == "wrong_stage"
     assert [e.certificate_number for e in issued_events(app, case_id)] == [number]
-    assert app.issue(approved_case(app)).endswith("-000002")  # the repeat drew none
+    assert issue(app, approved_case(app)).endswith("-000002")  # the repeat drew none
 
 
 def test_a_keyed_retry_answers_the_first_number_and_draws_none(
@@ -155,10 +167,11 @@ def test_a_keyed_retry_answers_the_first_number_and_draws_none(
 ) -> None:
     app = certification()
     case_id = approved_case(app)
-    request = KeyedRequest("evaluator:1", "issue-1", fingerprint("POST", "/cases/x/issuance", b""))
-    first = request.run(app, 1, app.issue, case_id)
-    assert request.run(app, 1, app.issue, case_id) == first
-    assert app.issue(approved_case(app)).endswith("-000002")
+    key = IdempotencyKey(ISSUER.actor, "issue-1", fingerprint("POST", "/cases/x/issuance", b""))
+    command = IssueCertificate(principal=ISSUER, case_id=case_id)
+    first = app.handle(command, key).certificate_number
+    assert app.handle(command, key).certificate_number == first
+    assert issue(app, approved_case(app)).endswith("-000002")
 
 
 class DrawThenWait(SerialNumbers):
@@ -184,14 +197,14 @@ def test_a_race_to_issue_one_case_issues_one_number_and_skips_the_other(
     for app in (first, second):
         app.serials = DrawThenWait(app.serials, both_drew)
 
-    def issue(app: CertificationApplication) -> str | Exception:
+    def try_to_issue(app: CertificationApplication) -> str | Exception:
         try:
-            return app.issue(case_id)
+            return issue(app, case_id)
         except IntegrityError as conflict:
             return conflict
 
     with ThreadPoolExecutor(2) as pool:
-        outcomes = list(pool.map(issue, (first, second)))
+        outcomes = list(pool.map(try_to_issue, (first, second)))
     numbers = [outcome for outcome in outcomes if isinstance(outcome, str)]
     assert len(numbers) == 1 and sum(isinstance(o, IntegrityError) for o in outcomes) == 1
     assert [e.certificate_number for e in issued_events(first, case_id)] == numbers
@@ -200,8 +213,8 @@ def test_a_race_to_issue_one_case_issues_one_number_and_skips_the_other(
     loser = second if isinstance(outcomes[1], IntegrityError) else first
     loser.serials = serial_numbers_for(loser.recorder)
     with pytest.raises(Refusal):
-        loser.issue(case_id)
-    assert loser.issue(approved_case(loser)).endswith("-000003")  # 1 and 2 drawn, one a gap
+        issue(loser, case_id)
+    assert issue(loser, approved_case(loser)).endswith("-000003")  # 1 and 2 drawn, one a gap
 
 
 def test_a_year_numbered_by_the_retired_register_continues_after_its_last_number(
@@ -216,9 +229,9 @@ def test_a_year_numbered_by_the_retired_register_continues_after_its_last_number
             case_id=uuid4(),
         )
     app.save(register)
-    assert app.issue(approved_case(app)) == "HZSZ2026-2020713-J-000004"
+    assert issue(app, approved_case(app)) == "HZSZ2026-2020713-J-000004"
     with clock.frozen_at(datetime(2027, 1, 4, 2, tzinfo=UTC)):
-        assert app.issue(approved_case(app)).endswith("-000001")  # no register that year
+        assert issue(app, approved_case(app)).endswith("-000001")  # no register that year
 
 
 # Without infrastructure ------------------------------------------------------------------------

@@ -11,8 +11,24 @@ from decimal import Decimal
 from uuid import uuid4
 
 import pytest
-from certification_builders import NAME, TODAY, enrollment_facts, passed, voided
+from certification_builders import (
+    NAME,
+    NATIONAL,
+    PROVINCE,
+    TODAY,
+    enrollment_facts,
+    evaluation_institution,
+    passed,
+    voided,
+)
 
+from heze_certification.commands import (
+    ApproveCase,
+    ConfirmCase,
+    IssueCertificate,
+    ReportCase,
+    ReturnForCorrection,
+)
 from heze_certification.domain.case import CaseStatus, CertificateCase
 from heze_certification.main import definition
 from heze_certification.settings import CertificationSettings
@@ -43,20 +59,26 @@ async def test_a_certificate_from_pass_to_revocation(certification: InMemoryServ
     case_id = CertificateCase.id_for(application_id)
     assert app.case(case_id).status is CaseStatus.AWAITING_REPORT
     with pytest.raises(Refusal) as early:
-        app.confirm(case_id)
+        app.handle(ConfirmCase(principal=PROVINCE, case_id=case_id))
     assert early.value.code == "wrong_stage"
 
-    app.report(case_id)
+    with pytest.raises(Refusal) as not_theirs:
+        app.handle(ReportCase(principal=evaluation_institution(uuid4()), case_id=case_id))
+    assert not_theirs.value.code == "other_organisation"
+    me = evaluation_institution(evaluator)
+    app.handle(ReportCase(principal=me, case_id=case_id))
     reported = app.case(case_id)
     assert (reported.due_on, reported.due_is_provisional) == (date(2026, 10, 15), False)
-    app.return_for_correction(case_id, ["身份证号与照片不符"])
+    app.handle(
+        ReturnForCorrection(principal=PROVINCE, case_id=case_id, reasons=["身份证号与照片不符"])
+    )
     assert app.case(case_id).status is CaseStatus.AWAITING_REPORT
-    app.report(case_id)
-    app.confirm(case_id)
+    app.handle(ReportCase(principal=me, case_id=case_id))
+    app.handle(ConfirmCase(principal=PROVINCE, case_id=case_id))
     assert app.case(case_id).status is CaseStatus.AWAITING_APPROVAL
-    app.approve(case_id)
+    app.handle(ApproveCase(principal=NATIONAL, case_id=case_id))
     assert app.case(case_id).due_on == date(2026, 10, 24)
-    number = app.issue(case_id)
+    number = app.handle(IssueCertificate(principal=me, case_id=case_id)).certificate_number
     assert number == "HZSZ2026-2020713-J-000001"
     record = app.talent_record(trainee_id)
     assert record.in_pool and record.county == "东明县"

@@ -17,9 +17,14 @@ from uuid import UUID, uuid4
 import psycopg
 import pytest
 from certification_builders import (
+    CITY,
     NAME,
+    NATIONAL,
+    PROVINCE,
     TODAY,
     completed,
+    evaluation_institution,
+    next_step,
     passed,
     registered,
     voided,
@@ -30,8 +35,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg.rows import dict_row
 
+from heze_certification import consumers
 from heze_certification.application import CertificationApplication
-from heze_certification.domain.case import CaseStatus, CertificateCase
+from heze_certification.commands import (
+    FlagOutstanding,
+    LoadCalendar,
+    RejectCase,
+    ReportCase,
+    ReturnForCorrection,
+)
+from heze_certification.domain.case import CertificateCase
 from heze_certification.domain.talent import TalentRecord
 from heze_certification.main import start
 from heze_certification.settings import CertificationSettings
@@ -41,6 +54,7 @@ from heze_common import clock
 from heze_common.errors import Refusal
 from heze_common.testing import Tokens, fresh_database, service_settings
 from heze_common.views import LIVE, ViewUpdater
+from heze_contracts import IntegrationEvent
 from heze_contracts.enums import Level, Role
 
 NAMES = ("唐三藏", "欧阳𠮷", "沙和尚")  # 𠮷 lies outside the Basic Multilingual Plane
@@ -65,9 +79,9 @@ def app(database_url: str) -> Iterator[CertificationApplication]:
     application.close()
 
 
-def saved(app: CertificationApplication, handler: Callable[[Any], Any], fact: Any) -> list[Any]:
+def saved(app: CertificationApplication, fact: IntegrationEvent) -> list[Any]:
     """An upstream fact applied as the consumer applies it (without its tracking record)."""
-    changed = list(handler(fact))
+    changed = list(consumers.handlers(app)[type(fact)](fact))
     if changed:
         app.save(*changed)
     return changed
@@ -107,20 +121,15 @@ def act(
     t = world.trainees[n % 3]
     commands: dict[str, Callable[[], object]] = {
         "register": lambda: saved(
-            app,
-            app.on_trainee_registered,
-            registered(t, NAMES[n % 3], f"37170219900101{n % 3:03d}X", COUNTIES[n % 3]),
+            app, registered(t, NAMES[n % 3], f"37170219900101{n % 3:03d}X", COUNTIES[n % 3])
         ),
         "complete": lambda: saved(
-            app,
-            app.on_training_completed,
-            completed(t, world.programmes[m % 2], today, Decimal("96.5") + m % 2),
+            app, completed(t, world.programmes[m % 2], today, Decimal("96.5") + m % 2)
         ),
         "pass": lambda: world.opened.extend(
             case.id
             for case in saved(
                 app,
-                app.on_assessment_passed,
                 passed(
                     world.owner(n),
                     world.applications[n],
@@ -132,16 +141,24 @@ def act(
             )
         ),
         "void": lambda: saved(
-            app,
-            app.on_result_voided,
-            voided(world.owner(n), world.applications[n], world.evaluators[n % 2]),
+            app, voided(world.owner(n), world.applications[n], world.evaluators[n % 2])
         ),
         "advance": lambda: advance(app, world.case_id(n)),
-        "return": lambda: app.return_for_correction(world.case_id(n), ["证书照片不清晰"]),
-        "reject": lambda: app.reject(world.case_id(n), ["评价记录不完整"]),
-        "flag": lambda: app.flag_outstanding(t, "主持完成市级智能工厂改造项目"),
+        "return": lambda: app.handle(
+            ReturnForCorrection(
+                principal=PROVINCE, case_id=world.case_id(n), reasons=["证书照片不清晰"]
+            )
+        ),
+        "reject": lambda: app.handle(
+            RejectCase(principal=NATIONAL, case_id=world.case_id(n), reasons=["评价记录不完整"])
+        ),
+        "flag": lambda: app.handle(
+            FlagOutstanding(
+                principal=CITY, trainee_id=t, contribution="主持完成市级智能工厂改造项目"
+            )
+        ),
         "watch": lambda: record_overdue(app, CaseFinder(app)),
-        "calendar": lambda: app.load_calendar(*CALENDAR_2027, provisional_cases(app, updater)),
+        "calendar": lambda: app.handle(calendar_2027(provisional_cases(app, updater))),
         "catch_up": updater.catch_up,
     }
     try:
@@ -152,15 +169,21 @@ def act(
 
 def advance(app: CertificationApplication, case_id: UUID) -> None:
     """The case's next step forward (report, confirm, approve or issue), whichever it awaits."""
-    steps = {
-        CaseStatus.AWAITING_REPORT: app.report,
-        CaseStatus.AWAITING_CONFIRMATION: app.confirm,
-        CaseStatus.AWAITING_APPROVAL: app.approve,
-        CaseStatus.AWAITING_ISSUANCE: app.issue,
-    }
-    step = steps.get(app.case(case_id).status)
+    step = next_step(app.case(case_id))
     if step is not None:
-        step(case_id)
+        app.handle(step)
+
+
+def calendar_2027(provisional: list[UUID]) -> LoadCalendar:
+    """The province loads the 2027 calendar, the views' provisional cases handed in."""
+    year, holidays, makeup_workdays = CALENDAR_2027
+    return LoadCalendar(
+        principal=PROVINCE,
+        year=year,
+        holidays=holidays,
+        makeup_workdays=makeup_workdays,
+        provisional=provisional,
+    )
 
 
 KINDS = (
@@ -318,20 +341,16 @@ def test_the_watcher_finds_overdue_deadlines_in_the_views_and_records_each_once(
     ViewUpdater(app, [view() for view in VIEWS])
     evaluator = uuid4()
     late = [
-        saved(app, app.on_assessment_passed, passed(uuid4(), uuid4(), evaluator))[0].id
-        for _ in range(3)
+        saved(app, passed(uuid4(), uuid4(), evaluator))[0].id for _ in range(3)
     ]  # assessed on 10 September: reports due on 10 October
-    recent = saved(
-        app,
-        app.on_assessment_passed,
-        passed(uuid4(), uuid4(), evaluator, ended_on=date(2026, 10, 1)),
-    )[0].id
+    recent = saved(app, passed(uuid4(), uuid4(), evaluator, ended_on=date(2026, 10, 1)))[0].id
     finder = CaseFinder(app)
     with clock.frozen_at(datetime(2026, 10, 20, 2, tzinfo=UTC)):
         assert finder.overdue_unrecorded(clock.today()) == late
         assert [record_overdue(app, finder) for _ in range(3)] == [3, 0, 0]
         assert finder.overdue_unrecorded(clock.today()) == []  # recorded: not loaded again
-        app.report(late[0])  # a new deadline, not breached yet
+        report = ReportCase(principal=evaluation_institution(evaluator), case_id=late[0])
+        app.handle(report)  # a new deadline, not breached yet
     with clock.frozen_at(datetime(2026, 11, 20, 2, tzinfo=UTC)):
         assert finder.overdue_unrecorded(clock.today()) == [late[0], recent]
         assert record_overdue(app, finder) == 2
@@ -348,7 +367,7 @@ async def opened(service: FastAPI, evaluator: UUID) -> UUID:
     """A case opened by an assessment pass, as the consumer opens it."""
     app = application_of(service)
     fact = passed(uuid4(), uuid4(), evaluator)
-    (case,) = await asyncio.to_thread(saved, app, app.on_assessment_passed, fact)
+    (case,) = await asyncio.to_thread(saved, app, fact)
     return case.id  # type: ignore[no-any-return]
 
 
@@ -359,12 +378,12 @@ async def certified(
     app, trainee_id = application_of(service), uuid4()
 
     def issue() -> str:
-        saved(app, app.on_trainee_registered, registered(trainee_id, name, county=county))
+        saved(app, registered(trainee_id, name, county=county))
         fact = passed(trainee_id, uuid4(), uuid4(), name, level)
-        (case,) = saved(app, app.on_assessment_passed, fact)
-        for step in (app.report, app.confirm, app.approve):
-            step(case.id)
-        return app.issue(case.id)
+        (issued,) = saved(app, fact)
+        while (step := next_step(issued)) is not None:  # report, confirm, approve, issue
+            issued = app.handle(step)
+        return issued.certificate_number
 
     return trainee_id, await asyncio.to_thread(issue)
 
@@ -507,7 +526,7 @@ def revoke(app: CertificationApplication, trainee_id: UUID) -> None:
     (case_id,) = CaseFinder(app).cases_of(trainee_id)
     subject = app.case(case_id).subject
     fact = voided(trainee_id, subject.application_id, subject.evaluation_institution_id)
-    saved(app, app.on_result_voided, fact)
+    saved(app, fact)
 
 
 async def test_a_reader_sees_its_own_write_at_once(
@@ -542,9 +561,7 @@ async def test_chinese_names_round_trip_byte_exact(
     name = "欧阳𠮷"  # 𠮷 (U+20BB7) is four bytes in UTF-8
     trainee_id, number = await certified(service, name=name)
     app = application_of(service)
-    await asyncio.to_thread(
-        saved, app, app.on_training_completed, completed(trainee_id, uuid4(), date(2026, 7, 1))
-    )
+    await asyncio.to_thread(saved, app, completed(trainee_id, uuid4(), date(2026, 7, 1)))
     auditor = tokens(Role.AUDITOR)
     (case_id,) = await asyncio.to_thread(CaseFinder(app).cases_of, trainee_id)
     case = (await client.get(f"/cases/{case_id}", headers=auditor)).json()
@@ -591,7 +608,7 @@ async def test_a_pass_delivered_again_lists_one_case_and_a_rebuild_agrees_with_t
     app = application_of(service)
     fact = passed(trainee_id, application_id, evaluator)
     for _ in range(2):  # the second finds the case open and changes nothing
-        await asyncio.to_thread(saved, app, app.on_assessment_passed, fact)
+        await asyncio.to_thread(saved, app, fact)
     me = tokens(Role.EVALUATION_INSTITUTION, evaluator)
     assert [c["case_id"] for c in (await client.get("/cases", headers=me)).json()] == [
         str(CertificateCase.id_for(application_id))

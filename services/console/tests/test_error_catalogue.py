@@ -19,7 +19,7 @@ REFUSALS = {
     "Unauthorized",
     "Forbidden",
     "Unavailable",
-    "TooManyRequests",
+    "RateLimited",
 }
 DECISIONS = {"waits_or_refused", "refused"}
 """The subsidy decision's helpers: their codes are a refused claim's `reason_code`."""

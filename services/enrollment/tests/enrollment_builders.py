@@ -6,10 +6,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
+from heze_common.auth import Principal
 from heze_common.errors import Refusal
 from heze_contracts.enums import (
     Education,
@@ -19,6 +20,7 @@ from heze_contracts.enums import (
     Level,
     ParticipantCategory,
     RetirementGroup,
+    Role,
     Sex,
 )
 from heze_enrollment.domain.identity import ResidentId
@@ -28,6 +30,19 @@ from heze_enrollment.domain.trainee import Trainee
 TODAY = date(2026, 11, 27)
 THEORY, PRACTICE = HourKind.THEORY, HourKind.PRACTICE
 ONLINE, OFFLINE = HourMode.ONLINE, HourMode.OFFLINE
+
+
+CITY_BUREAU = Principal(subject="city-officer", role=Role.CITY_BUREAU)
+
+
+def institution_staff(institution_id: UUID) -> Principal:
+    return Principal(
+        subject="registrar", role=Role.TRAINING_INSTITUTION, organisation_id=institution_id
+    )
+
+
+def trainee_account(account: str) -> Principal:
+    return Principal(subject=account, role=Role.TRAINEE)
 
 
 @contextmanager

@@ -10,14 +10,24 @@ from decimal import Decimal
 from uuid import UUID, uuid4
 
 import pytest
-from enrollment_builders import refusal
+from enrollment_builders import CITY_BUREAU, institution_staff, refusal, trainee_account
 
 from heze_common import clock
 from heze_common.errors import NotFound, Refusal
 from heze_common.events import EventContext, event_context
-from heze_common.idempotency import KeyedRequest, fingerprint
+from heze_common.idempotency import IdempotencyKey, fingerprint
 from heze_common.testing import InMemoryService
 from heze_contracts.enums import Education, HourKind, HourMode, Level, ParticipantCategory
+from heze_enrollment.commands import (
+    Complete,
+    Enrol,
+    LogSession,
+    PublishProgramme,
+    RecordExam,
+    RegisterTrainee,
+    SetHourRequirement,
+    Withdraw,
+)
 from heze_enrollment.domain.identity import ResidentId
 from heze_enrollment.domain.institution import Institution
 from heze_enrollment.main import definition
@@ -37,17 +47,25 @@ def frozen() -> Iterator[None]:
 @pytest.fixture
 def enrollment(memory_service: Callable[..., InMemoryService]) -> InMemoryService:
     service = memory_service(definition, EnrollmentSettings)
-    service.application.set_hour_requirement(
-        BIG_DATA,
-        Level.JUNIOR,
-        {HourKind.THEORY: Decimal(8), HourKind.PRACTICE: Decimal(4)},
-        date(2026, 1, 1),
+    service.application.handle(
+        SetHourRequirement(
+            principal=CITY_BUREAU,
+            code=BIG_DATA,
+            level=Level.JUNIOR,
+            hours={HourKind.THEORY: Decimal(8), HourKind.PRACTICE: Decimal(4)},
+            effective_from=date(2026, 1, 1),
+        )
     )
     return service
 
 
-def person(number: int, county: str = "牡丹区", **overrides: object) -> dict:
+STAFF = institution_staff(UPC)
+
+
+def person(number: int, county: str = "牡丹区", **overrides: object) -> RegisterTrainee:
+    """A trainee's own registration of themself (account `account-<number>`)."""
     values: dict = dict(
+        principal=trainee_account(f"account-{number}"),
         name=f"测试学员{number}",
         id_number=ResidentId.compose("371702", date(1995, 1, 1), 100 + 2 * number + 1),
         sex=None,
@@ -60,16 +78,14 @@ def person(number: int, county: str = "牡丹区", **overrides: object) -> dict:
         participant_category=ParticipantCategory.GRADUATING_STUDENT,
         draws_pension=False,
         retirement_group=None,
-        registered_by_institution_id=None,
-        account=f"account-{number}",
     )
     values.update(overrides)
-    return values
+    return RegisterTrainee(**values)
 
 
 def programme(service: InMemoryService, capacity: int = 30, **overrides: object) -> UUID:
     values: dict = dict(
-        institution_id=UPC,
+        principal=STAFF,
         occupation_code=BIG_DATA,
         level=Level.JUNIOR,
         title="大数据工程技术人员（初级）第一期",
@@ -82,7 +98,7 @@ def programme(service: InMemoryService, capacity: int = 30, **overrides: object)
         in_city_training_directory=False,
     )
     values.update(overrides)
-    return service.application.publish_programme(**values)
+    return service.application.handle(PublishProgramme(**values))
 
 
 async def test_a_trainee_registered_enrolled_trained_and_completed_is_published_in_order(
@@ -90,21 +106,32 @@ async def test_a_trainee_registered_enrolled_trained_and_completed_is_published_
 ) -> None:
     app = enrollment.application
     programme_id = programme(enrollment)
-    trainee_id = app.register_trainee(**person(1, name="王𠀀明"))
-    app.enrol(trainee_id, programme_id)
-    app.log_session(
-        trainee_id, programme_id, date(2026, 11, 20), Decimal(8), HourKind.THEORY, HourMode.ONLINE
+    trainee_id = app.handle(person(1, name="王𠀀明"))
+    app.handle(Enrol(principal=STAFF, trainee_id=trainee_id, programme_id=programme_id))
+    for day, hours, kind, mode in (
+        (date(2026, 11, 20), Decimal(8), HourKind.THEORY, HourMode.ONLINE),
+        (date(2026, 11, 21), Decimal("4.0"), HourKind.PRACTICE, HourMode.OFFLINE),
+    ):
+        app.handle(
+            LogSession(
+                principal=STAFF,
+                trainee_id=trainee_id,
+                programme_id=programme_id,
+                day=day,
+                hours=hours,
+                kind=kind,
+                mode=mode,
+            )
+        )
+    app.handle(
+        RecordExam(
+            principal=STAFF, trainee_id=trainee_id, programme_id=programme_id, score=Decimal("86.5")
+        )
     )
-    app.log_session(
-        trainee_id,
-        programme_id,
-        date(2026, 11, 21),
-        Decimal("4.0"),
-        HourKind.PRACTICE,
-        HourMode.OFFLINE,
+    completed = app.handle(
+        Complete(principal=STAFF, trainee_id=trainee_id, programme_id=programme_id)
     )
-    app.record_exam(trainee_id, programme_id, Decimal("86.5"))
-    certificate = app.complete(trainee_id, programme_id)
+    certificate = completed.enrolments[programme_id].certificate_number
     assert certificate == "HZPX2026-2021011-000001"
     assert app.trainee(trainee_id).name == "王𠀀明"
 
@@ -132,9 +159,9 @@ async def test_a_trainee_registered_enrolled_trained_and_completed_is_published_
 async def test_a_second_registration_of_the_same_person_names_the_existing_record(
     enrollment: InMemoryService,
 ) -> None:
-    first = enrollment.application.register_trainee(**person(2))
+    first = enrollment.application.handle(person(2))
     with pytest.raises(Refusal) as again:
-        enrollment.application.register_trainee(**person(2, name="另一个名字", account=None))
+        enrollment.application.handle(person(2, name="另一个名字", principal=STAFF))
     assert (again.value.code, again.value.field) == ("already_registered", "id_number")
     assert again.value.details == {"trainee_id": str(first)}
     assert enrollment.application.trainee(first).name == "测试学员2"
@@ -146,12 +173,16 @@ async def test_programmes_outside_the_scope_and_full_programmes_are_refused(
     with refusal("outside_scope"):
         programme(enrollment, occupation_code="2-02-07-13", title="智能制造")
     programme_id = programme(enrollment, capacity=1)
-    first, second = (enrollment.application.register_trainee(**person(n)) for n in (5, 6))
-    enrollment.application.enrol(first, programme_id)
+    app = enrollment.application
+    first, second = (app.handle(person(n)) for n in (5, 6))
+    app.handle(Enrol(principal=STAFF, trainee_id=first, programme_id=programme_id))
     with refusal("programme_full"):
-        enrollment.application.enrol(second, programme_id)
-    enrollment.application.withdraw(first, programme_id, "工作调动")
-    enrollment.application.enrol(second, programme_id)  # the withdrawal released the seat
+        app.handle(Enrol(principal=STAFF, trainee_id=second, programme_id=programme_id))
+    app.handle(
+        Withdraw(principal=STAFF, trainee_id=first, programme_id=programme_id, reason="工作调动")
+    )
+    # the withdrawal released the seat
+    app.handle(Enrol(principal=STAFF, trainee_id=second, programme_id=programme_id))
     enrolled = [e for e in enrollment.published() if e.event_type == "TraineeEnrolled"]
     assert [e.subject_id for e in enrolled] == [first, second]
 
@@ -160,22 +191,61 @@ async def test_a_repeated_keyed_command_returns_the_first_outcome_and_stores_not
     enrollment: InMemoryService,
 ) -> None:
     app = enrollment.application
-    request = KeyedRequest("trainee:acct-7", "key-1", fingerprint("POST", "/trainees", b"{}"))
+    key = IdempotencyKey("trainee:account-7", "key-1", fingerprint("POST", "/trainees", b"{}"))
 
     def register() -> UUID:
-        with event_context(EventContext(actor="trainee:acct-7")):
-            return request.run(app, 1, lambda: app.register_trainee(**person(7)))
+        with event_context(EventContext(actor="trainee:account-7")):
+            return app.handle(person(7), key)
 
     first = register()
     head = app.log_head()
     assert register() == first
     assert app.log_head() == head
-    other = KeyedRequest("trainee:acct-7", "key-1", fingerprint("POST", "/trainees", b"{...}"))
+    other = IdempotencyKey("trainee:account-7", "key-1", fingerprint("POST", "/trainees", b"{.}"))
     with refusal("idempotency_key_reused"):
-        other.run(app, 1, lambda: app.register_trainee(**person(8)))
+        app.handle(person(8), other)
 
 
 async def test_unknown_ids_are_not_found(enrollment: InMemoryService) -> None:
     with pytest.raises(NotFound) as unknown:
         enrollment.application.trainee(uuid4())
     assert unknown.value.code == "unknown_trainee"
+
+
+async def test_the_application_checks_who_acts_on_whose_records(
+    enrollment: InMemoryService,
+) -> None:
+    app = enrollment.application
+    programme_id = programme(enrollment)
+    trainee_id = app.handle(person(9))
+    other_institution = institution_staff(Institution.create_id("菏泽学院"))
+    with refusal("other_organisation"):
+        app.handle(
+            Enrol(principal=other_institution, trainee_id=trainee_id, programme_id=programme_id)
+        )
+    with refusal("not_your_trainee"):
+        app.handle(
+            Enrol(
+                principal=trainee_account("account-10"),
+                trainee_id=trainee_id,
+                programme_id=programme_id,
+            )
+        )
+    with refusal("other_organisation"):
+        app.handle(
+            RecordExam(
+                principal=other_institution,
+                trainee_id=trainee_id,
+                programme_id=programme_id,
+                score=Decimal(90),
+            )
+        )
+    enrolled = app.handle(
+        Enrol(
+            principal=trainee_account("account-9"), trainee_id=trainee_id, programme_id=programme_id
+        )
+    )
+    assert list(enrolled.enrolments) == [programme_id]
+    assert app.readable_trainee(trainee_account("account-9"), trainee_id).id == trainee_id
+    with refusal("not_your_trainee"):
+        app.readable_trainee(trainee_account("account-10"), trainee_id)

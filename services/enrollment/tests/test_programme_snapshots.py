@@ -9,11 +9,12 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from enrollment_builders import a_programme, a_trainee
+from enrollment_builders import a_programme, a_trainee, institution_staff
 
 from heze_common import clock
 from heze_common.testing import service_settings
 from heze_enrollment.application import EnrollmentApplication
+from heze_enrollment.commands import Enrol, Withdraw
 from heze_enrollment.domain.identity import ResidentId
 from heze_enrollment.domain.institution import Institution
 from heze_enrollment.domain.programme import Programme
@@ -49,9 +50,14 @@ def test_a_programme_is_snapshotted_every_50_events_and_loads_as_its_history_fol
         for n in range(52)
     ]
     app.save(programme, *trainees)
-    for trainee in trainees:
-        app.enrol(trainee.id, programme.id)  # versions 2 to 53
-    app.withdraw(trainees[0].id, programme.id, "工作调动")  # 54
+    staff = institution_staff(UPC)
+    for trainee in trainees:  # versions 2 to 53
+        app.handle(Enrol(principal=staff, trainee_id=trainee.id, programme_id=programme.id))
+    app.handle(  # 54
+        Withdraw(
+            principal=staff, trainee_id=trainees[0].id, programme_id=programme.id, reason="工作调动"
+        )
+    )
     app.close()
 
     restarted = start(settings)

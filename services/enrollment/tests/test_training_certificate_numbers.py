@@ -10,13 +10,23 @@ from decimal import Decimal
 from uuid import UUID, uuid4
 
 import pytest
-from enrollment_builders import OFFLINE, ONLINE, PRACTICE, THEORY, a_programme, a_trainee, refusal
+from enrollment_builders import (
+    OFFLINE,
+    ONLINE,
+    PRACTICE,
+    THEORY,
+    a_programme,
+    a_trainee,
+    institution_staff,
+    refusal,
+)
 
 from heze_common import clock
-from heze_common.idempotency import KeyedRequest, fingerprint
+from heze_common.idempotency import IdempotencyKey, fingerprint
 from heze_common.serials import MemorySerialNumbers, PostgresSerialNumbers
 from heze_common.testing import InMemoryService, service_settings
 from heze_enrollment.application import EnrollmentApplication
+from heze_enrollment.commands import Complete
 from heze_enrollment.domain.certificates import (
     TrainingCertificateRegister,
     training_certificate_number,
@@ -28,6 +38,7 @@ from heze_enrollment.settings import EnrollmentSettings
 
 UPC = Institution.create_id("中国石油大学(华东)")  # seeded, may train big data
 NOW = datetime(2026, 11, 27, 2, tzinfo=UTC)
+STAFF = institution_staff(UPC)
 people = iter(range(1, 500))
 
 
@@ -70,23 +81,37 @@ def only_programme(app: EnrollmentApplication, trainee_id: UUID) -> UUID:
     return programme_id
 
 
+def completion(trainee_id: UUID, programme_id: UUID) -> Complete:
+    return Complete(principal=STAFF, trainee_id=trainee_id, programme_id=programme_id)
+
+
+def complete(
+    app: EnrollmentApplication,
+    trainee_id: UUID,
+    programme_id: UUID | None = None,
+    key: IdempotencyKey | None = None,
+) -> str:
+    """The training certificate number the completion drew."""
+    programme_id = programme_id or only_programme(app, trainee_id)
+    trainee = app.handle(completion(trainee_id, programme_id), key)
+    return trainee.enrolment(programme_id).certificate_number
+
+
 def test_numbers_count_per_year_and_continue_after_a_restart(
     enrollment: Callable[[], EnrollmentApplication],
 ) -> None:
     before = enrollment()
     assert isinstance(before.serials, PostgresSerialNumbers)
     first, second = ready_to_complete(before), ready_to_complete(before)
-    assert before.complete(first, only_programme(before, first)) == "HZPX2026-2021011-000001"
-    assert before.complete(second, only_programme(before, second)) == "HZPX2026-2021011-000002"
+    assert complete(before, first) == "HZPX2026-2021011-000001"
+    assert complete(before, second) == "HZPX2026-2021011-000002"
     before.close()
 
     after = enrollment()
     third, next_year = ready_to_complete(after), ready_to_complete(after)
-    assert after.complete(third, only_programme(after, third)) == "HZPX2026-2021011-000003"
+    assert complete(after, third) == "HZPX2026-2021011-000003"
     with clock.frozen_at(datetime(2027, 1, 4, 2, tzinfo=UTC)):
-        assert after.complete(next_year, only_programme(after, next_year)) == (
-            "HZPX2027-2021011-000001"
-        )
+        assert complete(after, next_year) == ("HZPX2027-2021011-000001")
 
 
 def test_a_repeated_completion_is_refused_before_it_draws_a_number(
@@ -95,17 +120,17 @@ def test_a_repeated_completion_is_refused_before_it_draws_a_number(
     app = enrollment()
     trainee_id = ready_to_complete(app)
     programme_id = only_programme(app, trainee_id)
-    number = app.complete(trainee_id, programme_id)
+    number = complete(app, trainee_id, programme_id)
     with refusal("already_completed"):
-        app.complete(trainee_id, programme_id)
+        complete(app, trainee_id, programme_id)
     short_of_hours = a_trainee(ResidentId.compose("371702", date(1996, 1, 1), 991))
     short_of_hours.enrol(app.programme(programme_id), date(2026, 11, 2))
     app.save(short_of_hours)
     with refusal("hours_not_met"):
-        app.complete(short_of_hours.id, programme_id)
+        complete(app, short_of_hours.id, programme_id)
     assert app.trainee(trainee_id).enrolment(programme_id).certificate_number == number
     other = ready_to_complete(app)
-    assert app.complete(other, only_programme(app, other)).endswith("-000002")  # none drawn
+    assert complete(app, other).endswith("-000002")  # none drawn
 
 
 def test_a_keyed_retry_answers_the_first_number_and_draws_none(
@@ -115,11 +140,11 @@ def test_a_keyed_retry_answers_the_first_number_and_draws_none(
     trainee_id = ready_to_complete(app)
     programme_id = only_programme(app, trainee_id)
     path = f"/programmes/{programme_id}/trainees/{trainee_id}/completion"
-    request = KeyedRequest("institution:1", "complete-1", fingerprint("POST", path, b""))
-    first = request.run(app, 1, app.complete, trainee_id, programme_id)
-    assert request.run(app, 1, app.complete, trainee_id, programme_id) == first
+    key = IdempotencyKey(STAFF.actor, "complete-1", fingerprint("POST", path, b""))
+    first = complete(app, trainee_id, programme_id, key)
+    assert complete(app, trainee_id, programme_id, key) == first
     other = ready_to_complete(app)
-    assert app.complete(other, only_programme(app, other)).endswith("-000002")
+    assert complete(app, other).endswith("-000002")
 
 
 def test_a_year_numbered_by_the_retired_register_continues_after_its_last_number(
@@ -136,7 +161,7 @@ def test_a_year_numbered_by_the_retired_register_continues_after_its_last_number
         )
     app.save(register)
     trainee_id = ready_to_complete(app)
-    assert app.complete(trainee_id, only_programme(app, trainee_id)) == ("HZPX2026-2021011-000003")
+    assert complete(app, trainee_id) == ("HZPX2026-2021011-000003")
 
 
 def test_the_fast_tier_draws_from_memory(
@@ -145,7 +170,7 @@ def test_the_fast_tier_draws_from_memory(
     app = memory_service(definition, EnrollmentSettings).application
     assert isinstance(app.serials, MemorySerialNumbers)
     trainee_id = ready_to_complete(app)
-    assert app.complete(trainee_id, only_programme(app, trainee_id)) == ("HZPX2026-2021011-000001")
+    assert complete(app, trainee_id) == ("HZPX2026-2021011-000001")
 
 
 def test_the_number_format_is_unchanged() -> None:

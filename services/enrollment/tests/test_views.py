@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 from psycopg.rows import dict_row
 
 from heze_common import clock
+from enrollment_builders import CITY_BUREAU, institution_staff
+
 from heze_common.errors import Refusal
 from heze_common.testing import service_settings
 from heze_common.views import LIVE, ViewUpdater
@@ -29,6 +31,23 @@ from heze_contracts.enums import (
     ParticipantCategory,
 )
 from heze_enrollment.application import EnrollmentApplication
+from heze_enrollment.commands import (
+    AccreditInstitution,
+    ChangeCityPlan,
+    ChangeScope,
+    CloseEnrolment,
+    Complete,
+    Enrol,
+    ListInCityDirectory,
+    LogSession,
+    PublishProgramme,
+    RecordExam,
+    RegisterTrainee,
+    ReinstateInstitution,
+    SetHourRequirement,
+    SuspendInstitution,
+    Withdraw,
+)
 from heze_enrollment.domain.identity import ResidentId
 from heze_enrollment.domain.trainee import EnrolmentStatus
 from heze_enrollment.main import start
@@ -46,11 +65,14 @@ people = itertools.count()  # an ID number never used before, in every example
 def enrollment(database_url: str) -> Iterator[EnrollmentApplication]:
     application = start(service_settings(EnrollmentSettings, database_url=database_url))
     for code in OCCUPATIONS:
-        application.set_hour_requirement(
-            code,
-            Level.JUNIOR,
-            {HourKind.THEORY: Decimal(4), HourKind.PRACTICE: Decimal(2)},
-            date(2026, 1, 1),
+        application.handle(
+            SetHourRequirement(
+                principal=CITY_BUREAU,
+                code=code,
+                level=Level.JUNIOR,
+                hours={HourKind.THEORY: Decimal(4), HourKind.PRACTICE: Decimal(2)},
+                effective_from=date(2026, 1, 1),
+            )
         )
     yield application
     application.close()
@@ -99,26 +121,32 @@ def test_the_tables_equal_the_aggregates_whatever_commands_run_and_updates_inter
     app = enrollment
     updater = ViewUpdater(app, [view() for view in VIEWS])
     with clock.frozen_at(NOW):
-        institution_id = app.accredit_institution(
-            None,
-            f"菏泽测试学院{uuid4().hex[:8]}",
-            list(OCCUPATIONS.values()),
-            "唐𠀀",
-            "0530-1234567",
+        institution_id = app.handle(
+            AccreditInstitution(
+                principal=CITY_BUREAU,
+                directory_number=None,
+                name=f"菏泽测试学院{uuid4().hex[:8]}",
+                fields=list(OCCUPATIONS.values()),
+                contact_name="唐𠀀",
+                contact_phone="0530-1234567",
+            )
         )
+        staff = institution_staff(institution_id)
         programme_ids = [
-            app.publish_programme(
-                institution_id=institution_id,
-                occupation_code=code,
-                level=Level.JUNIOR,
-                title=f"{code} 初级第{n}期",
-                capacity=2,
-                starts_on=date(2026, 11, 1),
-                ends_on=date(2027, 1, 31),
-                required_hours=None,
-                completion_pass_mark=Decimal(60),
-                subsidised_plan=n % 2 == 0,
-                in_city_training_directory=False,
+            app.handle(
+                PublishProgramme(
+                    principal=staff,
+                    occupation_code=code,
+                    level=Level.JUNIOR,
+                    title=f"{code} 初级第{n}期",
+                    capacity=2,
+                    starts_on=date(2026, 11, 1),
+                    ends_on=date(2027, 1, 31),
+                    required_hours=None,
+                    completion_pass_mark=Decimal(60),
+                    subsidised_plan=n % 2 == 0,
+                    in_city_training_directory=False,
+                )
             )
             for n, code in enumerate(OCCUPATIONS)
         ]
@@ -138,21 +166,22 @@ def test_the_tables_equal_the_aggregates_whatever_commands_run_and_updates_inter
 
 def register(app: EnrollmentApplication, name: str) -> UUID:
     number = next(people)
-    return app.register_trainee(
-        name=name,
-        id_number=ResidentId.compose("371702", date(1990, 1, 1) + timedelta(days=number), 11),
-        sex=None,
-        birth_date=None,
-        phone="13800000000",
-        education=Education.BACHELOR,
-        major="数据科学与大数据技术",
-        employer=None if number % 2 else "菏泽某科技有限公司",
-        county=("郓城县", "曹县")[number % 2],
-        participant_category=ParticipantCategory.DIGITAL_WORKER,
-        draws_pension=False,
-        retirement_group=None,
-        registered_by_institution_id=None,
-        account=None,
+    return app.handle(
+        RegisterTrainee(
+            principal=institution_staff(uuid4()),  # registered by an institution, not by themself
+            name=name,
+            id_number=ResidentId.compose("371702", date(1990, 1, 1) + timedelta(days=number), 11),
+            sex=None,
+            birth_date=None,
+            phone="13800000000",
+            education=Education.BACHELOR,
+            major="数据科学与大数据技术",
+            employer=None if number % 2 else "菏泽某科技有限公司",
+            county=("郓城县", "曹县")[number % 2],
+            participant_category=ParticipantCategory.DIGITAL_WORKER,
+            draws_pension=False,
+            retirement_group=None,
+        )
     )
 
 
@@ -163,30 +192,75 @@ def run(
     programmes: list[UUID],
     trainees: list[UUID],
 ) -> None:
+    staff = institution_staff(institution_id)
     match command:
         case ("enrol", who, which):
-            app.enrol(trainees[who], programmes[which])
+            app.handle(
+                Enrol(principal=staff, trainee_id=trainees[who], programme_id=programmes[which])
+            )
         case ("withdraw", who, which):
-            app.withdraw(trainees[who], programmes[which], "工作调动")
+            app.handle(
+                Withdraw(
+                    principal=staff,
+                    trainee_id=trainees[who],
+                    programme_id=programmes[which],
+                    reason="工作调动",
+                )
+            )
         case ("log_session", who, which, offset, hours, kind, mode):
-            day = date(2026, 11, 1) + timedelta(days=offset)
-            app.log_session(*active(app, trainees, programmes, who, which), day, hours, kind, mode)
+            trainee_id, programme_id = active(app, trainees, programmes, who, which)
+            app.handle(
+                LogSession(
+                    principal=staff,
+                    trainee_id=trainee_id,
+                    programme_id=programme_id,
+                    day=date(2026, 11, 1) + timedelta(days=offset),
+                    hours=hours,
+                    kind=kind,
+                    mode=mode,
+                )
+            )
         case ("record_exam", who, which, score):
-            app.record_exam(*active(app, trainees, programmes, who, which), score)
+            trainee_id, programme_id = active(app, trainees, programmes, who, which)
+            app.handle(
+                RecordExam(
+                    principal=staff, trainee_id=trainee_id, programme_id=programme_id, score=score
+                )
+            )
         case ("complete", who, which):
-            app.complete(*active(app, trainees, programmes, who, which))
+            trainee_id, programme_id = active(app, trainees, programmes, who, which)
+            app.handle(Complete(principal=staff, trainee_id=trainee_id, programme_id=programme_id))
         case ("close_enrolment", which):
-            app.close_enrolment(programmes[which])
+            app.handle(CloseEnrolment(principal=staff, programme_id=programmes[which]))
         case ("change_city_plan", which, subsidised, listed):
-            app.change_city_plan(programmes[which], subsidised, listed)
+            app.handle(
+                ChangeCityPlan(
+                    principal=CITY_BUREAU,
+                    programme_id=programmes[which],
+                    subsidised_plan=subsidised,
+                    in_city_training_directory=listed,
+                )
+            )
         case ("change_scope", fields):
-            app.change_scope(institution_id, sorted(fields))
+            app.handle(
+                ChangeScope(
+                    principal=CITY_BUREAU, institution_id=institution_id, fields=sorted(fields)
+                )
+            )
         case ("suspend_institution",):
-            app.suspend_institution(institution_id, "年度检查不合格")
+            app.handle(
+                SuspendInstitution(
+                    principal=CITY_BUREAU, institution_id=institution_id, reason="年度检查不合格"
+                )
+            )
         case ("reinstate_institution",):
-            app.reinstate_institution(institution_id)
+            app.handle(ReinstateInstitution(principal=CITY_BUREAU, institution_id=institution_id))
         case ("list_in_city_directory", listed):
-            app.list_in_city_directory(institution_id, listed)
+            app.handle(
+                ListInCityDirectory(
+                    principal=CITY_BUREAU, institution_id=institution_id, listed=listed
+                )
+            )
 
 
 def active(

@@ -1,7 +1,7 @@
 """The subsidy service's application and consumer on the in-memory store (the fast tier):
 enrollment's and certification's facts handed to the consumer's processing path as the broker
-would hand them over, claims on the application, and the integration events its relay would
-publish."""
+would hand them over, claims as the application's commands, and the integration events its
+relay would publish."""
 
 from __future__ import annotations
 
@@ -12,16 +12,30 @@ from itertools import count, permutations
 from uuid import UUID, uuid4
 
 import pytest
+from subsidy_builders import CITY_BUREAU, employer_staff, institution_staff, trainee
 
 from heze_common import clock
 from heze_common.consumer import Outcome
 from heze_common.errors import Refusal
+from heze_common.auth import Principal
+from heze_common.idempotency import IdempotencyKey, fingerprint
 from heze_common.testing import InMemoryService
 from heze_contracts import IntegrationEvent
 from heze_contracts import certification as certified
 from heze_contracts import enrollment as enrolled
 from heze_contracts.enums import Field, HourKind, HourMode, Level, Role
+from heze_subsidy import consumers
+from heze_subsidy.commands import (
+    DecideClaim,
+    FileClaim,
+    RecordPayment,
+    RecordReimbursement,
+    SetPolicy,
+    SetStandard,
+)
+from heze_subsidy.domain.beneficiary import Beneficiary
 from heze_subsidy.domain.claim import Claim, ClaimStatus
+from heze_subsidy.domain.rules import SubsidyPolicy
 from heze_subsidy.main import definition
 from heze_subsidy.settings import SubsidySettings
 
@@ -127,15 +141,26 @@ def subsidy(memory_service: Callable[..., InMemoryService]) -> InMemoryService:
 
 
 def file_claim(service: InMemoryService, trainee_id: UUID, programme_id: UUID) -> Claim:
-    return service.application.file_claim(
-        trainee_id=trainee_id,
-        programme_id=programme_id,
-        occupation_code=OCCUPATION,
-        level=Level.JUNIOR,
-        applied_by_role=Role.TRAINEE,
-        applied_by=f"trainee:{trainee_id}",
-        institution_id=None,
+    """The trainee claims for themself."""
+    return service.application.handle(
+        FileClaim(
+            principal=trainee(trainee_id),
+            trainee_id=None,
+            programme_id=programme_id,
+            occupation_code=OCCUPATION,
+            level=Level.JUNIOR,
+        )
     )
+
+
+def pay(service: InMemoryService, claim_id: UUID, reference: str) -> Claim:
+    return service.application.handle(
+        RecordPayment(principal=CITY_BUREAU, claim_id=claim_id, payment_reference=reference)
+    )
+
+
+def decide_now(service: InMemoryService, claim_id: UUID) -> Claim:
+    return service.application.handle(DecideClaim(principal=CITY_BUREAU, claim_id=claim_id))
 
 
 async def test_every_order_of_the_facts_and_the_claim_gives_the_same_decision(
@@ -173,10 +198,10 @@ async def test_payment_and_the_published_events(subsidy: InMemoryService) -> Non
     await subsidy.deliver(*enrollment_facts(trainee_id, programme_id), issued(trainee_id))
     head = subsidy.application.log_head()
     claim = file_claim(subsidy, trainee_id, programme_id)
-    subsidy.application.record_payment(claim.id, "HZCZ-2026-0001")
+    pay(subsidy, claim.id, "HZCZ-2026-0001")
     assert subsidy.application.claim(claim.id).status is ClaimStatus.PAID
     with pytest.raises(Refusal) as again:
-        subsidy.application.record_payment(claim.id, "HZCZ-2026-0002")
+        pay(subsidy, claim.id, "HZCZ-2026-0002")
     assert again.value.code == "already_paid"
     events = subsidy.published(after=head)
     assert [e.event_type for e in events] == ["SubsidyApplied", "SubsidyApproved", "SubsidyPaid"]
@@ -197,7 +222,7 @@ async def test_a_waiting_claim_decided_by_the_city_names_what_is_missing(
         ClaimStatus.WAITING,
         "no enrolment of the trainee in this programme is known",
     )
-    subsidy.application.decide_now(claim.id)
+    decide_now(subsidy, claim.id)
     decided = subsidy.application.claim(claim.id)
     assert (decided.status, decided.reason_code) == (ClaimStatus.REJECTED, "not_enrolled")
 
@@ -213,7 +238,7 @@ async def test_a_revoked_certificate_is_no_proof_for_a_later_claim(
         ClaimStatus.WAITING,
         "no valid level certificate of this occupation and level",
     )
-    subsidy.application.decide_now(claim.id)
+    decide_now(subsidy, claim.id)
     assert subsidy.application.claim(claim.id).reason_code == "certificate_missing"
 
 
@@ -230,3 +255,108 @@ async def test_redelivered_facts_change_nothing(subsidy: InMemoryService) -> Non
     assert subsidy.application.claim(claim.id).status is ClaimStatus.APPROVED
     approvals = [e for e in subsidy.published() if e.event_type == "SubsidyApproved"]
     assert [e.payload.claim_id for e in approvals] == [claim.id]
+
+
+def refusal_code(attempt: Callable[[], object]) -> str:
+    with pytest.raises(Refusal) as refusal:
+        attempt()
+    return refusal.value.code
+
+
+async def test_a_trainee_claims_for_themself_and_an_institution_for_its_own_trainees(
+    subsidy: InMemoryService,
+) -> None:
+    app = subsidy.application
+    trainee_id, programme_id, other = uuid4(), uuid4(), uuid4()
+    enrolment = enrollment_facts(trainee_id, programme_id)[0]
+    assert await subsidy.deliver(enrolment) == [Outcome.APPLIED]
+    institution_id = enrolment.payload.institution_id
+
+    def claim(principal: Principal, named: UUID | None) -> Callable[[], Claim]:
+        return lambda: app.handle(
+            FileClaim(
+                principal=principal,
+                trainee_id=named,
+                programme_id=programme_id,
+                occupation_code=OCCUPATION,
+                level=Level.JUNIOR,
+            )
+        )
+
+    not_a_trainee_id = Principal(subject="account-7", role=Role.TRAINEE)
+    assert refusal_code(claim(trainee(trainee_id), other)) == "not_your_claim"
+    assert refusal_code(claim(not_a_trainee_id, trainee_id)) == "not_your_claim"
+    assert refusal_code(claim(not_a_trainee_id, None)) == "no_trainee_id"
+    assert refusal_code(claim(institution_staff(institution_id), None)) == "trainee_id_required"
+    assert refusal_code(claim(institution_staff(institution_id), trainee_id)) == (
+        "institution_claims_off"
+    )
+    app.handle(
+        SetPolicy(
+            principal=CITY_BUREAU,
+            policy=SubsidyPolicy(institutions_may_claim=True),
+            effective_from=date(2026, 1, 1),
+        )
+    )
+    assert refusal_code(claim(institution_staff(uuid4()), trainee_id)) == "not_your_trainee"
+    assert app.beneficiary(trainee_id).claim_ids == []
+
+    filed = claim(institution_staff(institution_id), trainee_id)()
+    assert (filed.trainee_id, filed.applied_by_role) == (trainee_id, Role.TRAINING_INSTITUTION)
+    assert claim(trainee(trainee_id), trainee_id)().trainee_id == trainee_id
+    assert len(app.beneficiary(trainee_id).claim_ids) == 2
+
+
+async def test_a_keyed_command_sent_again_takes_effect_once(subsidy: InMemoryService) -> None:
+    app, trainee_id = subsidy.application, uuid4()
+    principal = trainee(trainee_id)
+    file = FileClaim(
+        principal=principal,
+        trainee_id=None,
+        programme_id=uuid4(),
+        occupation_code=OCCUPATION,
+        level=Level.JUNIOR,
+    )
+    key = IdempotencyKey(principal.actor, "claim-1", fingerprint("POST", "/claims", b"{}"))
+    first, again = app.handle(file, key), app.handle(file, key)
+    assert again.id == first.id
+    assert app.beneficiary(trainee_id).claim_ids == [first.id]
+
+    standards = len(app.rules().standards)
+    standard = SetStandard(
+        principal=CITY_BUREAU,
+        occupation_code=OCCUPATION,
+        level=Level.SENIOR,
+        amount_fen=320_000,
+        effective_from=date(2027, 1, 1),
+        effective_to=None,
+    )
+    key = IdempotencyKey(CITY_BUREAU.actor, "std-1", fingerprint("POST", "/standards", b"{}"))
+    assert app.handle(standard, key) == app.handle(standard, key)
+    assert len(app.rules().standards) == standards + 1
+
+
+async def test_an_employer_records_a_reimbursement_as_its_own_once(
+    subsidy: InMemoryService,
+) -> None:
+    app, employer_id = subsidy.application, uuid4()
+    record = RecordReimbursement(
+        principal=employer_staff(employer_id),
+        trainee_id=uuid4(),
+        programme_id=uuid4(),
+        amount_fen=380_000,
+    )
+    reimbursement = app.handle(record)
+    assert (reimbursement.employer_id, reimbursement.reimbursed_on) == (employer_id, NOW.date())
+    again = RecordReimbursement(**{**vars(record), "principal": employer_staff(uuid4())})
+    assert refusal_code(lambda: app.handle(again)) == "already_reimbursed"
+
+
+async def test_a_revocation_is_learnt_and_decides_no_waiting_claim(
+    subsidy: InMemoryService,
+) -> None:
+    trainee_id = uuid4()
+    file_claim(subsidy, trainee_id, uuid4())  # waiting for the enrolment
+    (changed,) = consumers.on_certificate_revoked(subsidy.application, revoked(trainee_id))
+    assert changed.id == Beneficiary.id_for(trainee_id)  # the beneficiary alone, not the claim
+    assert list(changed.revoked) == ["HZSZ2026-2021011-J-000001"]

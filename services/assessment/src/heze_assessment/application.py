@@ -1,25 +1,35 @@
-"""Commands and queries of the assessment service, on its event store."""
+"""The assessment service's command handlers and queries, on its event store."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date
-from decimal import Decimal
-from typing import Any
 from uuid import UUID
 
+from heze_assessment.access import ensure_may_access
+from heze_assessment.commands import (
+    Apply,
+    AssignApplicants,
+    ConfirmQualification,
+    CorrectScores,
+    RecordScores,
+    RegisterEvaluationInstitution,
+    ReinstateEvaluationInstitution,
+    RejectQualification,
+    ScheduleSession,
+    SetRules,
+    SuspendEvaluationInstitution,
+    VoidResult,
+)
 from heze_assessment.domain.application import Application
 from heze_assessment.domain.candidate import Candidate
-from heze_assessment.domain.conditions import Declaration, RuleSet, judge
+from heze_assessment.domain.conditions import judge
 from heze_assessment.domain.evaluation_institution import EvaluationInstitution
 from heze_assessment.domain.rulebook import RULEBOOK_ID, RuleBook
 from heze_assessment.domain.session import AssessmentSession
 from heze_common import clock
-from heze_common.errors import Refusal
-from heze_common.events import Aggregate
+from heze_common.auth import Principal
+from heze_common.commands import Decision, handles
+from heze_common.errors import Forbidden, InvalidInput, Refusal
 from heze_common.eventstore import ServiceApplication
-from heze_contracts import enrollment as upstream
-from heze_contracts.enums import Field, Level
 
 
 class AssessmentApplication(ServiceApplication):
@@ -27,7 +37,7 @@ class AssessmentApplication(ServiceApplication):
         if not self.exists(RULEBOOK_ID):
             self.save(RuleBook.with_default())
 
-    # Upstream facts (consumers)
+    # What enrollment told of a trainee (kept by `heze_assessment.consumers`)
 
     def candidate(self, trainee_id: UUID) -> Candidate:
         candidate_id = Candidate.create_id(trainee_id)
@@ -35,98 +45,73 @@ class AssessmentApplication(ServiceApplication):
             return self.get(Candidate, candidate_id, "candidate")
         return Candidate(trainee_id=trainee_id)
 
-    def on_trainee_registered(self, event: upstream.TraineeRegistered) -> Iterable[Aggregate]:
-        person = event.payload
-        candidate = self.candidate(person.trainee_id)
-        candidate.learn_holder(person.name, person.id_number, person.sex, person.birth_date)
-        return [candidate]
-
-    def on_training_completed(self, event: upstream.TrainingCompleted) -> Iterable[Aggregate]:
-        training = event.payload
-        candidate = self.candidate(training.trainee_id)
-        candidate.record_completion(
-            training.occupation_code,
-            training.level,
-            training.training_certificate_number,
-            training.completed_on,
-        )
-        return [candidate, *self._decide_waiting(candidate)]
-
-    def on_trainee_withdrawn(self, event: upstream.TraineeWithdrawn) -> Iterable[Aggregate]:
-        withdrawal = event.payload
-        candidate = self.candidate(withdrawal.trainee_id)
-        candidate.record_withdrawal(withdrawal.occupation_code, withdrawal.level)
-        return [candidate, *self._decide_waiting(candidate)]
-
-    def _decide_waiting(self, candidate: Candidate) -> list[Application]:
-        decided = []
-        for application_id in candidate.application_ids:
-            application = self.get(Application, application_id, "application")
-            application.decide_on_training(candidate)
-            decided.append(application)
-        return decided
-
     def trail_streams(self, trainee_id: UUID) -> list[UUID]:
         candidate = self.candidate(trainee_id)
         return [candidate.id, *candidate.application_ids] if self.exists(candidate.id) else []
 
-    def upstream_handlers(self) -> dict[type, Any]:
-        return {
-            upstream.TraineeRegistered: self.on_trainee_registered,
-            upstream.TrainingCompleted: self.on_training_completed,
-            upstream.TraineeWithdrawn: self.on_trainee_withdrawn,
-        }
-
     # Evaluation institutions and rules
 
-    def register_evaluation_institution(self, name: str, occupations: dict[str, Field]) -> UUID:
-        existing = EvaluationInstitution.create_id(name)
+    @handles
+    def register_evaluation_institution(
+        self, command: RegisterEvaluationInstitution
+    ) -> Decision[UUID]:
+        existing = EvaluationInstitution.create_id(command.name)
         if self.exists(existing):
             raise Refusal(
-                "already_registered", f"{name} is already registered", institution_id=str(existing)
+                "already_registered",
+                f"{command.name} is already registered",
+                institution_id=str(existing),
             )
-        institution = EvaluationInstitution.register(name, occupations)
-        self.save(institution)
-        return institution.id
+        institution = EvaluationInstitution.register(command.name, command.occupations)
+        return Decision(institution.id, institution)
 
     def evaluation_institution(self, institution_id: UUID) -> EvaluationInstitution:
         return self.get(EvaluationInstitution, institution_id, "evaluation institution")
 
-    def suspend_evaluation_institution(self, institution_id: UUID, reason: str) -> None:
-        institution = self.evaluation_institution(institution_id)
-        institution.suspend(reason)
-        self.save(institution)
+    @handles
+    def suspend_evaluation_institution(
+        self, command: SuspendEvaluationInstitution
+    ) -> Decision[EvaluationInstitution]:
+        institution = self.evaluation_institution(command.institution_id)
+        institution.suspend(command.reason)
+        return Decision(institution, institution)
 
-    def reinstate_evaluation_institution(self, institution_id: UUID) -> None:
-        institution = self.evaluation_institution(institution_id)
+    @handles
+    def reinstate_evaluation_institution(
+        self, command: ReinstateEvaluationInstitution
+    ) -> Decision[EvaluationInstitution]:
+        institution = self.evaluation_institution(command.institution_id)
         institution.reinstate()
-        self.save(institution)
+        return Decision(institution, institution)
 
     def rulebook(self) -> RuleBook:
         return self.get(RuleBook, RULEBOOK_ID, "rulebook")
 
-    def set_rules(self, occupation_code: str, rules: RuleSet, effective_from: date) -> None:
+    @handles
+    def set_rules(self, command: SetRules) -> Decision[None]:
         book = self.rulebook()
-        book.set_rules(occupation_code, rules, effective_from)
-        self.save(book)
+        book.set_rules(command.occupation_code, command.rules, command.effective_from)
+        return Decision(None, book)
 
     # Applications
 
-    def apply(
-        self,
-        *,
-        trainee_id: UUID,
-        evaluation_institution_id: UUID,
-        occupation_code: str,
-        level: Level,
-        declaration: Declaration,
-        commitment_text: str,
-    ) -> Application:
-        institution = self.evaluation_institution(evaluation_institution_id)
+    @handles
+    def apply(self, command: Apply) -> Decision[Application]:
+        """A trainee applies for themself, with the commitment signed."""
+        if not command.commitment_signed:
+            raise InvalidInput(
+                "commitment_not_signed", "the commitment must be signed", field="commitment_signed"
+            )
+        try:
+            trainee_id = UUID(command.principal.subject)
+        except ValueError:
+            raise Forbidden("no_trainee_id", "the token's subject must be the trainee id") from None
+        occupation_code, level = command.occupation_code, command.level
+        institution = self.evaluation_institution(command.evaluation_institution_id)
         field = institution.ensure_may_assess(occupation_code)
         candidate = self.candidate(trainee_id)
         for application_id in candidate.application_ids:
-            other = self.get(Application, application_id, "application")
+            other = self.application(application_id)
             if other.is_open and (other.occupation_code, other.level) == (occupation_code, level):
                 raise Refusal(
                     "already_applied",
@@ -135,7 +120,7 @@ class AssessmentApplication(ServiceApplication):
                 )
         today = clock.today()
         whose, since, rules = self.rulebook().rules_for(occupation_code, today)
-        verdict = judge(rules, level, declaration)
+        verdict = judge(rules, level, command.declaration)
         if verdict.route is None:
             raise Refusal(
                 "conditions_not_met",
@@ -150,12 +135,12 @@ class AssessmentApplication(ServiceApplication):
             )
         application = Application(
             trainee_id=trainee_id,
-            evaluation_institution_id=evaluation_institution_id,
+            evaluation_institution_id=command.evaluation_institution_id,
             occupation_code=occupation_code,
             field=field,
             level=level,
-            declaration=declaration,
-            commitment_text=commitment_text,
+            declaration=command.declaration,
+            commitment_text=command.commitment_text,
             commitment_signed_at=clock.now(),
             route=verdict.route,
             rules=f"{whose}:{rules.name}",
@@ -163,75 +148,91 @@ class AssessmentApplication(ServiceApplication):
         )
         candidate.file(application.id)
         application.decide_on_training(candidate)
-        self.save(candidate, application)
-        return application
+        return Decision(application, candidate, application)
 
     def application(self, application_id: UUID) -> Application:
         return self.get(Application, application_id, "application")
 
-    def confirm_qualification(self, application_id: UUID) -> None:
+    def own_application(self, principal: Principal, application_id: UUID) -> Application:
+        """The application, unless the principal is another trainee or evaluation institution."""
         application = self.application(application_id)
+        ensure_may_access(principal, application)
+        return application
+
+    @handles
+    def confirm_qualification(self, command: ConfirmQualification) -> Decision[Application]:
+        application = self.own_application(command.principal, command.application_id)
         application.confirm_qualification()
-        self.save(application)
+        return Decision(application, application)
 
-    def reject_qualification(self, application_id: UUID, reason: str) -> None:
-        application = self.application(application_id)
-        application.reject_qualification(reason)
-        self.save(application)
+    @handles
+    def reject_qualification(self, command: RejectQualification) -> Decision[Application]:
+        application = self.own_application(command.principal, command.application_id)
+        if not command.reason:
+            raise InvalidInput("reason_required", "a rejection needs a reason", field="reason")
+        application.reject_qualification(command.reason)
+        return Decision(application, application)
 
-    def void_result(self, application_id: UUID, reason: str) -> None:
-        application = self.application(application_id)
-        application.void_result(reason)
-        self.save(application)
+    @handles
+    def void_result(self, command: VoidResult) -> Decision[Application]:
+        application = self.own_application(command.principal, command.application_id)
+        application.void_result(command.reason)
+        return Decision(application, application)
 
     # Sessions
 
-    def schedule_session(
-        self,
-        evaluation_institution_id: UUID,
-        occupation_code: str,
-        level: Level,
-        held_on: date,
-        place: str,
-    ) -> UUID:
-        self.evaluation_institution(evaluation_institution_id).ensure_may_assess(occupation_code)
+    @handles
+    def schedule_session(self, command: ScheduleSession) -> Decision[AssessmentSession]:
+        institution_id = command.principal.organisation_id
+        self.evaluation_institution(institution_id).ensure_may_assess(command.occupation_code)
         session = AssessmentSession(
-            evaluation_institution_id=evaluation_institution_id,
-            occupation_code=occupation_code,
-            level=level,
-            held_on=held_on,
-            place=place,
+            evaluation_institution_id=institution_id,
+            occupation_code=command.occupation_code,
+            level=command.level,
+            held_on=command.held_on,
+            place=command.place,
         )
-        self.save(session)
-        return session.id
+        return Decision(session, session)
 
     def session(self, session_id: UUID) -> AssessmentSession:
         return self.get(AssessmentSession, session_id, "session")
 
-    def assign(self, session_id: UUID, application_ids: list[UUID]) -> None:
+    def own_session(self, principal: Principal, session_id: UUID) -> AssessmentSession:
+        """The session, unless the principal is another evaluation institution."""
         session = self.session(session_id)
-        applications = [self.application(application_id) for application_id in application_ids]
+        principal.ensure_acts_for(session.evaluation_institution_id)
+        return session
+
+    @handles
+    def assign(self, command: AssignApplicants) -> Decision[AssessmentSession]:
+        session = self.own_session(command.principal, command.session_id)
+        applications = [
+            self.application(application_id) for application_id in command.application_ids
+        ]
         for application in applications:
             session.assign(application)
-        self.save(session, *applications)
+        return Decision(session, session, *applications)
 
-    def record_scores(
-        self, session_id: UUID, application_id: UUID, theory: Decimal, practical: Decimal
-    ) -> None:
-        application = self.application(application_id)
+    @handles
+    def record_scores(self, command: RecordScores) -> Decision[Application]:
+        self.own_session(command.principal, command.session_id)
+        application = self.application(command.application_id)
         holder = self.candidate(application.trainee_id).holder
-        application.record_scores(session_id, theory, practical, holder)
-        self.save(application)
+        application.record_scores(
+            command.session_id, command.theory_score, command.practical_score, holder
+        )
+        return Decision(application, application)
 
-    def correct_scores(
-        self,
-        session_id: UUID,
-        application_id: UUID,
-        theory: Decimal,
-        practical: Decimal,
-        reason: str,
-    ) -> None:
-        application = self.application(application_id)
+    @handles
+    def correct_scores(self, command: CorrectScores) -> Decision[Application]:
+        self.own_session(command.principal, command.session_id)
+        application = self.application(command.application_id)
         holder = self.candidate(application.trainee_id).holder
-        application.correct_scores(session_id, theory, practical, reason, holder)
-        self.save(application)
+        application.correct_scores(
+            command.session_id,
+            command.theory_score,
+            command.practical_score,
+            command.reason,
+            holder,
+        )
+        return Decision(application, application)

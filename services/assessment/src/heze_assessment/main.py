@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from heze_assessment import consumers
 from heze_assessment.api import ROUTERS
 from heze_assessment.application import AssessmentApplication
 from heze_assessment.publishing import ASSESSMENT_PUBLICATIONS
@@ -26,7 +27,7 @@ def definition(settings: AssessmentSettings | None = None) -> ServiceDefinition:
         integration_mapper=ASSESSMENT_PUBLICATIONS,
         publishes_to=ASSESSMENT_EVENTS,
         subscribes_to=(ENROLLMENT_EVENTS,),
-        consumer_handlers=lambda application: application.upstream_handlers(),
+        consumer_handlers=consumers.handlers,
         routers=ROUTERS,
         published_events=contract.EVENTS,
         trail_streams=lambda application, trainee_id: application.trail_streams(trainee_id),

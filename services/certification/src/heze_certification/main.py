@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from heze_certification import consumers
 from heze_certification.api import ROUTERS
 from heze_certification.application import CertificationApplication
 from heze_certification.publishing import CERTIFICATION_PUBLICATIONS
@@ -27,7 +28,7 @@ def definition(settings: CertificationSettings | None = None) -> ServiceDefiniti
         integration_mapper=CERTIFICATION_PUBLICATIONS,
         publishes_to=CERTIFICATION_EVENTS,
         subscribes_to=(ENROLLMENT_EVENTS, ASSESSMENT_EVENTS),
-        consumer_handlers=lambda application: application.upstream_handlers(),
+        consumer_handlers=consumers.handlers,
         routers=ROUTERS,
         published_events=contract.EVENTS,
         trail_streams=lambda application, trainee_id: application.trail_streams(trainee_id),

@@ -1,14 +1,13 @@
-"""Refusals with a machine-readable code, the field they concern, and the HTTP status they map to.
+"""Refusals with a machine-readable code and the field they concern.
 
-Pure exceptions (the domain raises them); `heze_common.http_errors` renders them as JSON."""
+Pure exceptions: the domain and the applications raise them and know nothing of HTTP;
+`heze_common.http_errors` maps each kind to its status and renders it as JSON."""
 
 from __future__ import annotations
 
 
 class Refusal(Exception):
-    """A command refused by a rule. 409 when the current state forbids it, 422 for bad input."""
-
-    status_code = 409
+    """A command refused by a rule of the current state (the API answers 409)."""
 
     def __init__(self, code: str, message: str, *, field: str | None = None, **details: object):
         super().__init__(message)
@@ -27,22 +26,24 @@ class Refusal(Exception):
 
 
 class InvalidInput(Refusal):
-    status_code = 422
+    """The input breaks a rule of its own, whatever the state (422)."""
 
 
 class NotFound(Refusal):
-    status_code = 404
+    """A record the command names does not exist (404)."""
 
 
 class Unauthorized(Refusal):
-    status_code = 401
+    """The caller is not authenticated (401)."""
 
 
 class Forbidden(Refusal):
-    status_code = 403
+    """The caller may not do this, or not to this record (403)."""
+
+
+class RateLimited(Refusal):
+    """Too many requests from one caller in a window (429)."""
 
 
 class Unavailable(Refusal):
-    """A dependency (database, broker) is away; the client should retry later."""
-
-    status_code = 503
+    """A dependency (database, broker) is away; the client should retry later (503)."""

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, TypeVar
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar, get_type_hints
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.persistence import ProcessRecorder, Recording, Tracking
+from eventsourcing.persistence import ProcessRecorder, Tracking
 from eventsourcing.utils import get_topic
 
+from heze_common.commands import Command, Decision
 from heze_common.errors import NotFound
-from heze_common.idempotency import deferred_saves
+from heze_common.idempotency import IdempotencyKey
 from heze_common.persistence import JsonTranscoder, PydanticMapper
 from heze_common.settings import ServiceSettings
 
@@ -18,8 +20,22 @@ A = TypeVar("A")
 
 
 class ServiceApplication(Application):
-    """An `eventsourcing` application whose recorder also keeps tracking records, so that the
-    effects of an upstream message and the record of having processed it commit together."""
+    """An `eventsourcing` application that runs one command per call (`handle`), and whose
+    recorder also keeps tracking records, so that the effects of an upstream message and the
+    record of having processed it commit together."""
+
+    command_handlers: ClassVar[dict[type[Command], Callable[[Any, Any], Decision[Any]]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.command_handlers = {
+            **cls.command_handlers,
+            **{
+                get_type_hints(method)["command"]: method
+                for method in vars(cls).values()
+                if getattr(method, "handles_command", False)
+            },
+        }
 
     env: ClassVar[dict[str, str]] = {
         "MAPPER_TOPIC": get_topic(PydanticMapper),
@@ -35,15 +51,19 @@ class ServiceApplication(Application):
     def construct_recorder(self) -> ProcessRecorder:
         return self.factory.process_recorder()
 
-    def save(self, *objs: Any, **kwargs: Any) -> list[Recording]:
-        """Save now, unless a keyed command is running: its events wait for its record."""
-        held = deferred_saves()
-        if held is None:
-            return super().save(*objs, **kwargs)
-        if kwargs:
-            raise TypeError("a keyed command saves aggregates only")
-        held.extend(objs)
-        return []
+    def handle(self, command: Command, key: IdempotencyKey | None = None) -> Any:
+        """Run one command: its handler decides, and what it changed is saved at once, with the
+        record of the request's idempotency key when it has one. A repeat of a keyed request
+        gets the first answer from that record and changes nothing."""
+        recorded = None if key is None else key.recorded(self)
+        if recorded is not None:
+            return recorded.outcome(self)
+        handler = self.command_handlers.get(type(command))
+        if handler is None:
+            raise TypeError(f"{type(self).__name__} has no handler for {type(command).__name__}")
+        decision = handler(self, command)
+        self.save(*decision.changed, *([] if key is None else [key.record(decision.result)]))
+        return decision.result
 
     def save_tracked(self, tracking: Tracking, *aggregates: Any) -> None:
         """Store the new events of `aggregates` and the tracking record in one transaction."""

@@ -20,7 +20,15 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from heze_common.auth import TokenVerifier, authenticated
-from heze_common.errors import Refusal, Unauthorized, Unavailable
+from heze_common.errors import (
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+    Refusal,
+    Unauthorized,
+    Unavailable,
+)
 
 
 class ErrorDetail(BaseModel):
@@ -56,6 +64,23 @@ ERRORS_OF_SECURED_OPERATIONS = {
 
 _HTTP_ERROR_CODES = {404: "not_found", 405: "method_not_allowed"}
 
+_STATUS_OF_REFUSAL: dict[type[Refusal], int] = {
+    InvalidInput: 422,
+    NotFound: 404,
+    Unauthorized: 401,
+    Forbidden: 403,
+    RateLimited: 429,
+    Unavailable: 503,
+}
+
+
+def status_of(error: Refusal) -> int:
+    """The HTTP status of a refusal: its nearest kind's, or 409 for a rule of the state."""
+    for kind in type(error).__mro__:
+        if kind in _STATUS_OF_REFUSAL:
+            return _STATUS_OF_REFUSAL[kind]
+    return 409
+
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Refusal)
@@ -63,11 +88,10 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, Unauthorized) else None
         if isinstance(error, Unavailable):
             headers = {"Retry-After": "5"}
-        if error.status_code == 429:
+        status = status_of(error)
+        if status == 429:
             headers = {"Retry-After": "60"}
-        return JSONResponse(
-            jsonable_encoder(error.body()), status_code=error.status_code, headers=headers
-        )
+        return JSONResponse(jsonable_encoder(error.body()), status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
@@ -197,7 +221,7 @@ class RequestLimits:
             except Unauthorized as error:
                 return JSONResponse(
                     jsonable_encoder(error.body()),
-                    status_code=error.status_code,
+                    status_code=401,
                     headers={"WWW-Authenticate": "Bearer", "Connection": "close"},
                 )
         declared = headers.get("content-length", "")

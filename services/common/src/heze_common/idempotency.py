@@ -2,19 +2,15 @@
 killed mid-request) sends it again with the same `Idempotency-Key` header and gets the first
 outcome back instead of a second effect or a refusal of the now-changed state.
 
-The record of a keyed command is an aggregate saved in the same transaction as the command's
-own events, so a crash leaves either both or neither. A request runs at most one command that
-saves; the record remembers which of the request's store calls it was, and a repeat answers that
-call from the record while the reads around it run again.
+A request runs one command, so a key stands for one application call. The record of a keyed
+command is an aggregate saved in the same transaction as the command's own events: a crash
+leaves either both or neither.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError
@@ -31,36 +27,24 @@ _RECORDS = uuid5(NAMESPACE_URL, "urn:heze:command-record")
 
 ResultKind = Literal["none", "uuid", "str", "int", "aggregate", "model"]
 
-_deferred_saves: ContextVar[list[Any] | None] = ContextVar("deferred_saves", default=None)
-
-
-def deferred_saves() -> list[Any] | None:
-    """Aggregates a keyed command asked to save, held back to be saved with its record."""
-    return _deferred_saves.get()
-
-
-@contextmanager
-def _deferring() -> Iterator[list[Any]]:
-    held: list[Any] = []
-    token = _deferred_saves.set(held)
-    try:
-        yield held
-    finally:
-        _deferred_saves.reset(token)
-
 
 class CommandRecord(Aggregate):
     TOPIC = "common.CommandRecord"
 
     class Recorded(AggregateCreated):
         TOPIC = "common.CommandRecord.Recorded.v1"
+        class_version: ClassVar[int] = 2
         actor: str
         key: str
         request: str
-        call: int
         result_kind: ResultKind
         result: str | None
         result_topic: str | None = None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 numbered the store calls of a request; a request is one command now."""
+            del state["call"]
 
     @staticmethod
     def create_id(actor: str, key: str, *_: Any) -> UUID:
@@ -72,13 +56,11 @@ class CommandRecord(Aggregate):
         actor: str,
         key: str,
         request: str,
-        call: int,
         result_kind: ResultKind,
         result: str | None,
         result_topic: str | None = None,
     ) -> None:
         self.request = request
-        self.call = call
         self.result_kind = result_kind
         self.result = result
         self.result_topic = result_topic
@@ -134,39 +116,25 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     return f"{method} {path} {hashlib.sha256(body).hexdigest()}"
 
 
-class KeyedRequest:
-    """One HTTP request's keyed store calls, counted in the order the endpoint makes them."""
+class IdempotencyKey:
+    """The key a caller sent with one request, and what the request was."""
 
     def __init__(self, actor: str, key: str, request: str) -> None:
         self.actor, self.key, self.request = actor, key, request
 
-    def run(self, application: Any, call: int, command: Callable[..., Any], *args: Any) -> Any:
-        """Run store call number `call` of this request (in a worker thread)."""
+    def recorded(self, application: Any) -> CommandRecord | None:
+        """The record of this key's first command, or None; refused if it was another request."""
         try:
-            record = application.repository.get(record_id(self.actor, self.key))
+            record: CommandRecord = application.repository.get(record_id(self.actor, self.key))
         except AggregateNotFoundError:
-            record = None
-        if record is not None:
-            if record.request != self.request:
-                raise Refusal(
-                    "idempotency_key_reused",
-                    f"this {HEADER} was used for a different request: {record.request}",
-                    field=HEADER,
-                )
-            if record.call == call:
-                return record.outcome(application)
-            with _deferring() as held:  # a read around the recorded command: it runs again
-                result = command(*args)
-            if held:
-                raise Refusal(
-                    "idempotency_key_reused",
-                    f"this {HEADER} already took effect; a repeat would not make a second one",
-                    field=HEADER,
-                )
-            return result
-        with _deferring() as held:
-            result = command(*args)
-        if held:
-            recorded = CommandRecord(self.actor, self.key, self.request, call, *_encoded(result))
-            application.save(*held, recorded)
-        return result
+            return None
+        if record.request != self.request:
+            raise Refusal(
+                "idempotency_key_reused",
+                f"this {HEADER} was used for a different request: {record.request}",
+                field=HEADER,
+            )
+        return record
+
+    def record(self, result: Any) -> CommandRecord:
+        return CommandRecord(self.actor, self.key, self.request, *_encoded(result))

@@ -16,6 +16,7 @@ MESSAGES: dict[str, str] = {
     "token_expired": "登录已过期，请重新登录",
     "role_not_allowed": "当前身份无权进行此操作",
     "other_organisation": "只能办理本单位的业务",
+    "not_an_institution": "只有培训机构可以发布招生简章",
     "other_county": "县区人社局只能查看本县区的数据",
     "not_a_county": "当前登录单位不是菏泽市的县区",
     "not_your_trainee": "该学员不属于当前账号或本机构",

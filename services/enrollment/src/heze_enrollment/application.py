@@ -1,27 +1,37 @@
-"""Commands and queries of the enrollment service, on its event store."""
+"""The enrollment service's command handlers and queries, on its event store."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import date
-from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import UUID
 
 from heze_common import clock
-from heze_common.errors import Refusal
+from heze_common.auth import Principal
+from heze_common.commands import Decision, handles
+from heze_common.errors import Forbidden, Refusal
 from heze_common.eventstore import ServiceApplication
 from heze_common.serials import Series, issued_by_retired_register, serial_numbers_for
-from heze_contracts.enums import (
-    Education,
-    Field,
-    HourKind,
-    HourMode,
-    Level,
-    ParticipantCategory,
-    RetirementGroup,
-    Sex,
+from heze_contracts.enums import Role
+from heze_enrollment.access import ensure_may_read, is_self
+from heze_enrollment.commands import (
+    AccreditInstitution,
+    ChangeCityPlan,
+    ChangeScope,
+    CloseEnrolment,
+    Complete,
+    DefineOccupation,
+    Enrol,
+    ListInCityDirectory,
+    LogSession,
+    PublishProgramme,
+    RecordExam,
+    RegisterTrainee,
+    ReinstateInstitution,
+    SetHourRequirement,
+    SuspendInstitution,
+    Withdraw,
 )
 from heze_enrollment.domain.certificates import (
     PREFIX,
@@ -65,117 +75,117 @@ class EnrollmentApplication(ServiceApplication):
     def occupation_table(self) -> OccupationTable:
         return self.get(OccupationTable, OCCUPATION_TABLE_ID, "occupation table")
 
-    def define_occupation(self, code: str, field: Field, name: str, effective_from: date) -> None:
+    @handles
+    def define_occupation(self, command: DefineOccupation) -> Decision[None]:
         table = self.occupation_table()
-        table.define_occupation(code, field, name, effective_from)
-        self.save(table)
+        table.define_occupation(command.code, command.field, command.name, command.effective_from)
+        return Decision(None, table)
 
-    def set_hour_requirement(
-        self, code: str, level: Level, hours: dict[HourKind, Decimal], effective_from: date
-    ) -> None:
+    @handles
+    def set_hour_requirement(self, command: SetHourRequirement) -> Decision[None]:
         table = self.occupation_table()
-        table.set_hour_requirement(code, level, hours, effective_from)
-        self.save(table)
+        table.set_hour_requirement(
+            command.code, command.level, command.hours, command.effective_from
+        )
+        return Decision(None, table)
 
     # Institutions directory
 
-    def accredit_institution(
-        self,
-        directory_number: int | None,
-        name: str,
-        fields: list[Field],
-        contact_name: str,
-        contact_phone: str,
-    ) -> UUID:
-        existing = Institution.create_id(name)
+    @handles
+    def accredit_institution(self, command: AccreditInstitution) -> Decision[UUID]:
+        existing = Institution.create_id(command.name)
         if self.exists(existing):
             raise Refusal(
                 "already_accredited",
-                f"{name} is already in the directory",
+                f"{command.name} is already in the directory",
                 institution_id=str(existing),
             )
         institution = Institution.accredit(
-            directory_number, name, fields, contact_name, contact_phone
+            command.directory_number,
+            command.name,
+            command.fields,
+            command.contact_name,
+            command.contact_phone,
         )
-        self.save(institution)
-        return institution.id
+        return Decision(institution.id, institution)
 
     def institution(self, institution_id: UUID) -> Institution:
         return self.get(Institution, institution_id, "institution")
 
-    def change_scope(self, institution_id: UUID, fields: list[Field]) -> None:
-        institution = self.institution(institution_id)
-        institution.change_scope(fields)
-        self.save(institution)
+    @handles
+    def change_scope(self, command: ChangeScope) -> Decision[Institution]:
+        institution = self.institution(command.institution_id)
+        institution.change_scope(command.fields)
+        return Decision(institution, institution)
 
-    def suspend_institution(self, institution_id: UUID, reason: str) -> None:
-        institution = self.institution(institution_id)
-        institution.suspend(reason)
-        self.save(institution)
+    @handles
+    def suspend_institution(self, command: SuspendInstitution) -> Decision[Institution]:
+        institution = self.institution(command.institution_id)
+        institution.suspend(command.reason)
+        return Decision(institution, institution)
 
-    def reinstate_institution(self, institution_id: UUID) -> None:
-        institution = self.institution(institution_id)
+    @handles
+    def reinstate_institution(self, command: ReinstateInstitution) -> Decision[Institution]:
+        institution = self.institution(command.institution_id)
         institution.reinstate()
-        self.save(institution)
+        return Decision(institution, institution)
 
-    def list_in_city_directory(self, institution_id: UUID, listed: bool) -> None:
-        institution = self.institution(institution_id)
-        institution.list_in_city_directory(listed)
-        self.save(institution)
+    @handles
+    def list_in_city_directory(self, command: ListInCityDirectory) -> Decision[Institution]:
+        institution = self.institution(command.institution_id)
+        institution.list_in_city_directory(command.listed)
+        return Decision(institution, institution)
 
     # Programmes
 
-    def publish_programme(
-        self,
-        *,
-        institution_id: UUID,
-        occupation_code: str,
-        level: Level,
-        title: str,
-        capacity: int,
-        starts_on: date,
-        ends_on: date,
-        required_hours: dict[HourKind, Decimal] | None,
-        completion_pass_mark: Decimal,
-        subsidised_plan: bool,
-        in_city_training_directory: bool,
-    ) -> UUID:
+    @handles
+    def publish_programme(self, command: PublishProgramme) -> Decision[UUID]:
+        institution_id = command.principal.organisation_id
+        if institution_id is None:
+            raise Forbidden("not_an_institution", "only a training institution publishes")
         institution = self.institution(institution_id)
         table = self.occupation_table()
-        occupation = table.occupation(occupation_code, starts_on)
+        occupation = table.occupation(command.occupation_code, command.starts_on)
         institution.ensure_may_train(occupation.field)
         programme = Programme.publish(
             institution_id=institution_id,
-            occupation_code=occupation_code,
+            occupation_code=command.occupation_code,
             field=occupation.field,
-            level=level,
-            title=title,
-            capacity=capacity,
-            starts_on=starts_on,
-            ends_on=ends_on,
-            required_hours=required_hours,
-            minimum=table.hour_requirement(occupation_code, level, starts_on),
-            completion_pass_mark=completion_pass_mark,
-            subsidised_plan=subsidised_plan,
-            in_city_training_directory=in_city_training_directory,
+            level=command.level,
+            title=command.title,
+            capacity=command.capacity,
+            starts_on=command.starts_on,
+            ends_on=command.ends_on,
+            required_hours=command.required_hours,
+            minimum=table.hour_requirement(
+                command.occupation_code, command.level, command.starts_on
+            ),
+            completion_pass_mark=command.completion_pass_mark,
+            subsidised_plan=command.subsidised_plan,
+            in_city_training_directory=command.in_city_training_directory,
         )
-        self.save(programme)
-        return programme.id
+        return Decision(programme.id, programme)
 
     def programme(self, programme_id: UUID) -> Programme:
         return self.get(Programme, programme_id, "programme")
 
-    def close_enrolment(self, programme_id: UUID) -> None:
+    def own_programme(self, principal: Principal, programme_id: UUID) -> Programme:
+        """The programme, when the principal's organisation runs it (or it acts for the city)."""
         programme = self.programme(programme_id)
-        programme.close_enrolment()
-        self.save(programme)
+        principal.ensure_acts_for(programme.institution_id)
+        return programme
 
-    def change_city_plan(
-        self, programme_id: UUID, subsidised_plan: bool, in_city_training_directory: bool
-    ) -> None:
-        programme = self.programme(programme_id)
-        programme.change_city_plan(subsidised_plan, in_city_training_directory)
-        self.save(programme)
+    @handles
+    def close_enrolment(self, command: CloseEnrolment) -> Decision[Programme]:
+        programme = self.own_programme(command.principal, command.programme_id)
+        programme.close_enrolment()
+        return Decision(programme, programme)
+
+    @handles
+    def change_city_plan(self, command: ChangeCityPlan) -> Decision[Programme]:
+        programme = self.programme(command.programme_id)
+        programme.change_city_plan(command.subsidised_plan, command.in_city_training_directory)
+        return Decision(programme, programme)
 
     # Trainees
 
@@ -184,25 +194,11 @@ class EnrollmentApplication(ServiceApplication):
         digest = hmac.new(self._identity_key, id_number.encode(), hashlib.sha256).digest()
         return UUID(bytes=digest[:16], version=4)
 
-    def register_trainee(
-        self,
-        *,
-        name: str,
-        id_number: str,
-        sex: Sex | None,
-        birth_date: date | None,
-        phone: str,
-        education: Education,
-        major: str,
-        employer: str | None,
-        county: str,
-        participant_category: ParticipantCategory,
-        draws_pension: bool,
-        retirement_group: RetirementGroup | None,
-        registered_by_institution_id: UUID | None,
-        account: str | None,
-    ) -> UUID:
-        identity = ResidentId.parse(id_number)
+    @handles
+    def register_trainee(self, command: RegisterTrainee) -> Decision[UUID]:
+        principal = command.principal
+        by_institution = principal.role is Role.TRAINING_INSTITUTION
+        identity = ResidentId.parse(command.id_number)
         trainee_id = self.trainee_id_for(identity.number)
         if self.exists(trainee_id):
             raise Refusal(
@@ -213,65 +209,83 @@ class EnrollmentApplication(ServiceApplication):
             )
         trainee = Trainee.register(
             trainee_id=trainee_id,
-            name=name,
+            name=command.name,
             identity=identity,
-            declared_sex=sex,
-            declared_birth_date=birth_date,
-            phone=phone,
-            education=education,
-            major=major,
-            employer=employer,
-            county=county,
-            participant_category=participant_category,
-            draws_pension=draws_pension,
-            retirement_group=retirement_group,
+            declared_sex=command.sex,
+            declared_birth_date=command.birth_date,
+            phone=command.phone,
+            education=command.education,
+            major=command.major,
+            employer=command.employer,
+            county=command.county,
+            participant_category=command.participant_category,
+            draws_pension=command.draws_pension,
+            retirement_group=command.retirement_group,
             registered_on=clock.today(),
-            registered_by_institution_id=registered_by_institution_id,
-            account=account,
+            registered_by_institution_id=principal.organisation_id if by_institution else None,
+            account=None if by_institution else principal.subject,
         )
-        self.save(trainee)
-        return trainee.id
+        return Decision(trainee.id, trainee)
 
     def trainee(self, trainee_id: UUID) -> Trainee:
         return self.get(Trainee, trainee_id, "trainee")
 
-    def enrol(self, trainee_id: UUID, programme_id: UUID) -> None:
+    def readable_trainee(self, principal: Principal, trainee_id: UUID) -> Trainee:
         trainee = self.trainee(trainee_id)
-        programme = self.programme(programme_id)
+        ensure_may_read(principal, trainee)
+        return trainee
+
+    def _programme_of_own_trainee(
+        self, principal: Principal, trainee: Trainee, programme_id: UUID, action: str
+    ) -> Programme:
+        """A trainee acts only for themself; an institution only in its own programmes."""
+        if principal.role is Role.TRAINEE:
+            if not is_self(principal, trainee):
+                raise Forbidden("not_your_trainee", f"a trainee {action} only themself")
+            return self.programme(programme_id)
+        return self.own_programme(principal, programme_id)
+
+    @handles
+    def enrol(self, command: Enrol) -> Decision[Trainee]:
+        trainee = self.trainee(command.trainee_id)
+        programme = self._programme_of_own_trainee(
+            command.principal, trainee, command.programme_id, "enrols"
+        )
         self.institution(programme.institution_id).ensure_may_train(programme.field)
         today = clock.today()
         trainee.enrol(programme, today)
         programme.take_seat(trainee.id, today)
-        self.save(trainee, programme)
+        return Decision(trainee, trainee, programme)
 
-    def withdraw(self, trainee_id: UUID, programme_id: UUID, reason: str) -> None:
-        trainee = self.trainee(trainee_id)
-        programme = self.programme(programme_id)
-        trainee.withdraw(programme_id, reason, clock.today())
-        programme.release_seat(trainee_id)
-        self.save(trainee, programme)
+    @handles
+    def withdraw(self, command: Withdraw) -> Decision[Trainee]:
+        trainee = self.trainee(command.trainee_id)
+        programme = self._programme_of_own_trainee(
+            command.principal, trainee, command.programme_id, "withdraws"
+        )
+        trainee.withdraw(programme.id, command.reason, clock.today())
+        programme.release_seat(trainee.id)
+        return Decision(trainee, trainee, programme)
 
-    def log_session(
-        self,
-        trainee_id: UUID,
-        programme_id: UUID,
-        day: date,
-        hours: Decimal,
-        kind: HourKind,
-        mode: HourMode,
-    ) -> None:
-        trainee = self.trainee(trainee_id)
-        trainee.log_session(self.programme(programme_id), day, hours, kind, mode)
-        self.save(trainee)
+    @handles
+    def log_session(self, command: LogSession) -> Decision[Trainee]:
+        programme = self.own_programme(command.principal, command.programme_id)
+        trainee = self.trainee(command.trainee_id)
+        trainee.log_session(programme, command.day, command.hours, command.kind, command.mode)
+        return Decision(trainee, trainee)
 
-    def record_exam(self, trainee_id: UUID, programme_id: UUID, score: Decimal) -> None:
-        trainee = self.trainee(trainee_id)
-        trainee.record_exam(programme_id, score)
-        self.save(trainee)
+    @handles
+    def record_exam(self, command: RecordExam) -> Decision[Trainee]:
+        self.own_programme(command.principal, command.programme_id)
+        trainee = self.trainee(command.trainee_id)
+        trainee.record_exam(command.programme_id, command.score)
+        return Decision(trainee, trainee)
 
-    def complete(self, trainee_id: UUID, programme_id: UUID) -> str:
-        trainee = self.trainee(trainee_id)
-        record = trainee.ensure_may_complete(programme_id)  # refused before it draws a number
+    @handles
+    def complete(self, command: Complete) -> Decision[Trainee]:
+        self.own_programme(command.principal, command.programme_id)
+        trainee = self.trainee(command.trainee_id)
+        record = trainee.ensure_may_complete(command.programme_id)  # refused before a number
         today = clock.today()
         serial = self.serials.draw(
             Series(PREFIX, today.year),
@@ -280,6 +294,5 @@ class EnrollmentApplication(ServiceApplication):
             ),
         )
         number = training_certificate_number(today.year, record.occupation_code, serial)
-        trainee.complete(programme_id, number, today)
-        self.save(trainee)
-        return number
+        trainee.complete(command.programme_id, number, today)
+        return Decision(trainee, trainee)

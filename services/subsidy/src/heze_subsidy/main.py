@@ -5,21 +5,17 @@ from __future__ import annotations
 from heze_common.runtime import ServiceDefinition, create_app, run_cli
 from heze_contracts import subsidy as contract
 from heze_contracts.topics import CERTIFICATION_EVENTS, ENROLLMENT_EVENTS, SUBSIDY_EVENTS
+from heze_subsidy import consumers
 from heze_subsidy.api import ROUTERS
 from heze_subsidy.application import SubsidyApplication
 from heze_subsidy.publishing import SUBSIDY_PUBLICATIONS
-from heze_subsidy.seed import EXAMPLE_AMOUNTS_FEN, EXAMPLE_EFFECTIVE_FROM, EXAMPLE_OCCUPATIONS
 from heze_subsidy.settings import SubsidySettings
 from heze_subsidy.views import VIEWS
 
 
 def start(settings: SubsidySettings) -> SubsidyApplication:
     application = SubsidyApplication(settings)
-    application.seed()
-    if settings.seed_example_standards and not application.rules().standards:
-        for code in EXAMPLE_OCCUPATIONS:
-            for level, amount in EXAMPLE_AMOUNTS_FEN.items():
-                application.set_standard(code, level, amount, EXAMPLE_EFFECTIVE_FROM, None)
+    application.seed(with_example_standards=settings.seed_example_standards)
     return application
 
 
@@ -31,7 +27,7 @@ def definition(settings: SubsidySettings | None = None) -> ServiceDefinition:
         integration_mapper=SUBSIDY_PUBLICATIONS,
         publishes_to=SUBSIDY_EVENTS,
         subscribes_to=(ENROLLMENT_EVENTS, CERTIFICATION_EVENTS),
-        consumer_handlers=lambda application: application.upstream_handlers(),
+        consumer_handlers=consumers.handlers,
         routers=ROUTERS,
         published_events=contract.EVENTS,
         trail_streams=lambda application, trainee_id: application.trail_streams(trainee_id),

@@ -11,13 +11,13 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import BaseModel, StrictBool
 
+from heze_assessment import commands
 from heze_assessment.api.common import App
-from heze_assessment.application import AssessmentApplication
 from heze_assessment.domain.application import Application, Status
 from heze_assessment.domain.conditions import Declaration
 from heze_common.auth import Principal, require_roles
-from heze_common.commands import execute
-from heze_common.errors import Forbidden, InvalidInput
+from heze_common.dispatch import execute, query
+from heze_common.errors import Forbidden
 from heze_common.pagination import Page, paginated
 from heze_common.requests import Body, LongText
 from heze_common.views import Views
@@ -108,53 +108,25 @@ class ApplicationView(BaseModel):
         )
 
 
-def ensure_may_read(principal: Principal, application: Application) -> None:
-    if principal.role is Role.TRAINEE and principal.subject != str(application.trainee_id):
-        raise Forbidden("not_your_application", "a trainee reads only their own applications")
-    if principal.role is Role.EVALUATION_INSTITUTION:
-        principal.ensure_acts_for(application.evaluation_institution_id)
-
-
-async def own_application(
-    request: Request, app: AssessmentApplication, principal: Principal, application_id: UUID
-) -> Application:
-    application = await execute(request, principal, app.application, application_id)
-    ensure_may_read(principal, application)
-    return application
-
-
 @router.post(
     "/applications", status_code=status.HTTP_201_CREATED, summary="Apply for level assessment"
 )
-async def apply(body: Apply, request: Request, app: App, principal: Trainee) -> ApplicationView:
-    if not body.commitment_signed:
-        raise InvalidInput(
-            "commitment_not_signed", "the commitment must be signed", field="commitment_signed"
-        )
-    try:
-        trainee_id = UUID(principal.subject)
-    except ValueError:
-        raise Forbidden("no_trainee_id", "the token's subject must be the trainee id") from None
-    application = await execute(
-        request,
-        principal,
-        lambda: app.apply(
-            trainee_id=trainee_id,
-            evaluation_institution_id=body.evaluation_institution_id,
-            occupation_code=body.occupation_code,
-            level=body.level,
-            declaration=body.declaration,
-            commitment_text=body.commitment_text,
-        ),
+async def apply(body: Apply, request: Request, principal: Trainee) -> ApplicationView:
+    command = commands.Apply(
+        principal=principal,
+        evaluation_institution_id=body.evaluation_institution_id,
+        occupation_code=body.occupation_code,
+        level=body.level,
+        declaration=body.declaration,
+        commitment_text=body.commitment_text,
+        commitment_signed=body.commitment_signed,
     )
-    return ApplicationView.of(application)
+    return ApplicationView.of(await execute(request, command))
 
 
 @router.get("/applications/{application_id}", summary="One application")
-async def application(
-    application_id: UUID, request: Request, app: App, principal: Reader
-) -> ApplicationView:
-    return ApplicationView.of(await own_application(request, app, principal, application_id))
+async def application(application_id: UUID, app: App, principal: Reader) -> ApplicationView:
+    return ApplicationView.of(await query(app.own_application, principal, application_id))
 
 
 APPLICATION_COLUMNS = (
@@ -216,25 +188,25 @@ async def qualification(
     application_id: UUID,
     body: QualificationDecision,
     request: Request,
-    app: App,
     principal: Evaluator,
 ) -> ApplicationView:
-    await own_application(request, app, principal, application_id)
-    if body.confirm:
-        await execute(request, principal, app.confirm_qualification, application_id)
-    else:
-        if not body.reason:
-            raise InvalidInput("reason_required", "a rejection needs a reason", field="reason")
-        await execute(request, principal, app.reject_qualification, application_id, body.reason)
-    return ApplicationView.of(await execute(request, principal, app.application, application_id))
+    command = (
+        commands.ConfirmQualification(principal=principal, application_id=application_id)
+        if body.confirm
+        else commands.RejectQualification(
+            principal=principal, application_id=application_id, reason=body.reason
+        )
+    )
+    return ApplicationView.of(await execute(request, command))
 
 
 @router.post(
     "/applications/{application_id}/voiding", summary="Void the result (false declaration found)"
 )
 async def void(
-    application_id: UUID, body: Void, request: Request, app: App, principal: Voider
+    application_id: UUID, body: Void, request: Request, principal: Voider
 ) -> ApplicationView:
-    await own_application(request, app, principal, application_id)
-    await execute(request, principal, app.void_result, application_id, body.reason)
-    return ApplicationView.of(await execute(request, principal, app.application, application_id))
+    command = commands.VoidResult(
+        principal=principal, application_id=application_id, reason=body.reason
+    )
+    return ApplicationView.of(await execute(request, command))

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from heze_assessment.application import AssessmentApplication
-from heze_common.commands import get_application
+from heze_common.dispatch import get_application
 
 
 def assessment(request: Request) -> AssessmentApplication:

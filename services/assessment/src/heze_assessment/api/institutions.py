@@ -9,12 +9,13 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import BaseModel
 
+from heze_assessment import commands
 from heze_assessment.api.common import App
 from heze_assessment.domain.conditions import Route, RuleSet
 from heze_assessment.domain.evaluation_institution import EvaluationInstitution
 from heze_common import clock
 from heze_common.auth import Principal, authenticated, require_roles
-from heze_common.commands import execute
+from heze_common.dispatch import execute, query
 from heze_common.pagination import Page, paginated
 from heze_common.requests import Body, IsoDate, LongText, ShortText
 from heze_common.views import Views
@@ -61,13 +62,10 @@ class Created(BaseModel):
     summary="Register an evaluation institution",
 )
 async def register(
-    body: RegisterEvaluationInstitution, request: Request, app: App, principal: Province
+    body: RegisterEvaluationInstitution, request: Request, principal: Province
 ) -> Created:
-    return Created(
-        id=await execute(
-            request, principal, app.register_evaluation_institution, body.name, body.occupations
-        )
-    )
+    command = commands.RegisterEvaluationInstitution(principal=principal, **body.model_dump())
+    return Created(id=await execute(request, command))
 
 
 @router.get(
@@ -97,24 +95,22 @@ async def listing(
 
 @router.post("/evaluation-institutions/{institution_id}/suspension", summary="Suspend")
 async def suspend(
-    institution_id: UUID, body: Suspend, request: Request, app: App, principal: Province
+    institution_id: UUID, body: Suspend, request: Request, principal: Province
 ) -> EvaluationInstitutionView:
-    await execute(
-        request, principal, app.suspend_evaluation_institution, institution_id, body.reason
+    command = commands.SuspendEvaluationInstitution(
+        principal=principal, institution_id=institution_id, reason=body.reason
     )
-    return EvaluationInstitutionView.of(
-        await execute(request, principal, app.evaluation_institution, institution_id)
-    )
+    return EvaluationInstitutionView.of(await execute(request, command))
 
 
 @router.delete("/evaluation-institutions/{institution_id}/suspension", summary="Reinstate")
 async def reinstate(
-    institution_id: UUID, request: Request, app: App, principal: Province
+    institution_id: UUID, request: Request, principal: Province
 ) -> EvaluationInstitutionView:
-    await execute(request, principal, app.reinstate_evaluation_institution, institution_id)
-    return EvaluationInstitutionView.of(
-        await execute(request, principal, app.evaluation_institution, institution_id)
+    command = commands.ReinstateEvaluationInstitution(
+        principal=principal, institution_id=institution_id
     )
+    return EvaluationInstitutionView.of(await execute(request, command))
 
 
 class SetRules(Body):
@@ -136,22 +132,23 @@ class RulesView(BaseModel):
     summary="Set an occupation's application rules",
 )
 async def set_rules(
-    occupation_code: OccupationCode, body: SetRules, request: Request, app: App, principal: Province
+    occupation_code: OccupationCode, body: SetRules, request: Request, principal: Province
 ) -> None:
-    rules = RuleSet(name=body.name, routes=body.routes)
-    await execute(request, principal, app.set_rules, occupation_code, rules, body.effective_from)
+    command = commands.SetRules(
+        principal=principal,
+        occupation_code=occupation_code,
+        rules=RuleSet(name=body.name, routes=body.routes),
+        effective_from=body.effective_from,
+    )
+    await execute(request, command)
 
 
 @router.get(
     "/rules/{occupation_code}", summary="The application rules in force for an occupation on a date"
 )
 async def rules(
-    occupation_code: OccupationCode,
-    request: Request,
-    app: App,
-    principal: AnyRole,
-    on: IsoDate | None = None,
+    occupation_code: OccupationCode, app: App, principal: AnyRole, on: IsoDate | None = None
 ) -> RulesView:
-    book = await execute(request, principal, app.rulebook)
+    book = await query(app.rulebook)
     applies, since, rule_set = book.rules_for(occupation_code, on or clock.today())
     return RulesView(applies=applies, effective_from=since, rules=rule_set)

@@ -10,12 +10,12 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel
 
+from heze_assessment import commands
 from heze_assessment.api.applications import ApplicationView
 from heze_assessment.api.common import App
-from heze_assessment.application import AssessmentApplication
 from heze_assessment.domain.session import AssessmentSession
 from heze_common.auth import Principal, require_roles
-from heze_common.commands import execute
+from heze_common.dispatch import execute, query
 from heze_common.requests import Body, IsoDate, LongText, Mark, ShortText
 from heze_contracts.enums import Level, Role
 from heze_contracts.values import OccupationCode
@@ -70,43 +70,27 @@ class SessionView(BaseModel):
         )
 
 
-async def own_session(
-    request: Request, app: AssessmentApplication, principal: Principal, session_id: UUID
-) -> AssessmentSession:
-    session = await execute(request, principal, app.session, session_id)
-    principal.ensure_acts_for(session.evaluation_institution_id)
-    return session
-
-
 @router.post(
     "/sessions", status_code=status.HTTP_201_CREATED, summary="Schedule an assessment session"
 )
-async def schedule(body: Schedule, request: Request, app: App, principal: Evaluator) -> SessionView:
-    session_id = await execute(
-        request,
-        principal,
-        app.schedule_session,
-        principal.organisation_id,
-        body.occupation_code,
-        body.level,
-        body.held_on,
-        body.place,
-    )
-    return SessionView.of(await execute(request, principal, app.session, session_id))
+async def schedule(body: Schedule, request: Request, principal: Evaluator) -> SessionView:
+    command = commands.ScheduleSession(principal=principal, **body.model_dump())
+    return SessionView.of(await execute(request, command))
 
 
 @router.get("/sessions/{session_id}", summary="One session")
-async def session(session_id: UUID, request: Request, app: App, principal: Reader) -> SessionView:
-    return SessionView.of(await own_session(request, app, principal, session_id))
+async def session(session_id: UUID, app: App, principal: Reader) -> SessionView:
+    return SessionView.of(await query(app.own_session, principal, session_id))
 
 
 @router.post("/sessions/{session_id}/assignments", summary="Assign confirmed applicants")
 async def assign(
-    session_id: UUID, body: Assign, request: Request, app: App, principal: Evaluator
+    session_id: UUID, body: Assign, request: Request, principal: Evaluator
 ) -> SessionView:
-    await own_session(request, app, principal, session_id)
-    await execute(request, principal, app.assign, session_id, body.application_ids)
-    return SessionView.of(await execute(request, principal, app.session, session_id))
+    command = commands.AssignApplicants(
+        principal=principal, session_id=session_id, application_ids=body.application_ids
+    )
+    return SessionView.of(await execute(request, command))
 
 
 @router.put(
@@ -118,20 +102,15 @@ async def record_scores(
     application_id: UUID,
     body: Scores,
     request: Request,
-    app: App,
     principal: Evaluator,
 ) -> ApplicationView:
-    await own_session(request, app, principal, session_id)
-    await execute(
-        request,
-        principal,
-        app.record_scores,
-        session_id,
-        application_id,
-        body.theory_score,
-        body.practical_score,
+    command = commands.RecordScores(
+        principal=principal,
+        session_id=session_id,
+        application_id=application_id,
+        **body.model_dump(),
     )
-    return ApplicationView.of(await execute(request, principal, app.application, application_id))
+    return ApplicationView.of(await execute(request, command))
 
 
 @router.post(
@@ -143,18 +122,12 @@ async def correct_scores(
     application_id: UUID,
     body: Correction,
     request: Request,
-    app: App,
     principal: Evaluator,
 ) -> ApplicationView:
-    await own_session(request, app, principal, session_id)
-    await execute(
-        request,
-        principal,
-        app.correct_scores,
-        session_id,
-        application_id,
-        body.theory_score,
-        body.practical_score,
-        body.reason,
+    command = commands.CorrectScores(
+        principal=principal,
+        session_id=session_id,
+        application_id=application_id,
+        **body.model_dump(),
     )
-    return ApplicationView.of(await execute(request, principal, app.application, application_id))
+    return ApplicationView.of(await execute(request, command))

@@ -9,12 +9,12 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Path, Request, Response, status
 from pydantic import BaseModel
 
+from heze_certification import commands
 from heze_certification.api.common import App
-from heze_certification.application import CertificationApplication
 from heze_certification.domain.case import CaseStatus, CertificateCase
 from heze_common import clock
 from heze_common.auth import Principal, require_roles
-from heze_common.commands import execute
+from heze_common.dispatch import execute, query
 from heze_common.errors import NotFound
 from heze_common.pagination import Page, PageRequest, paginated
 from heze_common.requests import Body, IsoDate, ReasonList
@@ -83,31 +83,9 @@ class CaseView(BaseModel):
         )
 
 
-async def readable_case(
-    request: Request, app: CertificationApplication, principal: Principal, case_id: UUID
-) -> CertificateCase:
-    case = await execute(request, principal, app.case, case_id)
-    if principal.role is Role.EVALUATION_INSTITUTION:
-        principal.ensure_acts_for(case.subject.evaluation_institution_id)
-    return case
-
-
-async def step(
-    request: Request,
-    app: CertificationApplication,
-    principal: Principal,
-    case_id: UUID,
-    command,
-    *args,
-) -> CaseView:  # noqa: ANN001
-    await readable_case(request, app, principal, case_id)
-    await execute(request, principal, command, case_id, *args)
-    return CaseView.of(await execute(request, principal, app.case, case_id))
-
-
 @router.get("/cases/{case_id}", summary="One certificate case")
-async def case(case_id: UUID, request: Request, app: App, principal: Reader) -> CaseView:
-    return CaseView.of(await readable_case(request, app, principal, case_id))
+async def case(case_id: UUID, app: App, principal: Reader) -> CaseView:
+    return CaseView.of(await query(app.case_for, principal, case_id))
 
 
 CASE_COLUMNS = (
@@ -160,42 +138,48 @@ async def cases(
 
 
 @router.post("/cases/{case_id}/report", summary="Report the certificate data to the province")
-async def report(case_id: UUID, request: Request, app: App, principal: Evaluator) -> CaseView:
-    return await step(request, app, principal, case_id, app.report)
+async def report(case_id: UUID, request: Request, principal: Evaluator) -> CaseView:
+    command = commands.ReportCase(principal=principal, case_id=case_id)
+    return CaseView.of(await execute(request, command))
 
 
 @router.post(
     "/cases/{case_id}/confirmation",
     summary="The province confirms and reports to the national office",
 )
-async def confirm(case_id: UUID, request: Request, app: App, principal: Province) -> CaseView:
-    return await step(request, app, principal, case_id, app.confirm)
+async def confirm(case_id: UUID, request: Request, principal: Province) -> CaseView:
+    command = commands.ConfirmCase(principal=principal, case_id=case_id)
+    return CaseView.of(await execute(request, command))
 
 
 @router.post("/cases/{case_id}/return", summary="The province returns the case for correction")
 async def return_case(
-    case_id: UUID, body: Returned, request: Request, app: App, principal: Province
+    case_id: UUID, body: Returned, request: Request, principal: Province
 ) -> CaseView:
-    return await step(request, app, principal, case_id, app.return_for_correction, body.reasons)
+    command = commands.ReturnForCorrection(
+        principal=principal, case_id=case_id, reasons=body.reasons
+    )
+    return CaseView.of(await execute(request, command))
 
 
 @router.post("/cases/{case_id}/approval", summary="The national office approves")
-async def approve(case_id: UUID, request: Request, app: App, principal: National) -> CaseView:
-    return await step(request, app, principal, case_id, app.approve)
+async def approve(case_id: UUID, request: Request, principal: National) -> CaseView:
+    command = commands.ApproveCase(principal=principal, case_id=case_id)
+    return CaseView.of(await execute(request, command))
 
 
 @router.post("/cases/{case_id}/rejection", summary="The national office sends the case back")
-async def reject(
-    case_id: UUID, body: Returned, request: Request, app: App, principal: National
-) -> CaseView:
-    return await step(request, app, principal, case_id, app.reject, body.reasons)
+async def reject(case_id: UUID, body: Returned, request: Request, principal: National) -> CaseView:
+    command = commands.RejectCase(principal=principal, case_id=case_id, reasons=body.reasons)
+    return CaseView.of(await execute(request, command))
 
 
 @router.post(
     "/cases/{case_id}/issuance", summary="Issue the professional technical level certificate"
 )
-async def issue(case_id: UUID, request: Request, app: App, principal: Evaluator) -> CaseView:
-    return await step(request, app, principal, case_id, app.issue)
+async def issue(case_id: UUID, request: Request, principal: Evaluator) -> CaseView:
+    command = commands.IssueCertificate(principal=principal, case_id=case_id)
+    return CaseView.of(await execute(request, command))
 
 
 class Overdue(BaseModel):
@@ -259,7 +243,6 @@ async def load_calendar(
     year: Annotated[int, Path(ge=2004, le=2100)],
     body: YearCalendarBody,
     request: Request,
-    app: App,
     views: Views,
     principal: Province,
 ) -> CalendarLoaded:
@@ -269,16 +252,14 @@ async def load_calendar(
             "SELECT case_id FROM cases WHERE due_is_provisional ORDER BY opened_position"
         )
     ]
-    changed = await execute(
-        request,
-        principal,
-        app.load_calendar,
-        year,
-        body.holidays,
-        body.makeup_workdays,
-        provisional,
+    command = commands.LoadCalendar(
+        principal=principal,
+        year=year,
+        holidays=body.holidays,
+        makeup_workdays=body.makeup_workdays,
+        provisional=provisional,
     )
-    return CalendarLoaded(year=year, deadlines_recomputed=changed)
+    return CalendarLoaded(year=year, deadlines_recomputed=await execute(request, command))
 
 
 class TraineeOfCertificate(BaseModel):

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from heze_certification.application import CertificationApplication
-from heze_common.commands import get_application
+from heze_common.dispatch import get_application
 
 
 def certification(request: Request) -> CertificationApplication:

@@ -12,6 +12,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel
 
+from heze_certification import commands
 from heze_certification.api.common import App
 from heze_certification.domain.policy import (
     PolicyTerms,
@@ -22,7 +23,7 @@ from heze_certification.domain.policy import (
 from heze_certification.domain.talent import TalentRecord
 from heze_common import clock
 from heze_common.auth import Principal, require_roles
-from heze_common.commands import execute
+from heze_common.dispatch import execute, query
 from heze_common.downloads import CSV_ALTERNATIVE, csv_download
 from heze_common.errors import Forbidden
 from heze_common.pagination import Page, paginated
@@ -108,10 +109,13 @@ class Outstanding(Body):
     summary="Flag an outstanding contribution (Peony card priority)",
 )
 async def flag(
-    trainee_id: UUID, body: Outstanding, request: Request, app: App, principal: City
+    trainee_id: UUID, body: Outstanding, request: Request, principal: City
 ) -> dict[str, str]:
-    await execute(request, principal, app.flag_outstanding, trainee_id, body.contribution)
-    return {"trainee_id": str(trainee_id), "peony_card_priority": "true"}
+    command = commands.FlagOutstanding(
+        principal=principal, trainee_id=trainee_id, contribution=body.contribution
+    )
+    record = await execute(request, command)
+    return {"trainee_id": str(record.trainee_id), "peony_card_priority": "true"}
 
 
 class CreditLine(BaseModel):
@@ -161,16 +165,17 @@ class PolicyView(BaseModel):
 
 
 @router.put("/policy", summary="Set the city's policy data from a date")
-async def set_policy(body: SetPolicy, request: Request, app: App, principal: City) -> PolicyView:
-    await execute(request, principal, app.set_policy, body.terms, body.effective_from)
+async def set_policy(body: SetPolicy, request: Request, principal: City) -> PolicyView:
+    command = commands.SetPolicy(
+        principal=principal, terms=body.terms, effective_from=body.effective_from
+    )
+    await execute(request, command)
     return PolicyView(effective_from=body.effective_from, terms=body.terms)
 
 
 @router.get("/policy", summary="The city's policy data in force on a date")
-async def policy(
-    request: Request, app: App, principal: CityReader, on: IsoDate | None = None
-) -> PolicyView:
-    since, terms = (await execute(request, principal, app.policy)).terms_on(on or clock.today())
+async def policy(app: App, principal: CityReader, on: IsoDate | None = None) -> PolicyView:
+    since, terms = (await query(app.policy)).terms_on(on or clock.today())
     return PolicyView(effective_from=since, terms=terms)
 
 
@@ -192,7 +197,6 @@ class Eligibility(BaseModel):
 @router.get("/talent/{trainee_id}/eligibility", summary="Title-recognition and loan eligibility")
 async def eligibility(
     trainee_id: UUID,
-    request: Request,
     app: App,
     principal: EligibilityReader,
     title_series: Annotated[str, Query(min_length=1, max_length=100)],
@@ -220,4 +224,4 @@ async def eligibility(
             policy_effective_from=since,
         )
 
-    return await execute(request, principal, judge)
+    return await query(judge)

@@ -14,15 +14,11 @@ from pydantic import BaseModel
 
 from heze_certification.api.common import App
 from heze_certification.domain.case import CaseStatus
-from heze_common.errors import Refusal
+from heze_common.errors import RateLimited
 from heze_common.views import Views
 from heze_contracts.enums import Level
 
 router = APIRouter(tags=["public verification"])
-
-
-class TooManyRequests(Refusal):
-    status_code = 429
 
 
 class Verdict(StrEnum):
@@ -50,7 +46,7 @@ class SlidingWindowLimiter:
         while calls and now - calls[0] > 60:
             calls.popleft()
         if len(calls) >= limit:
-            raise TooManyRequests(
+            raise RateLimited(
                 "rate_limited", f"at most {limit} verifications a minute; try again shortly"
             )
         calls.append(now)

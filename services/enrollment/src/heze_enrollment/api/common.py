@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from pydantic import Field as Constraint
 
-from heze_common.commands import get_application
+from heze_common.dispatch import get_application
 from heze_enrollment.application import EnrollmentApplication
 
 SessionHours = Annotated[Decimal, Constraint(gt=0, le=24, decimal_places=1)]

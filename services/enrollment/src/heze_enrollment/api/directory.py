@@ -12,12 +12,13 @@ from pydantic import BaseModel, StrictBool, StrictInt
 
 from heze_common import clock
 from heze_common.auth import Principal, authenticated, require_roles
-from heze_common.commands import execute
+from heze_common.dispatch import execute, query
 from heze_common.pagination import Page, paginated
 from heze_common.requests import Body, IsoDate, LongText, PersonName, ShortText
 from heze_common.views import Views
 from heze_contracts.enums import Field, HourKind, Level, Role
 from heze_contracts.values import Fields, OccupationCode, Phone
+from heze_enrollment import commands
 from heze_enrollment.api.common import App, RequiredHours
 from heze_enrollment.domain.institution import Institution
 
@@ -77,20 +78,9 @@ class Created(BaseModel):
 @router.post(
     "/institutions", status_code=status.HTTP_201_CREATED, summary="Accredit an institution"
 )
-async def accredit(
-    body: AccreditInstitution, request: Request, app: App, principal: CityBureau
-) -> Created:
-    institution_id = await execute(
-        request,
-        principal,
-        app.accredit_institution,
-        body.directory_number,
-        body.name,
-        body.fields,
-        body.contact_name,
-        body.contact_phone,
-    )
-    return Created(id=institution_id)
+async def accredit(body: AccreditInstitution, request: Request, principal: CityBureau) -> Created:
+    command = commands.AccreditInstitution(principal=principal, **body.model_dump())
+    return Created(id=await execute(request, command))
 
 
 @router.get(
@@ -120,36 +110,38 @@ async def institutions(
 
 
 @router.get("/institutions/{institution_id}", summary="One institution")
-async def institution(
-    institution_id: UUID, request: Request, app: App, principal: AnyRole
-) -> InstitutionView:
-    return InstitutionView.of(await execute(request, principal, app.institution, institution_id))
+async def institution(institution_id: UUID, app: App, principal: AnyRole) -> InstitutionView:
+    return InstitutionView.of(await query(app.institution, institution_id))
 
 
 @router.put("/institutions/{institution_id}/scope", summary="Change an institution's scope")
 async def change_scope(
-    institution_id: UUID, body: ChangeScope, request: Request, app: App, principal: CityBureau
+    institution_id: UUID, body: ChangeScope, request: Request, principal: CityBureau
 ) -> InstitutionView:
-    await execute(request, principal, app.change_scope, institution_id, body.fields)
-    return InstitutionView.of(await execute(request, principal, app.institution, institution_id))
+    command = commands.ChangeScope(
+        principal=principal, institution_id=institution_id, fields=body.fields
+    )
+    return InstitutionView.of(await execute(request, command))
 
 
 @router.post("/institutions/{institution_id}/suspension", summary="Suspend an institution")
 async def suspend(
-    institution_id: UUID, body: Suspend, request: Request, app: App, principal: CityBureau
+    institution_id: UUID, body: Suspend, request: Request, principal: CityBureau
 ) -> InstitutionView:
-    await execute(request, principal, app.suspend_institution, institution_id, body.reason)
-    return InstitutionView.of(await execute(request, principal, app.institution, institution_id))
+    command = commands.SuspendInstitution(
+        principal=principal, institution_id=institution_id, reason=body.reason
+    )
+    return InstitutionView.of(await execute(request, command))
 
 
 @router.delete(
     "/institutions/{institution_id}/suspension", summary="Reinstate a suspended institution"
 )
 async def reinstate(
-    institution_id: UUID, request: Request, app: App, principal: CityBureau
+    institution_id: UUID, request: Request, principal: CityBureau
 ) -> InstitutionView:
-    await execute(request, principal, app.reinstate_institution, institution_id)
-    return InstitutionView.of(await execute(request, principal, app.institution, institution_id))
+    command = commands.ReinstateInstitution(principal=principal, institution_id=institution_id)
+    return InstitutionView.of(await execute(request, command))
 
 
 @router.put(
@@ -159,11 +151,12 @@ async def city_directory(
     institution_id: UUID,
     body: CityDirectoryListing,
     request: Request,
-    app: App,
     principal: CityBureau,
 ) -> InstitutionView:
-    await execute(request, principal, app.list_in_city_directory, institution_id, body.listed)
-    return InstitutionView.of(await execute(request, principal, app.institution, institution_id))
+    command = commands.ListInCityDirectory(
+        principal=principal, institution_id=institution_id, listed=body.listed
+    )
+    return InstitutionView.of(await execute(request, command))
 
 
 class DefineOccupation(Body):
@@ -187,9 +180,9 @@ class OccupationView(BaseModel):
 
 @router.get("/occupations", summary="The occupation table in force on a date (default today)")
 async def occupations(
-    request: Request, app: App, principal: AnyRole, on: IsoDate | None = None
+    app: App, principal: AnyRole, on: IsoDate | None = None
 ) -> list[OccupationView]:
-    table = await execute(request, principal, app.occupation_table)
+    table = await query(app.occupation_table)
     day = on or clock.today()
     views = []
     for occupation in table.current(day):
@@ -214,11 +207,10 @@ async def occupations(
     "/occupations/{code}", status_code=status.HTTP_204_NO_CONTENT, summary="Define an occupation"
 )
 async def define_occupation(
-    code: OccupationCode, body: DefineOccupation, request: Request, app: App, principal: CityBureau
+    code: OccupationCode, body: DefineOccupation, request: Request, principal: CityBureau
 ) -> None:
-    await execute(
-        request, principal, app.define_occupation, code, body.field, body.name, body.effective_from
-    )
+    command = commands.DefineOccupation(principal=principal, code=code, **body.model_dump())
+    await execute(request, command)
 
 
 @router.put(
@@ -231,9 +223,9 @@ async def set_hour_requirement(
     level: Level,
     body: SetHourRequirement,
     request: Request,
-    app: App,
     principal: CityBureau,
 ) -> None:
-    await execute(
-        request, principal, app.set_hour_requirement, code, level, body.hours, body.effective_from
+    command = commands.SetHourRequirement(
+        principal=principal, code=code, level=level, **body.model_dump()
     )
+    await execute(request, command)

@@ -13,13 +13,14 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import BaseModel, StrictBool, StrictInt
 
 from heze_common.auth import Principal, authenticated, require_roles
-from heze_common.commands import execute
+from heze_common.dispatch import execute, query
 from heze_common.errors import NotFound
 from heze_common.pagination import Page, paginated
 from heze_common.requests import Body, IsoDate, Mark, ShortText
 from heze_common.views import Views
 from heze_contracts.enums import Field, HourKind, Level, Role
 from heze_contracts.values import OccupationCode
+from heze_enrollment import commands
 from heze_enrollment.api.common import App, RequiredHours
 from heze_enrollment.domain.programme import Programme
 from heze_enrollment.domain.trainee import EnrolmentStatus
@@ -98,26 +99,9 @@ class Created(BaseModel):
 @router.post(
     "/programmes", status_code=status.HTTP_201_CREATED, summary="Publish an enrolment notice"
 )
-async def publish(
-    body: PublishProgramme, request: Request, app: App, principal: Institution
-) -> Created:
-    programme_id = await execute(
-        request,
-        principal,
-        lambda: app.publish_programme(
-            institution_id=principal.organisation_id,
-            occupation_code=body.occupation_code,
-            level=body.level,
-            title=body.title,
-            capacity=body.capacity,
-            starts_on=body.starts_on,
-            ends_on=body.ends_on,
-            required_hours=body.required_hours,
-            completion_pass_mark=body.completion_pass_mark,
-            subsidised_plan=body.subsidised_plan,
-            in_city_training_directory=body.in_city_training_directory,
-        ),
-    )
+async def publish(body: PublishProgramme, request: Request, principal: Institution) -> Created:
+    command = commands.PublishProgramme(principal=principal, **body.model_dump())
+    programme_id = await execute(request, command)
     return Created(id=programme_id)
 
 
@@ -159,44 +143,26 @@ async def programmes(
 
 
 @router.get("/programmes/{programme_id}", summary="One programme")
-async def programme(
-    programme_id: UUID, request: Request, app: App, principal: AnyRole
-) -> ProgrammeView:
-    return ProgrammeView.of(await execute(request, principal, app.programme, programme_id))
-
-
-async def own_programme(
-    request: Request, app: App, principal: Principal, programme_id: UUID
-) -> Programme:
-    programme = await execute(request, principal, app.programme, programme_id)
-    principal.ensure_acts_for(programme.institution_id)
-    return programme
+async def programme(programme_id: UUID, app: App, principal: AnyRole) -> ProgrammeView:
+    return ProgrammeView.of(await query(app.programme, programme_id))
 
 
 @router.post("/programmes/{programme_id}/closure", summary="Close enrolment")
-async def close(
-    programme_id: UUID, request: Request, app: App, principal: Institution
-) -> ProgrammeView:
-    await own_programme(request, app, principal, programme_id)
-    await execute(request, principal, app.close_enrolment, programme_id)
-    return ProgrammeView.of(await execute(request, principal, app.programme, programme_id))
+async def close(programme_id: UUID, request: Request, principal: Institution) -> ProgrammeView:
+    command = commands.CloseEnrolment(principal=principal, programme_id=programme_id)
+    return ProgrammeView.of(await execute(request, command))
 
 
 @router.put(
     "/programmes/{programme_id}/city-plan", summary="Mark the city's subsidised plan and directory"
 )
 async def city_plan(
-    programme_id: UUID, body: CityPlan, request: Request, app: App, principal: CityBureau
+    programme_id: UUID, body: CityPlan, request: Request, principal: CityBureau
 ) -> ProgrammeView:
-    await execute(
-        request,
-        principal,
-        app.change_city_plan,
-        programme_id,
-        body.subsidised_plan,
-        body.in_city_training_directory,
+    command = commands.ChangeCityPlan(
+        principal=principal, programme_id=programme_id, **body.model_dump()
     )
-    return ProgrammeView.of(await execute(request, principal, app.programme, programme_id))
+    return ProgrammeView.of(await execute(request, command))
 
 
 class RosterLine(BaseModel):

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response, status
 from pydantic import BaseModel, StrictBool, StringConstraints
 
 from heze_common.auth import Principal, require_roles
-from heze_common.commands import execute
+from heze_common.dispatch import execute, query
 from heze_common.errors import Forbidden, InvalidInput
 from heze_common.pagination import Page, paginated
 from heze_common.requests import Body, IsoDate, LongText, Mark, PersonName, ShortText
@@ -29,9 +29,8 @@ from heze_contracts.enums import (
     Sex,
 )
 from heze_enrollment.api.common import App, SessionHours, mask_id_number, mask_phone
-from heze_enrollment.api.programmes import own_programme
-from heze_enrollment.application import EnrollmentApplication
-from heze_enrollment.domain.counties import COUNTY_BY_ID, county_id
+from heze_enrollment import commands
+from heze_enrollment.domain.counties import COUNTY_BY_ID
 from heze_enrollment.domain.identity import ResidentId
 from heze_enrollment.domain.trainee import EnrolmentStatus, Trainee
 
@@ -167,73 +166,19 @@ class TraineeView(BaseModel):
         )
 
 
-def may_read(principal: Principal, trainee: Trainee) -> bool:
-    match principal.role:
-        case Role.CITY_BUREAU | Role.AUDITOR:
-            return True
-        case Role.COUNTY_BUREAU:
-            return principal.organisation_id == county_id(trainee.county)
-        case Role.TRAINING_INSTITUTION:
-            return principal.organisation_id == trainee.registered_by_institution_id or any(
-                record.institution_id == principal.organisation_id
-                for record in trainee.enrolments.values()
-            )
-        case Role.TRAINEE:
-            return is_self(principal, trainee)
-    return False
-
-
-def is_self(principal: Principal, trainee: Trainee) -> bool:
-    return principal.role is Role.TRAINEE and principal.subject in (
-        trainee.account,
-        str(trainee.id),
-    )
-
-
-async def readable_trainee(
-    request: Request, app: EnrollmentApplication, principal: Principal, trainee_id: UUID
-) -> Trainee:
-    trainee = await execute(request, principal, app.trainee, trainee_id)
-    if not may_read(principal, trainee):
-        raise Forbidden("not_your_trainee", "this trainee's record belongs to someone else")
-    return trainee
-
-
 @router.post(
     "/trainees",
     status_code=status.HTTP_201_CREATED,
     summary="Register a trainee (self or by an institution)",
 )
-async def register(
-    body: RegisterTrainee, request: Request, app: App, principal: Registrar
-) -> Registered:
-    by_institution = principal.role is Role.TRAINING_INSTITUTION
-    trainee_id = await execute(
-        request,
-        principal,
-        lambda: app.register_trainee(
-            name=body.name,
-            id_number=body.id_number,
-            sex=body.sex,
-            birth_date=body.birth_date,
-            phone=body.phone,
-            education=body.education,
-            major=body.major,
-            employer=body.employer,
-            county=body.county,
-            participant_category=body.participant_category,
-            draws_pension=body.draws_pension,
-            retirement_group=body.retirement_group,
-            registered_by_institution_id=principal.organisation_id if by_institution else None,
-            account=None if by_institution else principal.subject,
-        ),
-    )
-    return Registered(trainee_id=trainee_id)
+async def register(body: RegisterTrainee, request: Request, principal: Registrar) -> Registered:
+    command = commands.RegisterTrainee(principal=principal, **body.model_dump())
+    return Registered(trainee_id=await execute(request, command))
 
 
 @router.get("/trainees/{trainee_id}", summary="A trainee's record")
-async def trainee(trainee_id: UUID, request: Request, app: App, principal: Reader) -> TraineeView:
-    return TraineeView.of(await readable_trainee(request, app, principal, trainee_id), principal)
+async def trainee(trainee_id: UUID, app: App, principal: Reader) -> TraineeView:
+    return TraineeView.of(await query(app.readable_trainee, principal, trainee_id), principal)
 
 
 @router.post(
@@ -242,16 +187,12 @@ async def trainee(trainee_id: UUID, request: Request, app: App, principal: Reade
     summary="Enrol in a programme",
 )
 async def enrol(
-    trainee_id: UUID, body: Enrol, request: Request, app: App, principal: Registrar
+    trainee_id: UUID, body: Enrol, request: Request, principal: Registrar
 ) -> TraineeView:
-    trainee = await execute(request, principal, app.trainee, trainee_id)
-    if principal.role is Role.TRAINEE:
-        if not is_self(principal, trainee):
-            raise Forbidden("not_your_trainee", "a trainee enrols only themself")
-    else:
-        await own_programme(request, app, principal, body.programme_id)
-    await execute(request, principal, app.enrol, trainee_id, body.programme_id)
-    return TraineeView.of(await execute(request, principal, app.trainee, trainee_id), principal)
+    command = commands.Enrol(
+        principal=principal, trainee_id=trainee_id, programme_id=body.programme_id
+    )
+    return TraineeView.of(await execute(request, command), principal)
 
 
 @router.post(
@@ -259,21 +200,12 @@ async def enrol(
     summary="Withdraw from a programme",
 )
 async def withdraw(
-    trainee_id: UUID,
-    programme_id: UUID,
-    body: Withdraw,
-    request: Request,
-    app: App,
-    principal: Registrar,
+    trainee_id: UUID, programme_id: UUID, body: Withdraw, request: Request, principal: Registrar
 ) -> TraineeView:
-    trainee = await execute(request, principal, app.trainee, trainee_id)
-    if principal.role is Role.TRAINEE:
-        if not is_self(principal, trainee):
-            raise Forbidden("not_your_trainee", "a trainee withdraws only themself")
-    else:
-        await own_programme(request, app, principal, programme_id)
-    await execute(request, principal, app.withdraw, trainee_id, programme_id, body.reason)
-    return TraineeView.of(await execute(request, principal, app.trainee, trainee_id), principal)
+    command = commands.Withdraw(
+        principal=principal, trainee_id=trainee_id, programme_id=programme_id, reason=body.reason
+    )
+    return TraineeView.of(await execute(request, command), principal)
 
 
 @router.post(
@@ -286,22 +218,18 @@ async def log_session(
     trainee_id: UUID,
     body: LogSession,
     request: Request,
-    app: App,
     principal: Institution,
 ) -> EnrolmentView:
-    await own_programme(request, app, principal, programme_id)
-    await execute(
-        request,
-        principal,
-        app.log_session,
-        trainee_id,
-        programme_id,
-        body.date,
-        body.hours,
-        body.kind,
-        body.mode,
+    command = commands.LogSession(
+        principal=principal,
+        trainee_id=trainee_id,
+        programme_id=programme_id,
+        day=body.date,
+        hours=body.hours,
+        kind=body.kind,
+        mode=body.mode,
     )
-    return await enrolment_view(request, app, principal, trainee_id, programme_id)
+    return enrolment_view(await execute(request, command), principal, programme_id)
 
 
 @router.put(
@@ -313,12 +241,12 @@ async def record_exam(
     trainee_id: UUID,
     body: ExamResult,
     request: Request,
-    app: App,
     principal: Institution,
 ) -> EnrolmentView:
-    await own_programme(request, app, principal, programme_id)
-    await execute(request, principal, app.record_exam, trainee_id, programme_id, body.score)
-    return await enrolment_view(request, app, principal, trainee_id, programme_id)
+    command = commands.RecordExam(
+        principal=principal, trainee_id=trainee_id, programme_id=programme_id, score=body.score
+    )
+    return enrolment_view(await execute(request, command), principal, programme_id)
 
 
 @router.post(
@@ -326,21 +254,15 @@ async def record_exam(
     summary="Grant completion and issue the training certificate",
 )
 async def complete(
-    programme_id: UUID, trainee_id: UUID, request: Request, app: App, principal: Institution
+    programme_id: UUID, trainee_id: UUID, request: Request, principal: Institution
 ) -> EnrolmentView:
-    await own_programme(request, app, principal, programme_id)
-    await execute(request, principal, app.complete, trainee_id, programme_id)
-    return await enrolment_view(request, app, principal, trainee_id, programme_id)
+    command = commands.Complete(
+        principal=principal, trainee_id=trainee_id, programme_id=programme_id
+    )
+    return enrolment_view(await execute(request, command), principal, programme_id)
 
 
-async def enrolment_view(
-    request: Request,
-    app: EnrollmentApplication,
-    principal: Principal,
-    trainee_id: UUID,
-    programme_id: UUID,
-) -> EnrolmentView:
-    trainee = await execute(request, principal, app.trainee, trainee_id)
+def enrolment_view(trainee: Trainee, principal: Principal, programme_id: UUID) -> EnrolmentView:
     view = TraineeView.of(trainee, principal)
     return next(record for record in view.enrolments if record.programme_id == programme_id)
 
@@ -410,10 +332,9 @@ Auditor = Annotated[Principal, Depends(require_roles(Role.AUDITOR, Role.CITY_BUR
 )
 async def trainee_of_id_number(
     id_number: Annotated[str, Path(pattern=r"^[0-9]{17}[0-9Xx]$")],
-    request: Request,
     app: App,
     principal: Auditor,
 ) -> Registered:
     identity = ResidentId.parse(id_number)
-    trainee = await execute(request, principal, app.trainee, app.trainee_id_for(identity.number))
+    trainee = await query(app.trainee, app.trainee_id_for(identity.number))
     return Registered(trainee_id=trainee.id)

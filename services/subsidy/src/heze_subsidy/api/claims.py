@@ -12,14 +12,16 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from pydantic import BaseModel
 
 from heze_common.auth import Principal, require_roles
-from heze_common.commands import execute
+from heze_common.dispatch import execute, query
 from heze_common.downloads import CSV_ALTERNATIVE, csv_download
-from heze_common.errors import Forbidden, InvalidInput
+from heze_common.errors import Forbidden
+from heze_common.pagination import Page, paginated
 from heze_common.requests import Body, ShortText
+from heze_common.views import Views
 from heze_contracts.enums import Level, Role
 from heze_contracts.values import OccupationCode
-from heze_common.pagination import Page, paginated
-from heze_common.views import ViewReader, Views
+from heze_subsidy import commands
+from heze_subsidy.access import ensure_may_read, trainee_id_of
 from heze_subsidy.api.common import App
 from heze_subsidy.domain.claim import Claim, ClaimStatus
 
@@ -86,65 +88,17 @@ class ClaimView(BaseModel):
         )
 
 
-async def ensure_may_read(views: ViewReader, principal: Principal, claim: Claim) -> None:
-    if principal.role is Role.TRAINEE and principal.subject != str(claim.trainee_id):
-        raise Forbidden("not_your_claim", "a trainee reads only their own claims")
-    if principal.role is Role.TRAINING_INSTITUTION:
-        row = await views.fetchrow(
-            "SELECT institution_id FROM programmes WHERE programme_id = $1", claim.programme_id
-        )
-        if row is None or row["institution_id"] != principal.organisation_id:
-            raise Forbidden(
-                "not_your_trainee", "an institution reads only claims for its own programmes"
-            )
-
-
 @router.post(
     "/claims", status_code=status.HTTP_201_CREATED, summary="Claim the vocational training subsidy"
 )
-async def file_claim(body: FileClaim, request: Request, app: App, principal: Claimant) -> ClaimView:
-    if principal.role is Role.TRAINEE:
-        if body.trainee_id not in (None, _uuid_or_none(principal.subject)):
-            raise Forbidden("not_your_claim", "a trainee claims only for themself")
-        trainee_id = _uuid_or_none(principal.subject)
-        if trainee_id is None:
-            raise Forbidden("no_trainee_id", "the token's subject must be the trainee id")
-    elif body.trainee_id is None:
-        raise InvalidInput(
-            "trainee_id_required",
-            "an institution names the trainee it claims for",
-            field="trainee_id",
-        )
-    else:
-        trainee_id = body.trainee_id
-    claim = await execute(
-        request,
-        principal,
-        lambda: app.file_claim(
-            trainee_id=trainee_id,
-            programme_id=body.programme_id,
-            occupation_code=body.occupation_code,
-            level=body.level,
-            applied_by_role=principal.role,
-            applied_by=principal.actor,
-            institution_id=principal.organisation_id,
-        ),
-    )
-    return ClaimView.of(claim)
-
-
-def _uuid_or_none(text: str) -> UUID | None:
-    try:
-        return UUID(text)
-    except ValueError:
-        return None
+async def file_claim(body: FileClaim, request: Request, principal: Claimant) -> ClaimView:
+    command = commands.FileClaim(principal=principal, **body.model_dump())
+    return ClaimView.of(await execute(request, command))
 
 
 @router.get("/claims/{claim_id}", summary="One claim")
-async def claim(
-    claim_id: UUID, request: Request, app: App, views: Views, principal: Reader
-) -> ClaimView:
-    found = await execute(request, principal, app.claim, claim_id)
+async def claim(claim_id: UUID, app: App, views: Views, principal: Reader) -> ClaimView:
+    found = await query(app.claim, claim_id)
     await ensure_may_read(views, principal, found)
     return ClaimView.of(found)
 
@@ -171,7 +125,7 @@ async def claims(
     institution_id: UUID | None = None,
 ) -> list[ClaimView]:
     if principal.role is Role.TRAINEE:
-        trainee_id = _uuid_or_none(principal.subject)
+        trainee_id = trainee_id_of(principal)
         if trainee_id is None:  # no filter left: the listing would show every trainee's claims
             raise Forbidden("no_trainee_id", "the token's subject must be the trainee id")
         programme_id = institution_id = None
@@ -207,17 +161,17 @@ async def claims(
     "/claims/{claim_id}/decision",
     summary="Decide a waiting claim now (refused for what is missing)",
 )
-async def decide(claim_id: UUID, request: Request, app: App, principal: City) -> ClaimView:
-    await execute(request, principal, app.decide_now, claim_id)
-    return ClaimView.of(await execute(request, principal, app.claim, claim_id))
+async def decide(claim_id: UUID, request: Request, principal: City) -> ClaimView:
+    command = commands.DecideClaim(principal=principal, claim_id=claim_id)
+    return ClaimView.of(await execute(request, command))
 
 
 @router.post("/claims/{claim_id}/payment", summary="Record the payment of an approved claim")
-async def pay(
-    claim_id: UUID, body: Payment, request: Request, app: App, principal: City
-) -> ClaimView:
-    await execute(request, principal, app.record_payment, claim_id, body.payment_reference)
-    return ClaimView.of(await execute(request, principal, app.claim, claim_id))
+async def pay(claim_id: UUID, body: Payment, request: Request, principal: City) -> ClaimView:
+    command = commands.RecordPayment(
+        principal=principal, claim_id=claim_id, payment_reference=body.payment_reference
+    )
+    return ClaimView.of(await execute(request, command))
 
 
 class DisbursementLine(BaseModel):

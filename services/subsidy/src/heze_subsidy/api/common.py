@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from heze_common.commands import get_application
+from heze_common.dispatch import get_application
 from heze_subsidy.application import SubsidyApplication
 
 

@@ -11,11 +11,12 @@ from pydantic import BaseModel, StrictInt
 from pydantic import Field as Constraint
 
 from heze_common.auth import Principal, require_roles
-from heze_common.commands import execute
+from heze_common.dispatch import execute
 from heze_common.requests import Body
 from heze_common.views import Views
 from heze_contracts.enums import Role
-from heze_subsidy.api.common import App
+from heze_subsidy import commands
+from heze_subsidy.domain.reimbursement import Reimbursement
 
 router = APIRouter(tags=["employer reimbursement"])
 Employer = Annotated[Principal, Depends(require_roles(Role.EMPLOYER))]
@@ -35,6 +36,16 @@ class ReimbursementLine(BaseModel):
     amount_fen: int
     reimbursed_on: date
 
+    @classmethod
+    def of(cls, reimbursement: Reimbursement) -> ReimbursementLine:
+        return cls(
+            reimbursement_id=reimbursement.id,
+            trainee_id=reimbursement.trainee_id,
+            programme_id=reimbursement.programme_id,
+            amount_fen=reimbursement.amount_fen,
+            reimbursed_on=reimbursement.reimbursed_on,
+        )
+
 
 class EmployerReport(BaseModel):
     employer_id: UUID
@@ -48,19 +59,10 @@ class EmployerReport(BaseModel):
     summary="Record tuition reimbursed to an employee",
 )
 async def record(
-    body: RecordReimbursement, request: Request, app: App, views: Views, principal: Employer
+    body: RecordReimbursement, request: Request, principal: Employer
 ) -> ReimbursementLine:
-    reimbursement_id = await execute(
-        request,
-        principal,
-        app.record_reimbursement,
-        principal.organisation_id,
-        body.trainee_id,
-        body.programme_id,
-        body.amount_fen,
-    )
-    report = await employer_report(principal.organisation_id, views, principal)
-    return next(line for line in report.reimbursements if line.reimbursement_id == reimbursement_id)
+    command = commands.RecordReimbursement(principal=principal, **body.model_dump())
+    return ReimbursementLine.of(await execute(request, command))
 
 
 @router.get("/reimbursements/{employer_id}", summary="An employer's reimbursements")

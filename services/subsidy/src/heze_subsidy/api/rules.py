@@ -11,10 +11,11 @@ from pydantic import Field as Constraint
 
 from heze_common import clock
 from heze_common.auth import Principal, authenticated, require_roles
-from heze_common.commands import execute
+from heze_common.dispatch import execute, query
 from heze_common.requests import Body, IsoDate
 from heze_contracts.enums import Level, Role
 from heze_contracts.values import OccupationCode
+from heze_subsidy import commands
 from heze_subsidy.api.common import App
 from heze_subsidy.domain.rules import Standard, SubsidyPolicy
 
@@ -46,33 +47,25 @@ class PolicyView(BaseModel):
     status_code=status.HTTP_201_CREATED,
     summary="Set a subsidy standard for a date range",
 )
-async def set_standard(body: SetStandard, request: Request, app: App, principal: City) -> Standard:
-    return await execute(
-        request,
-        principal,
-        app.set_standard,
-        body.occupation_code,
-        body.level,
-        body.amount_fen,
-        body.effective_from,
-        body.effective_to,
-    )
+async def set_standard(body: SetStandard, request: Request, principal: City) -> Standard:
+    return await execute(request, commands.SetStandard(principal=principal, **body.model_dump()))
 
 
 @router.get("/standards", summary="Subsidy standards, in the order they were set")
-async def standards(request: Request, app: App, principal: AnyRole) -> list[Standard]:
-    return (await execute(request, principal, app.rules)).standards
+async def standards(app: App, principal: AnyRole) -> list[Standard]:
+    return (await query(app.rules)).standards
 
 
 @router.put("/policy", summary="Set the subsidy policy from a date")
-async def set_policy(body: SetPolicy, request: Request, app: App, principal: City) -> PolicyView:
-    await execute(request, principal, app.set_policy, body.policy, body.effective_from)
+async def set_policy(body: SetPolicy, request: Request, principal: City) -> PolicyView:
+    command = commands.SetPolicy(
+        principal=principal, policy=body.policy, effective_from=body.effective_from
+    )
+    await execute(request, command)
     return PolicyView(effective_from=body.effective_from, policy=body.policy)
 
 
 @router.get("/policy", summary="The subsidy policy in force on a date")
-async def policy(
-    request: Request, app: App, principal: AnyRole, on: IsoDate | None = None
-) -> PolicyView:
-    since, terms = (await execute(request, principal, app.rules)).policy_on(on or clock.today())
+async def policy(app: App, principal: AnyRole, on: IsoDate | None = None) -> PolicyView:
+    since, terms = (await query(app.rules)).policy_on(on or clock.today())
     return PolicyView(effective_from=since, policy=terms)

@@ -1,0 +1,88 @@
+"""What the certification service does with the upstream facts it consumes.
+
+- A trainee registered (enrollment): their talent record learns who they are and where they live.
+- A training completed (enrollment): its hours are credited as the year's continuing education.
+- An assessment passed (assessment): a certificate case opens, once per application.
+- An assessment result voided (assessment): its case is revoked, and an issued certificate
+  leaves the trainee's talent record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import partial
+
+from heze_certification.application import CertificationApplication
+from heze_certification.domain.case import CaseSubject, CertificateCase
+from heze_common import clock
+from heze_common.events import Aggregate
+from heze_contracts import IntegrationEvent
+from heze_contracts import assessment as assessed
+from heze_contracts import enrollment as enrolled
+
+
+def on_trainee_registered(
+    application: CertificationApplication, event: enrolled.TraineeRegistered
+) -> list[Aggregate]:
+    person = event.payload
+    record = application.talent_record(person.trainee_id)
+    record.learn_person(
+        person.name, person.id_number, person.county, person.employer, clock.today()
+    )
+    return [record]
+
+
+def on_training_completed(
+    application: CertificationApplication, event: enrolled.TrainingCompleted
+) -> list[Aggregate]:
+    training = event.payload
+    record = application.talent_record(training.trainee_id)
+    record.credit_hours(
+        training.completed_on.year, training.total_hours, training.programme_id, clock.today()
+    )
+    return [record]
+
+
+def on_assessment_passed(
+    application: CertificationApplication, event: assessed.AssessmentPassed
+) -> list[Aggregate]:
+    result = event.payload
+    if application.exists(CertificateCase.id_for(result.application_id)):
+        return []
+    subject = CaseSubject(
+        trainee_id=result.trainee_id,
+        application_id=result.application_id,
+        evaluation_institution_id=result.evaluation_institution_id,
+        occupation_code=result.occupation_code,
+        field=result.field,
+        level=result.level,
+    )
+    return [CertificateCase.open(subject, result.holder.name, result.assessment_ended_on)]
+
+
+def on_result_voided(
+    application: CertificationApplication, event: assessed.AssessmentResultVoided
+) -> list[Aggregate]:
+    voided = event.payload
+    case_id = CertificateCase.id_for(voided.application_id)
+    if not application.exists(case_id):
+        return []  # a result without a case (failed, or voided before it passed)
+    case = application.case(case_id)
+    case.void_assessment(voided.reason)
+    changed: list[Aggregate] = [case]
+    if case.certificate_number:
+        record = application.talent_record(case.trainee_id)
+        record.note_revocation(case.certificate_number)
+        changed.append(record)
+    return changed
+
+
+def handlers(
+    application: CertificationApplication,
+) -> dict[type[IntegrationEvent], Callable[..., Iterable[Aggregate]]]:
+    return {
+        enrolled.TraineeRegistered: partial(on_trainee_registered, application),
+        enrolled.TrainingCompleted: partial(on_training_completed, application),
+        assessed.AssessmentPassed: partial(on_assessment_passed, application),
+        assessed.AssessmentResultVoided: partial(on_result_voided, application),
+    }
