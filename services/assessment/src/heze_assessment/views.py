@@ -109,25 +109,23 @@ class Applications(View):
 
     @staticmethod
     def _filed(rows: Rows, event: Any) -> None:
-        rows.execute(
-            "INSERT INTO {schema}.applications (application_id, trainee_id,"
-            " evaluation_institution_id, occupation_code, field, level, status, route,"
-            " declaration, commitment_text, commitment_signed_at, voided, filed_position)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, FALSE, %s)",
-            (
-                event.originator_id,
-                event.trainee_id,
-                event.evaluation_institution_id,
-                event.occupation_code,
-                event.field.value,
-                event.level.value,
-                Status.AWAITING_TRAINING.value,
-                event.route,
-                Jsonb(event.declaration.model_dump(mode="json")),
-                event.commitment_text,
-                event.commitment_signed_at,
-                rows.position,
-            ),
+        rows.insert(
+            "applications",
+            {
+                "application_id": event.originator_id,
+                "trainee_id": event.trainee_id,
+                "evaluation_institution_id": event.evaluation_institution_id,
+                "occupation_code": event.occupation_code,
+                "field": event.field.value,
+                "level": event.level.value,
+                "status": Status.AWAITING_TRAINING.value,
+                "route": event.route,
+                "declaration": Jsonb(event.declaration.model_dump(mode="json")),
+                "commitment_text": event.commitment_text,
+                "commitment_signed_at": event.commitment_signed_at,
+                "voided": False,
+                "filed_position": rows.position,
+            },
         )
 
     def _scored(self, rows: Rows, event: Any) -> None:
@@ -141,11 +139,7 @@ class Applications(View):
 
     @staticmethod
     def _set(rows: Rows, event: Any, **columns: object) -> None:
-        assignments = ", ".join(f"{column} = %s" for column in columns)
-        rows.execute(
-            f"UPDATE {{schema}}.applications SET {assignments} WHERE application_id = %s",
-            (*columns.values(), event.originator_id),
-        )
+        rows.set("applications", {"application_id": event.originator_id}, columns)
 
 
 VIEWS = (EvaluationInstitutions, Applications)

@@ -109,27 +109,26 @@ class Cases(View):
     @staticmethod
     def _opened(rows: Rows, event: Any) -> None:
         subject = event.subject
-        rows.execute(
-            "INSERT INTO {schema}.cases (case_id, trainee_id, application_id,"
-            " evaluation_institution_id, occupation_code, field, level, holder_name,"
-            " assessment_ended_on, status, stage, due_on, due_is_provisional, breached, returns,"
-            " opened_position)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, FALSE, FALSE, '[]', %s)",
-            (
-                event.originator_id,
-                subject.trainee_id,
-                subject.application_id,
-                subject.evaluation_institution_id,
-                subject.occupation_code,
-                subject.field.value,
-                subject.level.value,
-                event.holder_name,
-                event.assessment_ended_on,
-                CaseStatus.AWAITING_REPORT.value,
-                CertificateStage.REPORT_TO_PROVINCE.value,
-                event.due_on,
-                rows.position,
-            ),
+        rows.insert(
+            "cases",
+            {
+                "case_id": event.originator_id,
+                "trainee_id": subject.trainee_id,
+                "application_id": subject.application_id,
+                "evaluation_institution_id": subject.evaluation_institution_id,
+                "occupation_code": subject.occupation_code,
+                "field": subject.field.value,
+                "level": subject.level.value,
+                "holder_name": event.holder_name,
+                "assessment_ended_on": event.assessment_ended_on,
+                "status": CaseStatus.AWAITING_REPORT.value,
+                "stage": CertificateStage.REPORT_TO_PROVINCE.value,
+                "due_on": event.due_on,
+                "due_is_provisional": False,
+                "breached": False,
+                "returns": Jsonb([]),
+                "opened_position": rows.position,
+            },
         )
 
     @staticmethod
@@ -169,11 +168,7 @@ class Cases(View):
 
     @staticmethod
     def _set(rows: Rows, event: Any, **columns: object) -> None:
-        assignments = ", ".join(f"{column} = %s" for column in columns)
-        rows.execute(
-            f"UPDATE {{schema}}.cases SET {assignments} WHERE case_id = %s",
-            (*columns.values(), event.originator_id),
-        )
+        rows.set("cases", {"case_id": event.originator_id}, columns)
 
 
 IN_POOL = (
@@ -247,17 +242,15 @@ class TalentBase(View):
             " ELSE EXCLUDED.entered_position END",
             (event.originator_id, event.trainee_id, event.county, rows.position),
         )
-        rows.execute(
-            "INSERT INTO {schema}.pool_certificates"
-            " (certificate_number, record_id, field, level, admitted_position)"
-            " VALUES (%s, %s, %s, %s, %s)",
-            (
-                event.certificate_number,
-                event.originator_id,
-                event.field.value,
-                event.level.value,
-                rows.position,
-            ),
+        rows.insert(
+            "pool_certificates",
+            {
+                "certificate_number": event.certificate_number,
+                "record_id": event.originator_id,
+                "field": event.field.value,
+                "level": event.level.value,
+                "admitted_position": rows.position,
+            },
         )
 
     @staticmethod
@@ -279,18 +272,17 @@ class TalentBase(View):
 
     @staticmethod
     def _credited(rows: Rows, event: Any) -> None:
-        rows.execute(
-            "INSERT INTO {schema}.ce_credits (record_id, programme_id, trainee_id, year, hours,"
-            " credited_on, credited_position) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-            (
-                event.originator_id,
-                event.source_programme_id,
-                event.trainee_id,
-                event.year,
-                event.hours,
-                event.credited_on,
-                rows.position,
-            ),
+        rows.insert(
+            "ce_credits",
+            {
+                "record_id": event.originator_id,
+                "programme_id": event.source_programme_id,
+                "trainee_id": event.trainee_id,
+                "year": event.year,
+                "hours": event.hours,
+                "credited_on": event.credited_on,
+                "credited_position": rows.position,
+            },
         )
 
 
@@ -313,7 +305,7 @@ class CaseFinder:
     def _case_ids(self, query: str, params: tuple[object, ...]) -> list[UUID]:
         self.updater.catch_up()
         with self.app.recorder.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
-            Rows(cursor, LIVE).execute(query, params)
+            cursor.execute(query.replace("{schema}", f'"{LIVE}"'), params)
             return [row["case_id"] for row in cursor.fetchall()]
 
     def overdue_unrecorded(self, today: date) -> list[UUID]:

@@ -105,73 +105,70 @@ class Programmes(View):
         return {
             Programme.Published: self._published,
             Programme.EnrolmentClosed: lambda rows, event: self._programme(
-                rows, event, "closed = TRUE"
+                rows, event, closed=True
             ),
             Programme.CityPlanChanged: lambda rows, event: self._programme(
                 rows,
                 event,
-                "subsidised_plan = %s, in_city_training_directory = %s",
-                event.subsidised_plan,
-                event.in_city_training_directory,
+                subsidised_plan=event.subsidised_plan,
+                in_city_training_directory=event.in_city_training_directory,
             ),
-            Programme.SeatTaken: lambda rows, event: self._programme(
-                rows, event, "seats_taken = seats_taken + 1"
+            Programme.SeatTaken: lambda rows, event: rows.add(
+                "programmes", {"programme_id": event.originator_id}, {"seats_taken": 1}
             ),
-            Programme.SeatReleased: lambda rows, event: self._programme(
-                rows, event, "seats_taken = seats_taken - 1"
+            Programme.SeatReleased: lambda rows, event: rows.add(
+                "programmes", {"programme_id": event.originator_id}, {"seats_taken": -1}
             ),
             Trainee.Enrolled: self._enrolled,
             Trainee.Withdrew: lambda rows, event: self._entry(
-                rows, event, "status = %s", EnrolmentStatus.WITHDRAWN.value
+                rows, event, status=EnrolmentStatus.WITHDRAWN.value
             ),
-            Trainee.SessionLogged: lambda rows, event: self._entry(
-                rows,
-                event,
-                f"{HOURS_COLUMN[event.kind]} = {HOURS_COLUMN[event.kind]} + %s",
-                event.hours,
+            Trainee.SessionLogged: lambda rows, event: rows.add(
+                "roster",
+                {"programme_id": event.programme_id, "trainee_id": event.originator_id},
+                {HOURS_COLUMN[event.kind]: event.hours},
             ),
             Trainee.ExamRecorded: lambda rows, event: self._entry(
-                rows, event, "exam_score = %s", event.score
+                rows, event, exam_score=event.score
             ),
             Trainee.Completed: lambda rows, event: self._entry(
                 rows,
                 event,
-                "status = %s, certificate_number = %s",
-                EnrolmentStatus.COMPLETED.value,
-                event.certificate_number,
+                status=EnrolmentStatus.COMPLETED.value,
+                certificate_number=event.certificate_number,
             ),
         }
 
     @staticmethod
     def _published(rows: Rows, event: Programme.Published) -> None:
-        rows.execute(
-            "INSERT INTO {schema}.programmes VALUES"
-            " (%s, %s, %s, %s, %s, %s, %s, 0, %s, %s, %s, %s, %s, %s, FALSE, %s)",
-            (
-                event.originator_id,
-                event.institution_id,
-                event.occupation_code,
-                event.field.value,
-                event.level.value,
-                event.title,
-                event.capacity,
-                event.starts_on,
-                event.ends_on,
+        rows.insert(
+            "programmes",
+            {
+                "programme_id": event.originator_id,
+                "institution_id": event.institution_id,
+                "occupation_code": event.occupation_code,
+                "field": event.field.value,
+                "level": event.level.value,
+                "title": event.title,
+                "capacity": event.capacity,
+                "seats_taken": 0,
+                "starts_on": event.starts_on,
+                "ends_on": event.ends_on,
                 # Decimals as text: a JSON number would come back as a float.
-                Jsonb({kind.value: str(hours) for kind, hours in event.required_hours.items()}),
-                event.completion_pass_mark,
-                event.subsidised_plan,
-                event.in_city_training_directory,
-                rows.position,
-            ),
+                "required_hours": Jsonb(
+                    {kind.value: str(hours) for kind, hours in event.required_hours.items()}
+                ),
+                "completion_pass_mark": event.completion_pass_mark,
+                "subsidised_plan": event.subsidised_plan,
+                "in_city_training_directory": event.in_city_training_directory,
+                "closed": False,
+                "published_position": rows.position,
+            },
         )
 
     @staticmethod
-    def _programme(rows: Rows, event: Any, assignments: str, *values: object) -> None:
-        rows.execute(
-            f"UPDATE {{schema}}.programmes SET {assignments} WHERE programme_id = %s",
-            (*values, event.originator_id),
-        )
+    def _programme(rows: Rows, event: Any, **values: object) -> None:
+        rows.set("programmes", {"programme_id": event.originator_id}, values)
 
     @staticmethod
     def _enrolled(rows: Rows, event: Trainee.Enrolled) -> None:
@@ -194,12 +191,9 @@ class Programmes(View):
         )
 
     @staticmethod
-    def _entry(rows: Rows, event: Any, assignments: str, *values: object) -> None:
-        rows.execute(
-            f"UPDATE {{schema}}.roster SET {assignments}"
-            " WHERE programme_id = %s AND trainee_id = %s",
-            (*values, event.programme_id, event.originator_id),
-        )
+    def _entry(rows: Rows, event: Any, **values: object) -> None:
+        key = {"programme_id": event.programme_id, "trainee_id": event.originator_id}
+        rows.set("roster", key, values)
 
 
 class Registrations(View):
@@ -224,19 +218,19 @@ class Registrations(View):
 
     @staticmethod
     def _registered(rows: Rows, event: Trainee.Registered) -> None:
-        rows.execute(
-            "INSERT INTO {schema}.registrations VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (
-                event.originator_id,
-                event.name,
-                event.county,
-                event.registered_on,
-                event.participant_category.value,
-                event.education.value,
-                event.major,
-                event.employer,
-                rows.position,
-            ),
+        rows.insert(
+            "registrations",
+            {
+                "trainee_id": event.originator_id,
+                "name": event.name,
+                "county": event.county,
+                "registered_on": event.registered_on,
+                "participant_category": event.participant_category.value,
+                "education": event.education.value,
+                "major": event.major,
+                "employer": event.employer,
+                "registered_position": rows.position,
+            },
         )
 
 

@@ -48,48 +48,60 @@ class Claims(View):
 
     @staticmethod
     def _filed(rows: Rows, event: Claim.Filed) -> None:
-        rows.execute(
-            "INSERT INTO {schema}.claims (claim_id, trainee_id, programme_id, occupation_code,"
-            " level, status, filed_position) VALUES (%s, %s, %s, %s, %s, 'waiting', %s)",
-            (
-                event.originator_id,
-                event.trainee_id,
-                event.programme_id,
-                event.occupation_code,
-                event.level.value,
-                rows.position,
-            ),
+        rows.insert(
+            "claims",
+            {
+                "claim_id": event.originator_id,
+                "trainee_id": event.trainee_id,
+                "programme_id": event.programme_id,
+                "occupation_code": event.occupation_code,
+                "level": event.level.value,
+                "status": "waiting",
+                "filed_position": rows.position,
+            },
         )
 
     @staticmethod
     def _waiting(rows: Rows, event: Claim.Waiting) -> None:
-        rows.execute(
-            "UPDATE {schema}.claims SET waiting_for = %s WHERE claim_id = %s",
-            (event.reason, event.originator_id),
-        )
+        rows.set("claims", {"claim_id": event.originator_id}, {"waiting_for": event.reason})
 
     @staticmethod
     def _approved(rows: Rows, event: Claim.Approved) -> None:
-        rows.execute(
-            "UPDATE {schema}.claims SET status = 'approved', amount_fen = %s, standard_id = %s,"
-            " decided_on = %s WHERE claim_id = %s",
-            (event.amount_fen, event.standard.standard_id, event.decided_on, event.originator_id),
+        rows.set(
+            "claims",
+            {"claim_id": event.originator_id},
+            {
+                "status": "approved",
+                "amount_fen": event.amount_fen,
+                "standard_id": event.standard.standard_id,
+                "decided_on": event.decided_on,
+            },
         )
 
     @staticmethod
     def _rejected(rows: Rows, event: Claim.Rejected) -> None:
-        rows.execute(
-            "UPDATE {schema}.claims SET status = 'rejected', reason_code = %s, reason = %s,"
-            " decided_on = %s WHERE claim_id = %s",
-            (event.reason_code, event.reason, event.decided_on, event.originator_id),
+        rows.set(
+            "claims",
+            {"claim_id": event.originator_id},
+            {
+                "status": "rejected",
+                "reason_code": event.reason_code,
+                "reason": event.reason,
+                "decided_on": event.decided_on,
+            },
         )
 
     @staticmethod
     def _paid(rows: Rows, event: Claim.Paid) -> None:
-        rows.execute(
-            "UPDATE {schema}.claims SET status = 'paid', payment_reference = %s, paid_on = %s,"
-            " paid_position = %s WHERE claim_id = %s",
-            (event.payment_reference, event.paid_on, rows.position, event.originator_id),
+        rows.set(
+            "claims",
+            {"claim_id": event.originator_id},
+            {
+                "status": "paid",
+                "payment_reference": event.payment_reference,
+                "paid_on": event.paid_on,
+                "paid_position": rows.position,
+            },
         )
 
     @staticmethod
@@ -119,19 +131,17 @@ class Reimbursements(View):
 
     @staticmethod
     def _recorded(rows: Rows, event: Any) -> None:
-        rows.execute(
-            "INSERT INTO {schema}.reimbursements (reimbursement_id, employer_id, trainee_id,"
-            " programme_id, amount_fen, reimbursed_on, recorded_position)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s)",
-            (
-                event.originator_id,
-                event.employer_id,
-                event.trainee_id,
-                event.programme_id,
-                event.amount_fen,
-                event.reimbursed_on,
-                rows.position,
-            ),
+        rows.insert(
+            "reimbursements",
+            {
+                "reimbursement_id": event.originator_id,
+                "employer_id": event.employer_id,
+                "trainee_id": event.trainee_id,
+                "programme_id": event.programme_id,
+                "amount_fen": event.amount_fen,
+                "reimbursed_on": event.reimbursed_on,
+                "recorded_position": rows.position,
+            },
         )
 
 
