@@ -467,6 +467,15 @@ class ViewReader:
             await self._caught_up(connection)
             return await connection.fetchrow(query, *args)
 
+    async def stream(self, query: str, *args: Any) -> AsyncIterator[asyncpg.Record]:
+        """The rows of `query` as the server hands them out, a few hundred at a time through a
+        cursor, all from one snapshot: a report of any size in bounded memory."""
+        async with self.pool.acquire() as connection:
+            await self._caught_up(connection)
+            async with connection.transaction(isolation="repeatable_read", readonly=True):
+                async for row in connection.cursor(query, *args, prefetch=500):
+                    yield row
+
     async def ensure_cursor(self, after: object, item: str, query: str, *args: Any) -> None:
         """422 `unknown_cursor` (field `after`) unless the page cursor `after` names an item of
         the list: `query` selects that item with `args`. No cursor, nothing to check."""

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from heze_certification import commands
@@ -24,7 +25,7 @@ from heze_certification.domain.talent import TalentRecord
 from heze_common import clock
 from heze_common.auth import Principal, require_roles
 from heze_common.dispatch import execute, query
-from heze_common.downloads import CSV_ALTERNATIVE, csv_download
+from heze_common.downloads import CSV_ALTERNATIVE, csv_stream, json_stream
 from heze_common.errors import Forbidden
 from heze_common.pagination import Page, paginated
 from heze_common.requests import Body, IsoDate, LongText
@@ -139,19 +140,19 @@ async def continuing_education(
     views: Views,
     principal: City,
     format: Annotated[Literal["json", "csv"], Query()] = "json",  # noqa: A002 - the query parameter's name
-) -> Response | list[CreditLine]:
+) -> StreamingResponse:
     # The whole year, as the CE platform imports it (a report, like the subsidy's monthly
-    # disbursements): one range of an index, in the order credited.
-    rows = await views.fetch(
+    # disbursements): one range of an index in the order credited, streamed as it is read.
+    rows = views.stream(
         "SELECT c.trainee_id, p.name, p.id_number, c.year, c.hours, c.programme_id,"
         " c.credited_on FROM ce_credits c LEFT JOIN people p USING (record_id)"
         " WHERE c.year = $1 ORDER BY c.credited_position",
         year,
     )
-    credits = [CreditLine(**dict(row)) for row in rows]
+    credits = (CreditLine(**dict(row)) async for row in rows)
     if format == "json":
-        return credits
-    return csv_download(list(CreditLine.model_fields), credits, f"continuing-education-{year}.csv")
+        return json_stream(credits)
+    return csv_stream(list(CreditLine.model_fields), credits, f"continuing-education-{year}.csv")
 
 
 class SetPolicy(Body):

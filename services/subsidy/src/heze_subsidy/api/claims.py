@@ -3,17 +3,18 @@ decided automatically, paid by the city bureau; the monthly disbursement report.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from heze_common.auth import Principal, require_roles
 from heze_common.dispatch import execute, query
-from heze_common.downloads import CSV_ALTERNATIVE, csv_download
+from heze_common.downloads import CSV_ALTERNATIVE, csv_stream, json_stream
 from heze_common.errors import Forbidden
 from heze_common.pagination import Page, paginated
 from heze_common.requests import Body, ShortText
@@ -202,26 +203,28 @@ async def disbursements(
     views: Views,
     principal: ReportReader,
     format: Annotated[Literal["json", "csv"], Query()] = "json",  # noqa: A002 - the query parameter's name
-) -> Response | Disbursements:
+) -> StreamingResponse:
     first = date(int(month[:4]), int(month[5:]), 1)
-    rows = await views.fetch(
+    # The total and count with every line, from the same snapshot as the lines.
+    rows = views.stream(
         "SELECT claim_id, trainee_id, occupation_code, level, amount_fen, payment_reference,"
-        " paid_on FROM claims WHERE paid_on >= $1 AND paid_on < $2 ORDER BY paid_position",
+        " paid_on, sum(amount_fen) OVER () AS total_fen, count(*) OVER () AS count"
+        " FROM claims WHERE paid_on >= $1 AND paid_on < $2 ORDER BY paid_position",
         first,
         date(first.year + first.month // 12, first.month % 12 + 1, 1),
     )
-    lines = [DisbursementLine(**dict(row)) for row in rows]
-    result = Disbursements(
-        month=month,
-        total_fen=sum(line.amount_fen for line in lines),
-        count=len(lines),
-        lines=lines,
-    )
+    totals = {"month": month, "total_fen": 0, "count": 0}
+
+    async def lines() -> AsyncIterator[DisbursementLine]:
+        async for row in rows:
+            totals.update(total_fen=row["total_fen"], count=row["count"])
+            yield DisbursementLine(**{name: row[name] for name in DisbursementLine.model_fields})
+
     if format == "json":
-        return result
-    return csv_download(
+        return json_stream(lines(), wrapped=lambda: totals, key="lines")
+    return csv_stream(
         list(DisbursementLine.model_fields),
-        result.lines,
+        lines(),
         f"disbursements-{month}.csv",
-        last_row=["total", "", "", "", result.total_fen, "", ""],
+        last_row=lambda: ["total", "", "", "", totals["total_fen"], "", ""],
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -217,22 +217,36 @@ class Scenario:
         size: int,
         progress: Callable[[str, int], None] = lambda *_: None,
         seed: int = 2023,
+        pace: Mapping[str, float] | None = None,
     ):
+        """`pace`: journeys per second at which each stage (by label) starts its journeys; a
+        stage without one starts them as fast as 8 parties at a time allow."""
         self.p = parties
         self.world = World([Journey(person) for person in cohort(size, seed)])
         self.progress = progress
         self.rng = random.Random(42)
         self.limit = asyncio.Semaphore(8)
+        self.pace = dict(pace or {})
+        self.stage_rates: dict[str, float] = {}
+        """Journeys per second each stage went through, as run."""
 
     async def each(
         self, journeys: list[Journey], step: Callable[[Journey], Awaitable[None]], label: str
     ) -> None:
-        async def guarded(journey: Journey) -> None:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        rate = self.pace.get(label)
+
+        async def guarded(n: int, journey: Journey) -> None:
+            if rate:  # an open-loop arrival: the journey's own start time, whatever the others do
+                await asyncio.sleep(max(0.0, started + n / rate - loop.time()))
             async with self.limit:
                 await step(journey)
                 self.progress(label, 1)
 
-        await asyncio.gather(*(guarded(journey) for journey in journeys))
+        await asyncio.gather(*(guarded(n, journey) for n, journey in enumerate(journeys)))
+        if journeys:
+            self.stage_rates[label] = len(journeys) / max(loop.time() - started, 1e-9)
 
     def alive(self, *stages: str) -> list[Journey]:
         return [
@@ -414,7 +428,9 @@ class Scenario:
         except Refused as refusal:  # a second cohort on the same system: it is registered
             if refusal.code != "already_registered":
                 raise
-            listed = await self.p.every("assessment", "/evaluation-institutions?limit=500", province)
+            listed = await self.p.every(
+                "assessment", "/evaluation-institutions?limit=500", province
+            )
             evaluator = next(i["evaluation_institution_id"] for i in listed if i["name"] == name)
         self.world.evaluation_institution = evaluator
         completed = [j for j in self.alive("completed")]
