@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import psycopg
+from psycopg.rows import dict_row
 import pytest
 from eventsourcing.domain import event
 from hypothesis import HealthCheck, given, settings
@@ -20,7 +21,7 @@ from heze_common.events import Aggregate, AggregateCreated
 from heze_common.eventstore import ServiceApplication
 from heze_common.settings import ServiceSettings
 from heze_common.testing import service_settings
-from heze_common.views import LIVE, Handler, Rows, View, ViewUpdater
+from heze_common.views import LIVE, ColumnTypes, Handler, Rows, View, ViewUpdater
 
 
 class Tally(Aggregate):
@@ -91,8 +92,8 @@ class Totals(View):
 
 
 class FoldedTotals(View):
-    """The same as `Totals` through the folded writes (`insert`, `add`, `set`); beside it in
-    one updater, its writes fold between the other view's statements."""
+    """The same as `Totals` through the folded writes: an insert, additions, and renames as
+    upserts of the owner (an addition after one is a barrier)."""
 
     table_names = ("folded_totals",)
     tables = (
@@ -101,9 +102,6 @@ class FoldedTotals(View):
     )
 
     def handlers(self) -> Mapping[type, Handler]:
-        def key(event: Any) -> dict[str, UUID]:
-            return {"tally_id": event.originator_id}
-
         return {
             Tally.Opened: lambda rows, event: rows.insert(
                 "folded_totals",
@@ -112,10 +110,37 @@ class FoldedTotals(View):
             Tally.Counted: lambda rows, event: rows.add(
                 "folded_totals", key(event), {"total": event.by, "counts": 1}
             ),
-            Tally.Renamed: lambda rows, event: rows.set(
-                "folded_totals", key(event), {"owner": event.owner}
+            Tally.Renamed: lambda rows, event: rows.upsert(
+                "folded_totals", key(event), {"owner": event.owner}, {"total": 0, "counts": 0}
             ),
         }
+
+
+class UpsertedTotals(View):
+    """The same again: the opening an upsert, into which the additions and renames fold."""
+
+    table_names = ("upserted_totals",)
+    tables = (
+        "CREATE TABLE IF NOT EXISTS {schema}.upserted_totals (tally_id UUID PRIMARY KEY,"
+        " owner TEXT NOT NULL, total BIGINT NOT NULL, counts INT NOT NULL)",
+    )
+
+    def handlers(self) -> Mapping[type, Handler]:
+        return {
+            Tally.Opened: lambda rows, event: rows.upsert(
+                "upserted_totals", key(event), {"owner": event.owner, "total": 0, "counts": 0}
+            ),
+            Tally.Counted: lambda rows, event: rows.add(
+                "upserted_totals", key(event), {"total": event.by, "counts": 1}
+            ),
+            Tally.Renamed: lambda rows, event: rows.set(
+                "upserted_totals", key(event), {"owner": event.owner}
+            ),
+        }
+
+
+def key(event: Any) -> dict[str, UUID]:
+    return {"tally_id": event.originator_id}
 
 
 FAILING_COUNT = -999
@@ -165,7 +190,9 @@ NAMES = st.text(st.characters(exclude_characters="\x00", exclude_categories=["Cs
     )
 )
 @pytest.mark.parametrize(
-    "views", [(Totals,), (FoldedTotals,), (Totals, FoldedTotals)], ids=["each", "folded", "both"]
+    "views",
+    [(Totals,), (FoldedTotals,), (UpsertedTotals,), (Totals, FoldedTotals, UpsertedTotals)],
+    ids=["each", "folded", "upserted", "all"],
 )
 def test_the_tables_equal_a_fold_of_the_log_however_commands_and_catch_ups_interleave(
     app: ServiceApplication,
@@ -311,3 +338,42 @@ def test_views_of_a_new_owner_name_round_trip_byte_exact(
     updater.catch_up()
     assert table(database_url)[tally.id][0].encode() == name.encode()
     assert uuid4() not in table(database_url)
+
+
+def test_folded_writes_of_one_batch_end_as_the_statements_one_by_one(database_url: str) -> None:
+    """Every way a row's writes fold in one batch, against what the log's order means."""
+    first, second, third, fourth = (uuid4() for _ in range(4))
+    with psycopg.connect(database_url, row_factory=dict_row) as connection:
+        cursor = connection.cursor()
+        cursor.execute("CREATE SCHEMA IF NOT EXISTS folding")
+        cursor.execute(
+            "CREATE TABLE folding.counters (counter_id UUID PRIMARY KEY, label TEXT NOT NULL,"
+            " total INT NOT NULL, position BIGINT)"
+        )
+        rows = Rows(cursor, "folding", ColumnTypes())
+        rows.set("counters", {"counter_id": first}, {"label": "早"})  # no row yet: changes nothing
+        rows.insert("counters", {"counter_id": first, "label": "一", "total": 0, "position": 1})
+        rows.add("counters", {"counter_id": first}, {"total": 2})
+        rows.add("counters", {"counter_id": first}, {"total": 3})
+        upsert = rows.upsert
+        upsert("counters", {"counter_id": second}, {"label": "二", "total": 0}, {"position": 2})
+        rows.add("counters", {"counter_id": second}, {"total": 4})  # into the upsert
+        rows.add("counters", {"counter_id": second}, {"total": 1})
+        upsert("counters", {"counter_id": second}, {"label": '二"\\'}, {"position": 9})
+        upsert("counters", {"counter_id": third}, {"label": "三"}, {"total": 7, "position": 3})
+        rows.add("counters", {"counter_id": third}, {"total": 1})  # not in the upsert: a barrier
+        rows.set("counters", {"counter_id": third}, {"position": None})
+        rows.execute(
+            "UPDATE {schema}.counters SET total = total * 10 WHERE counter_id = %s", (first,)
+        )
+        rows.insert("counters", {"counter_id": fourth, "label": "四", "total": 1, "position": 4})
+        rows.flush()
+        cursor.execute("SELECT counter_id, label, total, position FROM folding.counters")
+        table = {row["counter_id"]: (row["label"], row["total"], row["position"]) for row in cursor}
+        connection.rollback()
+    assert table == {
+        first: ("一", 50, 1),
+        second: ('二"\\', 5, 2),
+        third: ("三", 8, None),
+        fourth: ("四", 1, 4),
+    }

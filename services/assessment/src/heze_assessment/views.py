@@ -43,6 +43,7 @@ class EvaluationInstitutions(View):
                 Jsonb({code: field.value for code, field in event.occupations.items()}),
                 rows.position,
             ),
+            tables=["evaluation_institutions"],
         )
 
     @staticmethod
@@ -51,6 +52,7 @@ class EvaluationInstitutions(View):
             "UPDATE {schema}.evaluation_institutions SET suspended = %s"
             " WHERE evaluation_institution_id = %s",
             (suspended, event.originator_id),
+            tables=["evaluation_institutions"],
         )
 
 

@@ -142,19 +142,24 @@ class Cases(View):
         reasons: list[str] | None,
     ) -> None:
         """A new stage: its deadline (none for the national review or a closed case) replaces
-        the last one, not yet breached."""
-        rows.execute(
-            "UPDATE {schema}.cases SET status = %s, stage = %s, due_on = %s,"
-            " due_is_provisional = %s, breached = FALSE, returns = returns || %s"
-            " WHERE case_id = %s",
-            (
-                status.value,
-                stage.value if stage else None,
-                due_on,
-                provisional,
-                Jsonb([list(reasons)] if reasons is not None else []),
-                event.originator_id,
-            ),
+        the last one, not yet breached; a return or a rejection adds its reasons."""
+        key = {"case_id": event.originator_id}
+        if reasons is not None:
+            rows.execute(
+                "UPDATE {schema}.cases SET returns = returns || %s WHERE case_id = %s",
+                (Jsonb([list(reasons)]), event.originator_id),
+                tables=["cases"],
+            )
+        rows.set(
+            "cases",
+            key,
+            {
+                "status": status.value,
+                "stage": stage.value if stage else None,
+                "due_on": due_on,
+                "due_is_provisional": provisional,
+                "breached": False,
+            },
         )
 
     @staticmethod
@@ -164,6 +169,7 @@ class Cases(View):
             "UPDATE {schema}.cases SET breached = TRUE"
             " WHERE case_id = %s AND stage = %s AND due_on = %s",
             (event.originator_id, event.stage.value, event.due_on),
+            tables=["cases"],
         )
 
     @staticmethod
@@ -222,52 +228,58 @@ class TalentBase(View):
 
     @staticmethod
     def _person(rows: Rows, event: Any) -> None:
-        rows.execute(
-            "INSERT INTO {schema}.people (record_id, name, id_number) VALUES (%s, %s, %s)"
-            " ON CONFLICT (record_id) DO UPDATE"
-            " SET name = EXCLUDED.name, id_number = EXCLUDED.id_number",
-            (event.originator_id, event.name, event.id_number),
+        rows.upsert(
+            "people",
+            {"record_id": event.originator_id},
+            {"name": event.name, "id_number": event.id_number},
         )
 
     @staticmethod
     def _admitted(rows: Rows, event: Any) -> None:
         # One who holds no admitted certificate (yet, or any more) enters the pool now, in this
         # county; a member keeps their place and county.
+        # One statement: the certificate's insert (a data-modifying WITH) is not yet visible to
+        # the pool's test of what the record held before it.
         rows.execute(
-            "INSERT INTO {schema}.talent_pool (record_id, trainee_id, county, entered_position)"
+            "WITH certificate AS (INSERT INTO {schema}.pool_certificates"
+            " (certificate_number, record_id, field, level, admitted_position)"
+            " VALUES (%s, %s, %s, %s, %s))"
+            " INSERT INTO {schema}.talent_pool (record_id, trainee_id, county, entered_position)"
             " VALUES (%s, %s, %s, %s) ON CONFLICT (record_id) DO UPDATE SET"
             " trainee_id = EXCLUDED.trainee_id,"
             f" county = CASE WHEN {IN_POOL} THEN talent_pool.county ELSE EXCLUDED.county END,"
             f" entered_position = CASE WHEN {IN_POOL} THEN talent_pool.entered_position"
             " ELSE EXCLUDED.entered_position END",
-            (event.originator_id, event.trainee_id, event.county, rows.position),
-        )
-        rows.insert(
-            "pool_certificates",
-            {
-                "certificate_number": event.certificate_number,
-                "record_id": event.originator_id,
-                "field": event.field.value,
-                "level": event.level.value,
-                "admitted_position": rows.position,
-            },
+            (
+                event.certificate_number,
+                event.originator_id,
+                event.field.value,
+                event.level.value,
+                rows.position,
+                event.originator_id,
+                event.trainee_id,
+                event.county,
+                rows.position,
+            ),
+            tables=["pool_certificates", "talent_pool"],
         )
 
     @staticmethod
     def _revoked(rows: Rows, event: Any) -> None:
         rows.execute(
-            "DELETE FROM {schema}.pool_certificates WHERE certificate_number = %s", (event.number,)
+            "DELETE FROM {schema}.pool_certificates WHERE certificate_number = %s",
+            (event.number,),
+            tables=["pool_certificates"],
         )
 
     @staticmethod
     def _flagged(rows: Rows, event: Any) -> None:
         """A flag may come before the admission (the county not yet known): it waits in the
         record's row, which the admission then completes."""
-        rows.execute(
-            "INSERT INTO {schema}.talent_pool (record_id, outstanding_contribution)"
-            " VALUES (%s, %s) ON CONFLICT (record_id) DO UPDATE"
-            " SET outstanding_contribution = EXCLUDED.outstanding_contribution",
-            (event.originator_id, event.contribution),
+        rows.upsert(
+            "talent_pool",
+            {"record_id": event.originator_id},
+            {"outstanding_contribution": event.contribution},
         )
 
     @staticmethod

@@ -24,8 +24,8 @@ import threading
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Any, ClassVar, NamedTuple
@@ -59,6 +59,26 @@ MAX_RETRY_SECONDS = 30.0
 Change = tuple[str, Any]
 """("=", value) sets a column, ("+", amount) adds to it."""
 
+RowKey = tuple[tuple[str, ...], tuple[Any, ...]]
+"""(key columns, key values): one row of a view's table."""
+
+
+@dataclass
+class _Upsert:
+    values: dict[str, Any]
+    """Written whether the row is new or not."""
+    on_insert: dict[str, Any]
+    """Written only into a new row."""
+
+
+@dataclass
+class _Table:
+    """A table's writes held: plain inserts by their columns, and each row's folded write."""
+
+    inserts: dict[tuple[str, ...], list[tuple[Any, ...]]] = field(default_factory=dict)
+    rows: dict[RowKey, _Upsert | dict[str, Change]] = field(default_factory=dict)
+    key_columns: set[tuple[str, ...]] = field(default_factory=set)
+
 
 class Rows:
     """What a view's handler writes through: the transaction's cursor, with `{schema}` in each
@@ -66,12 +86,14 @@ class Rows:
     the position in the log of the event being applied (a unique key in log order).
 
     Writes are held and sent at `flush` (the end of a batch) as one multi-statement query, in
-    log order. Rows inserted (`insert`) and changes to rows by key (`set`, `add`) are folded in
-    memory: a batch's inserts into one table become one `INSERT … SELECT FROM unnest(…)`, and its
-    changes to one row (a trainee's sessions, exam and completion) one change in one set-based
-    `UPDATE … FROM unnest(…)`. Any other statement (`execute`) is a barrier: what was folded
-    before it is written before it. Values are bound client-side (psycopg's
-    `ClientCursor.mogrify`, which quotes each value as a literal)."""
+    log order. Rows inserted (`insert`, `upsert`) and changes to rows by key (`set`, `add`) are
+    folded in memory: a batch's inserts into one table become one `INSERT … SELECT FROM
+    unnest(…)`, and its writes to one row (a trainee's enrolment, sessions, exam and completion)
+    one write, sent with the others of its shape in one statement. Any other statement
+    (`execute`) is a barrier for the tables it names (all, unless it names them): what was
+    folded for them before it is written before it, so it sees them as the log left them at its
+    event. Values are bound client-side (psycopg's `ClientCursor.mogrify`, which quotes each
+    value as a literal)."""
 
     def __init__(self, cursor: Cursor[DictRow], schema: str, types: ColumnTypes) -> None:
         self.cursor = cursor
@@ -80,31 +102,71 @@ class Rows:
         self._types = types
         self._binder = ClientCursor(cursor.connection)
         self._held: list[str] = []
-        self._inserts: dict[tuple[str, tuple[str, ...]], list[tuple[Any, ...]]] = {}
-        self._changes: dict[tuple[str, tuple[str, ...], tuple[Any, ...]], dict[str, Change]] = {}
+        self._tables: dict[str, _Table] = {}
 
-    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
-        self._write_folded()
+    def execute(
+        self, statement: str, params: Sequence[Any] = (), *, tables: Sequence[str] | None = None
+    ) -> None:
+        """Hold `statement`, after the folded writes of `tables` (of every table when None):
+        name every table the statement reads or writes."""
+        self._write_folded(tables)
         self._hold(statement, params)
 
     def insert(self, table: str, values: Mapping[str, Any]) -> None:
         """`INSERT INTO table (columns) VALUES (values)`, with the batch's other inserts."""
-        if any(changed == table for changed, _, _ in self._changes):
-            self._write_folded()  # a change held for this table must not pass the insert
-        self._inserts.setdefault((table, tuple(values)), []).append(tuple(values.values()))
+        held = self._table(table)
+        for key_columns in held.key_columns:
+            if all(column in values for column in key_columns):
+                key = (key_columns, tuple(values[column] for column in key_columns))
+                if key in held.rows:
+                    self._write_folded([table])  # a write held for the row must not pass it
+                    held = self._table(table)
+                    break
+        held.inserts.setdefault(tuple(values), []).append(tuple(values.values()))
+
+    def upsert(
+        self,
+        table: str,
+        key: Mapping[str, Any],
+        values: Mapping[str, Any],
+        on_insert: Mapping[str, Any] | None = None,
+    ) -> None:
+        """`INSERT … ON CONFLICT (key) DO UPDATE SET values`: the row with `values`, and with
+        `on_insert` too when it is new."""
+        row = (tuple(key), tuple(key.values()))
+        held = self._table(table).rows.get(row)
+        if isinstance(held, dict):
+            self._write_folded([table])  # changes held for the row go first
+            held = None
+        if held is None:
+            self._hold_row(table, row, _Upsert(dict(values), dict(on_insert or {})))
+        else:
+            held.values.update(values)  # a new row keeps what it was inserted with
+            for column, value in (on_insert or {}).items():
+                held.on_insert.setdefault(column, value)
 
     def set(self, table: str, key: Mapping[str, Any], values: Mapping[str, Any]) -> None:
-        """`UPDATE table SET column = value, … WHERE key`, folded with the row's other changes."""
-        changes = self._row(table, key)
+        """`UPDATE table SET column = value, … WHERE key`, folded with the row's other writes."""
+        held = self._changes(table, key)
         for column, value in values.items():
-            changes[column] = ("=", value)
+            if isinstance(held, _Upsert):
+                held.values[column] = value
+                held.on_insert.pop(column, None)
+            else:
+                held[column] = ("=", value)
 
     def add(self, table: str, key: Mapping[str, Any], amounts: Mapping[str, Any]) -> None:
         """`UPDATE table SET column = column + amount, … WHERE key`, folded likewise."""
-        changes = self._row(table, key)
+        held = self._changes(table, key)
+        if isinstance(held, _Upsert) and not set(amounts) <= set(held.values):
+            self._write_folded([table])  # the row's value is in the table, not here
+            held = self._changes(table, key)
         for column, amount in amounts.items():
-            operation, value = changes.get(column, ("+", 0))
-            changes[column] = (operation, value + amount)
+            if isinstance(held, _Upsert):
+                held.values[column] += amount
+            else:
+                operation, value = held.get(column, ("+", 0))
+                held[column] = (operation, value + amount)
 
     def flush(self) -> None:
         """Send everything held, in order, in one query."""
@@ -113,34 +175,75 @@ class Rows:
 
     def take(self) -> bytes:
         """Everything held, in order, as one query (empty when nothing is), no longer held."""
-        self._write_folded()
+        self._write_folded(None)
         query = ";\n".join(self._held).encode()
         self._held = []
         return query
 
-    def _row(self, table: str, key: Mapping[str, Any]) -> dict[str, Change]:
-        return self._changes.setdefault((table, tuple(key), tuple(key.values())), {})
+    def _table(self, table: str) -> _Table:
+        held = self._tables.get(table)
+        if held is None:
+            held = self._tables[table] = _Table()
+        return held
+
+    def _hold_row(self, table: str, row: RowKey, write: _Upsert | dict[str, Change]) -> None:
+        held = self._table(table)
+        held.rows[row] = write
+        held.key_columns.add(row[0])
+
+    def _changes(self, table: str, key: Mapping[str, Any]) -> _Upsert | dict[str, Change]:
+        row = (tuple(key), tuple(key.values()))
+        held = self._table(table).rows.get(row)
+        if held is None:
+            held = {}
+            self._hold_row(table, row, held)
+        return held
 
     def _hold(self, statement: str, params: Sequence[Any]) -> None:
         named = statement.replace("{schema}", f'"{self.schema}"')
         self._held.append(self._binder.mogrify(named, params) if params else named)
 
-    def _write_folded(self) -> None:
-        for (table, columns), rows in self._inserts.items():
-            self._hold(
-                f"INSERT INTO {{schema}}.{table} ({', '.join(columns)})"
-                f" SELECT * FROM {self._unnest(table, columns)}",
-                [array_literal(column) for column in zip(*rows, strict=True)],
+    def _write_folded(self, tables: Sequence[str] | None) -> None:
+        """Hold the folded writes of `tables` (every table when None) as statements."""
+        names = list(self._tables) if tables is None else [t for t in tables if t in self._tables]
+        for name in names:
+            self._write_table(name, self._tables.pop(name))
+
+    def _write_table(self, table: str, held: _Table) -> None:
+        """Inserts, then upserts, then changes: a row has either an upsert or changes held, and
+        an insert of a row with a write held comes after it, so this is the log's order for
+        every row."""
+        for columns, rows in held.inserts.items():
+            self._hold_unnest(
+                f"INSERT INTO {{schema}}.{table} ({', '.join(columns)}) SELECT * FROM {{rows}}",
+                table,
+                columns,
+                rows,
             )
-        self._inserts.clear()
-        shapes: dict[tuple[str, tuple[str, ...], tuple[Change, ...]], list[tuple[Any, ...]]] = {}
-        for (table, key_columns, key_values), changes in self._changes.items():
-            shape = tuple((column, operation) for column, (operation, _) in sorted(changes.items()))
-            values = tuple(value for _, (_, value) in sorted(changes.items()))
-            shapes.setdefault((table, key_columns, shape), []).append((*key_values, *values))
-        self._changes.clear()
-        for (table, key_columns, shape), rows in shapes.items():
-            columns = (*key_columns, *(column for column, _ in shape))
+        upserts: dict[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]], list] = {}
+        changes: dict[tuple[tuple[str, ...], tuple[Change, ...]], list] = {}
+        for (key_columns, key_values), write in held.rows.items():
+            if isinstance(write, _Upsert):
+                values, inserted = sorted(write.values.items()), sorted(write.on_insert.items())
+                shape = (key_columns, *(tuple(c for c, _ in v) for v in (values, inserted)))
+                row = (*key_values, *(v for _, v in values), *(v for _, v in inserted))
+                upserts.setdefault(shape, []).append(row)  # type: ignore[arg-type]
+            else:
+                ordered = sorted(write.items())
+                shape = (key_columns, tuple((c, operation) for c, (operation, _) in ordered))
+                changes.setdefault(shape, []).append((*key_values, *(v for _, (_, v) in ordered)))
+        for (key_columns, updated, inserted), rows in upserts.items():
+            assignments = ", ".join(f"{column} = EXCLUDED.{column}" for column in updated)
+            columns = (*key_columns, *updated, *inserted)
+            self._hold_unnest(
+                f"INSERT INTO {{schema}}.{table} ({', '.join(columns)}) SELECT * FROM {{rows}}"
+                f" ON CONFLICT ({', '.join(key_columns)}) DO "
+                + (f"UPDATE SET {assignments}" if assignments else "NOTHING"),
+                table,
+                columns,
+                rows,
+            )
+        for (key_columns, shape), rows in changes.items():
             assignments = ", ".join(
                 f"{column} = u.{column}"
                 if operation == "="
@@ -148,41 +251,56 @@ class Rows:
                 for column, operation in shape
             )
             matches = " AND ".join(f"t.{column} = u.{column}" for column in key_columns)
-            self._hold(
-                f"UPDATE {{schema}}.{table} AS t SET {assignments}"
-                f" FROM {self._unnest(table, columns)} WHERE {matches}",
-                [array_literal(column) for column in zip(*rows, strict=True)],
+            self._hold_unnest(
+                f"UPDATE {{schema}}.{table} AS t SET {assignments} FROM {{rows}} WHERE {matches}",
+                table,
+                (*key_columns, *(column for column, _ in shape)),
+                rows,
             )
 
-    def _unnest(self, table: str, columns: Sequence[str]) -> str:
+    def _hold_unnest(
+        self, statement: str, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Hold `statement` with `{rows}` standing for the rows as `unnest(…) AS u(columns)`."""
         types = self._types.of(self.cursor, self.schema, table)
         arrays = ", ".join(f"%s::{types[column]}[]" for column in columns)
-        return f"unnest({arrays}) AS u({', '.join(columns)})"
+        self._hold(
+            statement.replace("{rows}", f"unnest({arrays}) AS u({', '.join(columns)})"),
+            [array_literal(column) for column in zip(*rows, strict=True)],
+        )
 
 
 def array_literal(values: Sequence[Any]) -> str:
     """The text of a PostgreSQL array of `values` (cast to the column's array type where it is
-    used): each element double-quoted with its backslashes and quotes escaped, None as NULL.
-    Much cheaper than adapting every element: a batch's folded writes hold thousands."""
-    return "{" + ",".join(_array_element(value) for value in values) + "}"
+    used): text double-quoted with its backslashes and quotes escaped, None as NULL. Much
+    cheaper than adapting every element: a batch's folded writes hold thousands."""
+    return "{" + ",".join(map(_array_element, values)) + "}"
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+_ELEMENT_TEXT: dict[type, Callable[[Any], str]] = {
+    str: _quoted,
+    UUID: str,  # these print no quote, comma, brace or space
+    int: str,
+    Decimal: str,
+    bool: lambda value: "t" if value else "f",
+    date: date.isoformat,
+    datetime: datetime.isoformat,  # with its time zone
+    type(None): lambda _: "NULL",
+    Jsonb: lambda value: _quoted(json.dumps(value.obj, ensure_ascii=False)),
+}
 
 
 def _array_element(value: Any) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        text = "t" if value else "f"
-    elif isinstance(value, Enum):
-        text = str(value.value)
-    elif isinstance(value, Jsonb):
-        text = json.dumps(value.obj, ensure_ascii=False)
-    elif isinstance(value, date):  # datetime too: isoformat keeps its time zone
-        text = value.isoformat()
-    elif isinstance(value, UUID | str | int | Decimal):
-        text = str(value)
-    else:
-        raise TypeError(f"a folded view write holds {type(value).__name__}, which has no text form")
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    text = _ELEMENT_TEXT.get(type(value))
+    if text is not None:
+        return text(value)
+    if isinstance(value, Enum):
+        return _quoted(str(value.value))
+    raise TypeError(f"a folded view write holds {type(value).__name__}, which has no text form")
 
 
 class ColumnTypes:

@@ -8,6 +8,7 @@ roster takes the trainee's name from there."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from psycopg.types.json import Jsonb
@@ -62,6 +63,7 @@ class Directory(View):
                 event.contact_phone,
                 rows.position,
             ),
+            tables=["institutions"],
         )
 
     @staticmethod
@@ -70,6 +72,7 @@ class Directory(View):
         rows.execute(
             f"UPDATE {{schema}}.institutions SET {assignments} WHERE institution_id = %s",
             (*columns.values(), event.originator_id),
+            tables=["institutions"],
         )
 
 
@@ -174,20 +177,17 @@ class Programmes(View):
     def _enrolled(rows: Rows, event: Trainee.Enrolled) -> None:
         # A trainee who withdrew may enrol again: the record starts afresh, as the aggregate's
         # does, and keeps its place in the roster.
-        no_hours = ", ".join(f"{column} = 0" for column in HOURS_COLUMN.values())
-        rows.execute(
-            "INSERT INTO {schema}.roster (programme_id, trainee_id, status, enrolled_on,"
-            " enrolled_position) VALUES (%s, %s, %s, %s, %s)"
-            " ON CONFLICT (programme_id, trainee_id) DO UPDATE SET status = EXCLUDED.status,"
-            f" enrolled_on = EXCLUDED.enrolled_on, {no_hours}, exam_score = NULL,"
-            " certificate_number = NULL",
-            (
-                event.programme_id,
-                event.originator_id,
-                EnrolmentStatus.ENROLLED.value,
-                event.enrolled_on,
-                rows.position,
-            ),
+        rows.upsert(
+            "roster",
+            {"programme_id": event.programme_id, "trainee_id": event.originator_id},
+            {
+                "status": EnrolmentStatus.ENROLLED.value,
+                "enrolled_on": event.enrolled_on,
+                **{column: Decimal(0) for column in HOURS_COLUMN.values()},
+                "exam_score": None,
+                "certificate_number": None,
+            },
+            on_insert={"enrolled_position": rows.position},
         )
 
     @staticmethod

@@ -106,10 +106,10 @@ class Claims(View):
 
     @staticmethod
     def _programme(rows: Rows, event: Beneficiary.EnrolmentLearnt) -> None:
-        rows.execute(
-            "INSERT INTO {schema}.programmes (programme_id, institution_id) VALUES (%s, %s)"
-            " ON CONFLICT (programme_id) DO UPDATE SET institution_id = EXCLUDED.institution_id",
-            (event.programme_id, event.institution_id),
+        rows.upsert(
+            "programmes",
+            {"programme_id": event.programme_id},
+            {"institution_id": event.institution_id},
         )
 
 
