@@ -68,3 +68,25 @@ def test_admission_waits_for_the_county_whichever_arrives_last() -> None:
     record.learn_person("白龙马", "11010519491231002X", "曹县", "某公司", date(2026, 5, 2))
     admitted = [e for e in record.collect_events() if isinstance(e, TalentRecord.AdmittedToPool)]
     assert [(e.county, e.admitted_on) for e in admitted] == [("曹县", date(2026, 5, 2))]
+
+
+def test_an_admission_says_whether_the_person_enters_the_pool_with_it() -> None:
+    record = TalentRecord.open(uuid4())
+    record.learn_person("白龙马", "11010519491231002X", "曹县", None, date(2026, 5, 1))
+
+    def admit(number: str) -> bool | None:
+        record.note_certificate(
+            number, Field.BIG_DATA, Level.JUNIOR, date(2026, 5, 2), date(2026, 5, 2)
+        )
+        (admitted,) = [
+            e for e in record.collect_events() if isinstance(e, TalentRecord.AdmittedToPool)
+        ]
+        return admitted.enters_pool
+
+    assert admit("HZSZ2026-2021011-J-000001") is True  # the first certificate: enters
+    assert admit("HZSZ2026-2021011-J-000002") is False  # a member already
+    record.note_revocation("HZSZ2026-2021011-J-000001")
+    assert admit("HZSZ2026-2021011-J-000003") is False  # still holds the second
+    record.note_revocation("HZSZ2026-2021011-J-000002")
+    record.note_revocation("HZSZ2026-2021011-J-000003")
+    assert admit("HZSZ2026-2021011-J-000004") is True  # held none any more: enters again

@@ -236,8 +236,30 @@ class TalentBase(View):
 
     @staticmethod
     def _admitted(rows: Rows, event: Any) -> None:
-        # One who holds no admitted certificate (yet, or any more) enters the pool now, in this
-        # county; a member keeps their place and county.
+        """One who held no admitted certificate (yet, or any more) enters the pool now, in this
+        county; a member keeps their place and county."""
+        key = {"record_id": event.originator_id}
+        if event.enters_pool is None:  # recorded before the record said: the tables tell
+            TalentBase._admitted_as_the_tables_tell(rows, event)
+            return
+        if event.enters_pool:
+            entry = {"county": event.county, "entered_position": rows.position}
+            rows.upsert("talent_pool", key, {"trainee_id": event.trainee_id, **entry})
+        else:
+            rows.set("talent_pool", key, {"trainee_id": event.trainee_id})
+        rows.insert(
+            "pool_certificates",
+            {
+                "certificate_number": event.certificate_number,
+                "record_id": event.originator_id,
+                "field": event.field.value,
+                "level": event.level.value,
+                "admitted_position": rows.position,
+            },
+        )
+
+    @staticmethod
+    def _admitted_as_the_tables_tell(rows: Rows, event: Any) -> None:
         # One statement: the certificate's insert (a data-modifying WITH) is not yet visible to
         # the pool's test of what the record held before it.
         rows.execute(

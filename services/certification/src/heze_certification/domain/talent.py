@@ -85,6 +85,9 @@ class TalentRecord(Aggregate):
         level: Level
         county: str
         admitted_on: date
+        enters_pool: bool | None = None
+        """Whether the record held no admitted certificate before this one (so the person enters
+        the pool now, in this county); None in admissions recorded before it was said."""
 
         def apply(self, record: TalentRecord) -> None:
             record.admitted_with.add(self.certificate_number)
@@ -167,7 +170,14 @@ class TalentRecord(Aggregate):
                     level=held.level,
                     county=self.county,
                     admitted_on=today,
+                    enters_pool=not self._holds_admitted_certificate(),
                 )
+
+    def _holds_admitted_certificate(self) -> bool:
+        return any(
+            number in self.admitted_with and not held.revoked
+            for number, held in self.certificates.items()
+        )
 
     @property
     def in_pool(self) -> bool:
