@@ -208,6 +208,11 @@ class TalentBase(View):
         " level TEXT NOT NULL, admitted_position BIGINT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS pool_certificates_of_member"
         " ON {schema}.pool_certificates (record_id, admitted_position)",
+        # The pool searched by field or level: a value few hold is found from its certificates.
+        "CREATE INDEX IF NOT EXISTS pool_certificates_of_field"
+        " ON {schema}.pool_certificates (field, record_id)",
+        "CREATE INDEX IF NOT EXISTS pool_certificates_of_level"
+        " ON {schema}.pool_certificates (level, record_id)",
         "CREATE TABLE IF NOT EXISTS {schema}.ce_credits ("
         " record_id UUID NOT NULL, programme_id UUID NOT NULL, trainee_id UUID NOT NULL,"
         " year INT NOT NULL, hours NUMERIC NOT NULL, credited_on DATE NOT NULL,"

@@ -76,7 +76,9 @@ async def talent_pool(
         "   ORDER BY c.admitted_position)"
         "  FROM pool_certificates c WHERE c.record_id = m.record_id) AS certificates"
         " FROM talent_pool m"
-        " WHERE EXISTS (SELECT FROM pool_certificates c WHERE c.record_id = m.record_id"
+        # Every member has its place; the condition lets the ordered partial index serve.
+        " WHERE m.entered_position IS NOT NULL"
+        " AND EXISTS (SELECT FROM pool_certificates c WHERE c.record_id = m.record_id"
         "  AND ($1::text IS NULL OR c.field = $1) AND ($2::text IS NULL OR c.level = $2))"
         " AND ($3::text IS NULL OR m.county = $3)"
         " AND ($4::uuid IS NULL OR m.entered_position >"
