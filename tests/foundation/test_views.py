@@ -377,3 +377,34 @@ def test_folded_writes_of_one_batch_end_as_the_statements_one_by_one(database_ur
         third: ("三", 8, None),
         fourth: ("四", 1, 4),
     }
+
+
+def analyzed(database_url: str, schema: str, name: str) -> bool:
+    """Whether the table's statistics were gathered (reltuples is -1 until they are)."""
+    with psycopg.connect(database_url) as connection:
+        row = connection.execute(
+            "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", (f'"{schema}".{name}',)
+        ).fetchone()
+        return row is not None and row[0] >= 0
+
+
+def test_a_large_catch_up_and_a_rebuild_leave_tables_the_planner_knows(
+    app: ServiceApplication, database_url: str
+) -> None:
+    tallies = [Tally(owner=f"王{n}") for n in range(30)]
+    app.save(*tallies)
+    ViewUpdater(app, [Totals()], analyze_after=1_000).catch_up()
+    assert not analyzed(database_url, LIVE, "totals")  # 30 events: autovacuum's to do
+    ViewUpdater(app, [Totals()], analyze_after=10).catch_up()  # nothing left to apply
+    assert not analyzed(database_url, LIVE, "totals")
+    for tally in tallies:
+        tally.count(1)
+    app.save(*tallies)
+    ViewUpdater(app, [Totals()], analyze_after=30).catch_up()
+    assert analyzed(database_url, LIVE, "totals")
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute(f'DROP SCHEMA "{LIVE}" CASCADE')
+    rebuilder = ViewUpdater(app, [Totals()])
+    assert not analyzed(database_url, LIVE, "totals")
+    assert rebuilder.rebuild_and_switch().differences == []
+    assert analyzed(database_url, LIVE, "totals")  # the rebuilt tables, now live

@@ -53,6 +53,8 @@ LIVE = "views"
 REBUILT = "views_rebuilt"
 RETIRED = "views_retired"
 BATCH = 2000
+ANALYZE_AFTER = 50_000
+"""Events applied in one catch-up after which the tables' statistics are gathered again."""
 MAX_RETRY_SECONDS = 30.0
 
 
@@ -356,7 +358,12 @@ class ViewUpdater:
     """Keeps a service's views up to date from its notification log."""
 
     def __init__(
-        self, app: ServiceApplication, views: Sequence[View], *, create_tables: bool = True
+        self,
+        app: ServiceApplication,
+        views: Sequence[View],
+        *,
+        create_tables: bool = True,
+        analyze_after: int = ANALYZE_AFTER,
     ) -> None:
         self.app = app
         self.views = list(views)
@@ -367,6 +374,7 @@ class ViewUpdater:
         self.position = 0
         """The live views' position as this process last saw it."""
         self._column_types = ColumnTypes()
+        self.analyze_after = analyze_after
         self._lock = threading.Lock()
         self._lock_key = zlib.crc32(f"views:{app.name}".encode())
         if create_tables:
@@ -393,11 +401,21 @@ class ViewUpdater:
     # Updating ----------------------------------------------------------------------------------
 
     def catch_up(self, until: int | None = None) -> int:
-        """Apply what the live views lack (up to `until`); return their position."""
+        """Apply what the live views lack (up to `until`); return their position. After a
+        large catch-up (a start on a long log), the tables' statistics are gathered at once:
+        without them the planner would choose plans for empty tables until autovacuum came."""
         with self._lock:
-            while self._apply_batch(LIVE, until).read:
-                pass
+            applied = 0
+            while (step := self._apply_batch(LIVE, until)).read:
+                applied += step.applied
+            if applied >= self.analyze_after:
+                self._analyze(LIVE)
             return self.position
+
+    def _analyze(self, schema: str) -> None:
+        with self.app.recorder.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
+            for table in self._tables():
+                cursor.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(schema, table)))
 
     def _apply_batch(self, schema: str, until: int | None) -> Step:
         """One transaction: lock, apply the next batch up to `until` (or the head), record the
@@ -479,6 +497,7 @@ class ViewUpdater:
             cursor.execute(f'DROP SCHEMA IF EXISTS "{REBUILT}" CASCADE')
         self._create(REBUILT)
         replayed = self._replay_into_rebuilt()  # the live views keep serving meanwhile
+        self._analyze(REBUILT)  # new tables: the planner must know them before they serve
         with self._lock, datastore.transaction(commit=True) as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
             head = self.app.recorder.max_notification_id() or 0
