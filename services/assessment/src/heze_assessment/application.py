@@ -28,7 +28,7 @@ from heze_assessment.domain.session import AssessmentSession
 from heze_common import clock
 from heze_common.auth import Principal
 from heze_common.commands import Decision, handles
-from heze_common.errors import Forbidden, InvalidInput, Refusal
+from heze_common.errors import InvalidInput, Refusal
 from heze_common.eventstore import ServiceApplication
 
 
@@ -102,10 +102,7 @@ class AssessmentApplication(ServiceApplication):
             raise InvalidInput(
                 "commitment_not_signed", "the commitment must be signed", field="commitment_signed"
             )
-        try:
-            trainee_id = UUID(command.principal.subject)
-        except ValueError:
-            raise Forbidden("no_trainee_id", "the token's subject must be the trainee id") from None
+        trainee_id = command.principal.own_trainee_id()
         occupation_code, level = command.occupation_code, command.level
         institution = self.evaluation_institution(command.evaluation_institution_id)
         field = institution.ensure_may_assess(occupation_code)

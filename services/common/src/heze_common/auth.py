@@ -43,6 +43,20 @@ class Principal(BaseModel):
             )
 
     @property
+    def trainee_id(self) -> UUID | None:
+        """The trainee id a trainee's token names as its subject; None if it names none."""
+        try:
+            return UUID(self.subject)
+        except ValueError:
+            return None
+
+    def own_trainee_id(self) -> UUID:
+        """The trainee id of the token's subject, or 403 `no_trainee_id`."""
+        if (trainee_id := self.trainee_id) is None:
+            raise Forbidden("no_trainee_id", "the token's subject must be the trainee id")
+        return trainee_id
+
+    @property
     def actor(self) -> str:
         organisation = f"@{self.organisation_id}" if self.organisation_id else ""
         return f"{self.role.value}:{self.subject}{organisation}"

@@ -13,24 +13,13 @@ from heze_contracts.enums import Role
 from heze_subsidy.domain.claim import Claim
 
 
-def trainee_id_of(principal: Principal) -> UUID | None:
-    """The trainee id a trainee's token names as its subject, if it is one."""
-    try:
-        return UUID(principal.subject)
-    except ValueError:
-        return None
-
-
 def claimed_trainee_id(principal: Principal, named: UUID | None) -> UUID:
     """The trainee a claim is for: a trainee claims only for themself, an institution names
     the trainee (whether it may claim for them is the application's to decide)."""
     if principal.role is Role.TRAINEE:
-        trainee_id = trainee_id_of(principal)
-        if named not in (None, trainee_id):
+        if named not in (None, principal.trainee_id):
             raise Forbidden("not_your_claim", "a trainee claims only for themself")
-        if trainee_id is None:
-            raise Forbidden("no_trainee_id", "the token's subject must be the trainee id")
-        return trainee_id
+        return principal.own_trainee_id()
     if named is None:
         raise InvalidInput(
             "trainee_id_required",

@@ -22,7 +22,7 @@ from heze_common.views import Views
 from heze_contracts.enums import Level, Role
 from heze_contracts.values import OccupationCode
 from heze_subsidy import commands
-from heze_subsidy.access import ensure_may_read, trainee_id_of
+from heze_subsidy.access import ensure_may_read
 from heze_subsidy.api.common import App
 from heze_subsidy.domain.claim import Claim, ClaimStatus
 
@@ -126,9 +126,8 @@ async def claims(
     institution_id: UUID | None = None,
 ) -> list[ClaimView]:
     if principal.role is Role.TRAINEE:
-        trainee_id = trainee_id_of(principal)
-        if trainee_id is None:  # no filter left: the listing would show every trainee's claims
-            raise Forbidden("no_trainee_id", "the token's subject must be the trainee id")
+        # Without it no filter is left: the listing would show every trainee's claims.
+        trainee_id = principal.own_trainee_id()
         programme_id = institution_id = None
     if principal.role is Role.TRAINING_INSTITUTION:
         if institution_id not in (None, principal.organisation_id):
