@@ -1,4 +1,4 @@
-"""Stages in threads of their own (heze_common.handover): every item arrives in order, either
+"""A stage in a thread of its own (heze_common.handover): every item arrives in order, either
 side's error is raised in the caller, and no thread outlives its block, however it ends."""
 
 from __future__ import annotations
@@ -8,44 +8,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from heze_common.handover import consumed_behind, produced_ahead
+from heze_common.handover import consumed_behind
 
 
 def stage_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name.startswith(("ahead-", "behind-"))]
-
-
-def test_a_producer_ahead_hands_over_every_item_in_order() -> None:
-    def numbers() -> Iterator[int]:
-        yield from range(1000)
-
-    with produced_ahead(numbers) as produced:
-        assert list(produced) == list(range(1000))
-    assert stage_threads() == []
-
-
-def test_a_producers_error_is_raised_in_the_caller_after_what_it_made() -> None:
-    def failing() -> Iterator[int]:
-        yield 1
-        raise ValueError("the database went away")
-
-    taken = []
-    with pytest.raises(ValueError, match="went away"), produced_ahead(failing) as produced:
-        taken.extend(produced)
-    assert taken == [1]
-    assert stage_threads() == []
-
-
-def test_a_caller_that_stops_early_stops_the_producer() -> None:
-    def endless() -> Iterator[int]:
-        n = 0
-        while True:
-            yield n
-            n += 1
-
-    with produced_ahead(endless) as produced:
-        assert next(produced) == 0
-    assert stage_threads() == []
+    return [t for t in threading.enumerate() if t.name.startswith("behind-")]
 
 
 def test_a_consumer_behind_takes_every_item_in_order() -> None:

@@ -1,16 +1,15 @@
-"""Stages of work in threads of their own, joined by bounded queues, so that one stage's waits
-on the database overlap another's work: `produced_ahead` runs a producer beside the caller,
-`consumed_behind` a consumer. Either side's error is raised in the caller, and neither thread
-outlives the block."""
+"""A stage of work in a thread of its own, joined to the caller by a bounded queue, so that its
+waits on the database overlap the caller's work: `consumed_behind` runs a consumer behind the
+caller. The consumer's error is raised in the caller, and its thread does not outlive the
+block."""
 
 from __future__ import annotations
 
 import contextlib
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -21,48 +20,6 @@ _POLL_SECONDS = 0.1
 
 class _End:
     """Put after the last item."""
-
-
-@dataclass(frozen=True)
-class _Failed:
-    error: BaseException
-
-
-@contextmanager
-def produced_ahead(produce: Callable[[], Iterable[T]], ahead: int = 1) -> Iterator[Iterator[T]]:
-    """Iterate what `produce` yields, made in a thread of its own up to `ahead` items early."""
-    items: queue.Queue[T | _End | _Failed] = queue.Queue(maxsize=ahead)
-    stopped = threading.Event()
-
-    def hand(item: T | _End | _Failed) -> bool:
-        while not stopped.is_set():
-            with contextlib.suppress(queue.Full):
-                items.put(item, timeout=_POLL_SECONDS)
-                return True
-        return False
-
-    def run() -> None:
-        try:
-            for item in produce():
-                if not hand(item):
-                    return
-            hand(_End())
-        except BaseException as error:  # raised again in the caller
-            hand(_Failed(error))
-
-    def taken() -> Iterator[T]:
-        while not isinstance(item := items.get(), _End):
-            if isinstance(item, _Failed):
-                raise item.error
-            yield item
-
-    thread = threading.Thread(target=run, name=f"ahead-{produce.__name__}", daemon=True)
-    thread.start()
-    try:
-        yield taken()
-    finally:
-        stopped.set()
-        thread.join()
 
 
 @contextmanager

@@ -49,6 +49,12 @@ class ServiceSettings(BaseSettings):
     cipher_key: SecretStr | None = Field(
         default=None, description="base64 AES key (16, 24 or 32 bytes)"
     )
+    view_rebuild_workers: int = Field(
+        default=2,
+        ge=1,
+        description="Processes that fold the log side by side in a rebuild of the read models"
+        " (each about 80 MB while it runs)",
+    )
 
     # Tamper evidence: the Ed25519 key that signs the event log's checkpoints.
     audit_signing_key: SecretStr | None = Field(

@@ -43,7 +43,8 @@ from psycopg.types.json import Jsonb
 from heze_common.cancellation import stop_if_cancelled
 from heze_common.errors import InvalidInput
 from heze_common.eventstore import ServiceApplication
-from heze_common.handover import consumed_behind, produced_ahead
+from heze_common.handover import consumed_behind
+from heze_common.rebuild_workers import Folded, Recipe, folded_in_workers, ranges
 from heze_common.settings import ServiceSettings
 from heze_common.wakeups import new_events
 
@@ -310,17 +311,17 @@ class ColumnTypes:
     and the rebuilt schemas have the same tables)."""
 
     def __init__(self) -> None:
-        self._tables: dict[str, dict[str, str]] = {}
+        self.known: dict[str, dict[str, str]] = {}
 
     def of(self, cursor: Cursor[DictRow], schema: str, table: str) -> dict[str, str]:
-        if table not in self._tables:
+        if table not in self.known:
             cursor.execute(
                 "SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute"
                 " WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
                 (f'"{schema}"."{table}"',),
             )
-            self._tables[table] = {row["attname"]: row["type"] for row in cursor.fetchall()}
-        return self._tables[table]
+            self.known[table] = {row["attname"]: row["type"] for row in cursor.fetchall()}
+        return self.known[table]
 
 
 Handler = Callable[[Rows, Any], None]
@@ -373,7 +374,7 @@ class ViewUpdater:
                 self.routes.setdefault(event_class.TOPIC, []).append(handler)
         self.position = 0
         """The live views' position as this process last saw it."""
-        self._column_types = ColumnTypes()
+        self.column_types = ColumnTypes()
         self.analyze_after = analyze_after
         self._lock = threading.Lock()
         self._lock_key = zlib.crc32(f"views:{app.name}".encode())
@@ -392,7 +393,7 @@ class ViewUpdater:
             cursor.execute(
                 f'INSERT INTO "{schema}".tracking (position) VALUES (0) ON CONFLICT DO NOTHING'
             )
-            rows = Rows(cursor, schema, self._column_types)
+            rows = Rows(cursor, schema, self.column_types)
             for view in self.views:
                 for statement in view.tables:
                     rows.execute(statement)
@@ -434,35 +435,32 @@ class ViewUpdater:
         """In the caller's transaction: apply the next batch of `schema`'s events up to `stop`
         and record the new position."""
         position = self._position(cursor, schema)
-        # Read every topic and skip the unfollowed here: filtering by topic in the query costs
-        # the server more than sending the rows the views skip.
         notifications = self.app.recorder.select_notifications(position + 1, BATCH, stop)
-        followed = [n for n in notifications if n.topic in self.routes]
         position = notifications[-1].id if notifications else max(position, stop)
-        self._apply(cursor, schema, followed, position)
-        return Step(len(notifications), len(followed), position)
-
-    def _apply(
-        self,
-        cursor: Cursor[DictRow],
-        schema: str,
-        notifications: Sequence[Notification],
-        position: int,
-    ) -> None:
-        """Write the events' effects and the new position (in the caller's transaction). Each
-        event is decoded as it is applied, so that a batch's events are not all alive at once
-        (which would make the garbage collector's passes longer)."""
-        rows = Rows(cursor, schema, self._column_types)
-        self._fold(rows, notifications)
-        rows.flush()  # one round trip for the batch, not one per row
+        query, applied = self.fold_into_query(cursor, schema, notifications)
+        if query:
+            cursor.execute(query)  # one round trip for the batch, not one per row
         cursor.execute(f'UPDATE "{schema}".tracking SET position = %s', (position,))
+        return Step(len(notifications), applied, position)
 
-    def _fold(self, rows: Rows, notifications: Sequence[Notification]) -> None:
+    def fold_into_query(
+        self, cursor: Cursor[DictRow], schema: str, notifications: Sequence[Notification]
+    ) -> tuple[bytes, int]:
+        """The effect on `schema` of the notifications the views follow, as one query, and how
+        many they follow. Each event is decoded as it is applied, so that a batch's events are
+        not all alive at once (which would make the garbage collector's passes longer)."""
+        rows = Rows(cursor, schema, self.column_types)
+        applied = 0
         for notification in notifications:
+            handlers = self.routes.get(notification.topic)
+            if handlers is None:
+                continue  # read with the rest: filtering by topic costs the server more
             event = self.app.mapper.to_domain_event(notification)
             rows.position = notification.id
-            for handler in self.routes[notification.topic]:
+            for handler in handlers:
                 handler(rows, event)
+            applied += 1
+        return rows.take(), applied
 
     @staticmethod
     def _position(cursor: Cursor[DictRow], schema: str) -> int:
@@ -512,41 +510,33 @@ class ViewUpdater:
         return RebuildReport(replayed, head, differences)
 
     def _replay_into_rebuilt(self) -> int:
-        """The bulk of a rebuild, up to the head as it starts, a batch per transaction, in three
-        stages that overlap: one thread selects the next batch, this one decodes it and folds
-        its writes into a query, and another writes the last query with its position (the
-        waits on the database overlap the decoding). Returns the events applied."""
+        """The bulk of a rebuild, up to the head as it starts: ranges of the log selected,
+        decoded and folded side by side in worker processes (`heze_common.rebuild_workers`),
+        and written here in log order, each with its position in its own transaction, while
+        the workers fold the next. Returns the events applied."""
         head = self.app.recorder.max_notification_id() or 0
         datastore = self.app.recorder.datastore  # type: ignore[attr-defined]
+        with datastore.transaction(commit=False) as cursor:
+            for table in self._tables():
+                self.column_types.of(cursor, REBUILT, table)
+        recipe = Recipe(
+            self.app.settings, [type(view) for view in self.views], self.column_types.known, REBUILT
+        )
 
-        def select() -> Iterator[Sequence[Notification]]:
-            position = 0
-            while notifications := self.app.recorder.select_notifications(
-                position + 1, BATCH, head
-            ):
-                yield notifications
-                position = notifications[-1].id
-
-        def write(batches: Iterator[tuple[bytes, int]]) -> None:
-            for query, position in batches:
+        def write(parts: Iterator[Folded]) -> None:
+            for part in parts:
                 with datastore.transaction(commit=True) as cursor:
                     cursor.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
-                    if query:
-                        cursor.execute(query)
-                    cursor.execute(f'UPDATE "{REBUILT}".tracking SET position = %s', (position,))
+                    if part.query:
+                        cursor.execute(part.query)
+                    cursor.execute(f'UPDATE "{REBUILT}".tracking SET position = %s', (part.stop,))
 
         replayed = 0
-        with (
-            datastore.transaction(commit=False) as binder,  # for quoting and the column types
-            produced_ahead(select) as selected,
-            consumed_behind(write) as write_later,
-        ):
-            for notifications in selected:
-                rows = Rows(binder, REBUILT, self._column_types)
-                followed = [n for n in notifications if n.topic in self.routes]
-                self._fold(rows, followed)
-                write_later((rows.take(), notifications[-1].id))
-                replayed += len(followed)
+        workers = self.app.settings.view_rebuild_workers
+        with consumed_behind(write) as write_later:
+            for part in folded_in_workers(recipe, ranges(head, BATCH), workers):
+                write_later(part)
+                replayed += part.applied
         return replayed
 
     def _catch_up_in(self, cursor: Cursor[DictRow], schema: str, head: int) -> int:

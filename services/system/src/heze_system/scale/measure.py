@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID, uuid4
 
 import httpx
@@ -51,6 +51,9 @@ class Endpoint:
     query: tuple[str, ...]
     """Query parameters filled from the samples: the required ones, and the filter timed."""
     role: Role | None
+    download: bool = False
+    """A report that also answers CSV, streamed as its rows arrive: its first byte is timed
+    as well as the whole body."""
 
 
 def read_endpoints(
@@ -81,7 +84,8 @@ def read_endpoints(
         if missing:
             skipped[label] = f"no value from the log for {', '.join(missing)}"
             continue
-        endpoints.append(Endpoint(label, path, in_path, required, role))
+        download = "text/csv" in operation.get("responses", {}).get("200", {}).get("content", {})
+        endpoints.append(Endpoint(label, path, in_path, required, role, download))
         if in_path:
             continue
         for parameter in parameters:
@@ -89,7 +93,9 @@ def read_endpoints(
             if parameter["in"] != "query" or parameter.get("required") or name in NOT_FILTERS:
                 continue
             if name in samples:
-                endpoints.append(Endpoint(f"{label}?{name}", path, (), (*required, name), role))
+                endpoints.append(
+                    Endpoint(f"{label}?{name}", path, (), (*required, name), role, download)
+                )
             else:
                 skipped[f"{label}?{name}"] = "no value from the log"
     return endpoints, skipped
@@ -115,10 +121,17 @@ class Tokens:
         return self.minted[role, organisation]
 
 
-def timed(count: int, send: Callable[[int], httpx.Response]) -> dict[str, Any]:
-    """`count` requests one after another (fewer if they pass the budget): p50/p99 and the
-    failures by status."""
+class Sent(NamedTuple):
+    status: int
+    first_byte: float | None = None
+    """When the body's first bytes arrived (`perf_counter`), for a streamed download."""
+
+
+def timed(count: int, send: Callable[[int], Sent]) -> dict[str, Any]:
+    """`count` requests one after another (fewer if they pass the budget): p50/p99 of the
+    whole response (and of its first byte, for downloads) and the failures by status."""
     seconds: list[float] = []
+    first_bytes: list[float] = []
     failures: Counter[str] = Counter()
     deadline = time.monotonic() + BUDGET_SECONDS
     for n in range(count):
@@ -126,13 +139,26 @@ def timed(count: int, send: Callable[[int], httpx.Response]) -> dict[str, Any]:
             break
         started = time.perf_counter()
         try:
-            status = str(send(n).status_code)
+            sent = send(n)
+            status = str(sent.status)
         except httpx.HTTPError as error:
-            status = type(error).__name__
+            sent, status = Sent(0), type(error).__name__
         seconds.append(time.perf_counter() - started)
+        if sent.first_byte is not None:
+            first_bytes.append(sent.first_byte - started)
         if not status.startswith(("2", "3")):
             failures[status] += 1
-    return {**percentiles(seconds), "failures": dict(failures)}
+    first_byte = {"first_byte": percentiles(first_bytes)} if first_bytes else {}
+    return {**percentiles(seconds), **first_byte, "failures": dict(failures)}
+
+
+def downloaded(client: httpx.Client, path: str, **options: Any) -> Sent:
+    """GET a streamed download to its end, noting when its first bytes came."""
+    with client.stream("GET", path, **options) as response:
+        first_byte = None
+        for _ in response.iter_raw():
+            first_byte = first_byte or time.perf_counter()
+        return Sent(response.status_code, first_byte)
 
 
 def time_reads(
@@ -142,16 +168,17 @@ def time_reads(
     tokens: Tokens,
     requests: int,
 ) -> dict[str, dict[str, Any]]:
-    def send(endpoint: Endpoint, n: int) -> httpx.Response:
+    def send(endpoint: Endpoint, n: int) -> Sent:
         value = {
             name: spread(samples[name], n, requests)
             for name in (*endpoint.path_parameters, *endpoint.query)
         }
-        return client.get(
-            endpoint.path.format(**value),
-            params={name: value[name] for name in endpoint.query},
-            headers=tokens.headers(endpoint.role),
-        )
+        path = endpoint.path.format(**value)
+        params = {name: value[name] for name in endpoint.query}
+        headers = tokens.headers(endpoint.role)
+        if endpoint.download:
+            return downloaded(client, path, params=params, headers=headers)
+        return Sent(client.get(path, params=params, headers=headers).status_code)
 
     return {
         endpoint.label: timed(requests, lambda n, endpoint=endpoint: send(endpoint, n))
@@ -165,18 +192,19 @@ def time_write(
     if write.method.lower() not in document["paths"].get(write.path, {}):
         return {"label": write.label, "skipped": "not in the OpenAPI document"}
 
-    def send(n: int) -> httpx.Response:
+    def send(n: int) -> Sent:
         request = write.requests[n]
         headers = {
             **tokens.headers(write.role, request.organisation),
             "Idempotency-Key": str(uuid4()),
         }
-        return client.request(
+        response = client.request(
             write.method,
             write.path.format(**request.path_parameters),
             json=request.body,
             headers=headers,
         )
+        return Sent(response.status_code)
 
     return {"label": write.label, **timed(len(write.requests), send)}
 
@@ -273,6 +301,11 @@ def latency(result: dict[str, Any]) -> str:
     if "skipped" in result:
         return result["skipped"]
     text = f"{result['p50'] * 1000:.1f} / {result['p99'] * 1000:.1f} ms ×{result['count']}"
+    if first_byte := result.get("first_byte"):
+        text = (
+            f"first byte {first_byte['p50'] * 1000:.1f} / {first_byte['p99'] * 1000:.1f} ms,"
+            f" whole {text}"
+        )
     failures = ", ".join(f"{status}×{n}" for status, n in result["failures"].items())
     return f"{text}, failed: {failures}" if failures else text
 
