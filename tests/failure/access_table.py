@@ -167,6 +167,7 @@ ENROLLMENT: Table = {
             "major": "数据科学与大数据技术",
             "county": "曹县",
             "participant_category": "graduating_student",
+            "person_consents": True,
         },
     ),
     ("GET", "/trainees/{trainee_id}"): allowed(CITY, AUDITOR, own=(COUNTY, INSTITUTION, TRAINEE)),

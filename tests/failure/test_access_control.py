@@ -97,21 +97,27 @@ class World:
         parties = self.setup.owners if owner else self.setup.others
         return parties[role]
 
-    def headers(self, role: Role, owner: bool | None) -> dict[str, str]:
+    def headers(self, role: Role, owner: bool | None, body: Any = None) -> dict[str, str]:
+        """A token of `role`; a trainee's vouches for the ID number the body registers, as the
+        identity provider's does for the person signed in."""
         if role in ORGANISATION_ROLES:
             return self.tokens(role, organisation_id=self.identity(role, bool(owner)))
         if role is TRAINEE:
-            return self.tokens(role, subject=str(self.identity(role, bool(owner))))
+            registers = body.get("id_number") if isinstance(body, dict) else None
+            return self.tokens(
+                role, subject=str(self.identity(role, bool(owner))), verified_id_number=registers
+            )
         return self.tokens(role)
 
     async def call(self, cell: Cell) -> Response:
         rule = cell.rule
+        body = fill(rule.body, self.setup.ids)
         return await self.http.request(
             cell.method,
             fill(cell.path, self.setup.ids),
             params=fill(rule.query, self.setup.ids),
-            json=fill(rule.body, self.setup.ids),
-            headers={} if cell.role is None else self.headers(cell.role, cell.owner),
+            json=body,
+            headers={} if cell.role is None else self.headers(cell.role, cell.owner, body),
         )
 
 
@@ -167,7 +173,7 @@ async def enrollment_world(
                 "county": county,
                 "participant_category": "graduating_student",
             },
-            headers=tokens(TRAINEE, subject=account),
+            headers=tokens.trainee_verified_as(id_number, subject=account),
         ),
         201,
     )["trainee_id"]

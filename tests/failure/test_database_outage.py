@@ -13,7 +13,6 @@ import pytest
 from heze_common.auth import TokenIssuer
 from heze_common.runtime import create_app
 from heze_common.testing import Tokens, eventually, running, service_settings
-from heze_contracts.enums import Role
 from heze_enrollment.domain.identity import ResidentId
 from heze_enrollment.main import definition
 from heze_enrollment.settings import EnrollmentSettings
@@ -63,13 +62,16 @@ async def test_commands_get_503_while_the_database_is_away_and_work_again_after(
     service: tuple, postgres_admin_dsn: str, database_url: str
 ) -> None:
     client, tokens, app = service
-    me = tokens(Role.TRAINEE, subject="outage")
-    assert (await client.post("/trainees", json=registration(1), headers=me)).status_code == 201
+
+    def me(number: int) -> dict[str, str]:
+        return tokens.trainee_verified_as(registration(number)["id_number"], subject="outage")
+
+    assert (await client.post("/trainees", json=registration(1), headers=me(1))).status_code == 201
     head_before = app.state.application.log_head()
 
     outage(postgres_admin_dsn, database_url, down=True)
     try:
-        refused = await client.post("/trainees", json=registration(2), headers=me)
+        refused = await client.post("/trainees", json=registration(2), headers=me(2))
         assert refused.status_code == 503, refused.text
         assert refused.json()["error"]["code"] == "store_unavailable"
         assert refused.headers["Retry-After"] == "5"
@@ -84,7 +86,7 @@ async def test_commands_get_503_while_the_database_is_away_and_work_again_after(
         return (await client.get("/health/ready")).status_code == 200
 
     await eventually(recovered)
-    again = await client.post("/trainees", json=registration(2), headers=me)
+    again = await client.post("/trainees", json=registration(2), headers=me(2))
     assert again.status_code == 201, again.text
     # Nothing half-written: the refused attempt left no event; the retry stored exactly one registration.
     assert app.state.application.log_head() == head_before + 1

@@ -115,12 +115,16 @@ class Served:
     organisations: dict[Role, UUID] = field(default_factory=dict)
     """The organisation each organisation-scoped role acts for: the owner of those records."""
 
-    def headers(self, role: Role) -> dict[str, str]:
+    def headers(self, role: Role, body: Any = None) -> dict[str, str]:
+        """A token of `role`; a trainee's vouches for the ID number the body registers, as the
+        identity provider's does for the person signed in."""
         subject = str(TRAINEE_ID) if role is Role.TRAINEE else None
         organisation = (
             self.organisations.get(role, STRANGER) if role in ORGANISATION_ROLES else None
         )
-        return self.tokens(role, organisation, subject)
+        registers = body.get("id_number") if isinstance(body, dict) else None
+        verified = registers if role is Role.TRAINEE and isinstance(registers, str) else None
+        return self.tokens(role, organisation, subject, verified_id_number=verified)
 
     @property
     def application(self) -> ServiceApplication:
@@ -130,7 +134,7 @@ class Served:
         return self.portal.call(partial(self.http.request, method, url, **options))
 
     def send(self, method: str, path: str, role: Role, body: Any = None) -> Response:
-        return self.request(method, path, json=body, headers=self.headers(role))
+        return self.request(method, path, json=body, headers=self.headers(role, body))
 
     def created(self, path: str, role: Role, body: Any) -> dict[str, Any]:
         response = self.send("POST", path, role, body)

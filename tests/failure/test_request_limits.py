@@ -33,7 +33,12 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from heze_common.auth import TokenIssuer
 from heze_common.http_errors import routes_needing_a_token
 from heze_common.runtime import create_app
-from heze_common.testing import Tokens, fresh_database, service_settings
+from heze_common.testing import (
+    TEST_IDENTITY_CLAIM_KEY,
+    Tokens,
+    fresh_database,
+    service_settings,
+)
 from heze_contracts.enums import Role
 from heze_enrollment.domain.identity import ResidentId
 from heze_enrollment.domain.institution import Institution
@@ -97,6 +102,7 @@ def service(
             "DATA_DIR": str(data_dir),
             "JWT_SECRET": SECRET,
             "CIPHER_KEY": CIPHER_KEY,
+            "IDENTITY_CLAIM_KEY": TEST_IDENTITY_CLAIM_KEY,
             "HTTP_HEADER_TIMEOUT_SECONDS": str(HEADER_TIMEOUT),
         }
         for name in ("JWT_MAX_LIFETIME_SECONDS", "JWT_PUBLIC_KEY_FILE", "ENVIRONMENT"):
@@ -148,6 +154,17 @@ def registration(**overrides: Any) -> dict[str, Any]:
         "participant_category": "digital_worker",
     }
     return body | overrides
+
+
+def registrant_token(service: Service, body: dict[str, Any], **options: Any) -> str:
+    """A trainee's token vouching for the ID number `body` registers."""
+    return service.issuer.mint(
+        Role.TRAINEE, subject="registrant", verified_id_number=body["id_number"], **options
+    )
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 
 
 # -- a client on a plain socket --------------------------------------------------------------
@@ -264,8 +281,9 @@ def chunked_post(token: str | None, path: str = "/trainees") -> bytes:
 def test_a_chunked_oversize_body_is_cut_with_413_and_memory_stays_bounded(
     service: Service,
 ) -> None:
-    token = service.issuer.mint(Role.TRAINEE, subject="uploader")
-    warm_up = service.post("/trainees", registration(), {"Authorization": f"Bearer {token}"})
+    first = registration()
+    token = registrant_token(service, first)
+    warm_up = service.post("/trainees", first, bearer(token))
     assert warm_up.status_code == 201, warm_up.text
     before = service.rss()
 
@@ -280,7 +298,8 @@ def test_a_chunked_oversize_body_is_cut_with_413_and_memory_stays_bounded(
     assert answer.body_bytes_sent < OFFERED // 2, answer.body_bytes_sent
     assert growth < RSS_GROWTH_LIMIT, f"RSS grew by {growth / MB:.1f} MB"
     assert service.process.poll() is None
-    after = service.post("/trainees", registration(), {"Authorization": f"Bearer {token}"})
+    second = registration()
+    after = service.post("/trainees", second, bearer(registrant_token(service, second)))
     assert after.status_code == 201, after.text
 
 
@@ -397,8 +416,8 @@ def test_a_token_living_longer_than_the_maximum_is_refused(service: Service) -> 
 
 def test_tokens_within_the_maximum_lifetime_work(service: Service) -> None:
     for ttl in (timedelta(hours=8), timedelta(hours=12)):  # the issuer's default, the maximum
-        token = service.issuer.mint(Role.TRAINEE, subject="normal", ttl=ttl)
-        response = service.post("/trainees", registration(), {"Authorization": f"Bearer {token}"})
+        body = registration()
+        response = service.post("/trainees", body, bearer(registrant_token(service, body, ttl=ttl)))
         assert response.status_code == 201, response.text
 
 
@@ -458,7 +477,7 @@ def test_chinese_text_with_rare_characters_and_line_breaks_in_reasons_round_trip
     body = registration(
         name="王𠀀明", major="数据科学与大数据技术（𠀀䶮方向）", employer="菏泽龘科技"
     )
-    created = service.post("/trainees", body, service.tokens(Role.TRAINEE, subject="rare"))
+    created = service.post("/trainees", body, bearer(registrant_token(service, body)))
     assert created.status_code == 201, created.text
     trainee_id = created.json()["trainee_id"]
     record = httpx.get(
@@ -562,6 +581,6 @@ def test_requests_with_their_headers_in_time_are_served_and_a_slow_body_is_not_c
                 time.sleep(0.05)
             yield piece
 
-    token = service.issuer.mint(Role.TRAINEE, subject="slow-body")
+    token = registrant_token(service, json.loads(body))
     answer = exchange(service.port, chunked_post(token), slowly())
     assert answer.status == 201, answer

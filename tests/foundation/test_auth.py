@@ -11,7 +11,8 @@ from fastapi import Depends, FastAPI
 from httpx import ASGITransport, AsyncClient
 
 from heze_common import clock
-from heze_common.auth import Principal, TokenIssuer, TokenVerifier, require_roles
+from heze_common.auth import Principal, TokenIssuer, TokenVerifier, identity_claim, require_roles
+from heze_common.errors import Forbidden
 from heze_common.http_errors import install_error_handlers
 from heze_common.settings import ServiceSettings
 from heze_common.testing import service_settings
@@ -174,3 +175,40 @@ def test_principal_actor_names_role_subject_and_organisation() -> None:
     organisation = UUID("12345678-1234-5678-1234-567812345678")
     principal = Principal(subject="u1", role=Role.EMPLOYER, organisation_id=organisation)
     assert principal.actor == f"employer:u1@{organisation}"
+
+
+def test_a_token_vouching_for_an_identity_carries_only_its_keyed_hash(
+    settings: ServiceSettings,
+) -> None:
+    number = "371702199501011012"
+    token = TokenIssuer(settings).mint(Role.TRAINEE, subject="account-1", verified_id_number=number)
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert number not in token and number not in str(claims)
+    principal = TokenVerifier(settings).verify(token)
+    key = settings.resolved_identity_claim_key()
+    assert principal.verified_identity == claims["idh"] == identity_claim(key, number)
+    assert identity_claim(key, number.lower()) == identity_claim(key, number)  # a final x is X
+    assert identity_claim(b"another key of the same length!!", number) != claims["idh"]
+    principal.ensure_verified_as(key, number)
+    with pytest.raises(Forbidden) as mismatch:
+        principal.ensure_verified_as(key, "37170219950101103X")
+    assert (mismatch.value.code, mismatch.value.field) == ("identity_mismatch", "id_number")
+    unverified = TokenVerifier(settings).verify(TokenIssuer(settings).mint(Role.TRAINEE))
+    with pytest.raises(Forbidden) as missing:
+        unverified.ensure_verified_as(key, number)
+    assert (missing.value.code, missing.value.field) == ("identity_not_verified", "id_number")
+
+
+def test_production_needs_the_identity_claim_key_and_embedded_mode_makes_one(tmp_path) -> None:
+    embedded = ServiceSettings(service_name="auth-test", data_dir=tmp_path)
+    key = embedded.resolved_identity_claim_key()
+    assert len(key) == 32 and (tmp_path / "dev-identity-claim-key").stat().st_mode & 0o777 == 0o600
+    assert (
+        ServiceSettings(service_name="other", data_dir=tmp_path).resolved_identity_claim_key()
+        == key
+    )
+    production = ServiceSettings.model_construct(
+        service_name="auth-test", environment="production", identity_claim_key=None
+    )
+    with pytest.raises(ValueError, match="IDENTITY_CLAIM_KEY"):
+        production.resolved_identity_claim_key()

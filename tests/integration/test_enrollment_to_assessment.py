@@ -54,6 +54,7 @@ async def register_and_enrol(
         "major": "机械设计制造及其自动化",
         "county": "巨野县",
         "participant_category": "digital_worker",
+        "person_consents": True,
     }
     trainee_id = (await client.post("/trainees", json=body, headers=institution)).json()[
         "trainee_id"

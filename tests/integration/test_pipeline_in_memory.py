@@ -132,6 +132,7 @@ async def test_a_trainee_reaches_a_paid_subsidy_through_all_four_services_and_a_
                 participant_category=ParticipantCategory.DIGITAL_WORKER,
                 draws_pension=False,
                 retirement_group=None,
+                person_consents=True,
             )
         )
         app.handle(Enrol(principal=LDU_STAFF, trainee_id=trainee_id, programme_id=programme_id))

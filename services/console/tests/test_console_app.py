@@ -10,9 +10,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import jwt
 import pytest
 from fastapi.testclient import TestClient
 
+from heze_common.auth import identity_claim
+from heze_common.settings import ServiceSettings
 from heze_console.main import create_app
 from heze_console.services import ServiceError, Services
 from heze_console.sessions import COOKIE
@@ -101,6 +104,26 @@ def test_an_organisation_is_required_for_an_institution_and_named_in_chinese(
     token = csrf_of(client.get("/sign-in").text)
     refused = client.post("/sign-in", data={"role": "training_institution", "csrf_token": token})
     assert refused.status_code == 422 and "培训机构：请选择" in refused.text
+
+
+def test_a_new_trainee_signs_in_with_a_verified_id_number_and_the_token_holds_only_its_hash(
+    tmp_path: Path,
+) -> None:
+    client = console(tmp_path, directory_only)
+    client.get("/sign-in")
+    token = csrf_of(client.get("/sign-in").text)
+    for typed, problem in (("", "请输入 18 位身份证号码"), ("371702199501011013", "校验码不正确")):
+        data = {"role": "trainee", "id_number": typed, "csrf_token": token}
+        refused = client.post("/sign-in", data=data)
+        assert refused.status_code == 422 and f"身份证号码：{problem}" in refused.text
+    number = "37170219950101108x"  # as typed: the claim is of the number with a capital X
+    data = {"role": "trainee", "id_number": number, "csrf_token": token}
+    assert client.post("/sign-in", data=data).headers["location"] == "/trainee"
+    [session] = client.app.state.sessions.sessions.values()  # type: ignore[attr-defined]
+    claims = jwt.decode(session.identity.token, options={"verify_signature": False})
+    key = ServiceSettings(service_name="console", data_dir=tmp_path).resolved_identity_claim_key()
+    assert claims["idh"] == identity_claim(key, number.upper())
+    assert number.upper() not in session.identity.token
 
 
 def test_the_development_sign_in_is_refused_in_production(tmp_path: Path) -> None:

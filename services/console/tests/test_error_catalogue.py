@@ -96,11 +96,11 @@ def test_an_invalid_request_lists_each_field_with_its_rule() -> None:
     ]
 
 
-def test_already_registered_gives_the_existing_trainee_id() -> None:
+def test_already_registered_gives_the_person_their_trainee_id() -> None:
     error = ServiceError(
         "enrollment", 409, "already_registered", "", "id_number", {"trainee_id": "abc"}
     )
-    assert describe(error)[0].text == "身份证号码：该身份证号码已登记，学员编号 abc"
+    assert describe(error)[0].text == "身份证号码：您已完成报名登记，学员编号 abc"
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from heze_common.auth import Principal
+from heze_common.testing import verified_identity
 from heze_common.errors import Refusal
 from heze_contracts.enums import (
     Education,
@@ -41,8 +42,13 @@ def institution_staff(institution_id: UUID) -> Principal:
     )
 
 
-def trainee_account(account: str) -> Principal:
-    return Principal(subject=account, role=Role.TRAINEE)
+def trainee_account(account: str, verified_id_number: str | None = None) -> Principal:
+    """A trainee's principal; with `verified_id_number`, its token vouching for that identity."""
+    return Principal(
+        subject=account,
+        role=Role.TRAINEE,
+        verified_identity=verified_identity(verified_id_number) if verified_id_number else None,
+    )
 
 
 @contextmanager

@@ -75,7 +75,7 @@ async def test_a_trainee_registered_enrolled_trained_and_completed_is_published_
 ) -> None:
     await lower_hour_requirement(client, tokens)
     programme_id = await publish_programme(client, tokens)
-    me = tokens(Role.TRAINEE, subject="account-wang")
+    me = tokens.trainee_verified_as(person(1)["id_number"], subject="account-wang")
     registered = await client.post("/trainees", json=person(1, name="王𠀀明"), headers=me)
     assert registered.status_code == 201, registered.text
     trainee_id = registered.json()["trainee_id"]
@@ -138,19 +138,34 @@ async def test_a_trainee_registered_enrolled_trained_and_completed_is_published_
     assert {"InstitutionAccredited", "ProgrammePublished"} <= {e.event_type for e in events}
 
 
-async def test_a_second_registration_of_the_same_person_returns_the_existing_id_with_409(
+async def test_already_registered_tells_the_person_and_tells_a_foreign_caller_nothing(
     client: AsyncClient, tokens: Tokens
 ) -> None:
-    me = tokens(Role.TRAINEE, subject="account-li")
+    me = tokens.trainee_verified_as(person(2)["id_number"], subject="account-li")
     first = await client.post("/trainees", json=person(2), headers=me)
-    again = await client.post(
-        "/trainees",
-        json=person(2, name="另一个名字"),
-        headers=tokens(Role.TRAINING_INSTITUTION, UPC),
-    )
+    again = await client.post("/trainees", json=person(2), headers=me)
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "already_registered"
     assert again.json()["error"]["details"]["trainee_id"] == first.json()["trainee_id"]
+    # An institution registering a person who is registered gets what it gets for one who is
+    # not: the same status and the same shape, and no refusal to learn from.
+    institution = tokens(Role.TRAINING_INSTITUTION, UPC)
+    answers = [
+        await client.post("/trainees", json=person(n, person_consents=True), headers=institution)
+        for n in (2, 9)
+    ]
+    assert [a.status_code for a in answers] == [201, 201]
+    assert [set(a.json()) for a in answers] == [{"trainee_id"}, {"trainee_id"}]
+    assert answers[0].json() == first.json()
+    # Another trainee (any token, any subject) cannot register that person at all.
+    stranger = tokens.trainee_verified_as(person(3)["id_number"], subject="account-zhao")
+    refused = await client.post("/trainees", json=person(2), headers=stranger)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "identity_mismatch")
+    assert "details" not in refused.json()["error"]
+    unverified = await client.post(
+        "/trainees", json=person(2), headers=tokens(Role.TRAINEE, subject="account-zhao")
+    )
+    assert unverified.json()["error"]["code"] == "identity_not_verified"
 
 
 async def test_an_id_number_typed_in_full_width_registers_the_same_person(
@@ -158,7 +173,7 @@ async def test_an_id_number_typed_in_full_width_registers_the_same_person(
 ) -> None:
     ascii_number = person(5)["id_number"]
     full_width = "".join(chr(ord(c) + 0xFEE0) for c in ascii_number)  # １２…Ｘ
-    me = tokens(Role.TRAINEE, subject="account-wide")
+    me = tokens.trainee_verified_as(ascii_number, subject="account-wide")
     first = await client.post("/trainees", json=person(5, id_number=full_width), headers=me)
     assert first.status_code == 201, first.text
     record = await client.get(f"/trainees/{first.json()['trainee_id']}", headers=me)
@@ -180,9 +195,9 @@ async def test_an_id_number_typed_in_full_width_registers_the_same_person(
 async def test_refused_registrations_name_the_rule_and_field(
     client: AsyncClient, tokens: Tokens, overrides: dict, code: str, field: str
 ) -> None:
-    response = await client.post(
-        "/trainees", json=person(3, **overrides), headers=tokens(Role.TRAINEE, subject="a3")
-    )
+    body = person(3, **overrides)
+    me = tokens.trainee_verified_as(body["id_number"], subject="a3")
+    response = await client.post("/trainees", json=body, headers=me)
     assert response.status_code == 422
     assert (response.json()["error"]["code"], response.json()["error"]["field"]) == (code, field)
 
@@ -202,7 +217,8 @@ async def test_refused_registrations_name_the_rule_and_field(
 async def test_malformed_bodies_are_422_never_500(
     client: AsyncClient, tokens: Tokens, body: dict
 ) -> None:
-    response = await client.post("/trainees", json=body, headers=tokens(Role.TRAINEE, subject="a4"))
+    me = tokens.trainee_verified_as(person(4)["id_number"], subject="a4")
+    response = await client.post("/trainees", json=body, headers=me)
     assert response.status_code == 422, response.text
     assert response.json()["error"]["code"] in {
         "invalid_request",
@@ -242,7 +258,9 @@ async def test_a_full_programme_refuses_enrolment(client: AsyncClient, tokens: T
     ids = []
     for number in (5, 6):
         response = await client.post(
-            "/trainees", json=person(number), headers=tokens(Role.TRAINING_INSTITUTION, UPC)
+            "/trainees",
+            json=person(number, person_consents=True),
+            headers=tokens(Role.TRAINING_INSTITUTION, UPC),
         )
         ids.append(response.json()["trainee_id"])
     institution = tokens(Role.TRAINING_INSTITUTION, UPC)
@@ -265,7 +283,7 @@ async def test_each_role_is_refused_what_is_not_its_own(
         await client.post(
             "/trainees",
             json=person(7, county="曹县"),
-            headers=tokens(Role.TRAINEE, subject="acct-7"),
+            headers=tokens.trainee_verified_as(person(7)["id_number"], subject="acct-7"),
         )
     ).json()["trainee_id"]
     other_institution = tokens(Role.TRAINING_INSTITUTION, LDU)
@@ -357,7 +375,11 @@ async def test_personal_data_is_masked_for_roles_that_do_not_need_it(
 ) -> None:
     body = person(8, county="单县", phone="13912345678")
     trainee_id = (
-        await client.post("/trainees", json=body, headers=tokens(Role.TRAINEE, subject="acct-8"))
+        await client.post(
+            "/trainees",
+            json=body,
+            headers=tokens.trainee_verified_as(body["id_number"], subject="acct-8"),
+        )
     ).json()["trainee_id"]
     county_view = (
         await client.get(

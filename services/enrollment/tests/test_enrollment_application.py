@@ -13,6 +13,7 @@ import pytest
 from enrollment_builders import CITY_BUREAU, institution_staff, refusal, trainee_account
 
 from heze_common import clock
+from heze_common.auth import Principal
 from heze_common.errors import NotFound, Refusal
 from heze_common.events import EventContext, event_context
 from heze_common.idempotency import IdempotencyKey, fingerprint
@@ -30,6 +31,7 @@ from heze_enrollment.commands import (
 )
 from heze_enrollment.domain.identity import ResidentId
 from heze_enrollment.domain.institution import Institution
+from heze_enrollment.domain.trainee import Trainee
 from heze_enrollment.main import definition
 from heze_enrollment.settings import EnrollmentSettings
 
@@ -63,11 +65,13 @@ STAFF = institution_staff(UPC)
 
 
 def person(number: int, county: str = "牡丹区", **overrides: object) -> RegisterTrainee:
-    """A trainee's own registration of themself (account `account-<number>`)."""
+    """A trainee's own registration of themself (account `account-<number>`, their token
+    vouching for their ID number)."""
+    id_number = ResidentId.compose("371702", date(1995, 1, 1), 100 + 2 * number + 1)
     values: dict = dict(
-        principal=trainee_account(f"account-{number}"),
+        principal=trainee_account(f"account-{number}", id_number),
         name=f"测试学员{number}",
-        id_number=ResidentId.compose("371702", date(1995, 1, 1), 100 + 2 * number + 1),
+        id_number=id_number,
         sex=None,
         birth_date=None,
         phone="13800000000",
@@ -81,6 +85,11 @@ def person(number: int, county: str = "牡丹区", **overrides: object) -> Regis
     )
     values.update(overrides)
     return RegisterTrainee(**values)
+
+
+def registered_by(institution: Principal, number: int, **overrides: object) -> RegisterTrainee:
+    """An institution's registration of person `number`, with their consent."""
+    return person(number, principal=institution, person_consents=True, **overrides)
 
 
 def programme(service: InMemoryService, capacity: int = 30, **overrides: object) -> UUID:
@@ -106,7 +115,7 @@ async def test_a_trainee_registered_enrolled_trained_and_completed_is_published_
 ) -> None:
     app = enrollment.application
     programme_id = programme(enrollment)
-    trainee_id = app.handle(person(1, name="王𠀀明"))
+    trainee_id = app.handle(registered_by(STAFF, 1, name="王𠀀明"))
     app.handle(Enrol(principal=STAFF, trainee_id=trainee_id, programme_id=programme_id))
     for day, hours, kind, mode in (
         (date(2026, 11, 20), Decimal(8), HourKind.THEORY, HourMode.ONLINE),
@@ -156,15 +165,42 @@ async def test_a_trainee_registered_enrolled_trained_and_completed_is_published_
     assert {"InstitutionAccredited", "ProgrammePublished"} <= {e.event_type for e in events}
 
 
-async def test_a_second_registration_of_the_same_person_names_the_existing_record(
+async def test_a_person_registering_again_is_told_their_id_and_an_institution_learns_nothing(
     enrollment: InMemoryService,
 ) -> None:
-    first = enrollment.application.handle(person(2))
+    app = enrollment.application
+    first = app.handle(person(2))
     with pytest.raises(Refusal) as again:
-        enrollment.application.handle(person(2, name="另一个名字", principal=STAFF))
+        app.handle(person(2, name="另一个名字"))
     assert (again.value.code, again.value.field) == ("already_registered", "id_number")
     assert again.value.details == {"trainee_id": str(first)}
-    assert enrollment.application.trainee(first).name == "测试学员2"
+    # An institution gets the answer a new person's registration gets, and is added as the
+    # person's registrant on its statement of their consent; the person's record stands.
+    head = app.log_head()
+    assert app.handle(registered_by(STAFF, 2, name="另一个名字")) == first
+    assert app.handle(registered_by(STAFF, 2)) == first  # once a registrant, nothing more
+    trainee = app.trainee(first)
+    assert trainee.name == "测试学员2" and trainee.registrant_institution_ids == {UPC}
+    added = [e for e in app.events.get(first) if isinstance(e, Trainee.RegistrantAdded)]
+    assert [(e.institution_id, e.consent) for e in added] == [(UPC, True)]
+    assert app.log_head() == head + 1
+    newcomer = app.handle(registered_by(STAFF, 3))
+    assert newcomer not in (first, None)
+
+
+async def test_a_trainee_registers_only_the_identity_their_token_vouches_for(
+    enrollment: InMemoryService,
+) -> None:
+    app = enrollment.application
+    someone_else = person(12).id_number
+    with refusal("identity_not_verified", "id_number"):
+        app.handle(person(11, principal=trainee_account("account-11")))
+    with refusal("identity_mismatch", "id_number"):
+        app.handle(person(11, principal=trainee_account("account-11", someone_else)))
+    with refusal("consent_required", "person_consents"):
+        app.handle(person(11, principal=STAFF))
+    assert not app.exists(app.trainee_id_for(person(11).id_number))  # nothing was stored
+    app.handle(person(11))
 
 
 async def test_programmes_outside_the_scope_and_full_programmes_are_refused(
@@ -174,7 +210,7 @@ async def test_programmes_outside_the_scope_and_full_programmes_are_refused(
         programme(enrollment, occupation_code="2-02-07-13", title="智能制造")
     programme_id = programme(enrollment, capacity=1)
     app = enrollment.application
-    first, second = (app.handle(person(n)) for n in (5, 6))
+    first, second = (app.handle(registered_by(STAFF, n)) for n in (5, 6))
     app.handle(Enrol(principal=STAFF, trainee_id=first, programme_id=programme_id))
     with refusal("programme_full"):
         app.handle(Enrol(principal=STAFF, trainee_id=second, programme_id=programme_id))
@@ -231,6 +267,8 @@ async def test_the_application_checks_who_acts_on_whose_records(
                 programme_id=programme_id,
             )
         )
+    with refusal("not_your_trainee"):  # its own programme, but a person it did not register
+        app.handle(Enrol(principal=STAFF, trainee_id=trainee_id, programme_id=programme_id))
     with refusal("other_organisation"):
         app.handle(
             RecordExam(

@@ -33,10 +33,11 @@ async def enrolled_trainee(client: AsyncClient, tokens: Tokens) -> tuple[str, st
     institution = keyed(tokens(Role.TRAINING_INSTITUTION, UPC), "publish-1")
     programme = await client.post("/programmes", json=PROGRAMME, headers=institution)
     assert programme.status_code == 201, programme.text
-    me = tokens(Role.TRAINEE, subject="account-li")
+    id_number = ResidentId.compose("371702", date(1996, 3, 8), 123)
+    me = tokens.trainee_verified_as(id_number, subject="account-li")
     body = {
         "name": "李䶮",
-        "id_number": ResidentId.compose("371702", date(1996, 3, 8), 123),
+        "id_number": id_number,
         "phone": "13800000000",
         "education": "bachelor",
         "major": "数据科学与大数据技术",

@@ -65,8 +65,14 @@ async def publish(client: AsyncClient, tokens: Tokens, institution_id: Any, titl
 
 
 async def register(
-    client: AsyncClient, tokens: Tokens, number: int, county: str, name: str | None = None
+    client: AsyncClient,
+    tokens: Tokens,
+    number: int,
+    county: str,
+    name: str | None = None,
+    by: Any = UPC,
 ) -> str:
+    """Person `number` registered by institution `by`, with their consent."""
     body = {
         "name": name or f"测试学员{number}",
         "id_number": ResidentId.compose("371702", date(1995, 1, 1), 100 + 2 * number + 1),
@@ -75,8 +81,9 @@ async def register(
         "major": "数据科学与大数据技术",
         "county": county,
         "participant_category": "graduating_student",
+        "person_consents": True,
     }
-    headers = tokens(Role.TRAINING_INSTITUTION, UPC)
+    headers = tokens(Role.TRAINING_INSTITUTION, by)
     return (await created(client, "/trainees", body, headers))["trainee_id"]
 
 
@@ -260,7 +267,7 @@ async def test_chinese_names_round_trip_byte_exact(
     school, contact, title, name = "菏泽𠀀数字技术学院", "唐䶮", "大数据𠮷班（初级）", "欧阳𠮷"
     institution_id = await accredit(client, tokens, school, contact)
     programme_id = await publish(client, tokens, institution_id, title)
-    trainee_id = await register(client, tokens, 7, "鄄城县", name)
+    trainee_id = await register(client, tokens, 7, "鄄城县", name, by=institution_id)
     await enrol(client, tokens, trainee_id, programme_id, by=institution_id)
     city = tokens(Role.CITY_BUREAU)
 

@@ -46,7 +46,12 @@ def test_a_programme_is_snapshotted_every_50_events_and_loads_as_its_history_fol
     app = start(settings)
     programme = a_programme(capacity=60, institution_id=UPC)
     trainees = [
-        a_trainee(ResidentId.compose("371702", date(1990, 1, 1), 2 * n + 1), account=None)
+        a_trainee(
+            ResidentId.compose("371702", date(1990, 1, 1), 2 * n + 1),
+            account=None,
+            registered_by_institution_id=UPC,
+            person_consents=True,
+        )
         for n in range(52)
     ]
     app.save(programme, *trainees)

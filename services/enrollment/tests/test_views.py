@@ -150,7 +150,9 @@ def test_the_tables_equal_the_aggregates_whatever_commands_run_and_updates_inter
             )
             for n, code in enumerate(OCCUPATIONS)
         ]
-        trainee_ids = [register(app, NAMES[n % len(NAMES)]) for n in range(TRAINEES)]
+        trainee_ids = [
+            register(app, NAMES[n % len(NAMES)], institution_id) for n in range(TRAINEES)
+        ]
         for command, catch_up_now in commands:
             try:
                 run(app, command, institution_id, programme_ids, trainee_ids)
@@ -164,11 +166,11 @@ def test_the_tables_equal_the_aggregates_whatever_commands_run_and_updates_inter
     assert tables == fold(app, institution_id, programme_ids, trainee_ids)
 
 
-def register(app: EnrollmentApplication, name: str) -> UUID:
+def register(app: EnrollmentApplication, name: str, institution_id: UUID) -> UUID:
     number = next(people)
     return app.handle(
         RegisterTrainee(
-            principal=institution_staff(uuid4()),  # registered by an institution, not by themself
+            principal=institution_staff(institution_id),  # with the person's consent
             name=name,
             id_number=ResidentId.compose("371702", date(1990, 1, 1) + timedelta(days=number), 11),
             sex=None,
@@ -181,6 +183,7 @@ def register(app: EnrollmentApplication, name: str) -> UUID:
             participant_category=ParticipantCategory.DIGITAL_WORKER,
             draws_pension=False,
             retirement_group=None,
+            person_consents=True,
         )
     )
 

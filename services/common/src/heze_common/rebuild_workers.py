@@ -4,7 +4,7 @@ Selecting, decoding and folding a batch is Python work, and one process does it 
 interpreter lock however many threads share it. A batch's writes depend on no other batch's
 (each batch folds into its own query), so batches can be folded side by side: each worker
 process selects a range of the log, decodes and folds it, and hands back the query; the
-caller writes the queries in log order. A worker costs its own interpreter (about 80 MB) while
+caller writes the queries in log order. A worker costs its own interpreter (about 100 MB) while
 the rebuild runs, and nothing after.
 """
 

@@ -53,7 +53,7 @@ class ServiceSettings(BaseSettings):
         default=2,
         ge=1,
         description="Processes that fold the log side by side in a rebuild of the read models"
-        " (each about 80 MB while it runs)",
+        " (each about 100 MB while it runs)",
     )
 
     # Tamper evidence: the Ed25519 key that signs the event log's checkpoints.
@@ -102,6 +102,11 @@ class ServiceSettings(BaseSettings):
     jwt_algorithm: Literal["HS256", "RS256", "ES256", "EdDSA"] = "HS256"
     jwt_issuer: str = "heze-programme"
     jwt_audience: str = "heze-services"
+    identity_claim_key: SecretStr | None = Field(
+        default=None,
+        description="base64 key (at least 32 bytes) the identity provider hashes verified ID"
+        " numbers under for the 'idh' claim",
+    )
     jwt_max_lifetime_seconds: int = Field(
         default=12 * 3600,
         gt=0,
@@ -155,6 +160,21 @@ class ServiceSettings(BaseSettings):
                 raise keyfiles.InvalidKey("JWT_SECRET must be at least 32 bytes")
             return text
         return keyfiles.read_or_create(self.data_dir / "dev-jwt-secret")
+
+    def resolved_identity_claim_key(self) -> bytes:
+        """The key of the `idh` claim; embedded mode shares one file among the services and the
+        development sign-in of a data folder (they stand for the identity provider there)."""
+        if self.identity_claim_key is not None:
+            return keyfiles.decode_key(
+                self.identity_claim_key.get_secret_value(), name="IDENTITY_CLAIM_KEY"
+            )
+        if self.environment == "production":
+            raise ValueError(
+                "production environment requires IDENTITY_CLAIM_KEY (shared with the identity"
+                " provider) to check trainees' verified identities"
+            )
+        text = keyfiles.read_or_create(self.data_dir / "dev-identity-claim-key")
+        return keyfiles.decode_key(text, name="dev-identity-claim-key")
 
     def event_signer(self, producer: str | None = None) -> Signer:
         """Signs the events this service publishes as `producer` (by default its own name);

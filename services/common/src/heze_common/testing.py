@@ -17,6 +17,7 @@ translation, and no broker.
 from __future__ import annotations
 
 import asyncio
+import base64
 import functools
 import inspect
 import os
@@ -38,7 +39,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 
-from heze_common.auth import TokenIssuer
+from heze_common.auth import TokenIssuer, identity_claim
 from heze_common.broker import EmbeddedBroker, read_all
 from heze_common.consumer import IdempotentConsumer, Outcome
 from heze_common.outbox import message_headers
@@ -140,6 +141,16 @@ def kafka_bootstrap_servers() -> Iterator[str]:
             yield broker.bootstrap_servers
 
 
+TEST_IDENTITY_CLAIM_KEY = "aWRlbnRpdHktY2xhaW0ta2V5LW9mLXRoZS10ZXN0cyEhIQ=="
+"""The identity provider's `idh` key in in-process test services."""
+
+
+def verified_identity(id_number: str) -> str:
+    """The `idh` claim an identity provider would give the person with `id_number`, under the
+    test services' key (`Principal(verified_identity=...)`)."""
+    return identity_claim(base64.b64decode(TEST_IDENTITY_CLAIM_KEY), id_number)
+
+
 def service_settings(settings_class: type[S], **overrides: Any) -> S:
     """Settings tuned for tests: fast consumer-group joins, quick retries."""
     values: dict[str, Any] = {
@@ -149,6 +160,7 @@ def service_settings(settings_class: type[S], **overrides: Any) -> S:
         "relay_idle_seconds": 0.02,
         "jwt_secret": "test-secret-with-at-least-32-bytes!!",
         "cipher_key": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+        "identity_claim_key": TEST_IDENTITY_CLAIM_KEY,
         "data_dir": TEST_KEYRING,
     }
     values.update(overrides)
@@ -259,15 +271,34 @@ class Tokens:
     issuer: TokenIssuer
 
     def headers(
-        self, role: Role, organisation_id: UUID | None = None, subject: str | None = None
+        self,
+        role: Role,
+        organisation_id: UUID | None = None,
+        subject: str | None = None,
+        *,
+        verified_id_number: str | None = None,
     ) -> dict[str, str]:
-        token = self.issuer.mint(role, organisation_id=organisation_id, subject=subject)
+        token = self.issuer.mint(
+            role,
+            organisation_id=organisation_id,
+            subject=subject,
+            verified_id_number=verified_id_number,
+        )
         return {"Authorization": f"Bearer {token}"}
 
     def __call__(
-        self, role: Role, organisation_id: UUID | None = None, subject: str | None = None
+        self,
+        role: Role,
+        organisation_id: UUID | None = None,
+        subject: str | None = None,
+        *,
+        verified_id_number: str | None = None,
     ) -> dict[str, str]:
-        return self.headers(role, organisation_id, subject)
+        return self.headers(role, organisation_id, subject, verified_id_number=verified_id_number)
+
+    def trainee_verified_as(self, id_number: str, subject: str | None = None) -> dict[str, str]:
+        """A trainee's token vouching for `id_number`, as one registers with."""
+        return self.headers(Role.TRAINEE, subject=subject, verified_id_number=id_number)
 
 
 async def publish(bootstrap_servers: str, topic: str, *events: IntegrationEvent) -> None:

@@ -1,7 +1,8 @@
 """Who may sign in, and how: the seam between the console and an identity provider.
 
 The services trust a bearer JWT whose claims are `sub` (subject), `role`, `org` (organisation,
-for county bureaus, institutions and employers), `iss`, `aud`, `iat`, `exp`
+for county bureaus, institutions and employers), `iss`, `aud`, `iat`, `exp`, and for a trainee
+who has not registered yet `idh`, the keyed hash of the ID number the provider verified
 (`heze_common.auth.TokenVerifier`). In the embedded mode the console's development sign-in
 mints such a token for a role and organisation picked on a page, with the data folder's
 development secret. Production signs people in with OpenID Connect against the identity provider
@@ -42,8 +43,22 @@ class DevelopmentSignIn:
             ServiceSettings(service_name="console", data_dir=settings.data_dir)
         )
 
-    def token(self, role: Role, subject: str, organisation_id: UUID | None = None) -> str:
-        return self.issuer.mint(role, subject=subject, organisation_id=organisation_id)
+    def token(
+        self,
+        role: Role,
+        subject: str,
+        organisation_id: UUID | None = None,
+        *,
+        verified_id_number: str | None = None,
+    ) -> str:
+        """A token as the identity provider would issue it; for a new trainee, vouching for the
+        ID number they gave as verified (the `idh` claim)."""
+        return self.issuer.mint(
+            role,
+            subject=subject,
+            organisation_id=organisation_id,
+            verified_id_number=verified_id_number,
+        )
 
     def public_reader_token(self) -> str:
         return self.issuer.mint(Role.TRAINEE, subject=PUBLIC_READER)

@@ -1,5 +1,6 @@
 """Who may read or act on a trainee's record: the trainee themself, the institutions that
-registered or train them, their county's bureau, the city bureau and auditors."""
+registered (with their consent) or train them, their county's bureau, the city bureau and
+auditors."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ def may_read(principal: Principal, trainee: Trainee) -> bool:
         case Role.COUNTY_BUREAU:
             return principal.organisation_id == county_id(trainee.county)
         case Role.TRAINING_INSTITUTION:
-            return principal.organisation_id == trainee.registered_by_institution_id or any(
+            return principal.organisation_id in trainee.registrant_institution_ids or any(
                 record.institution_id == principal.organisation_id
                 for record in trainee.enrolments.values()
             )

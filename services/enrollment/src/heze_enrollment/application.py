@@ -50,6 +50,11 @@ from heze_enrollment.domain.trainee import Trainee
 from heze_enrollment.settings import EnrollmentSettings
 
 
+def derived_id(key: bytes, id_number: str) -> UUID:
+    digest = hmac.new(key, id_number.encode(), hashlib.sha256).digest()
+    return UUID(bytes=digest[:16], version=4)
+
+
 class EnrollmentApplication(ServiceApplication):
     # A programme gains an event per seat taken or released and is loaded by every enrolment,
     # withdrawal and logged session; the other aggregates' histories stay short (a trainee's is
@@ -58,7 +63,8 @@ class EnrollmentApplication(ServiceApplication):
 
     def __init__(self, settings: EnrollmentSettings) -> None:
         super().__init__(settings)
-        self._identity_key = settings.resolved_cipher_key().encode()
+        self._trainee_id_key, *self._retired_trainee_id_keys = settings.trainee_id_keys()
+        self._identity_claim_key = settings.resolved_identity_claim_key()
         self.serials = serial_numbers_for(self.recorder)
 
     # Reference data
@@ -190,24 +196,26 @@ class EnrollmentApplication(ServiceApplication):
     # Trainees
 
     def trainee_id_for(self, id_number: str) -> UUID:
-        """A stable id per person, not reversible to the ID number without the service's key."""
-        digest = hmac.new(self._identity_key, id_number.encode(), hashlib.sha256).digest()
-        return UUID(bytes=digest[:16], version=4)
+        """A stable id per person, not reversible to the ID number without the trainee-id key:
+        derived under the current key, unless the person was registered under a retired one
+        (so rotating the key changes no one's id)."""
+        for key in self._retired_trainee_id_keys:
+            if self.exists(earlier := derived_id(key, id_number)):
+                return earlier
+        return derived_id(self._trainee_id_key, id_number)
 
     @handles
     def register_trainee(self, command: RegisterTrainee) -> Decision[UUID]:
+        """A trainee registers the identity their token vouches for. An institution registers
+        anyone with their consent and learns nothing of whether they were registered: for a
+        person already registered it is added as a registrant and gets the same answer."""
         principal = command.principal
         by_institution = principal.role is Role.TRAINING_INSTITUTION
         identity = ResidentId.parse(command.id_number)
+        if not by_institution:
+            principal.ensure_verified_as(self._identity_claim_key, identity.number)
         trainee_id = self.trainee_id_for(identity.number)
-        if self.exists(trainee_id):
-            raise Refusal(
-                "already_registered",
-                "this ID number is already registered",
-                field="id_number",
-                trainee_id=str(trainee_id),
-            )
-        trainee = Trainee.register(
+        trainee = Trainee.register(  # every rule checked whether or not the person is known
             trainee_id=trainee_id,
             name=command.name,
             identity=identity,
@@ -224,8 +232,20 @@ class EnrollmentApplication(ServiceApplication):
             registered_on=clock.today(),
             registered_by_institution_id=principal.organisation_id if by_institution else None,
             account=None if by_institution else principal.subject,
+            person_consents=command.person_consents,
         )
-        return Decision(trainee.id, trainee)
+        if not self.exists(trainee_id):
+            return Decision(trainee.id, trainee)
+        if not by_institution:  # the person themself, as their token vouches
+            raise Refusal(
+                "already_registered",
+                "you are already registered",
+                field="id_number",
+                trainee_id=str(trainee_id),
+            )
+        registered = self.trainee(trainee_id)
+        registered.add_registrant(principal.organisation_id, clock.today())  # type: ignore[arg-type]
+        return Decision(trainee_id, registered)
 
     def trainee(self, trainee_id: UUID) -> Trainee:
         return self.get(Trainee, trainee_id, "trainee")
@@ -251,6 +271,15 @@ class EnrollmentApplication(ServiceApplication):
         programme = self._programme_of_own_trainee(
             command.principal, trainee, command.programme_id, "enrols"
         )
+        principal = command.principal
+        if (
+            principal.role is Role.TRAINING_INSTITUTION
+            and principal.organisation_id not in trainee.registrant_institution_ids
+        ):
+            raise Forbidden(
+                "not_your_trainee",
+                "an institution enrols only people it registered with their consent",
+            )
         self.institution(programme.institution_id).ensure_may_train(programme.field)
         today = clock.today()
         trainee.enrol(programme, today)

@@ -110,7 +110,8 @@ class ChangeCityPlan(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class RegisterTrainee(Command):
-    """A trainee registers their own account; an institution registers for itself."""
+    """A trainee registers the identity their sign-in verified; an institution registers a
+    person who consented to it."""
 
     name: str
     id_number: str
@@ -124,6 +125,7 @@ class RegisterTrainee(Command):
     participant_category: ParticipantCategory
     draws_pension: bool
     retirement_group: RetirementGroup | None
+    person_consents: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,5 +1,8 @@
 """Settings of the enrollment service (everything else is shared: see heze_common.settings)."""
 
+from pydantic import Field, SecretStr, model_validator
+
+from heze_common import keyfiles
 from heze_common.settings import ServiceSettings
 
 
@@ -8,3 +11,40 @@ class EnrollmentSettings(ServiceSettings):
     http_port: int = 8001
     seed_directory: bool = True
     """Seed the plan's three Shandong institutions (embedded and demo mode; off in production)."""
+    trainee_id_key: SecretStr | None = Field(
+        default=None,
+        description="base64 key (at least 32 bytes) that derives a trainee's id from their ID"
+        " number; used for nothing else",
+    )
+    retired_trainee_id_keys: list[SecretStr] = Field(
+        default_factory=list,
+        description="Earlier trainee-id keys, newest first (JSON list of base64): people"
+        " registered under them keep their ids",
+    )
+
+    @model_validator(mode="after")
+    def _production_needs_the_id_key(self) -> "EnrollmentSettings":
+        if self.environment == "production" and self.trainee_id_key is None:
+            raise ValueError("production environment requires TRAINEE_ID_KEY")
+        return self
+
+    def trainee_id_keys(self) -> list[bytes]:
+        """The current trainee-id key first, then the retired ones; embedded mode makes the
+        current one once under the data folder."""
+        current = (
+            self.trainee_id_key.get_secret_value()
+            if self.trainee_id_key is not None
+            else keyfiles.read_or_create(self.data_dir / f"{self.service_name}.trainee-id-key")
+        )
+        named = [
+            ("TRAINEE_ID_KEY", current),
+            *(
+                (f"RETIRED_TRAINEE_ID_KEYS[{n}]", key.get_secret_value())
+                for n, key in enumerate(self.retired_trainee_id_keys)
+            ),
+        ]
+        for name, text in named:
+            keyfiles.decode_key(text, name=name)
+        # The HMAC keys are the keys' base64 text, as the ids of the first data folders were
+        # derived (under the cipher key's text, which may be named as a retired key).
+        return [text.strip().encode() for _, text in named]

@@ -261,11 +261,17 @@ def token(
         None, help="Organisation id (institutions, county bureaus, employers)"
     ),
     subject: str | None = typer.Option(None, help="Subject, e.g. a trainee id"),
+    id_number: str | None = typer.Option(
+        None,
+        help="The resident ID number the token vouches for, as the identity provider's does"
+        " once it has verified the person (the 'idh' claim a trainee registers with)",
+    ),
     data_dir: Path = DataDir,
 ) -> None:
     """Mint a development bearer token (embedded mode only; refused in production)."""
     settings = ServiceSettings(service_name="launcher", data_dir=data_dir)
-    print(TokenIssuer(settings).mint(role, subject=subject, organisation_id=org))
+    issuer = TokenIssuer(settings)
+    print(issuer.mint(role, subject=subject, organisation_id=org, verified_id_number=id_number))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from heze_console import id_numbers
 from heze_console.errors import Problem
 from heze_console.identity import WORKSPACES
 from heze_console.services import ServiceError
@@ -40,6 +41,7 @@ async def sign_in(
     role: Annotated[str, Form()] = "",
     institution_id: Annotated[str, Form()] = "",
     trainee_id: Annotated[str, Form()] = "",
+    id_number: Annotated[str, Form()] = "",
 ) -> Response:
     directory = await institutions(request)
     listed = {i["institution_id"]: i["name"] for i in directory}
@@ -47,6 +49,7 @@ async def sign_in(
     problems: list[Problem] = []
     organisation: tuple[UUID, str] | None = None
     subject = f"dev-{role}"
+    verified: str | None = None
     if chosen is None:
         problems.append(Problem("role", "身份：请选择"))
     elif chosen is Role.TRAINING_INSTITUTION:
@@ -56,10 +59,19 @@ async def sign_in(
             organisation = (UUID(institution_id), listed[institution_id])
     elif chosen is Role.TRAINEE:
         subject = await _trainee_subject(request, trainee_id.strip(), problems)
+        if not trainee_id.strip():
+            verified = _verified_id_number(id_number, problems)
     if problems or chosen is None:
-        context = {"institutions": directory, "role": role, "trainee_id": trainee_id}
+        context = {
+            "institutions": directory,
+            "role": role,
+            "trainee_id": trainee_id,
+            "id_number": id_number,
+        }
         return render(request, "sign_in.html", context, problems=problems, status_code=422)
-    token = sign_in_of(request).token(chosen, subject, organisation[0] if organisation else None)
+    token = sign_in_of(request).token(
+        chosen, subject, organisation[0] if organisation else None, verified_id_number=verified
+    )
     identity = Identity(
         token=token,
         role=chosen,
@@ -85,6 +97,16 @@ async def _trainee_subject(request: Request, trainee_id: str, problems: list[Pro
         problems.append(Problem("trainee_id", "学员编号：未找到该学员，新学员请留空以报名登记"))
         return ""
     return subject
+
+
+def _verified_id_number(text: str, problems: list[Problem]) -> str | None:
+    """A new trainee's ID number, as the identity provider would verify it (实名认证): the
+    token then vouches for it, and they may register that person only."""
+    checked = id_numbers.check(text)
+    if not checked.valid:
+        problems.append(Problem("id_number", f"身份证号码：{checked.message}"))
+        return None
+    return id_numbers.normalise(text)
 
 
 @router.post("/sign-out", dependencies=[CsrfChecked])

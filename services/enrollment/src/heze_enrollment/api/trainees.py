@@ -73,6 +73,9 @@ class RegisterTrainee(Body):
     draws_pension: StrictBool = False
     retirement_group: RetirementGroup | None = None
     """Required for women (the ID number cannot tell the 50 and 55 groups apart)."""
+    person_consents: StrictBool = False
+    """An institution registering someone states that the person consented to it (required
+    true for institutions; a trainee registering themself needs no statement)."""
 
 
 class Registered(BaseModel):

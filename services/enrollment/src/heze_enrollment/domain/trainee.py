@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import event
@@ -80,6 +81,7 @@ class Trainee(Aggregate):
 
     class Registered(AggregateCreated):
         TOPIC = "enrollment.Trainee.Registered.v1"
+        class_version = 2
         name: str
         id_number: str
         sex: Sex
@@ -95,6 +97,25 @@ class Trainee(Aggregate):
         registered_on: date
         registered_by_institution_id: UUID | None
         account: str | None
+        registrant_consent: bool | None
+        """An institution's statement that the person consented (None for a trainee's own
+        registration, and unrecorded before v2)."""
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["registrant_consent"] = None
+
+    class RegistrantAdded(Aggregate.Event):
+        """An institution registered a person already registered: it now acts for them as
+        their registrant, on its statement of their consent."""
+
+        TOPIC = "enrollment.Trainee.RegistrantAdded.v1"
+        institution_id: UUID
+        consent: bool
+        added_on: date
+
+        def apply(self, trainee: Trainee) -> None:
+            trainee.registrant_institution_ids.add(self.institution_id)
 
     class Enrolled(Aggregate.Event):
         TOPIC = "enrollment.Trainee.Enrolled.v1"
@@ -197,6 +218,7 @@ class Trainee(Aggregate):
         registered_on: date,
         registered_by_institution_id: UUID | None,
         account: str | None,
+        registrant_consent: bool | None,
     ) -> None:
         self.name = name
         self.id_number = id_number
@@ -212,6 +234,10 @@ class Trainee(Aggregate):
         self.registered_on = registered_on
         self.registered_by_institution_id = registered_by_institution_id
         self.account = account
+        self.registrant_consent = registrant_consent
+        self.registrant_institution_ids: set[UUID] = (
+            {registered_by_institution_id} if registered_by_institution_id else set()
+        )
         self.enrolments: dict[UUID, Enrolment] = {}
 
     @classmethod
@@ -234,7 +260,16 @@ class Trainee(Aggregate):
         registered_on: date,
         registered_by_institution_id: UUID | None,
         account: str | None,
+        person_consents: bool = False,
     ) -> Trainee:
+        """A new trainee; registered by an institution only with the person's consent."""
+        if registered_by_institution_id is not None and not person_consents:
+            raise InvalidInput(
+                "consent_required",
+                "an institution registers a person only with their consent: person_consents"
+                " must be true",
+                field="person_consents",
+            )
         if not name.strip():
             raise InvalidInput("blank_name", "the name must not be blank", field="name")
         if declared_sex is not None and declared_sex != identity.sex:
@@ -307,7 +342,16 @@ class Trainee(Aggregate):
             registered_on=registered_on,
             registered_by_institution_id=registered_by_institution_id,
             account=account,
+            registrant_consent=None if registered_by_institution_id is None else person_consents,
         )
+
+    def add_registrant(self, institution_id: UUID, today: date) -> None:
+        """An institution that registers this person again, with their consent, becomes one of
+        their registrants (nothing changes when it already is)."""
+        if institution_id not in self.registrant_institution_ids:
+            self.trigger_event(
+                self.RegistrantAdded, institution_id=institution_id, consent=True, added_on=today
+            )
 
     def enrolment(self, programme_id: UUID) -> Enrolment:
         try:

@@ -147,12 +147,19 @@ class Parties:
         self.issuer = issuer
 
     def token(
-        self, role: Role, organisation: UUID | str | None = None, subject: str | None = None
+        self,
+        role: Role,
+        organisation: UUID | str | None = None,
+        subject: str | None = None,
+        *,
+        verified_id_number: str | None = None,
     ) -> dict[str, str]:
+        """A party's token; a trainee's may vouch for the ID number its sign-in verified."""
         org = UUID(str(organisation)) if organisation else None
-        return {
-            "Authorization": f"Bearer {self.issuer.mint(role, organisation_id=org, subject=subject)}"
-        }
+        token = self.issuer.mint(
+            role, organisation_id=org, subject=subject, verified_id_number=verified_id_number
+        )
+        return {"Authorization": f"Bearer {token}"}
 
     async def call(
         self, service: str, method: str, path: str, headers: dict[str, str], body: Any = None
@@ -329,7 +336,11 @@ class Scenario:
         journey.plan = self.choose_plan(journey)
         self_registered = person.number % 2 == 0
         headers = (
-            self.p.token(Role.TRAINEE, subject=f"account-{person.number}")
+            self.p.token(
+                Role.TRAINEE,
+                subject=f"account-{person.number}",
+                verified_id_number=person.id_number,
+            )
             if self_registered
             else self.p.token(Role.TRAINING_INSTITUTION, journey.plan.institution)
         )
@@ -343,6 +354,7 @@ class Scenario:
             "county": person.county,
             "participant_category": "digital_worker" if person.employer else "graduating_student",
             "retirement_group": "female_55" if person.female else None,
+            "person_consents": not self_registered,  # the institution has the person's consent
         }
         try:
             journey.trainee_id = (
