@@ -89,6 +89,9 @@ PAYLOADS = {
         programme_id=PROGRAMME, institution_id=INSTITUTION
     ),
     e.TraineeRegistered: e.TraineeRegisteredPayload(
+        trainee_id=TRAINEE, county="牡丹区", employed=False, registered_on=date(2025, 1, 2)
+    ),
+    e.TraineeRegisteredV1: e.TraineeRegisteredV1Payload(
         trainee_id=TRAINEE,
         name=NAME,
         id_number="11010519491231002X",
@@ -145,7 +148,8 @@ PAYLOADS = {
     a.QualificationRejected: a.QualificationRejectedPayload(
         **_application, reason_code="missing_training_hours", reason=REASON
     ),
-    a.AssessmentPassed: a.AssessmentPassedPayload(
+    a.AssessmentPassed: a.AssessmentPassedPayload(**_result),
+    a.AssessmentPassedV1: a.AssessmentPassedV1Payload(
         **_result,
         holder=a.Holder(
             name=NAME, id_number="11010519491231002X", sex=Sex.FEMALE, birth_date=date(1949, 12, 31)
@@ -175,6 +179,15 @@ PAYLOADS = {
     ),
     c.NationalRejected: c.NationalRejectedPayload(**_case, reasons=[REASON], rejected_at=AT),
     c.CertificateIssued: c.CertificateIssuedPayload(
+        **_case,
+        certificate_number="DTE-2025-000001",
+        occupation_code=AI,
+        field=Field.ARTIFICIAL_INTELLIGENCE,
+        level=Level.JUNIOR,
+        evaluation_institution_id=EVALUATOR,
+        issued_on=date(2025, 4, 1),
+    ),
+    c.CertificateIssuedV1: c.CertificateIssuedV1Payload(
         **_case,
         certificate_number="DTE-2025-000001",
         holder_name=NAME,

@@ -3,7 +3,9 @@
 from typing import Any, Literal
 
 from heze_contracts import ContractModel
-from heze_contracts.assessment import AssessmentPassed, AssessmentPassedPayload, Holder
+from heze_contracts.assessment import AssessmentPassedV1 as AssessmentPassed
+from heze_contracts.assessment import AssessmentPassedV1Payload as AssessmentPassedPayload
+from heze_contracts.assessment import Holder
 from heze_contracts.schemas import check, incompatibilities, schema_of, schema_path, write
 from heze_contracts.values import Text
 from pydantic import create_model

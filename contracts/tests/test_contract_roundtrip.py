@@ -1,7 +1,7 @@
 """Every event builds, serialises and parses back to an equal event, byte for byte."""
 
 from heze_contracts import derive_event_id, events_topic, parse_event
-from heze_contracts.enrollment import InstitutionSuspended, TraineeRegistered, TrainingCompleted
+from heze_contracts.enrollment import InstitutionSuspended, TraineeRegisteredV1, TrainingCompleted
 
 
 def test_round_trip_is_byte_exact(sample):
@@ -23,7 +23,7 @@ def test_build_fills_the_envelope(sample, origin):
 
 
 def test_chinese_text_survives_byte_exact(build):
-    registered, suspended = build(TraineeRegistered), build(InstitutionSuspended)
+    registered, suspended = build(TraineeRegisteredV1), build(InstitutionSuspended)
     assert '"name":"𠀀王小明"'.encode() in registered.to_bytes()
     assert '"reason":"材料不全"'.encode() in suspended.to_bytes()
     assert parse_event(registered.to_bytes()).payload.name == "𠀀王小明"

@@ -40,7 +40,7 @@ def test_files_are_pretty_sorted_and_keep_non_ascii():
 def test_event_type_and_schema_version_are_constants_in_the_schema():
     properties = schema_of(enrollment.TraineeRegistered)["properties"]
     assert properties["event_type"]["const"] == "TraineeRegistered"
-    assert properties["schema_version"]["const"] == 1
+    assert properties["schema_version"]["const"] == 2
 
 
 def test_catalogue_holds_every_declared_event_class_once():

@@ -10,7 +10,7 @@ from heze_contracts.assessment import AssessmentApplied
 from heze_contracts.enrollment import (
     ProgrammePublished,
     TraineeEnrolled,
-    TraineeRegistered,
+    TraineeRegisteredV1,
     TrainingCompleted,
 )
 from heze_contracts.envelope import IntegrationEvent
@@ -61,9 +61,9 @@ def test_naive_and_non_utc_instants_are_rejected(build, instant, rule):
     [datetime(2025, 3, 1, 8, 30), datetime(2025, 3, 1, tzinfo=timezone(timedelta(hours=8)))],
 )
 def test_build_rejects_naive_and_non_utc_instants(build, occurred_at):
-    registered = build(TraineeRegistered)
+    registered = build(TraineeRegisteredV1)
     with pytest.raises(ValidationError, match="occurred_at"):
-        TraineeRegistered.build(
+        TraineeRegisteredV1.build(
             registered.payload,
             position=1,
             occurred_at=occurred_at,
@@ -91,7 +91,7 @@ def test_bad_occupation_code_is_rejected(build, code):
 )
 def test_bad_id_number_is_rejected_without_echoing_it(build, id_number):
     detail = violation(
-        altered(build(TraineeRegistered), lambda m: m["payload"].update(id_number=id_number))
+        altered(build(TraineeRegisteredV1), lambda m: m["payload"].update(id_number=id_number))
     )
     assert detail.startswith("payload.id_number: String should match pattern")
     assert id_number not in detail
@@ -156,7 +156,7 @@ def test_producer_must_match_the_event(build):
     ],
 )
 def test_payload_rules(build, change, rule):
-    assert rule in violation(altered(build(TraineeRegistered), lambda m: change(m["payload"])))
+    assert rule in violation(altered(build(TraineeRegisteredV1), lambda m: change(m["payload"])))
 
 
 def test_hours_must_add_up(build):
@@ -168,12 +168,12 @@ def test_hours_must_add_up(build):
     ("change", "code"),
     [
         (lambda m: m.update(event_type="TraineeTeleported"), "unknown_event_type"),
-        (lambda m: m.update(schema_version=2), "unsupported_schema_version"),
+        (lambda m: m.update(schema_version=3), "unsupported_schema_version"),
         (lambda m: m.pop("schema_version"), "not_an_envelope"),
     ],
 )
 def test_dispatch_errors(build, change, code):
-    violation(altered(build(TraineeRegistered), change), code)
+    violation(altered(build(TraineeRegisteredV1), change), code)
 
 
 @pytest.mark.parametrize(

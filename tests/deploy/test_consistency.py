@@ -309,9 +309,14 @@ def test_default_deny_and_dns(rendered: Rendered) -> None:
     assert {p["port"] for rule in dns["spec"]["egress"] for p in rule["ports"]} == {53}
 
 
+SERVICE_CALLS = {("certification", "enrollment")}
+"""(caller, callee): the one service-to-service call, the claim check of a holder's identity."""
+
+
 @pytest.mark.parametrize("service", SERVICES)
 def test_service_traffic_is_limited(rendered: Rendered, service: str) -> None:
-    """In: from the ingress controller only. Out: Kafka, its own database (and DNS)."""
+    """In: from the ingress controller, and from the services that call this one. Out: Kafka,
+    its own database, the services it calls (and DNS)."""
     pod_labels = rendered.deployment(service)["spec"]["template"]["metadata"]["labels"]
     policies = [
         p
@@ -320,9 +325,17 @@ def test_service_traffic_is_limited(rendered: Rendered, service: str) -> None:
     ]
     assert [p["metadata"]["name"] for p in policies] == [service]
     (policy,) = policies
-    (ingress,) = policy["spec"]["ingress"]
-    assert [set(peer) for peer in ingress["from"]] == [{"namespaceSelector"}]
-    assert [p["port"] for p in ingress["ports"]] == [8080]
+    ingress_controller, *callers = policy["spec"]["ingress"]
+    assert [set(peer) for peer in ingress_controller["from"]] == [{"namespaceSelector"}]
+    assert [p["port"] for rule in policy["spec"]["ingress"] for p in rule["ports"]] == [8080] * (
+        1 + len(callers)
+    )
+    called_by = {
+        peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
+        for rule in callers
+        for peer in rule["from"]
+    }
+    assert called_by == {caller for caller, callee in SERVICE_CALLS if callee == service}
 
     (kafka,) = rendered.of_kind("Kafka")
     database = environment_of(rendered, rendered.deployment(service))["DATABASE_URL"]
@@ -343,6 +356,14 @@ def test_service_traffic_is_limited(rendered: Rendered, service: str) -> None:
             9093,
         ),
         ((("cnpg.io/cluster", cluster),), 5432),
+        *(
+            (
+                (("app.kubernetes.io/component", "api"), ("app.kubernetes.io/name", callee)),
+                8080,
+            )
+            for caller, callee in SERVICE_CALLS
+            if caller == service
+        ),
     }
     database_policy = rendered.get("NetworkPolicy", f"{service}-db")
     assert database_policy["spec"]["podSelector"]["matchLabels"] == {"cnpg.io/cluster": cluster}

@@ -17,11 +17,12 @@ from typing import Any
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaConsumer
 from rich.console import Console
 
 from heze_common.auth import TokenIssuer
 from heze_common.settings import ServiceSettings
-from heze_common.testing import READY_SECONDS
+from heze_common.testing import READY_SECONDS, read_topic
 from heze_contracts.enums import Role
 from heze_system.demo.cohort import cohort
 from heze_system.demo.run import drive
@@ -224,3 +225,48 @@ def test_auditor_credentials_cannot_change_anything(system: RunningSystem, demo:
                     method.upper(), f"{system.url(service)}{concrete}", json={}, headers=headers
                 )
                 assert response.status_code == 403, (service, method, path, response.status_code)
+
+
+async def every_message_of(bootstrap_servers: str, prefix: str) -> dict[str, list[bytes]]:
+    """Each topic of the system (its events and its dead-letter queues), with every message's
+    key, headers and body as bytes."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers)
+    await consumer.start()
+    try:
+        topics = sorted(topic for topic in await consumer.topics() if topic.startswith(prefix))
+    finally:
+        await consumer.stop()
+    return {
+        topic: [
+            b"".join([record.key or b"", record.value or b"", *(v for _, v in record.headers)])
+            for record in await read_topic(bootstrap_servers, topic)
+        ]
+        for topic in topics
+    }
+
+
+def test_no_topic_or_dead_letter_queue_holds_a_cohort_members_name_id_number_or_phone(
+    system: RunningSystem, demo: tuple
+) -> None:
+    prefix = system.environment["KAFKA_TOPIC_PREFIX"]
+    messages = asyncio.run(every_message_of(system.kafka_bootstrap_servers or "", prefix))
+    events = [f"{prefix}{service}.events.v1" for service in SERVICES]
+    assert set(events) <= set(messages) and all(messages[topic] for topic in events)
+    people = cohort(COHORT)
+    secrets = {
+        **{person.name: f"the name of person {person.number}" for person in people},
+        **{person.id_number: f"the ID number of person {person.number}" for person in people},
+        # The demo registers person n with the phone 139 followed by n in 8 digits.
+        **{f"139{person.number:08d}": f"the phone of person {person.number}" for person in people},
+    }
+    found = [
+        f"{what} on {topic}"
+        for topic, bodies in messages.items()
+        for body in bodies
+        for value, what in secrets.items()
+        if value.encode() in body
+    ]
+    assert found == []
+    # The values looked for are the ones the demo registered.
+    assert {j.person.id_number for j in demo[0].journeys} == {p.id_number for p in people}
+    assert demo[0].count("registered") > 0

@@ -250,10 +250,12 @@ def test_up_serves_stops_cleanly_on_ctrl_c_and_resumes(tmp_path: Path) -> None:
         assert home.status_code == 200 and "招生简章" in home.text
         issuer = TokenIssuer(ServiceSettings(service_name="test", data_dir=data_dir))
         city = {"Authorization": f"Bearer {issuer.mint(Role.CITY_BUREAU)}"}
-        trainee = {"Authorization": f"Bearer {issuer.mint(Role.TRAINEE, subject='account-1')}"}
+        number = "11010519491231002X"
+        token = issuer.mint(Role.TRAINEE, subject="account-1", verified_id_number=number)
+        trainee = {"Authorization": f"Bearer {token}"}
         body = {
             "name": "孔繁星",
-            "id_number": "11010519491231002X",
+            "id_number": number,
             "phone": "13800000000",
             "education": "bachelor",
             "major": "软件工程",

@@ -62,6 +62,8 @@ class Rule:
     public: bool = False
     documented: bool = True
     """False for what FastAPI serves outside the OpenAPI document (docs, metrics)."""
+    service_call: bool = False
+    """Another service's call (`heze_common.service_calls`): no person's token is believed."""
     query: dict[str, str] = field(default_factory=dict)
     body: Any = None
 
@@ -82,6 +84,10 @@ def allowed(
         query=query or {},
         body=body,
     )
+
+
+def service_call() -> Rule:
+    return Rule(service_call=True)
 
 
 def public(*, documented: bool = True, query: dict[str, str] | None = None) -> Rule:
@@ -171,6 +177,7 @@ ENROLLMENT: Table = {
         },
     ),
     ("GET", "/trainees/{trainee_id}"): allowed(CITY, AUDITOR, own=(COUNTY, INSTITUTION, TRAINEE)),
+    ("GET", "/internal/holders/{trainee_id}"): service_call(),
     ("POST", "/trainees/{trainee_id}/enrolments"): allowed(
         own=(TRAINEE, INSTITUTION), body={"programme_id": "{programme_id}"}
     ),
@@ -358,6 +365,7 @@ TABLES: dict[str, Table] = {
 class Expect(Enum):
     ALLOWED = "allowed"
     REFUSED_ROLE = "refused: role"
+    REFUSED_CALLER = "refused: not a service's call"
     REFUSED_OWNER = "refused: someone else's record"
     LISTED_WITHOUT_RECORD = "allowed, without someone else's record"
 
@@ -379,6 +387,8 @@ class Cell:
     @property
     def expect(self) -> Expect:
         rule, role = self.rule, self.role
+        if rule.service_call:
+            return Expect.REFUSED_CALLER
         if rule.public or role in rule.anyone:
             return Expect.ALLOWED
         if role in rule.own:

@@ -161,22 +161,28 @@ async def enrollment_world(
         201,
     )["id"]
     id_number = "371702199501011012"
+    person = {
+        "name": "测试学员一",
+        "id_number": id_number,
+        "phone": "13800000001",
+        "education": "bachelor",
+        "major": "数据科学与大数据技术",
+        "county": county,
+        "participant_category": "graduating_student",
+    }
     trainee = body_of(
         await http.post(
             "/trainees",
-            json={
-                "name": "测试学员一",
-                "id_number": id_number,
-                "phone": "13800000001",
-                "education": "bachelor",
-                "major": "数据科学与大数据技术",
-                "county": county,
-                "participant_category": "graduating_student",
-            },
+            json=person,
             headers=tokens.trainee_verified_as(id_number, subject=account),
         ),
         201,
     )["trainee_id"]
+    # The owner institution registers the person too, with their consent: it may enrol them.
+    again = await http.post(
+        "/trainees", json={**person, "person_consents": True}, headers=tokens(INSTITUTION, UPC)
+    )
+    assert body_of(again, 201) == {"trainee_id": trainee}
     body_of(
         await http.post(
             f"/trainees/{trainee}/enrolments",
@@ -423,6 +429,9 @@ async def test_only_the_allowed_cells_get_through(worlds: Worlds, cell: Cell) ->
         case Expect.REFUSED_ROLE:
             assert status == 403, text
             assert response.json()["error"]["code"] == "role_not_allowed", text
+        case Expect.REFUSED_CALLER:
+            assert status == 401, text
+            assert response.json()["error"]["code"] == "invalid_call_token", text
         case Expect.REFUSED_OWNER:
             assert status == 403, text
             assert response.json()["error"]["code"] in OWNERSHIP_REFUSALS, text

@@ -24,7 +24,7 @@ import asyncio
 import json
 import random
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -38,6 +38,7 @@ from httpx import AsyncClient
 from heze_assessment.main import definition as assessment_definition
 from heze_assessment.settings import AssessmentSettings
 from heze_certification.domain.case import CertificateCase
+from heze_certification.holders import HolderIdentity
 from heze_certification.main import definition as certification_definition
 from heze_certification.settings import CertificationSettings
 from heze_common import clock
@@ -52,15 +53,12 @@ from heze_contracts import assessment as assessed
 from heze_contracts import certification as certified
 from heze_contracts import enrollment as enrolled
 from heze_contracts.enums import (
-    Education,
     Field,
     HourKind,
     HourMode,
     Level,
-    ParticipantCategory,
     Producer,
     Role,
-    Sex,
 )
 from heze_enrollment.domain.identity import ResidentId
 from heze_subsidy.main import definition as subsidy_definition
@@ -167,19 +165,9 @@ def registered(log: Upstream, person: Person) -> enrolled.TraineeRegistered:
         enrolled.TraineeRegistered,
         enrolled.TraineeRegisteredPayload(
             trainee_id=person.id,
-            name=person.name,
-            id_number=person.id_number,
-            sex=Sex.MALE,
-            birth_date=person.birth_date,
-            phone="13800000000",
-            education=Education.BACHELOR,
-            major="机械设计制造及其自动化",
-            employer="菏泽某智能装备有限公司",
             county=person.county,
-            participant_category=ParticipantCategory.DIGITAL_WORKER,
+            employed=True,
             registered_on=date(2026, 3, 1),
-            registered_by_institution_id=None,
-            retirement_group=None,
         ),
         person.id,
     )
@@ -285,15 +273,7 @@ def assessment_facts(log: Upstream, result: Assessed) -> list[IntegrationEvent]:
     outcome = (
         log(
             assessed.AssessmentPassed,
-            assessed.AssessmentPassedPayload(
-                **scored,
-                holder=assessed.Holder(
-                    name=person.name,
-                    id_number=person.id_number,
-                    sex=Sex.MALE,
-                    birth_date=person.birth_date,
-                ),
-            ),
+            assessed.AssessmentPassedPayload(**scored),
             result.application_id,
         )
         if result.passed
@@ -401,7 +381,6 @@ def certification_facts(
                 case_id=case_id,
                 trainee_id=person.id,
                 certificate_number=number,
-                holder_name=person.name,
                 occupation_code=programme.occupation.code,
                 field=programme.occupation.field,
                 level=programme.level,
@@ -495,10 +474,23 @@ class Scenario:
     fates_of: Callable[[dict[str, Any]], dict[str, str]]
     transient: Callable[[list[IntegrationEvent]], list[IntegrationEvent]] = lambda _: []
     """Published events that record a passing state, which a run may or may not go through."""
+    enrolled: Sequence[Person] = ()
+    """The people enrollment answers certification's claim check of a holder's identity for."""
 
     @property
     def topics(self) -> list[str]:
         return sorted({event.TOPIC for stage in self.stages for event in stage.facts})
+
+
+@dataclass(frozen=True)
+class EnrolledPeople:
+    """Enrollment's answers to certification's claim check, for the scenario's people."""
+
+    people: Sequence[Person]
+
+    def identity_of(self, trainee_id: UUID) -> HolderIdentity:
+        person = next(p for p in self.people if p.id == trainee_id)
+        return HolderIdentity(person.name, person.id_number)
 
 
 @dataclass(frozen=True)
@@ -541,6 +533,8 @@ async def play_scenario(
             running(app) as client,
             Feed(bootstrap_servers, prefix, scenario.service) as feed,
         ):
+            if scenario.enrolled:  # before the feed sends anything
+                app.state.application.holders = EnrolledPeople(scenario.enrolled)
             run = Run(client, Tokens(TokenIssuer(settings)))
             await play(schedule, feed, run)
             views = await scenario.observe(run)
@@ -560,7 +554,7 @@ async def play_scenario(
     return FinalState(sorted(published), run.named(views), run.answers, consumed)
 
 
-# Assessment: consumes enrollment (who the trainee is, training completed, withdrawals)
+# Assessment: consumes enrollment (training completed, withdrawals)
 
 
 def assessment_scenario() -> Scenario:
@@ -608,8 +602,8 @@ def assessment_scenario() -> Scenario:
         ("two-fields", BD): ("40", "65"),
     }
 
-    registrations = [registered(log, p) for p in people.values()]
-    registrations += [enrolment(log, p, im) for p in people.values()]
+    # Registrations are no fact of assessment's (it ignores them): enrolments begin its feed.
+    registrations = [enrolment(log, p, im) for p in people.values()]
     registrations.append(enrolment(log, people["two-fields"], bd))
     training = [
         withdrawal(log, people["withdrew"], im),
@@ -939,6 +933,7 @@ def certification_scenario() -> Scenario:
         service="certification",
         definition=certification_definition,
         settings_class=CertificationSettings,
+        enrolled=tuple(people.values()),
         stages=(
             Stage(tuple(timeline), case_steps, frozenset({ASSESSMENT})),
             Stage(tuple(voidings), flag_outstanding),

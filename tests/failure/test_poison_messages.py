@@ -28,8 +28,10 @@ from heze_contracts.enrollment import (
     TraineeEnrolledPayload,
     TraineeRegistered,
     TraineeRegisteredPayload,
+    TrainingCompleted,
+    TrainingCompletedPayload,
 )
-from heze_contracts.enums import Education, Field, Level, ParticipantCategory, Sex
+from heze_contracts.enums import Field, HourKind, HourMode, Level
 
 positions = count(1)
 CONSUMERS = {
@@ -50,20 +52,7 @@ EXPECTED = [
 def registered(trainee_id: UUID) -> TraineeRegistered:
     return TraineeRegistered.build(
         TraineeRegisteredPayload(
-            trainee_id=trainee_id,
-            name="毒丸测试",
-            id_number="11010519491231002X",
-            sex=Sex.FEMALE,
-            birth_date=date(1949, 12, 31),
-            phone="13800000000",
-            education=Education.BACHELOR,
-            major="软件工程",
-            employer=None,
-            county="牡丹区",
-            participant_category=ParticipantCategory.DIGITAL_WORKER,
-            registered_on=date(2026, 1, 5),
-            registered_by_institution_id=None,
-            retirement_group=None,
+            trainee_id=trainee_id, county="牡丹区", employed=False, registered_on=date(2026, 1, 5)
         ),
         position=next(positions),
         occurred_at=datetime.now(UTC),
@@ -85,6 +74,33 @@ def enrolled(trainee_id: UUID) -> TraineeEnrolled:
             level=Level.JUNIOR,
             subsidised_plan=True,
             enrolled_on=date(2026, 3, 1),
+        ),
+        position=next(positions),
+        occurred_at=datetime.now(UTC),
+        origin_id=trainee_id,
+        origin_version=next(positions),
+        correlation_id=uuid4(),
+        causation_id=None,
+    )
+
+
+def completed(trainee_id: UUID) -> TrainingCompleted:
+    hours = {HourKind.THEORY: Decimal(80), HourKind.PRACTICE: Decimal(48)}
+    return TrainingCompleted.build(
+        TrainingCompletedPayload(
+            trainee_id=trainee_id,
+            programme_id=uuid4(),
+            institution_id=uuid4(),
+            occupation_code="2-02-10-11",
+            field=Field.BIG_DATA,
+            level=Level.JUNIOR,
+            hours_by_kind=hours,
+            hours_by_mode={HourMode.ONLINE: Decimal(60), HourMode.OFFLINE: Decimal(68)},
+            total_hours=Decimal(128),
+            exam_score=Decimal(90),
+            training_certificate_number="HZPX2026-2021011-000001",
+            subsidised_plan=True,
+            completed_on=date(2026, 6, 30),
         ),
         position=next(positions),
         occurred_at=datetime.now(UTC),
@@ -173,7 +189,7 @@ async def test_poison_goes_to_the_dead_letter_topic_and_the_rest_flows(
         finally:
             await producer.stop()
         # After the poison, on the same partition: a genuine event the service must still apply.
-        genuine = enrolled(trainee_id) if service == "subsidy" else registered(trainee_id)
+        genuine = enrolled(trainee_id) if service == "subsidy" else completed(trainee_id)
         await publish(kafka_bootstrap_servers, topic_prefix + "enrollment.events.v1", genuine)
         dlq = f"{topic_prefix}{service}.dlq"
         expected = sorted(EXPECTED * len(CONSUMERS[service]))

@@ -16,8 +16,8 @@ from heze_common.events import Aggregate, AggregateCreated
 from heze_common.eventstore import ServiceApplication
 from heze_common.outbox import IntegrationMapper, Publication
 from heze_contracts.enrollment import (
-    TraineeRegistered,
-    TraineeRegisteredPayload,
+    TraineeRegisteredV1,
+    TraineeRegisteredV1Payload,
     TraineeWithdrawn,
     TraineeWithdrawnPayload,
 )
@@ -65,8 +65,8 @@ class Learner(Aggregate):
 
 def _registered(event: Learner.Registered) -> Publication:
     return Publication(
-        TraineeRegistered,
-        TraineeRegisteredPayload(
+        TraineeRegisteredV1,
+        TraineeRegisteredV1Payload(
             trainee_id=event.originator_id,
             name=event.name,
             id_number=event.id_number,
@@ -137,7 +137,7 @@ class Tally(Aggregate):
 
 
 class TallyApplication(ServiceApplication):
-    def on_registered(self, event: TraineeRegistered) -> Iterable[Tally]:
+    def on_registered(self, event: TraineeRegisteredV1) -> Iterable[Tally]:
         return [Tally(trainee_id=event.payload.trainee_id, name=event.payload.name)]
 
     handler_bug_fixed = False
@@ -151,4 +151,4 @@ class TallyApplication(ServiceApplication):
         return [tally]
 
     def handlers(self) -> dict[type, object]:
-        return {TraineeRegistered: self.on_registered, TraineeWithdrawn: self.on_withdrawn}
+        return {TraineeRegisteredV1: self.on_registered, TraineeWithdrawn: self.on_withdrawn}

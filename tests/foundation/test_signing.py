@@ -107,9 +107,14 @@ def test_a_trust_list_entry_whose_id_does_not_fit_its_key_is_refused() -> None:
 def test_the_embedded_keyring_trusts_every_service_and_the_operator(tmp_path: Path) -> None:
     keyring = EmbeddedKeyring(tmp_path)
     trusted = keyring.trusted()
-    assert sorted(key.signer for key in trusted.keys.values()) == sorted(
-        [*(p.value for p in Producer), "operator"]
+    assert sorted((key.signer, key.purpose) for key in trusted.keys.values()) == sorted(
+        [
+            *((p.value, Purpose.EVENTS) for p in Producer),
+            *((p.value, Purpose.CALLS) for p in Producer),
+            ("operator", Purpose.REDRIVE),
+        ]
     )
+    assert keyring.caller("certification").key_id != keyring.signer("certification").key_id
     listed = json.loads(keyring.trust_list_json())["keys"]
     assert TrustedKeys.from_file(_written(tmp_path / "trust.json", listed)).keys == trusted.keys
     raw = base64.b64decode((tmp_path / "subsidy.event-key").read_text())

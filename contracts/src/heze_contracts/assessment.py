@@ -66,7 +66,7 @@ class QualificationRejected(AssessmentEvent):
 
 
 class Holder(ContractModel):
-    """The person a certificate will name, as identified at assessment."""
+    """The person a certificate would name, as version 1 carried them in plaintext."""
 
     name: Text
     id_number: IdNumber
@@ -75,6 +75,32 @@ class Holder(ContractModel):
 
 
 class AssessmentPassedPayload(ContractModel):
+    """A pass, naming the trainee by id only: certification learns the holder's name and ID
+    number from enrollment, not from the broker."""
+
+    application_id: UUID
+    trainee_id: UUID
+    evaluation_institution_id: UUID
+    session_id: UUID
+    occupation_code: OccupationCode
+    field: Field
+    level: Level
+    theory_score: Score
+    practical_score: Score
+    assessment_ended_on: date
+    """Starts the 30-day deadline for reporting certificate data to the province."""
+
+
+class AssessmentPassed(AssessmentEvent):
+    event_type: Literal["AssessmentPassed"]
+    schema_version: Literal[2]
+    payload: AssessmentPassedPayload
+
+
+class AssessmentPassedV1Payload(ContractModel):
+    """A pass as version 1 published it, with the holder in plaintext (read only in messages
+    already on the topic)."""
+
     application_id: UUID
     trainee_id: UUID
     evaluation_institution_id: UUID
@@ -89,10 +115,10 @@ class AssessmentPassedPayload(ContractModel):
     """Starts the 30-day deadline for reporting certificate data to the province."""
 
 
-class AssessmentPassed(AssessmentEvent):
+class AssessmentPassedV1(AssessmentEvent):
     event_type: Literal["AssessmentPassed"]
     schema_version: Literal[1]
-    payload: AssessmentPassedPayload
+    payload: AssessmentPassedV1Payload
 
 
 class AssessmentFailedPayload(ContractModel):
@@ -132,6 +158,7 @@ EVENTS = (
     AssessmentApplied,
     QualificationConfirmed,
     QualificationRejected,
+    AssessmentPassedV1,
     AssessmentPassed,
     AssessmentFailed,
     AssessmentResultVoided,

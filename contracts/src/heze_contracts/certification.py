@@ -91,6 +91,28 @@ class NationalRejected(CertificationEvent):
 
 
 class CertificateIssuedPayload(ContractModel):
+    """An issued certificate, naming its holder by trainee id only."""
+
+    case_id: UUID
+    trainee_id: UUID
+    certificate_number: Text
+    occupation_code: OccupationCode
+    field: Field
+    level: Level
+    evaluation_institution_id: UUID
+    issued_on: date
+
+
+class CertificateIssued(CertificationEvent):
+    event_type: Literal["CertificateIssued"]
+    schema_version: Literal[2]
+    payload: CertificateIssuedPayload
+
+
+class CertificateIssuedV1Payload(ContractModel):
+    """An issued certificate as version 1 published it, with the holder's name (read only in
+    messages already on the topic)."""
+
     case_id: UUID
     trainee_id: UUID
     certificate_number: Text
@@ -102,10 +124,10 @@ class CertificateIssuedPayload(ContractModel):
     issued_on: date
 
 
-class CertificateIssued(CertificationEvent):
+class CertificateIssuedV1(CertificationEvent):
     event_type: Literal["CertificateIssued"]
     schema_version: Literal[1]
-    payload: CertificateIssuedPayload
+    payload: CertificateIssuedV1Payload
 
 
 class CertificateRevokedPayload(ContractModel):
@@ -192,6 +214,7 @@ EVENTS = (
     ProvinceReturned,
     NationalApproved,
     NationalRejected,
+    CertificateIssuedV1,
     CertificateIssued,
     CertificateRevoked,
     DeadlineBreached,

@@ -121,7 +121,27 @@ class ProgrammeEnrolmentClosed(EnrollmentEvent, key="programme_id"):
 
 
 class TraineeRegisteredPayload(ContractModel):
-    """A registration; it also feeds the city's digital talent information base."""
+    """A registration, with what a consumer needs of the person and nothing more: no name, ID
+    number, phone or birth date. Certification asks enrollment for a certificate holder's name
+    and ID number when it needs them (`GET /internal/holders/{trainee_id}`, a service call)."""
+
+    trainee_id: UUID
+    county: Text
+    """Where the person lives: the talent pool is searched by county."""
+    employed: bool
+    """Whether the person named an employer (some policies require one); not the employer."""
+    registered_on: date
+
+
+class TraineeRegistered(EnrollmentEvent, key="trainee_id"):
+    event_type: Literal["TraineeRegistered"]
+    schema_version: Literal[2]
+    payload: TraineeRegisteredPayload
+
+
+class TraineeRegisteredV1Payload(ContractModel):
+    """A registration as version 1 published it, with the person's data in plaintext. No
+    longer published; read only in messages already on the topic."""
 
     trainee_id: UUID
     name: Text
@@ -147,10 +167,10 @@ class TraineeRegisteredPayload(ContractModel):
         return self
 
 
-class TraineeRegistered(EnrollmentEvent, key="trainee_id"):
+class TraineeRegisteredV1(EnrollmentEvent, key="trainee_id"):
     event_type: Literal["TraineeRegistered"]
     schema_version: Literal[1]
-    payload: TraineeRegisteredPayload
+    payload: TraineeRegisteredV1Payload
 
 
 class TraineeEnrolledPayload(ContractModel):
@@ -225,6 +245,7 @@ EVENTS = (
     InstitutionReinstated,
     ProgrammePublished,
     ProgrammeEnrolmentClosed,
+    TraineeRegisteredV1,
     TraineeRegistered,
     TraineeEnrolled,
     TrainingCompleted,

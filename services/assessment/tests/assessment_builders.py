@@ -9,7 +9,7 @@ from heze_assessment.domain.application import Application
 from heze_assessment.domain.candidate import Candidate
 from heze_assessment.domain.conditions import Declaration
 from heze_common.auth import Principal
-from heze_contracts.enums import Education, Field, Level, Role, Sex
+from heze_contracts.enums import Education, Field, Level, Role
 
 OCCUPATION = "2-02-07-13"
 QUALIFIED = Declaration(education=Education.BACHELOR, major_relevant=True)
@@ -28,9 +28,7 @@ def an_evaluator(institution_id: UUID) -> Principal:
 
 
 def a_candidate(trainee_id: UUID | None = None) -> Candidate:
-    candidate = Candidate(trainee_id=trainee_id or uuid4())
-    candidate.learn_holder("孙悟空", "11010519491231002X", Sex.FEMALE, date(1949, 12, 31))
-    return candidate
+    return Candidate(trainee_id=trainee_id or uuid4())
 
 
 def an_application(candidate: Candidate, level: Level = Level.JUNIOR) -> Application:

@@ -126,7 +126,7 @@ def test_pass_means_both_scores_at_least_60(
     assigned, theory: str, practical: str, passed: bool
 ) -> None:  # noqa: ANN001
     application, session = assigned
-    application.record_scores(session.id, Decimal(theory), Decimal(practical), None)
+    application.record_scores(session.id, Decimal(theory), Decimal(practical))
     assert application.status is (Status.PASSED if passed else Status.FAILED)
 
 
@@ -137,23 +137,23 @@ def test_pass_means_both_scores_at_least_60(
 def test_scores_out_of_range_are_refused(assigned, theory: str, field: str) -> None:  # noqa: ANN001
     application, session = assigned
     with refusal("invalid_score", field):
-        application.record_scores(session.id, Decimal(theory), Decimal(70), None)
+        application.record_scores(session.id, Decimal(theory), Decimal(70))
 
 
 def test_scores_for_an_unassigned_applicant_or_twice_are_refused(assigned) -> None:  # noqa: ANN001
     application, session = assigned
     with refusal("not_assigned", "application_id"):
-        application.record_scores(uuid4(), Decimal(70), Decimal(70), None)
-    application.record_scores(session.id, Decimal(70), Decimal(70), None)
+        application.record_scores(uuid4(), Decimal(70), Decimal(70))
+    application.record_scores(session.id, Decimal(70), Decimal(70))
     with refusal("already_scored"):
-        application.record_scores(session.id, Decimal(80), Decimal(80), None)
+        application.record_scores(session.id, Decimal(80), Decimal(80))
 
 
 def test_a_correction_is_its_own_event_and_a_pass_turned_fail_voids_the_pass(assigned) -> None:  # noqa: ANN001
     application, session = assigned
-    application.record_scores(session.id, Decimal(70), Decimal(65), None)
+    application.record_scores(session.id, Decimal(70), Decimal(65))
     application.collect_events()
-    application.correct_scores(session.id, Decimal(70), Decimal(55), "实操评分表合计错误", None)
+    application.correct_scores(session.id, Decimal(70), Decimal(55), "实操评分表合计错误")
     voided, corrected = application.collect_events()
     assert isinstance(voided, Application.ResultVoided) and "实操评分表合计错误" in voided.reason
     assert isinstance(corrected, Application.ScoreCorrected)
@@ -167,7 +167,7 @@ def test_a_correction_is_its_own_event_and_a_pass_turned_fail_voids_the_pass(ass
 
 def test_a_result_is_voided_even_after_a_pass(assigned) -> None:  # noqa: ANN001
     application, session = assigned
-    application.record_scores(session.id, Decimal(90), Decimal(90), None)
+    application.record_scores(session.id, Decimal(90), Decimal(90))
     application.void_result("学历证书核查不实")
     assert application.voided and application.reason == "学历证书核查不实"
     with refusal("already_voided"):

@@ -40,8 +40,6 @@ from heze_contracts.enums import (
     HourKind,
     HourMode,
     Level,
-    ParticipantCategory,
-    Sex,
 )
 from heze_contracts.topics import dlq_topic
 
@@ -64,23 +62,11 @@ def envelope(event_class: type, payload: object, subject: UUID) -> IntegrationEv
 
 
 def registered(trainee_id: UUID) -> IntegrationEvent:
+    """A registration as enrollment publishes it: assessment needs nothing of it."""
     return envelope(
         enrolled.TraineeRegistered,
         enrolled.TraineeRegisteredPayload(
-            trainee_id=trainee_id,
-            name="猪八戒",
-            id_number="440524188001010014",
-            sex=Sex.MALE,
-            birth_date=date(1990, 1, 1),
-            phone="13800000000",
-            education=Education.BACHELOR,
-            major="机械工程",
-            employer=None,
-            county="牡丹区",
-            participant_category=ParticipantCategory.DIGITAL_WORKER,
-            registered_on=date(2026, 11, 1),
-            registered_by_institution_id=None,
-            retirement_group=None,
+            trainee_id=trainee_id, county="牡丹区", employed=False, registered_on=date(2026, 11, 1)
         ),
         trainee_id,
     )
@@ -170,7 +156,7 @@ async def test_the_decision_is_the_same_whichever_arrives_first(
     assessment: InMemoryService, application_first: bool
 ) -> None:
     institution, trainee_id = evaluator(assessment), uuid4()
-    assert await assessment.deliver(registered(trainee_id)) == [Outcome.APPLIED]
+    assert await assessment.deliver(registered(trainee_id)) == [Outcome.IGNORED]
     if application_first:
         application = apply(assessment, trainee_id, institution)
         assert application.status is Status.AWAITING_TRAINING
@@ -207,7 +193,7 @@ async def test_a_waiting_application_is_refused_when_the_withdrawal_arrives(
     )
 
 
-async def test_a_full_assessment_publishes_the_pass_with_holder_data_and_the_voiding(
+async def test_a_full_assessment_publishes_the_pass_naming_no_one_and_the_voiding(
     assessment: InMemoryService,
 ) -> None:
     institution, trainee_id = evaluator(assessment), uuid4()
@@ -255,7 +241,7 @@ async def test_a_full_assessment_publishes_the_pass_with_holder_data_and_the_voi
     ]
     assert [e.position for e in events] == sorted(e.position for e in events)
     passed = events[2].payload
-    assert passed.holder.name == "猪八戒" and passed.holder.id_number == "440524188001010014"
+    assert passed.trainee_id == trainee_id and "holder" not in passed.model_dump()
     assert passed.assessment_ended_on == date(2026, 12, 5)
     assert str(passed.theory_score) == "78.5"
 
@@ -303,7 +289,7 @@ async def test_redelivered_facts_are_recognised_and_change_nothing(
     assessment: InMemoryService,
 ) -> None:
     institution, trainee_id = evaluator(assessment), uuid4()
-    facts = [registered(trainee_id), completed(trainee_id)]
+    facts = [withdrawn(trainee_id), completed(trainee_id)]
     assert await assessment.deliver(*facts) == [Outcome.APPLIED, Outcome.APPLIED]
     application_id = apply(assessment, trainee_id, institution).id
     head = assessment.application.log_head()
@@ -321,14 +307,13 @@ async def test_bad_messages_are_dead_lettered_and_the_next_good_one_is_applied(
     assessment: InMemoryService,
 ) -> None:
     trainee_id = uuid4()
-    good = registered(trainee_id)
+    good = completed(trainee_id)
     issued = envelope(
         certified.CertificateIssued,
         certified.CertificateIssuedPayload(
             case_id=uuid4(),
             trainee_id=trainee_id,
             certificate_number="HZSZ2026-2020713-J-000001",
-            holder_name="猪八戒",
             occupation_code=OCCUPATION,
             field=Field.INTELLIGENT_MANUFACTURING,
             level=Level.JUNIOR,
@@ -340,10 +325,10 @@ async def test_bad_messages_are_dead_lettered_and_the_next_good_one_is_applied(
     head = assessment.application.log_head()
     poison = [
         assessment.record(good, value=b"{not json"),
-        assessment.record(good, headers={"event_type": "TraineeRegistered"}),
+        assessment.record(good, headers={"event_type": "TrainingCompleted"}),
         assessment.record(good, signed=False),
         # certification's event on enrollment's topic: a forged producer
-        assessment.record(issued, topic=enrolled.TraineeRegistered.TOPIC),
+        assessment.record(issued, topic=enrolled.TrainingCompleted.TOPIC),
     ]
     for record in poison:
         assert await assessment.process(record) is Outcome.DEAD_LETTERED
@@ -357,7 +342,7 @@ async def test_bad_messages_are_dead_lettered_and_the_next_good_one_is_applied(
     assert assessment.application.log_head() == head
 
     assert await assessment.deliver(good) == [Outcome.APPLIED]
-    assert assessment.application.candidate(trainee_id).holder.name == "猪八戒"
+    assert assessment.application.candidate(trainee_id).proofs  # the completion was applied
 
 
 async def test_enrollment_events_without_a_handler_are_ignored(

@@ -1,5 +1,6 @@
 """Builders shared by the certification tests: the upstream facts (assessment's and enrollment's
-integration events) as their producers publish them, and the parties who send the commands."""
+integration events) as their producers publish them, enrollment's answers to the claim check of
+a holder's identity, and the parties who send the commands."""
 
 from __future__ import annotations
 
@@ -10,20 +11,18 @@ from uuid import UUID, uuid4
 
 from heze_certification.commands import ApproveCase, ConfirmCase, IssueCertificate, ReportCase
 from heze_certification.domain.case import CaseStatus, CertificateCase
+from heze_certification.holders import HolderIdentity
 from heze_common.auth import Principal
 from heze_common.commands import Command
 from heze_contracts import IntegrationEvent
 from heze_contracts import assessment as assessed
 from heze_contracts import enrollment as enrolled
 from heze_contracts.enums import (
-    Education,
     Field,
     HourKind,
     HourMode,
     Level,
-    ParticipantCategory,
     Role,
-    Sex,
 )
 
 NAME, ID_NUMBER = "唐三藏", "11010519491231002X"
@@ -31,6 +30,23 @@ COUNTY = "东明县"
 OCCUPATION = "2-02-07-13"
 TODAY = datetime(2026, 9, 24, 2, tzinfo=UTC)
 positions = count(1)
+
+
+class EnrolledPeople:
+    """Enrollment's answers to certification's claim check (`HolderDirectory`), in the tests of
+    certification alone: the people `registered` and `passed` name."""
+
+    def __init__(self) -> None:
+        self.people: dict[UUID, HolderIdentity] = {}
+
+    def enrol(self, trainee_id: UUID, name: str, id_number: str) -> None:
+        self.people[trainee_id] = HolderIdentity(name, id_number)
+
+    def identity_of(self, trainee_id: UUID) -> HolderIdentity:
+        return self.people[trainee_id]
+
+
+PEOPLE = EnrolledPeople()
 
 PROVINCE = Principal(role=Role.PROVINCIAL_DEPARTMENT, subject="province-1")
 NATIONAL = Principal(role=Role.NATIONAL_OFFICE, subject="national-1")
@@ -73,23 +89,13 @@ def envelope(event_class: type, payload: object, subject: UUID) -> IntegrationEv
 def registered(
     trainee_id: UUID, name: str = NAME, id_number: str = ID_NUMBER, county: str = COUNTY
 ) -> IntegrationEvent:
+    """The registration of a person enrollment knows as `name`, `id_number` (which the event
+    does not carry)."""
+    PEOPLE.enrol(trainee_id, name, id_number)
     return envelope(
         enrolled.TraineeRegistered,
         enrolled.TraineeRegisteredPayload(
-            trainee_id=trainee_id,
-            name=name,
-            id_number=id_number,
-            sex=Sex.FEMALE,
-            birth_date=date(1949, 12, 31),
-            phone="13712345678",
-            education=Education.MASTER,
-            major="控制科学与工程",
-            employer="菏泽某智能装备有限公司",
-            county=county,
-            participant_category=ParticipantCategory.DIGITAL_WORKER,
-            registered_on=date(2026, 3, 1),
-            registered_by_institution_id=None,
-            retirement_group=None,
+            trainee_id=trainee_id, county=county, employed=True, registered_on=date(2026, 3, 1)
         ),
         trainee_id,
     )
@@ -134,6 +140,8 @@ def passed(
     level: Level = Level.JUNIOR,
     ended_on: date = date(2026, 9, 10),
 ) -> IntegrationEvent:
+    """A pass of the trainee; enrollment knows them as `name` unless they registered already."""
+    PEOPLE.people.setdefault(trainee_id, HolderIdentity(name, ID_NUMBER))
     return envelope(
         assessed.AssessmentPassed,
         assessed.AssessmentPassedPayload(
@@ -141,9 +149,6 @@ def passed(
             trainee_id=trainee_id,
             evaluation_institution_id=evaluator,
             session_id=uuid4(),
-            holder=assessed.Holder(
-                name=name, id_number=ID_NUMBER, sex=Sex.FEMALE, birth_date=date(1949, 12, 31)
-            ),
             occupation_code=OCCUPATION,
             field=Field.INTELLIGENT_MANUFACTURING,
             level=level,

@@ -7,11 +7,21 @@ import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 
+from certification_builders import PEOPLE
+
+from heze_certification import application as application_module
 from heze_certification.main import definition
 from heze_certification.settings import CertificationSettings
 from heze_common.auth import TokenIssuer
 from heze_common.runtime import create_app
 from heze_common.testing import Tokens, running, service_settings
+
+
+@pytest.fixture(autouse=True)
+def enrollment_answers_the_claim_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Certification alone, without enrollment: its claim check of a holder's identity is
+    answered by the people the builders registered (the real call: tests/end_to_end)."""
+    monkeypatch.setattr(application_module, "EnrollmentHolders", lambda *_, **__: PEOPLE)
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ def test_junior_and_intermediate_are_recognised_without_review_except_exam_based
 
 def test_loan_eligibility_names_each_unmet_condition() -> None:
     record = TalentRecord.open(uuid4())
-    record.learn_person("白龙马", "11010519491231002X", "曹县", None, date(2026, 1, 1))
+    record.learn_person("白龙马", "11010519491231002X", "曹县", False, date(2026, 1, 1))
     record.note_certificate(
         "HZSZ2026-2021011-J-000001",
         Field.BIG_DATA,
@@ -65,14 +65,14 @@ def test_admission_waits_for_the_county_whichever_arrives_last() -> None:
         date(2026, 5, 1),
     )
     assert not any(isinstance(e, TalentRecord.AdmittedToPool) for e in record.collect_events())
-    record.learn_person("白龙马", "11010519491231002X", "曹县", "某公司", date(2026, 5, 2))
+    record.learn_person("白龙马", "11010519491231002X", "曹县", True, date(2026, 5, 2))
     admitted = [e for e in record.collect_events() if isinstance(e, TalentRecord.AdmittedToPool)]
     assert [(e.county, e.admitted_on) for e in admitted] == [("曹县", date(2026, 5, 2))]
 
 
 def test_an_admission_says_whether_the_person_enters_the_pool_with_it() -> None:
     record = TalentRecord.open(uuid4())
-    record.learn_person("白龙马", "11010519491231002X", "曹县", None, date(2026, 5, 1))
+    record.learn_person("白龙马", "11010519491231002X", "曹县", False, date(2026, 5, 1))
 
     def admit(number: str) -> bool | None:
         record.note_certificate(

@@ -345,6 +345,7 @@ def test_the_dashboard_shows_the_services_own_counts(page: Page, system: Running
                 "major": "计算机科学与技术",
                 "county": "单县",
                 "participant_category": "digital_worker",
+                "person_consents": True,
             },
         )
         assert registered.status_code == 201, registered.text

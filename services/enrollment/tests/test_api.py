@@ -10,6 +10,8 @@ import pytest
 from httpx import AsyncClient
 
 from heze_common import clock
+from heze_common.service_calls import ServiceCaller
+from heze_common.signing import EmbeddedKeyring
 from heze_common.testing import Tokens, eventually, read_topic
 from heze_contracts import parse_event
 from heze_contracts.enums import Role
@@ -131,7 +133,12 @@ async def test_a_trainee_registered_enrolled_trained_and_completed_is_published_
         assert event.occurred_at == NOW
         assert event.correlation_id and event.causation_id is None
     registration, _, completion = (e.payload for e in mine)
-    assert registration.name == "王𠀀明"
+    raw = await read_topic(enrollment_settings.kafka_bootstrap_servers, topic)
+    on_the_wire = b"".join(r.value for r in raw if r.value)
+    assert "王𠀀明".encode() not in on_the_wire
+    assert person(1)["id_number"].encode() not in on_the_wire
+    assert b"13800000000" not in on_the_wire  # the phone never leaves enrollment
+    assert (registration.county, registration.employed) == ("牡丹区", False)
     assert str(completion.hours_by_kind["theory"]) == "8.0"
     assert str(completion.hours_by_mode["offline"]) == "4.0"
     assert completion.training_certificate_number == certificate
@@ -402,3 +409,30 @@ async def test_the_openapi_document_is_served(client: AsyncClient) -> None:
 async def test_unknown_ids_are_404(client: AsyncClient, tokens: Tokens) -> None:
     response = await client.get(f"/trainees/{uuid4()}", headers=tokens(Role.CITY_BUREAU))
     assert (response.status_code, response.json()["error"]["code"]) == (404, "unknown_trainee")
+
+
+async def test_certification_alone_learns_a_holders_name_and_id_number_by_a_service_call(
+    client: AsyncClient, tokens: Tokens, enrollment_settings: EnrollmentSettings
+) -> None:
+    body = person(21, name="欧阳𠮷")
+    me = tokens.trainee_verified_as(body["id_number"], subject="account-21")
+    trainee_id = (await client.post("/trainees", json=body, headers=me)).json()["trainee_id"]
+    path = f"/internal/holders/{trainee_id}"
+    keyring = EmbeddedKeyring(enrollment_settings.data_dir)
+
+    def call_of(service: str) -> dict[str, str]:
+        return ServiceCaller(keyring.caller(service)).headers("enrollment")
+
+    answer = await client.get(path, headers=call_of("certification"))
+    assert answer.json() == {
+        "trainee_id": trainee_id,
+        "name": "欧阳𠮷",
+        "id_number": body["id_number"],
+    }
+    refused = await client.get(path, headers=call_of("assessment"))
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "caller_not_allowed")
+    for person_token in (tokens(Role.CITY_BUREAU), me):  # no person's token is a service's call
+        denied = await client.get(path, headers=person_token)
+        assert (denied.status_code, denied.json()["error"]["code"]) == (401, "invalid_call_token")
+    unknown = await client.get(f"/internal/holders/{uuid4()}", headers=call_of("certification"))
+    assert unknown.status_code == 404

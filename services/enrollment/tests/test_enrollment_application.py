@@ -157,7 +157,12 @@ async def test_a_trainee_registered_enrolled_trained_and_completed_is_published_
         assert event.occurred_at == NOW
         assert event.correlation_id and event.causation_id is None
     registration, _, completion = (e.payload for e in mine)
-    assert registration.name == "王𠀀明"
+    assert registration.model_dump(mode="json") == {  # no name, ID number or phone
+        "trainee_id": str(trainee_id),
+        "county": "牡丹区",
+        "employed": False,
+        "registered_on": "2026-11-27",
+    }
     assert str(completion.hours_by_kind[HourKind.THEORY]) == "8.0"
     assert str(completion.hours_by_mode[HourMode.OFFLINE]) == "4.0"
     assert completion.training_certificate_number == certificate

@@ -88,7 +88,6 @@ def certification_facts(trainee_id: UUID) -> list:
                 case_id=uuid4(),
                 trainee_id=trainee_id,
                 certificate_number=f"HZSZ2026-2021011-J-{next(positions):06d}",
-                holder_name="某学员",
                 occupation_code=OCCUPATION,
                 field=Field.BIG_DATA,
                 level=Level.JUNIOR,

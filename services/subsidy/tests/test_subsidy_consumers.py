@@ -101,7 +101,6 @@ def issued(trainee_id: UUID, number: str = "HZSZ2026-2021011-J-000001") -> Integ
             case_id=uuid4(),
             trainee_id=trainee_id,
             certificate_number=number,
-            holder_name="某学员",
             occupation_code=OCCUPATION,
             field=Field.BIG_DATA,
             level=Level.JUNIOR,

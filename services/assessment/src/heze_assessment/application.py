@@ -214,22 +214,14 @@ class AssessmentApplication(ServiceApplication):
     def record_scores(self, command: RecordScores) -> Decision[Application]:
         self.own_session(command.principal, command.session_id)
         application = self.application(command.application_id)
-        holder = self.candidate(application.trainee_id).holder
-        application.record_scores(
-            command.session_id, command.theory_score, command.practical_score, holder
-        )
+        application.record_scores(command.session_id, command.theory_score, command.practical_score)
         return Decision(application, application)
 
     @handles
     def correct_scores(self, command: CorrectScores) -> Decision[Application]:
         self.own_session(command.principal, command.session_id)
         application = self.application(command.application_id)
-        holder = self.candidate(application.trainee_id).holder
         application.correct_scores(
-            command.session_id,
-            command.theory_score,
-            command.practical_score,
-            command.reason,
-            holder,
+            command.session_id, command.theory_score, command.practical_score, command.reason
         )
         return Decision(application, application)

@@ -1,7 +1,5 @@
 """What the assessment service does with enrollment's facts about a trainee.
 
-- `TraineeRegistered`: learns the holder's name, ID number, sex and birth date, which a passed
-  assessment carries to the certificate.
 - `TrainingCompleted`: keeps the training certificate as the hours proof of that occupation and
   level, and accepts the applications that were waiting for it.
 - `TraineeWithdrawn`: notes the withdrawal, and refuses the applications still waiting for that
@@ -22,15 +20,6 @@ from heze_assessment.domain.candidate import Candidate
 from heze_common.events import Aggregate
 from heze_contracts import IntegrationEvent
 from heze_contracts import enrollment as upstream
-
-
-def on_trainee_registered(
-    application: AssessmentApplication, event: upstream.TraineeRegistered
-) -> list[Aggregate]:
-    person = event.payload
-    candidate = application.candidate(person.trainee_id)
-    candidate.learn_holder(person.name, person.id_number, person.sex, person.birth_date)
-    return [candidate]
 
 
 def on_training_completed(
@@ -69,7 +58,6 @@ def handlers(
     application: AssessmentApplication,
 ) -> dict[type[IntegrationEvent], Callable[..., Iterable[Aggregate]]]:
     return {
-        upstream.TraineeRegistered: partial(on_trainee_registered, application),
         upstream.TrainingCompleted: partial(on_training_completed, application),
         upstream.TraineeWithdrawn: partial(on_trainee_withdrawn, application),
     }

@@ -89,21 +89,7 @@ def result(event: Application.Scored | Application.ScoreCorrected) -> Publicatio
     }
     if not event.passed:
         return Publication(contract.AssessmentFailed, contract.AssessmentFailedPayload(**common))
-    holder = event.holder
-    if holder is None:
-        raise ValueError(f"application {event.originator_id} passed without the holder's data")
-    return Publication(
-        contract.AssessmentPassed,
-        contract.AssessmentPassedPayload(
-            **common,
-            holder=contract.Holder(
-                name=holder.name,
-                id_number=holder.id_number,
-                sex=holder.sex,
-                birth_date=holder.birth_date,
-            ),
-        ),
-    )
+    return Publication(contract.AssessmentPassed, contract.AssessmentPassedPayload(**common))
 
 
 def voided(event: Application.ResultVoided) -> Publication:

@@ -26,6 +26,7 @@ from heze_certification.domain.deadlines import YearCalendar
 from heze_certification.domain.policy import POLICY_ID, CityPolicy, PolicyTerms
 from heze_certification.domain.register import PREFIX, CertificateRegister, certificate_number
 from heze_certification.domain.talent import TalentRecord
+from heze_certification.holders import EnrollmentHolders, HolderDirectory
 from heze_certification.views import CaseFinder
 from heze_common import clock
 from heze_common.auth import Principal
@@ -33,6 +34,7 @@ from heze_common.commands import Decision, handles
 from heze_common.errors import Refusal
 from heze_common.eventstore import ServiceApplication
 from heze_common.serials import Series, issued_by_retired_register, serial_numbers_for
+from heze_common.service_calls import ServiceCaller
 from heze_contracts.enums import Role
 
 
@@ -40,6 +42,9 @@ class CertificationApplication(ServiceApplication):
     def __init__(self, settings: Any) -> None:
         super().__init__(settings)
         self.serials = serial_numbers_for(self.recorder)
+        self.holders: HolderDirectory = EnrollmentHolders(
+            settings.enrollment_url, ServiceCaller(settings.call_signer())
+        )
 
     def seed(self) -> None:
         if not self.exists(CALENDARS_ID):
@@ -48,6 +53,12 @@ class CertificationApplication(ServiceApplication):
             self.save(CityPolicy(terms=PolicyTerms(), effective_from=date(2023, 4, 27)))
 
     # Talent records (the requests' and the consumers' alike) and the auditors' trail
+
+    def holder_name(self, trainee_id: UUID) -> str:
+        """The name a certificate of the trainee carries: as their talent record knows it, or
+        as enrollment tells."""
+        record = self.talent_record(trainee_id)
+        return record.name or self.holders.identity_of(trainee_id).name
 
     def talent_record(self, trainee_id: UUID) -> TalentRecord:
         record_id = TalentRecord.id_for(trainee_id)

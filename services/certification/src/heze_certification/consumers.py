@@ -1,6 +1,8 @@
 """What the certification service does with the upstream facts it consumes.
 
-- A trainee registered (enrollment): their talent record learns who they are and where they live.
+- A trainee registered (enrollment): their talent record learns where they live and whether they
+  have an employer from the event, and their name and ID number from enrollment (a claim check:
+  the event does not carry them).
 - A training completed (enrollment): its hours are credited as the year's continuing education.
 - An assessment passed (assessment): a certificate case opens, once per application.
 - An assessment result voided (assessment): its case is revoked, and an issued certificate
@@ -22,13 +24,20 @@ from heze_contracts import enrollment as enrolled
 
 
 def on_trainee_registered(
-    application: CertificationApplication, event: enrolled.TraineeRegistered
+    application: CertificationApplication,
+    event: enrolled.TraineeRegistered | enrolled.TraineeRegisteredV1,
 ) -> list[Aggregate]:
+    """Version 1 carried the person in plaintext; its name and number are not read from it
+    either, so both versions learn the same way."""
     person = event.payload
-    record = application.talent_record(person.trainee_id)
-    record.learn_person(
-        person.name, person.id_number, person.county, person.employer, clock.today()
+    employed = (
+        person.employed
+        if isinstance(person, enrolled.TraineeRegisteredPayload)
+        else person.employer is not None
     )
+    identity = application.holders.identity_of(person.trainee_id)
+    record = application.talent_record(person.trainee_id)
+    record.learn_person(identity.name, identity.id_number, person.county, employed, clock.today())
     return [record]
 
 
@@ -44,7 +53,8 @@ def on_training_completed(
 
 
 def on_assessment_passed(
-    application: CertificationApplication, event: assessed.AssessmentPassed
+    application: CertificationApplication,
+    event: assessed.AssessmentPassed | assessed.AssessmentPassedV1,
 ) -> list[Aggregate]:
     result = event.payload
     if application.exists(CertificateCase.id_for(result.application_id)):
@@ -57,7 +67,8 @@ def on_assessment_passed(
         field=result.field,
         level=result.level,
     )
-    return [CertificateCase.open(subject, result.holder.name, result.assessment_ended_on)]
+    holder_name = application.holder_name(result.trainee_id)
+    return [CertificateCase.open(subject, holder_name, result.assessment_ended_on)]
 
 
 def on_result_voided(
@@ -82,7 +93,9 @@ def handlers(
 ) -> dict[type[IntegrationEvent], Callable[..., Iterable[Aggregate]]]:
     return {
         enrolled.TraineeRegistered: partial(on_trainee_registered, application),
+        enrolled.TraineeRegisteredV1: partial(on_trainee_registered, application),
         enrolled.TrainingCompleted: partial(on_training_completed, application),
         assessed.AssessmentPassed: partial(on_assessment_passed, application),
+        assessed.AssessmentPassedV1: partial(on_assessment_passed, application),
         assessed.AssessmentResultVoided: partial(on_result_voided, application),
     }

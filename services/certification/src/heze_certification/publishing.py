@@ -83,7 +83,6 @@ def issued(event: Case.Issued) -> Publication:
             case_id=event.originator_id,
             trainee_id=subject.trainee_id,
             certificate_number=event.certificate_number,
-            holder_name=event.holder_name,
             occupation_code=subject.occupation_code,
             field=subject.field,
             level=subject.level,

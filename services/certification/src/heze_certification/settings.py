@@ -10,3 +10,6 @@ class CertificationSettings(ServiceSettings):
     """How often the watcher looks for breached deadlines."""
     verify_requests_per_minute: int = 30
     """Public verification requests allowed per client per minute."""
+    enrollment_url: str = "http://127.0.0.1:8001"
+    """Enrollment's HTTP API, asked for a certificate holder's name and ID number (a claim
+    check: no event carries them)."""

@@ -287,7 +287,9 @@ def document_error_responses(app: FastAPI, routers: Sequence[APIRouter]) -> None
         schemas[ErrorResponse.__name__] = error_schema
         reference = {"$ref": f"#/components/schemas/{ErrorResponse.__name__}"}
         for route in operations:
-            roles = sorted(role.value for role in set().union(*_allowed_roles(route.dependant)))
+            roles = sorted(
+                role.value for role in set().union(*_allowed(route.dependant, "allowed_roles"))
+            )
             for method in route.methods:
                 operation = document["paths"][route.path_format][method.lower()]
                 errors = dict(ERRORS_OF_EVERY_OPERATION)
@@ -304,6 +306,8 @@ def document_error_responses(app: FastAPI, routers: Sequence[APIRouter]) -> None
                 operation["responses"] = dict(sorted(operation["responses"].items()))
                 if roles:
                     operation["x-roles"] = roles
+                if callers := sorted(set().union(*_allowed(route.dependant, "allowed_callers"))):
+                    operation["x-callers"] = callers
         _drop_unreferenced(schemas, document, ("HTTPValidationError", "ValidationError"))
         app.openapi_schema = document
         return document
@@ -311,11 +315,13 @@ def document_error_responses(app: FastAPI, routers: Sequence[APIRouter]) -> None
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def _allowed_roles(dependant: Dependant) -> Iterator[frozenset[Any]]:
+def _allowed(dependant: Dependant, kind: str) -> Iterator[frozenset[Any]]:
+    """The roles (`allowed_roles`) or calling services (`allowed_callers`) the dependencies of
+    an operation admit."""
     for dependency in dependant.dependencies:
-        if (roles := getattr(dependency.call, "allowed_roles", None)) is not None:
-            yield roles
-        yield from _allowed_roles(dependency)
+        if (allowed := getattr(dependency.call, kind, None)) is not None:
+            yield allowed
+        yield from _allowed(dependency, kind)
 
 
 def _drop_unreferenced(schemas: dict[str, Any], document: dict[str, Any], names: Sequence[str]):

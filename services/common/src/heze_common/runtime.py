@@ -23,6 +23,7 @@ from opentelemetry.trace import SpanKind
 from heze_common.audit import LedgerKeeper, ledger_keeper
 from heze_common.audit_api import router as audit_router
 from heze_common.auth import TokenVerifier
+from heze_common.service_calls import CallVerifier
 from heze_common.broker import cluster_id, ensure_topics, read_all
 from heze_common.consumer import Handler, IdempotentConsumer, subscribe
 from heze_common.eventstore import ServiceApplication
@@ -241,6 +242,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
     app.state.settings = settings
     app.state.broker = broker
     app.state.token_verifier = TokenVerifier(settings)
+    app.state.call_verifier = CallVerifier(settings.trusted_keys(), settings.service_name)
     app.state.trail_streams = definition.trail_streams
     install_error_handlers(app)
     # A command's events carry its text: a body of this size still fits in one Kafka message.

@@ -91,6 +91,11 @@ class ServiceSettings(BaseSettings):
     event_signing_key: SecretStr | None = Field(
         default=None, description="base64 raw 32-byte Ed25519 key signing this service's events"
     )
+    calls_signing_key: SecretStr | None = Field(
+        default=None,
+        description="base64 raw 32-byte Ed25519 key signing this service's calls to another's"
+        " internal API (a claim check)",
+    )
     trusted_keys_file: Path | None = Field(
         default=None, description="JSON trust list of the keys whose messages are believed"
     )
@@ -185,6 +190,16 @@ class ServiceSettings(BaseSettings):
         if self.environment == "production":
             raise ValueError("production environment requires EVENT_SIGNING_KEY to sign events")
         return EmbeddedKeyring(self.data_dir).signer(name)
+
+    def call_signer(self) -> Signer:
+        """Signs this service's calls to other services; embedded: a key under the data folder."""
+        if self.calls_signing_key is not None:
+            return Signer.from_base64(self.service_name, self.calls_signing_key.get_secret_value())
+        if self.environment == "production":
+            raise ValueError(
+                "production environment requires CALLS_SIGNING_KEY to call another service"
+            )
+        return EmbeddedKeyring(self.data_dir).caller(self.service_name)
 
     def trusted_keys(self) -> TrustedKeys:
         """The keys whose messages this service believes; embedded: every key of the folder."""

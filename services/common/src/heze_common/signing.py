@@ -9,6 +9,8 @@ or the broker: a trust list names each key's id, its signer, its purpose and its
 - purpose `events`: a producing service's key; it vouches only for events of that producer.
 - purpose `redrive`: an operator's key; it vouches for a corrected dead letter sent back to
   its topic, and the effect records the operator as its cause.
+- purpose `calls`: a service's key for its calls to another service's internal API
+  (`heze_common.service_calls`); it vouches only for calls made as that service.
 
 A key can be retired from a moment on (events that occurred from then on are refused; older
 ones stay verifiable, so a new consumer can still read the history) or revoked (refused
@@ -42,6 +44,7 @@ KEY_ID_HEADER = "signature_key_id"
 class Purpose(StrEnum):
     EVENTS = "events"
     REDRIVE = "redrive"
+    CALLS = "calls"
 
 
 class BadSignature(Exception):
@@ -176,19 +179,27 @@ OPERATOR = "operator"
 @dataclass(frozen=True)
 class EmbeddedKeyring:
     """The embedded mode's keys, made once under the data folder (atomically): each service's
-    event key and the operator's re-drive key. Every service of the folder trusts them all, so
-    the services trust their peers with no set-up."""
+    event key and calls key, and the operator's re-drive key. Every service of the folder trusts
+    them all, so the services trust their peers with no set-up."""
 
     data_dir: Path
 
     def signer(self, name: str) -> Signer:
         suffix = "redrive-key" if name == OPERATOR else "event-key"
+        return self._signer(name, suffix)
+
+    def caller(self, name: str) -> Signer:
+        """The key service `name` signs its calls to other services with."""
+        return self._signer(name, "calls-key")
+
+    def _signer(self, name: str, suffix: str) -> Signer:
         text = keyfiles.read_or_create(self.data_dir / f"{name}.{suffix}")
         return Signer.from_base64(name, text)
 
     def trusted(self) -> TrustedKeys:
         return TrustedKeys(
             [trusted_key(self.signer(p.value), Purpose.EVENTS) for p in Producer]
+            + [trusted_key(self.caller(p.value), Purpose.CALLS) for p in Producer]
             + [trusted_key(self.signer(OPERATOR), Purpose.REDRIVE)]
         )
 

@@ -35,6 +35,9 @@ MESSAGES: dict[str, str] = {
     "identity_not_verified": "登录时未完成实名认证，请重新登录并核验身份证号码",
     "identity_mismatch": "与登录时实名认证的身份证号码不一致，只能为本人报名登记",
     "consent_required": "机构代为登记须先取得本人同意",
+    # Service calls (not reached from the console; listed so every code has a message)
+    "invalid_call_token": "服务间调用凭证无效",
+    "caller_not_allowed": "该服务无权调用此接口",
     "invalid_phone": "请填写 11 位手机号码或带区号的固定电话",
     "blank_name": "不能为空",
     "unknown_county": "不是菏泽市的县区",

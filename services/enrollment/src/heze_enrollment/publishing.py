@@ -83,21 +83,11 @@ def enrolment_closed(event: Programme.EnrolmentClosed) -> Publication:
 def trainee_registered(event: Trainee.Registered) -> Publication:
     return Publication(
         contract.TraineeRegistered,
-        contract.TraineeRegisteredPayload(
+        contract.TraineeRegisteredPayload(  # what a consumer needs: no name, number or phone
             trainee_id=event.originator_id,
-            name=event.name,
-            id_number=event.id_number,
-            sex=event.sex,
-            birth_date=event.birth_date,
-            phone=event.phone,
-            education=event.education,
-            major=event.major,
-            employer=event.employer,
             county=event.county,
-            participant_category=event.participant_category,
+            employed=event.employer is not None,
             registered_on=event.registered_on,
-            registered_by_institution_id=event.registered_by_institution_id,
-            retirement_group=event.retirement_group,
         ),
     )
 

@@ -63,7 +63,8 @@ def on_completed(
 
 
 def on_certificate_issued(
-    application: SubsidyApplication, event: certified.CertificateIssued
+    application: SubsidyApplication,
+    event: certified.CertificateIssued | certified.CertificateIssuedV1,
 ) -> list[Aggregate]:
     facts = event.payload
     beneficiary = application.beneficiary(facts.trainee_id)
@@ -89,5 +90,6 @@ def handlers(
         enrolled.TraineeEnrolled: partial(on_enrolled, application),
         enrolled.TrainingCompleted: partial(on_completed, application),
         certified.CertificateIssued: partial(on_certificate_issued, application),
+        certified.CertificateIssuedV1: partial(on_certificate_issued, application),
         certified.CertificateRevoked: partial(on_certificate_revoked, application),
     }

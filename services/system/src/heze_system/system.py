@@ -115,6 +115,8 @@ class RunningSystem:
             environment.update({f"{name.upper()}_URL": self.url(name) for name in SERVICES})
         else:
             environment["DATABASE_URL"] = self.database_url(service)
+            # Certification's claim check of a certificate holder: it calls enrollment.
+            environment["ENROLLMENT_URL"] = self.url("enrollment")
         with (self.logs / f"{service}.log").open("ab") as log:
             self.processes[service] = subprocess.Popen(
                 # A killed launcher takes its services along.

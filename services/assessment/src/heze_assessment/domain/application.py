@@ -122,7 +122,8 @@ class Application(Aggregate):
         theory_score: Decimal
         practical_score: Decimal
         passed: bool
-        holder: Holder | None
+        holder: Holder | None = None
+        """The holder as version 1 of `TraineeRegistered` told assessment (history only)."""
 
         def apply(self, application: Application) -> None:
             application.scores = (self.theory_score, self.practical_score)
@@ -138,7 +139,8 @@ class Application(Aggregate):
         passed: bool
         was_passed: bool
         reason: str
-        holder: Holder | None
+        holder: Holder | None = None
+        """As in `Scored` (history only)."""
 
         def apply(self, application: Application) -> None:
             application.scores = (self.theory_score, self.practical_score)
@@ -238,9 +240,7 @@ class Application(Aggregate):
         self._expect(Status.CONFIRMED, "assignment to a session")
         self.trigger_event(self.Assigned, session_id=session_id, assessed_on=assessed_on)
 
-    def record_scores(
-        self, session_id: UUID, theory: Decimal, practical: Decimal, holder: Holder | None
-    ) -> None:
+    def record_scores(self, session_id: UUID, theory: Decimal, practical: Decimal) -> None:
         self._ensure_in_session(session_id)
         if self.status is not Status.ASSIGNED:
             raise Refusal(
@@ -256,7 +256,6 @@ class Application(Aggregate):
             theory_score=theory,
             practical_score=practical,
             passed=_passes(theory, practical),
-            holder=holder,
         )
 
     def correct_scores(
@@ -265,7 +264,6 @@ class Application(Aggregate):
         theory: Decimal,
         practical: Decimal,
         reason: str,
-        holder: Holder | None,
     ) -> None:
         """A correction is its own event; one that turns a pass into a fail voids the pass first."""
         self._ensure_in_session(session_id)
@@ -290,7 +288,6 @@ class Application(Aggregate):
             passed=passes,
             was_passed=was_passed,
             reason=reason,
-            holder=holder,
         )
 
     def void_result(self, reason: str) -> None:

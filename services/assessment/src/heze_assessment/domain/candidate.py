@@ -37,6 +37,9 @@ class Candidate(Aggregate):
         trainee_id: UUID
 
     class HolderLearnt(Aggregate.Event):
+        """Who the trainee is, as version 1 of `TraineeRegistered` told; no longer learnt (the
+        pass names the trainee by id only), kept to read the history."""
+
         TOPIC = "assessment.Candidate.HolderLearnt.v1"
         name: str
         id_number: str
@@ -84,11 +87,6 @@ class Candidate(Aggregate):
         self.proofs: dict[tuple[str, Level], TrainingProof] = {}
         self.withdrawn: set[tuple[str, Level]] = set()
         self.application_ids: list[UUID] = []
-
-    def learn_holder(self, name: str, id_number: str, sex: Sex, birth_date: date) -> None:
-        self.trigger_event(
-            self.HolderLearnt, name=name, id_number=id_number, sex=sex, birth_date=birth_date
-        )
 
     def record_completion(
         self, occupation_code: str, level: Level, certificate_number: str, completed_on: date

@@ -83,6 +83,6 @@ def loan_eligibility(record: TalentRecord, terms: PolicyTerms) -> list[str]:
         unmet.append("a valid certificate at an eligible level")
     if terms.loan_counties is not None and record.county not in terms.loan_counties:
         unmet.append("registration in an eligible county")
-    if terms.loan_requires_employer and not record.employer:
+    if terms.loan_requires_employer and not record.employed:
         unmet.append("an employer")
     return unmet

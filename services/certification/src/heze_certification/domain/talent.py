@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
@@ -34,15 +35,23 @@ class TalentRecord(Aggregate):
         trainee_id: UUID
 
     class PersonLearnt(Aggregate.Event):
+        """Who the trainee is (name and ID number, from enrollment's claim check) and where they
+        live; of their employer only whether they have one."""
+
         TOPIC = "certification.TalentRecord.PersonLearnt.v1"
+        class_version = 2
         name: str
         id_number: str
         county: str
-        employer: str | None
+        employed: bool
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["employed"] = state.pop("employer") is not None
 
         def apply(self, record: TalentRecord) -> None:
             record.name, record.id_number = self.name, self.id_number
-            record.county, record.employer = self.county, self.employer
+            record.county, record.employed = self.county, self.employed
 
     class HoursCredited(Aggregate.Event):
         TOPIC = "certification.TalentRecord.HoursCredited.v1"
@@ -109,7 +118,7 @@ class TalentRecord(Aggregate):
         self.name: str | None = None
         self.id_number: str | None = None
         self.county: str | None = None
-        self.employer: str | None = None
+        self.employed = False
         self.hours_by_year: dict[int, Decimal] = {}
         self.credited_programmes: set[UUID] = set()
         self.certificates: dict[str, HeldCertificate] = {}
@@ -121,10 +130,10 @@ class TalentRecord(Aggregate):
         return cls(id=cls.id_for(trainee_id), trainee_id=trainee_id)
 
     def learn_person(
-        self, name: str, id_number: str, county: str, employer: str | None, today: date
+        self, name: str, id_number: str, county: str, employed: bool, today: date
     ) -> None:
         self.trigger_event(
-            self.PersonLearnt, name=name, id_number=id_number, county=county, employer=employer
+            self.PersonLearnt, name=name, id_number=id_number, county=county, employed=employed
         )
         self._admit_waiting(today)
 

@@ -49,6 +49,8 @@ async def verify(world: World, parties: Parties) -> list[str]:
                 problems.append(
                     f"{who}: certification shows {case['status']} {case['certificate_number']}"
                 )
+            if case["holder_name"] != journey.person.name:  # learnt from enrollment by a call
+                problems.append(f"{who}: the certificate names someone else")
         if journey.claim_ids:
             claim = await parties.call("subsidy", "GET", f"/claims/{journey.claim_ids[0]}", city)
             if claim["status"] != expected_claim_status(journey):

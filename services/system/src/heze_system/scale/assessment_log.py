@@ -18,7 +18,6 @@ from heze_contracts.enums import (
     Level,
     Role,
 )
-from heze_enrollment.domain.identity import ResidentId
 from heze_enrollment.domain.occupations import SEED_OCCUPATIONS
 from heze_system.demo.cohort import Person
 from heze_system.demo.scenario import COMMITMENT
@@ -66,11 +65,7 @@ class AssessmentLog(LogBuilder):
         candidates = {}
         with acting(None, registered):
             for someone in people:
-                identity = ResidentId.parse(someone.id_number)
                 candidate = Candidate(trainee_id=trainee_id(someone))
-                candidate.learn_holder(
-                    someone.name, identity.number, identity.sex, identity.birth_date
-                )
                 candidates[someone.number] = candidate
                 self.sample("trainee_id", candidate.trainee_id)
         return candidates
@@ -149,7 +144,7 @@ class AssessmentLog(LogBuilder):
         self.save(*candidates.values(), *applications.values())
         reviewed_on = completed_on + timedelta(days=8)
         confirmed = self.review(people, applications, evaluator, reviewed_on)
-        self.assess(confirmed, candidates, evaluator, code, reviewed_on + timedelta(days=15))
+        self.assess(confirmed, evaluator, code, reviewed_on + timedelta(days=15))
 
     def review(
         self,
@@ -174,7 +169,6 @@ class AssessmentLog(LogBuilder):
     def assess(
         self,
         confirmed: list[tuple[Person, Application]],
-        candidates: dict[int, Candidate],
         evaluator: UUID,
         code: str,
         held_on: date,
@@ -194,10 +188,7 @@ class AssessmentLog(LogBuilder):
             for someone, application in confirmed:
                 theory = self.rng.randint(62, 96) if passes_assessment(someone) else 55
                 application.record_scores(
-                    session.id,
-                    Decimal(theory),
-                    Decimal(self.rng.randint(60, 95)),
-                    candidates[someone.number].holder,
+                    session.id, Decimal(theory), Decimal(self.rng.randint(60, 95))
                 )
         with acting(Role.EVALUATION_INSTITUTION, held_on + timedelta(days=5), evaluator):
             for someone, application in confirmed:
@@ -208,7 +199,6 @@ class AssessmentLog(LogBuilder):
                         min(theory + 1, Decimal(100)),
                         practical,
                         "复核后更正理论成绩",
-                        candidates[someone.number].holder,
                     )
         self.save(session, *(application for _, application in confirmed))
 

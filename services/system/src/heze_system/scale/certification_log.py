@@ -70,7 +70,11 @@ class CertificationLog(LogBuilder):
             for someone in people:
                 record = TalentRecord.open(trainee_id(someone))
                 record.learn_person(
-                    someone.name, someone.id_number, someone.county, someone.employer, registered
+                    someone.name,
+                    someone.id_number,
+                    someone.county,
+                    someone.employer is not None,
+                    registered,
                 )
                 records[someone.number] = record
                 self.sample("trainee_id", record.trainee_id)
