@@ -181,6 +181,15 @@ async def test_a_certificate_from_pass_to_revocation(
     assert (
         await client.get(verify, params={"number": "HZSZ2026-0000000-J-999999", "name": NAME})
     ).json()["status"] == "unknown"
+    # A sweep of consecutive numbers (the issued one among them) with made-up names learns
+    # nothing: an issued number answers as one never issued.
+    sweep = [
+        (await client.get(verify, params={"number": f"{number[:-6]}{n:06d}", "name": f"某{n}"}))
+        for n in range(1, 6)
+    ]
+    assert {response.text for response in sweep} == {
+        '{"status":"unknown","occupation_code":null,"level":null,"issued_on":null}'
+    }
 
     pool = (
         await client.get(

@@ -306,6 +306,10 @@ def serve(definition: ServiceDefinition) -> None:
         port=settings.http_port,
         log_level=settings.log_level.lower(),
         access_log=False,
+        # X-Forwarded-For is believed only from the proxies configured, never from loopback
+        # alone (uvicorn's default), so no client can choose the address it is limited by.
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or "",
         # uvicorn's h11 protocol, with a deadline for a request's headers (slow clients).
         http=protocol_with_header_timeout(settings.http_header_timeout_seconds),
     )

@@ -107,6 +107,12 @@ class ServiceSettings(BaseSettings):
     jwt_algorithm: Literal["HS256", "RS256", "ES256", "EdDSA"] = "HS256"
     jwt_issuer: str = "heze-programme"
     jwt_audience: str = "heze-services"
+    forwarded_allow_ips: str = Field(
+        default="",
+        description="The proxies (comma-separated addresses or networks, e.g. the ingress"
+        " controller's pod network) whose X-Forwarded-For is believed; empty: none, the peer's"
+        " address is the client's",
+    )
     identity_claim_key: SecretStr | None = Field(
         default=None,
         description="base64 key (at least 32 bytes) the identity provider hashes verified ID"

@@ -1,10 +1,10 @@
 """Public verification: anyone with a certificate number and the holder's name learns whether
-it is valid, revoked or unknown, with occupation, level and issue date; nothing else."""
+it is valid, revoked or unknown, with occupation, level and issue date; nothing else. A wrong
+name and a number never issued get the same answer, and each client is limited to
+`VERIFY_REQUESTS_PER_MINUTE` across all replicas (`heze_common.rate_limits`)."""
 
 from __future__ import annotations
 
-import time
-from collections import defaultdict, deque
 from datetime import date
 from enum import StrEnum
 from typing import Annotated
@@ -14,8 +14,9 @@ from pydantic import BaseModel
 
 from heze_certification.api.common import App
 from heze_certification.domain.case import CaseStatus
-from heze_common.errors import RateLimited
-from heze_common.views import Views
+from heze_certification.application import CertificationApplication
+from heze_common.rate_limits import SharedRateLimit
+from heze_common.views import ViewReader, Views
 from heze_contracts.enums import Level
 
 router = APIRouter(tags=["public verification"])
@@ -34,29 +35,16 @@ class Verification(BaseModel):
     issued_on: date | None = None
 
 
-class SlidingWindowLimiter:
-    """At most `limit` requests per client in any 60 seconds (per process)."""
-
-    def __init__(self) -> None:
-        self.calls: dict[str, deque[float]] = defaultdict(deque)
-
-    def admit(self, client: str, limit: int) -> None:
-        now = time.monotonic()
-        calls = self.calls[client]
-        while calls and now - calls[0] > 60:
-            calls.popleft()
-        if len(calls) >= limit:
-            raise RateLimited(
-                "rate_limited", f"at most {limit} verifications a minute; try again shortly"
-            )
-        calls.append(now)
-
-
-def limiter_of(request: Request) -> SlidingWindowLimiter:
-    """One limiter per service instance."""
-    if not hasattr(request.app.state, "verify_limiter"):
-        request.app.state.verify_limiter = SlidingWindowLimiter()
-    return request.app.state.verify_limiter
+def limit_of(request: Request, app: CertificationApplication, views: ViewReader) -> SharedRateLimit:
+    """The service's verification limit, counted in its database (made at the first request)."""
+    if not hasattr(request.app.state, "verify_limit"):
+        request.app.state.verify_limit = SharedRateLimit(
+            views.pool,
+            app.recorder.datastore.schema,  # type: ignore[attr-defined]
+            "verifications",
+            app.settings.verify_requests_per_minute,
+        )
+    return request.app.state.verify_limit  # type: ignore[no-any-return]
 
 
 @router.get("/public/certificates/verify", summary="Verify a certificate (no token needed)")
@@ -68,7 +56,7 @@ async def verify(
     name: Annotated[str, Query(min_length=1, max_length=100)],
 ) -> Verification:
     client = request.client.host if request.client else "unknown"
-    limiter_of(request).admit(client, app.settings.verify_requests_per_minute)
+    await limit_of(request, app, views).admit(client)
     certificate = await views.fetchrow(
         "SELECT holder_name, status, occupation_code, level, issued_on FROM cases"
         " WHERE certificate_number = $1",
