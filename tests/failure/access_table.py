@@ -346,6 +346,7 @@ SUBSIDY: Table = {
     ("POST", "/claims/{claim_id}/decision"): allowed(CITY),
     ("POST", "/claims/{claim_id}/payment"): allowed(CITY, body={"payment_reference": "PAY-001"}),
     ("GET", "/reports/disbursements/{month}"): allowed(CITY, AUDITOR),
+    ("GET", "/recoveries"): allowed(CITY, AUDITOR),
     # An employer records for itself: the token's organisation is the owner by construction.
     ("POST", "/reimbursements"): allowed(
         EMPLOYER,

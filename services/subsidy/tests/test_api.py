@@ -13,7 +13,12 @@ from httpx import AsyncClient
 
 from heze_common.testing import Tokens, eventually, publish, read_topic
 from heze_contracts import parse_event
-from heze_contracts.certification import CertificateIssued, CertificateIssuedPayload
+from heze_contracts.certification import (
+    CertificateIssued,
+    CertificateIssuedPayload,
+    CertificateRevoked,
+    CertificateRevokedPayload,
+)
 from heze_contracts.enrollment import (
     TraineeEnrolled,
     TraineeEnrolledPayload,
@@ -242,6 +247,69 @@ async def test_payment_the_monthly_report_and_the_published_events(
         for r in await read_topic(bootstrap, prefix + "subsidy.events.v1")
     ]
     assert types == ["SubsidyApplied", "SubsidyApproved", "SubsidyPaid"]
+
+
+async def test_a_revoked_certificate_cancels_an_unpaid_claim_and_lists_a_paid_ones_recovery(
+    service: FastAPI, client: AsyncClient, tokens: Tokens, subsidy_settings: SubsidySettings
+) -> None:
+    city = tokens(Role.CITY_BUREAU)
+    claims = {}
+    for who in ("unpaid", "paid"):
+        trainee_id, programme_id = await certified_trainee(service, subsidy_settings)
+        me = tokens(Role.TRAINEE, subject=str(trainee_id))
+        claim = (await client.post("/claims", json=claim_body(programme_id), headers=me)).json()
+        claims[who] = (trainee_id, claim["claim_id"])
+    paid_trainee, paid_claim = claims["paid"]
+    await client.post(
+        f"/claims/{paid_claim}/payment", json={"payment_reference": "HZCZ-2026-0099"}, headers=city
+    )
+    application = service.state.application
+    for trainee_id, _ in claims.values():
+        [number] = application.beneficiary(trainee_id).level_certificates
+        revocation = build(
+            CertificateRevoked,
+            CertificateRevokedPayload(
+                case_id=uuid4(),
+                trainee_id=trainee_id,
+                certificate_number=number,
+                reason="承诺事项核查不实",
+                revoked_at=datetime.now(UTC),
+            ),
+            trainee_id,
+        )
+        prefix = subsidy_settings.kafka_topic_prefix
+        await publish(
+            subsidy_settings.kafka_bootstrap_servers, prefix + "certification.events.v1", revocation
+        )
+
+    async def recovery_listed() -> bool:
+        return bool((await client.get("/recoveries", headers=city)).json())
+
+    await eventually(recovery_listed)
+    [recovery] = (await client.get("/recoveries", headers=tokens(Role.AUDITOR))).json()
+    assert (recovery["claim_id"], recovery["trainee_id"], recovery["amount_fen"]) == (
+        paid_claim,
+        str(paid_trainee),
+        150_000,
+    )
+    assert recovery["reason"] == "承诺事项核查不实"
+    _, unpaid_claim = claims["unpaid"]
+
+    async def cancelled() -> bool:
+        claim = (await client.get(f"/claims/{unpaid_claim}", headers=city)).json()
+        return claim["status"] == "cancelled"
+
+    await eventually(cancelled)
+    refused = await client.post(
+        f"/claims/{unpaid_claim}/payment", json={"payment_reference": "X-1"}, headers=city
+    )
+    assert (refused.status_code, refused.json()["error"]["code"]) == (409, "claim_cancelled")
+    listed = (
+        await client.get("/claims", params={"trainee_id": str(claims["unpaid"][0])}, headers=city)
+    ).json()
+    assert [c["status"] for c in listed] == ["cancelled"]
+    trainee = tokens(Role.TRAINEE, subject=str(paid_trainee))
+    assert (await client.get("/recoveries", headers=trainee)).status_code == 403
 
 
 async def test_a_waiting_claim_decided_by_the_city_names_what_is_missing(

@@ -241,6 +241,54 @@ async def test_a_revoked_certificate_is_no_proof_for_a_later_claim(
     assert subsidy.application.claim(claim.id).reason_code == "certificate_missing"
 
 
+async def test_a_revocation_cancels_the_unpaid_claim_and_records_what_a_paid_one_owes(
+    subsidy: InMemoryService,
+) -> None:
+    app = subsidy.application
+    unpaid_trainee, paid_trainee, programme_id = uuid4(), uuid4(), uuid4()
+    for trainee_id in (unpaid_trainee, paid_trainee):
+        await subsidy.deliver(*enrollment_facts(trainee_id, programme_id), issued(trainee_id))
+    unpaid = file_claim(subsidy, unpaid_trainee, programme_id)
+    paid = file_claim(subsidy, paid_trainee, programme_id)
+    pay(subsidy, paid.id, "HZCZ-2026-0007")
+    assert await subsidy.deliver(revoked(unpaid_trainee), revoked(paid_trainee)) == [
+        Outcome.APPLIED
+    ] * 2
+
+    cancelled = app.claim(unpaid.id)
+    assert (cancelled.status, cancelled.reason_code, cancelled.reason) == (
+        ClaimStatus.CANCELLED,
+        "certificate_revoked",
+        "承诺事项核查不实",
+    )
+    assert refusal_code(lambda: pay(subsidy, unpaid.id, "HZCZ-2026-0008")) == "claim_cancelled"
+    owed = app.claim(paid.id)
+    assert (owed.status, owed.recovery_due_fen) == (ClaimStatus.PAID, 150_000)
+    recovery = next(e for e in app.events.get(paid.id) if isinstance(e, Claim.RecoveryDue))
+    assert (recovery.certificate_number, recovery.reason, recovery.due_since) == (
+        "HZSZ2026-2021011-J-000001",
+        "承诺事项核查不实",
+        NOW.date(),
+    )
+    # The same revocation again changes nothing.
+    head = app.log_head()
+    assert await subsidy.deliver(revoked(paid_trainee)) == [Outcome.APPLIED]
+    assert app.claim(paid.id).recovery_due_fen == 150_000
+    assert len([e for e in app.events.get(paid.id) if isinstance(e, Claim.RecoveryDue)]) == 1
+    assert app.log_head() == head  # nothing more recorded
+
+
+async def test_a_revocation_leaves_a_claim_another_valid_certificate_supports(
+    subsidy: InMemoryService,
+) -> None:
+    trainee_id, programme_id = uuid4(), uuid4()
+    facts = [*enrollment_facts(trainee_id, programme_id), issued(trainee_id)]
+    await subsidy.deliver(*facts, issued(trainee_id, "HZSZ2026-2021011-J-000002"))
+    claim = file_claim(subsidy, trainee_id, programme_id)
+    await subsidy.deliver(revoked(trainee_id))
+    assert subsidy.application.claim(claim.id).status is ClaimStatus.APPROVED
+
+
 async def test_redelivered_facts_change_nothing(subsidy: InMemoryService) -> None:
     trainee_id, programme_id = uuid4(), uuid4()
     facts = [*enrollment_facts(trainee_id, programme_id), issued(trainee_id)]

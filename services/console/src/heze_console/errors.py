@@ -101,6 +101,7 @@ MESSAGES: dict[str, str] = {
     "already_decided": "该申请已有审核结果",
     "already_paid": "该补贴已发放",
     "not_approved": "只有已批准的补贴才能登记发放",
+    "claim_cancelled": "该补贴已撤销：所依据的证书已被撤销，不能发放",
     "already_reimbursed": "该学员此培训班的学费已报销过",
     "invalid_amount": "金额须大于 0",
     "invalid_cap": "每年申领上限至少为 1 次",

@@ -6,7 +6,9 @@ the trainee's beneficiary record, and any claim still waiting is decided again w
 - enrollment's `TrainingCompleted`: the completion and its training certificate;
 - certification's `CertificateIssued`: a level certificate, as of when it was issued;
 - certification's `CertificateRevoked`: its revocation, as of when it happened; it only takes
-  a fact away, so no waiting claim is decided again with it.
+  a fact away, so no waiting claim is decided again with it, but a claim approved on that
+  certificate is cancelled and one paid on it owes its amount back (unless another valid
+  certificate of the occupation and level stands in for it).
 """
 
 from __future__ import annotations
@@ -80,7 +82,19 @@ def on_certificate_revoked(
     facts = event.payload
     beneficiary = application.beneficiary(facts.trainee_id)
     beneficiary.learn_revocation(facts.certificate_number, event.occurred_at)
-    return [beneficiary]
+    certificate = beneficiary.level_certificates.get(facts.certificate_number)
+    if certificate is None or beneficiary.holds_level_certificate(
+        certificate.occupation_code, certificate.level
+    ):
+        return [beneficiary]  # never learnt (so nothing rests on it), or another stands in
+    resting = [
+        claim
+        for claim in map(application.claim, beneficiary.claim_ids)
+        if (claim.occupation_code, claim.level) == (certificate.occupation_code, certificate.level)
+    ]
+    for claim in resting:
+        claim.lose_certificate(facts.certificate_number, facts.reason, clock.today())
+    return [beneficiary, *resting]
 
 
 def handlers(

@@ -13,9 +13,10 @@ from heze_subsidy.domain.reimbursement import Reimbursement
 
 
 class Claims(View):
-    """Claims per trainee, programme and institution, and payments per month."""
+    """Claims per trainee, programme and institution, payments per month, and the amounts paid
+    on certificates since revoked, to be recovered (追回)."""
 
-    table_names = ("claims", "programmes")
+    table_names = ("claims", "programmes", "recoveries")
     tables = (
         "CREATE TABLE IF NOT EXISTS {schema}.claims ("
         " claim_id UUID PRIMARY KEY, trainee_id UUID NOT NULL, programme_id UUID NOT NULL,"
@@ -34,6 +35,11 @@ class Claims(View):
         " programme_id UUID PRIMARY KEY, institution_id UUID NOT NULL)",
         "CREATE INDEX IF NOT EXISTS programmes_of_institution"
         " ON {schema}.programmes (institution_id)",
+        "CREATE TABLE IF NOT EXISTS {schema}.recoveries ("
+        " claim_id UUID PRIMARY KEY, trainee_id UUID NOT NULL, amount_fen BIGINT NOT NULL,"
+        " certificate_number TEXT NOT NULL, reason TEXT NOT NULL, due_since DATE NOT NULL,"
+        " recorded_position BIGINT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS recoveries_in_order ON {schema}.recoveries (recorded_position)",
     )
 
     def handlers(self) -> Mapping[type, Handler]:
@@ -43,6 +49,8 @@ class Claims(View):
             Claim.Approved: self._approved,
             Claim.Rejected: self._rejected,
             Claim.Paid: self._paid,
+            Claim.Cancelled: self._cancelled,
+            Claim.RecoveryDue: self._recovery_due,
             Beneficiary.EnrolmentLearnt: self._programme,
         }
 
@@ -101,6 +109,29 @@ class Claims(View):
                 "payment_reference": event.payment_reference,
                 "paid_on": event.paid_on,
                 "paid_position": rows.position,
+            },
+        )
+
+    @staticmethod
+    def _cancelled(rows: Rows, event: Claim.Cancelled) -> None:
+        rows.set(
+            "claims",
+            {"claim_id": event.originator_id},
+            {"status": "cancelled", "reason_code": "certificate_revoked", "reason": event.reason},
+        )
+
+    @staticmethod
+    def _recovery_due(rows: Rows, event: Claim.RecoveryDue) -> None:
+        rows.insert(
+            "recoveries",
+            {
+                "claim_id": event.originator_id,
+                "trainee_id": event.trainee_id,
+                "amount_fen": event.amount_fen,
+                "certificate_number": event.certificate_number,
+                "reason": event.reason,
+                "due_since": event.due_since,
+                "recorded_position": rows.position,
             },
         )
 

@@ -227,3 +227,36 @@ async def disbursements(
         f"disbursements-{month}.csv",
         last_row=lambda: ["total", "", "", "", totals["total_fen"], "", ""],
     )
+
+
+class Recovery(BaseModel):
+    """An amount paid on a certificate since revoked, to be recovered (追回)."""
+
+    claim_id: UUID
+    trainee_id: UUID
+    amount_fen: int
+    certificate_number: str
+    reason: str
+    due_since: date
+
+
+@router.get(
+    "/recoveries",
+    summary="Subsidies paid on certificates since revoked, to be recovered (paginated)",
+)
+async def recoveries(
+    request: Request, response: Response, views: Views, principal: ReportReader, page: Page
+) -> list[Recovery]:
+    await views.ensure_cursor(
+        page.after, "recovery", "SELECT 1 FROM recoveries WHERE claim_id = $1", page.after
+    )
+    rows = await views.fetch(
+        "SELECT claim_id, trainee_id, amount_fen, certificate_number, reason, due_since"
+        " FROM recoveries WHERE ($1::uuid IS NULL OR recorded_position >"
+        "  (SELECT recorded_position FROM recoveries WHERE claim_id = $1))"
+        " ORDER BY recorded_position LIMIT $2",
+        page.after,
+        page.fetch,
+    )
+    listed = [Recovery(**dict(row)) for row in rows]
+    return paginated(listed, page, lambda recovery: recovery.claim_id, request, response)

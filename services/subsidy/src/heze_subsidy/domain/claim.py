@@ -1,5 +1,7 @@
 """A subsidy claim: filed by the trainee (or the institution on their behalf), decided
-automatically once the facts are complete, otherwise waiting for them; paid when approved."""
+automatically once the facts are complete, otherwise waiting for them; paid when approved.
+When the certificate it rests on is revoked, an approved claim is cancelled (it can no longer
+be paid) and a paid one owes its amount back (追回), recorded for the city bureau."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ class ClaimStatus(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     PAID = "paid"
+    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,32 @@ class Claim(Aggregate):
             claim.payment_reference = self.payment_reference
             claim.paid_on = self.paid_on
 
+    class Cancelled(Aggregate.Event):
+        """Approved, not yet paid, and its certificate revoked: it will not be paid."""
+
+        TOPIC = "subsidy.Claim.Cancelled.v1"
+        trainee_id: UUID
+        certificate_number: str
+        reason: str
+        cancelled_on: date
+
+        def apply(self, claim: Claim) -> None:
+            claim.status = ClaimStatus.CANCELLED
+            claim.reason_code, claim.reason = "certificate_revoked", self.reason
+
+    class RecoveryDue(Aggregate.Event):
+        """Paid, and its certificate revoked: the amount is to be recovered (追回)."""
+
+        TOPIC = "subsidy.Claim.RecoveryDue.v1"
+        trainee_id: UUID
+        amount_fen: int
+        certificate_number: str
+        reason: str
+        due_since: date
+
+        def apply(self, claim: Claim) -> None:
+            claim.recovery_due_fen = self.amount_fen
+
     @event(Filed)
     def __init__(
         self,
@@ -117,6 +146,7 @@ class Claim(Aggregate):
         self.reason: str | None = None
         self.payment_reference: str | None = None
         self.paid_on: date | None = None
+        self.recovery_due_fen: int | None = None
 
     def settle(
         self, beneficiary: Beneficiary, rules: SubsidyRules, today: date, *, force: bool = False
@@ -149,7 +179,33 @@ class Claim(Aggregate):
                 self.Waiting, reason_code=decision.reason_code, reason=decision.reason
             )
 
+    def lose_certificate(self, certificate_number: str, reason: str, today: date) -> None:
+        """The certificate this claim rests on was revoked (and no other of the occupation and
+        level is valid): cancel it if approved, record what is owed back if paid."""
+        if self.status is ClaimStatus.APPROVED:
+            self.trigger_event(
+                self.Cancelled,
+                trainee_id=self.trainee_id,
+                certificate_number=certificate_number,
+                reason=reason,
+                cancelled_on=today,
+            )
+        elif self.status is ClaimStatus.PAID and self.recovery_due_fen is None:
+            self.trigger_event(
+                self.RecoveryDue,
+                trainee_id=self.trainee_id,
+                amount_fen=self.amount_fen,
+                certificate_number=certificate_number,
+                reason=reason,
+                due_since=today,
+            )
+
     def record_payment(self, payment_reference: str, today: date) -> None:
+        if self.status is ClaimStatus.CANCELLED:
+            raise Refusal(
+                "claim_cancelled",
+                f"the claim was cancelled: the certificate it rested on was revoked ({self.reason})",
+            )
         if self.status is ClaimStatus.PAID:
             raise Refusal(
                 "already_paid", f"the claim was paid on {self.paid_on} ({self.payment_reference})"
