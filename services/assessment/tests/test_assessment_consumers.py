@@ -24,6 +24,7 @@ from heze_assessment.commands import (
     VoidResult,
 )
 from heze_assessment.domain.application import Status
+from heze_assessment.domain.candidate import Candidate
 from heze_assessment.domain.conditions import Declaration
 from heze_assessment.main import definition
 from heze_assessment.settings import AssessmentSettings
@@ -193,10 +194,10 @@ async def test_a_waiting_application_is_refused_when_the_withdrawal_arrives(
     )
 
 
-async def test_a_full_assessment_publishes_the_pass_naming_no_one_and_the_voiding(
-    assessment: InMemoryService,
-) -> None:
-    institution, trainee_id = evaluator(assessment), uuid4()
+async def assessed(
+    assessment: InMemoryService, trainee_id: UUID, institution: UUID
+) -> Callable[[Decimal, Decimal], RecordScores]:
+    """The trainee's application confirmed and assigned to a session; what scores it."""
     await assessment.deliver(registered(trainee_id), completed(trainee_id))
     app, me = assessment.application, an_evaluator(institution)
     application_id = apply(assessment, trainee_id, institution).id
@@ -223,7 +224,16 @@ async def test_a_full_assessment_publishes_the_pass_naming_no_one_and_the_voidin
             practical_score=practical,
         )
 
-    app.handle(scores(Decimal("78.5"), Decimal(82)))
+    return scores
+
+
+async def test_a_full_assessment_publishes_the_pass_naming_no_one_and_the_voiding(
+    assessment: InMemoryService,
+) -> None:
+    institution, trainee_id = evaluator(assessment), uuid4()
+    app = assessment.application
+    scores = await assessed(assessment, trainee_id, institution)
+    application_id = app.handle(scores(Decimal("78.5"), Decimal(82))).id
     assert app.application(application_id).status is Status.PASSED
     with pytest.raises(Refusal) as twice:
         app.handle(scores(Decimal(90), Decimal(90)))
@@ -301,6 +311,33 @@ async def test_redelivered_facts_are_recognised_and_change_nothing(
     assert assessment.application.log_head() == head
     assert assessment.application.candidate(trainee_id).version == candidate_version
     assert assessment.application.application(application_id).status is Status.AWAITING_REVIEW
+
+
+async def test_a_commitment_found_false_bars_the_applicant_for_the_rules_months(
+    assessment: InMemoryService,
+) -> None:
+    institution, app = evaluator(assessment), assessment.application
+    barred, voided_only = uuid4(), uuid4()
+    for trainee_id, false_commitment in ((barred, True), (voided_only, False)):
+        scores = await assessed(assessment, trainee_id, institution)
+        application_id = app.handle(scores(Decimal(80), Decimal(80))).id
+        app.handle(
+            VoidResult(
+                principal=PROVINCE,
+                application_id=application_id,
+                reason="承诺事项核查不实",
+                false_commitment=false_commitment,
+            )
+        )
+    with pytest.raises(Refusal) as refused:
+        apply(assessment, barred, institution)
+    assert refused.value.code == "barred_from_applying"
+    assert refused.value.details == {"until": "2029-11-27"}  # 36 months, the example rules
+    assert apply(assessment, voided_only, institution).status is Status.AWAITING_REVIEW
+    [bar] = [e for e in app.events.get(app.candidate(barred).id) if isinstance(e, Candidate.Barred)]
+    assert (bar.occupation_code, bar.reason) == (OCCUPATION, "承诺事项核查不实")
+    with clock.frozen_at(datetime(2029, 11, 27, 2, tzinfo=UTC)):  # the bar has run out
+        assert apply(assessment, barred, institution).status is Status.AWAITING_REVIEW
 
 
 async def test_bad_messages_are_dead_lettered_and_the_next_good_one_is_applied(

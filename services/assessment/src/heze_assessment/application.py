@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import calendar
+from datetime import date
 from uuid import UUID
 
 from heze_assessment.access import ensure_may_access
@@ -30,6 +32,13 @@ from heze_common.auth import Principal
 from heze_common.commands import Decision, handles
 from heze_common.errors import InvalidInput, Refusal
 from heze_common.eventstore import ServiceApplication
+
+
+def months_after(day: date, months: int) -> date:
+    """The same day `months` later (the month's last day where it has no such day)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 class AssessmentApplication(ServiceApplication):
@@ -125,6 +134,7 @@ class AssessmentApplication(ServiceApplication):
                 field="declaration",
                 unmet=verdict.unmet,
             )
+        candidate.ensure_not_barred(occupation_code, today)
         if candidate.has_withdrawn_without_completing(occupation_code, level):
             raise Refusal(
                 "trainee_withdrawn",
@@ -172,9 +182,18 @@ class AssessmentApplication(ServiceApplication):
 
     @handles
     def void_result(self, command: VoidResult) -> Decision[Application]:
+        """Void a result; one voided for a false commitment also bars the applicant from the
+        occupation for the months of the rules in force (告知承诺制)."""
         application = self.own_application(command.principal, command.application_id)
         application.void_result(command.reason)
-        return Decision(application, application)
+        if not command.false_commitment:
+            return Decision(application, application)
+        today = clock.today()
+        _, _, rules = self.rulebook().rules_for(application.occupation_code, today)
+        candidate = self.candidate(application.trainee_id)
+        until = months_after(today, rules.false_commitment_bar_months)
+        candidate.bar(application.occupation_code, until, application.id, command.reason)
+        return Decision(application, application, candidate)
 
     # Sessions
 

@@ -70,6 +70,7 @@ class RejectQualification(Command):
 class VoidResult(Command):
     application_id: UUID
     reason: str
+    false_commitment: bool = False
 
 
 # Sessions (the evaluation institution its own)

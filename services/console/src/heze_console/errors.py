@@ -67,6 +67,7 @@ MESSAGES: dict[str, str] = {
     "daily_hours_exceeded": "该学员当天累计学时将超过 24 小时",
     "date_outside_programme": "日期不在培训班的起止日期内",
     "trainee_withdrawn": "该学员已退出培训",
+    "barred_from_applying": "承诺事项经核查不实，在限制期内不能再次申请该职业的评价",
     "already_completed": "该学员已结业",
     "hours_not_met": "学时未达到培训班要求",
     "exam_not_taken": "尚未录入结业考核成绩",

@@ -63,6 +63,9 @@ class QualificationDecision(Body):
 
 class Void(Body):
     reason: LongText
+    false_commitment: StrictBool = False
+    """The voiding finds the applicant's commitment false: they may not apply again for the
+    occupation for the months the rules in force set."""
 
 
 class ApplicationView(BaseModel):
@@ -207,6 +210,9 @@ async def void(
     application_id: UUID, body: Void, request: Request, principal: Voider
 ) -> ApplicationView:
     command = commands.VoidResult(
-        principal=principal, application_id=application_id, reason=body.reason
+        principal=principal,
+        application_id=application_id,
+        reason=body.reason,
+        false_commitment=body.false_commitment,
     )
     return ApplicationView.of(await execute(request, command))

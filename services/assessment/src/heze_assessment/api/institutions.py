@@ -8,6 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import BaseModel
+from pydantic import Field as Constraint
 
 from heze_assessment import commands
 from heze_assessment.api.common import App
@@ -116,6 +117,8 @@ async def reinstate(
 class SetRules(Body):
     name: ShortText
     routes: dict[Level, list[Route]]
+    false_commitment_bar_months: Annotated[int, Constraint(ge=0, le=120)] = 36
+    """Months an applicant whose commitment was found false may not apply again (example 36)."""
     effective_from: IsoDate
 
 
@@ -137,7 +140,11 @@ async def set_rules(
     command = commands.SetRules(
         principal=principal,
         occupation_code=occupation_code,
-        rules=RuleSet(name=body.name, routes=body.routes),
+        rules=RuleSet(
+            name=body.name,
+            routes=body.routes,
+            false_commitment_bar_months=body.false_commitment_bar_months,
+        ),
         effective_from=body.effective_from,
     )
     await execute(request, command)

@@ -9,6 +9,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
 
+from heze_common.errors import Refusal
 from heze_common.events import Aggregate, AggregateCreated
 from heze_contracts.enums import Level, Sex
 
@@ -80,6 +81,21 @@ class Candidate(Aggregate):
     def create_id(trainee_id: UUID) -> UUID:
         return uuid5(NAMESPACE, str(trainee_id))
 
+    class Barred(Aggregate.Event):
+        """The commitment of an application was found false: no new application for the
+        occupation before `until`."""
+
+        TOPIC = "assessment.Candidate.Barred.v1"
+        occupation_code: str
+        until: date
+        application_id: UUID
+        reason: str
+
+        def apply(self, candidate: Candidate) -> None:
+            candidate.barred_until[self.occupation_code] = max(
+                self.until, candidate.barred_until.get(self.occupation_code, self.until)
+            )
+
     @event(Opened)
     def __init__(self, trainee_id: UUID) -> None:
         self.trainee_id = trainee_id
@@ -87,6 +103,26 @@ class Candidate(Aggregate):
         self.proofs: dict[tuple[str, Level], TrainingProof] = {}
         self.withdrawn: set[tuple[str, Level]] = set()
         self.application_ids: list[UUID] = []
+        self.barred_until: dict[str, date] = {}
+
+    def bar(self, occupation_code: str, until: date, application_id: UUID, reason: str) -> None:
+        self.trigger_event(
+            self.Barred,
+            occupation_code=occupation_code,
+            until=until,
+            application_id=application_id,
+            reason=reason,
+        )
+
+    def ensure_not_barred(self, occupation_code: str, today: date) -> None:
+        until = self.barred_until.get(occupation_code)
+        if until is not None and today < until:
+            raise Refusal(
+                "barred_from_applying",
+                f"a commitment was found false: no application for {occupation_code}"
+                f" before {until}",
+                until=until.isoformat(),
+            )
 
     def record_completion(
         self, occupation_code: str, level: Level, certificate_number: str, completed_on: date

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from heze_contracts.enums import Education, Level
 
@@ -89,6 +89,9 @@ class RuleSet(BaseModel):
 
     name: str
     routes: dict[Level, list[Route]]
+    false_commitment_bar_months: int = Field(default=36, ge=0, le=120)
+    """How long an applicant whose commitment (告知承诺) was found false may not apply again
+    for the occupation; 36 is an example figure for the province to set."""
 
 
 @dataclass(frozen=True)
