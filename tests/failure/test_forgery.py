@@ -20,7 +20,7 @@ from heze_common.runtime import create_app
 from heze_common.signing import KEY_ID_HEADER, Signer
 from heze_common.testing import eventually, publish, read_topic, running, service_settings
 from heze_contracts import IntegrationEvent
-from tests.failure.test_poison_messages import enrolled, registered
+from tests.failure.test_poison_messages import completed, enrolled
 
 CONSUMERS = {
     "assessment": ["enrollment.events.v1"],
@@ -61,7 +61,7 @@ async def test_forged_messages_are_dead_lettered_and_change_nothing(
         application = app.state.application
         consumer = app.state.consumer
         first, later = uuid4(), uuid4()
-        genuine = (enrolled if service == "subsidy" else registered)(first)
+        genuine = (enrolled if service == "subsidy" else completed)(first)
         enrollment_topic = topic_prefix + "enrollment.events.v1"
         await publish(kafka_bootstrap_servers, enrollment_topic, genuine)
         await eventually(lambda: bool(application.trail_streams(first)))
@@ -114,7 +114,7 @@ async def test_forged_messages_are_dead_lettered_and_change_nothing(
         await publish(
             kafka_bootstrap_servers,
             enrollment_topic,
-            (enrolled if service == "subsidy" else registered)(later),
+            (enrolled if service == "subsidy" else completed)(later),
         )
         await eventually(lambda: bool(application.trail_streams(later)), timeout=120)
         assert not application.trail_streams(UUID(altered["subject_id"]))

@@ -60,7 +60,7 @@ def test_rotating_the_trainee_id_key_changes_no_ones_id(database_url: str) -> No
     before.close()
 
     after = application(
-        database_url, trainee_id_key=SECOND_KEY, retired_trainee_id_keys=[FIRST_KEY]
+        database_url, trainee_id_key=SECOND_KEY, retired_trainee_id_keys=FIRST_KEY
     )
     assert after.trainee_id_for(registration(1).id_number) == first
     assert after.trainee(first).name == "钥匙测试1"
@@ -87,5 +87,5 @@ def test_the_trainee_id_key_is_not_the_cipher_key(database_url: str) -> None:
 
 
 def test_a_malformed_trainee_id_key_stops_the_service_naming_it(database_url: str) -> None:
-    with pytest.raises(ValueError, match="RETIRED_TRAINEE_ID_KEYS\\[0\\]"):
-        application(database_url, trainee_id_key=FIRST_KEY, retired_trainee_id_keys=["short"])
+    with pytest.raises(ValueError, match="RETIRED_TRAINEE_ID_KEYS\\[1\\]"):
+        application(database_url, trainee_id_key=FIRST_KEY, retired_trainee_id_keys=f"{FIRST_KEY},short")

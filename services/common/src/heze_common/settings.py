@@ -49,6 +49,11 @@ class ServiceSettings(BaseSettings):
     cipher_key: SecretStr | None = Field(
         default=None, description="base64 AES key (16, 24 or 32 bytes)"
     )
+    retired_cipher_keys: SecretStr | None = Field(
+        default=None,
+        description="Earlier cipher keys (base64, comma-separated): events stored under them stay"
+        " readable after a rotation",
+    )
     view_rebuild_workers: int = Field(
         default=2,
         ge=1,
@@ -151,6 +156,16 @@ class ServiceSettings(BaseSettings):
             return text
         return keyfiles.read_or_create(self.data_dir / f"{self.service_name}.cipher-key")
 
+    def resolved_retired_cipher_keys(self) -> list[str]:
+        """The earlier cipher keys, checked as the current one is."""
+        listed = self.retired_cipher_keys.get_secret_value() if self.retired_cipher_keys else ""
+        keys = [key.strip() for key in listed.split(",") if key.strip()]
+        for n, text in enumerate(keys):
+            keyfiles.decode_key(
+                text, name=f"RETIRED_CIPHER_KEYS[{n}]", sizes=(16, 24, 32), min_bytes=16
+            )
+        return keys
+
     def resolved_audit_signing_key(self) -> str:
         """The checkpoint signing key; in embedded mode one is created once and kept beside the data."""
         if self.audit_signing_key is not None:
@@ -222,8 +237,9 @@ class ServiceSettings(BaseSettings):
     def event_store_env(self) -> dict[str, str]:
         """What the event store needs whatever keeps it: the cipher and the cache."""
         return {
-            "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
+            "CIPHER_TOPIC": "heze_common.ciphers:KeyRingCipher",
             "CIPHER_KEY": self.resolved_cipher_key(),
+            "RETIRED_CIPHER_KEYS": ",".join(self.resolved_retired_cipher_keys()),
             "CREATE_TABLE": "y" if self.create_tables else "n",
             "AGGREGATE_CACHE_MAXSIZE": str(self.aggregate_cache_size)
             if self.aggregate_cache_size

@@ -16,9 +16,9 @@ class EnrollmentSettings(ServiceSettings):
         description="base64 key (at least 32 bytes) that derives a trainee's id from their ID"
         " number; used for nothing else",
     )
-    retired_trainee_id_keys: list[SecretStr] = Field(
-        default_factory=list,
-        description="Earlier trainee-id keys, newest first (JSON list of base64): people"
+    retired_trainee_id_keys: SecretStr | None = Field(
+        default=None,
+        description="Earlier trainee-id keys (base64, comma-separated, newest first): people"
         " registered under them keep their ids",
     )
 
@@ -36,11 +36,15 @@ class EnrollmentSettings(ServiceSettings):
             if self.trainee_id_key is not None
             else keyfiles.read_or_create(self.data_dir / f"{self.service_name}.trainee-id-key")
         )
+        retired = (
+            self.retired_trainee_id_keys.get_secret_value() if self.retired_trainee_id_keys else ""
+        )
         named = [
             ("TRAINEE_ID_KEY", current),
             *(
-                (f"RETIRED_TRAINEE_ID_KEYS[{n}]", key.get_secret_value())
-                for n, key in enumerate(self.retired_trainee_id_keys)
+                (f"RETIRED_TRAINEE_ID_KEYS[{n}]", key.strip())
+                for n, key in enumerate(retired.split(","))
+                if key.strip()
             ),
         ]
         for name, text in named:
