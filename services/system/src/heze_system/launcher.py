@@ -93,6 +93,9 @@ def _running(
     with_console: bool = False,
 ) -> RunningSystem:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop like Ctrl-C: through `finally`
+    # A launcher started in the background by a shell without job control inherits SIGINT
+    # ignored, and Python then leaves it ignored: Ctrl-C (or a supervisor's SIGINT) must stop it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     return RunningSystem(
         data_dir=data_dir,
         base_port=base_port,
