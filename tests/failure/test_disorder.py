@@ -1242,7 +1242,8 @@ async def remember_standards(run: Run, city: dict[str, str]) -> None:
 
 def overtaking_revocation_scenario() -> Scenario:
     """A trainee claims before any fact is known; the training, the certificate and its
-    revocation all happen afterwards (the claim is filed at TODAY, the facts come later)."""
+    revocation all happen afterwards (the claim is filed at TODAY, the facts come later). The
+    claim is approved on the facts and then cancelled by the revocation, whichever comes first."""
     enrollment_log, certification_log = (
         Upstream(Producer.ENROLLMENT, started=TODAY),
         Upstream(Producer.CERTIFICATION, started=TODAY + timedelta(days=30)),
@@ -1276,7 +1277,7 @@ def overtaking_revocation_scenario() -> Scenario:
         settings_class=SubsidySettings,
         stages=(Stage(commands=claim), Stage(tuple(facts))),
         observe=observe,
-        fates={"claim": "approved"},
+        fates={"claim": "cancelled"},
         fates_of=lambda views: {"claim": views["claims"][0]["status"]},
     )
 

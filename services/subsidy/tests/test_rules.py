@@ -106,7 +106,7 @@ def test_a_programme_outside_the_subsidised_plan_is_refused_at_once() -> None:
 def test_a_revoked_level_certificate_does_not_count() -> None:
     book, person = rules(), Beneficiary.open(uuid4())
     programme = eligible(person)
-    person.learn_revocation(f"HZSZ-{programme.hex[:6]}", ISSUED + timedelta(days=3))
+    person.learn_revocation(f"HZSZ-{programme.hex[:6]}", ISSUED + timedelta(days=3), "承诺不实")
     claim = claim_for(person, programme)
     claim.settle(person, book, date(2026, 5, 1), force=True)
     assert claim.reason_code == "certificate_missing"
@@ -115,7 +115,7 @@ def test_a_revoked_level_certificate_does_not_count() -> None:
 def test_a_certificate_revoked_before_the_claim_was_filed_does_not_count() -> None:
     book, person = rules(), Beneficiary.open(uuid4())
     programme = eligible(person)
-    person.learn_revocation(f"HZSZ-{programme.hex[:6]}", ISSUED + timedelta(days=3))
+    person.learn_revocation(f"HZSZ-{programme.hex[:6]}", ISSUED + timedelta(days=3), "承诺不实")
     with clock.frozen_at(ISSUED + timedelta(days=10)):
         claim = claim_for(person, programme)
     claim.settle(person, book, date(2026, 5, 1))
@@ -123,21 +123,23 @@ def test_a_certificate_revoked_before_the_claim_was_filed_does_not_count() -> No
     assert claim.waiting_for == "no valid level certificate of this occupation and level"
 
 
-def test_a_revocation_after_the_facts_were_complete_does_not_undo_them_when_it_overtakes_them() -> (
+def test_a_revocation_after_the_facts_were_complete_cancels_the_approval_when_it_overtakes_them() -> (
     None
 ):
     """The claim was filed and the certificate issued, then revoked; the enrolment arrives last
     (the enrollment topic lagged). In the order things happened the claim was approved before
-    the revocation, so it is approved now too."""
+    the revocation, which then cancelled it: so it is approved, and cancelled, now too."""
     book, person = rules(), Beneficiary.open(uuid4())
     with clock.frozen_at(ISSUED - timedelta(days=10)):
         claim = claim_for(person, programme := uuid4())
     person.learn_level_certificate(f"HZSZ-{programme.hex[:6]}", BIG_DATA, Level.JUNIOR, ISSUED)
-    person.learn_revocation(f"HZSZ-{programme.hex[:6]}", ISSUED + timedelta(days=3))
+    person.learn_revocation(f"HZSZ-{programme.hex[:6]}", ISSUED + timedelta(days=3), "承诺不实")
     person.learn_completion(programme, BIG_DATA, Level.JUNIOR, "HZPX-1")
     person.learn_enrolment(Enrolment(programme, uuid4(), BIG_DATA, Level.JUNIOR, True))
     claim.settle(person, book, date(2026, 5, 1))
-    assert claim.status is ClaimStatus.APPROVED
+    approved, cancelled = (e for e in claim.collect_events() if not isinstance(e, Claim.Filed))
+    assert isinstance(approved, Claim.Approved) and isinstance(cancelled, Claim.Cancelled)
+    assert (claim.status, claim.reason) == (ClaimStatus.CANCELLED, "承诺不实")
 
 
 @pytest.mark.parametrize(

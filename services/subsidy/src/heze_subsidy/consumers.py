@@ -81,19 +81,20 @@ def on_certificate_revoked(
 ) -> list[Aggregate]:
     facts = event.payload
     beneficiary = application.beneficiary(facts.trainee_id)
-    beneficiary.learn_revocation(facts.certificate_number, event.occurred_at)
+    beneficiary.learn_revocation(facts.certificate_number, event.occurred_at, facts.reason)
     certificate = beneficiary.level_certificates.get(facts.certificate_number)
-    if certificate is None or beneficiary.holds_level_certificate(
-        certificate.occupation_code, certificate.level
-    ):
-        return [beneficiary]  # never learnt (so nothing rests on it), or another stands in
+    if certificate is None:
+        return [beneficiary]  # never learnt, so no claim was approved on it
+    lost = beneficiary.revoked_certificate_of(certificate.occupation_code, certificate.level)
+    if lost is None:
+        return [beneficiary]  # another valid certificate stands in
     resting = [
         claim
         for claim in map(application.claim, beneficiary.claim_ids)
         if (claim.occupation_code, claim.level) == (certificate.occupation_code, certificate.level)
     ]
     for claim in resting:
-        claim.lose_certificate(facts.certificate_number, facts.reason, clock.today())
+        claim.lose_certificate(*lost, clock.today())
     return [beneficiary, *resting]
 
 

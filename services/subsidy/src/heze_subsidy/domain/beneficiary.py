@@ -93,16 +93,22 @@ class Beneficiary(Aggregate):
 
     class LevelCertificateRevoked(Aggregate.Event):
         TOPIC = "subsidy.Beneficiary.LevelCertificateRevoked.v1"
-        class_version = 2
+        class_version = 3
         certificate_number: str
         revoked_at: datetime
+        reason: str
 
         @staticmethod
         def upcast_v1_v2(state: dict) -> None:
             state["revoked_at"] = state["timestamp"]
 
+        @staticmethod
+        def upcast_v2_v3(state: dict) -> None:
+            state["reason"] = ""  # not kept before revocations cancelled claims
+
         def apply(self, beneficiary: Beneficiary) -> None:
             beneficiary.revoked[self.certificate_number] = self.revoked_at
+            beneficiary.revocation_reasons[self.certificate_number] = self.reason
 
     class ClaimFiled(Aggregate.Event):
         TOPIC = "subsidy.Beneficiary.ClaimFiled.v1"
@@ -134,6 +140,7 @@ class Beneficiary(Aggregate):
         self.completions: dict[UUID, str] = {}
         self.level_certificates: dict[str, LevelCertificate] = {}
         self.revoked: dict[str, datetime] = {}
+        self.revocation_reasons: dict[str, str] = {}
         self.claim_ids: list[UUID] = []
         self.approvals: list[Approval] = []
 
@@ -169,11 +176,30 @@ class Beneficiary(Aggregate):
                 issued_at=issued_at,
             )
 
-    def learn_revocation(self, number: str, revoked_at: datetime) -> None:
+    def learn_revocation(self, number: str, revoked_at: datetime, reason: str) -> None:
         if number not in self.revoked:
             self.trigger_event(
-                self.LevelCertificateRevoked, certificate_number=number, revoked_at=revoked_at
+                self.LevelCertificateRevoked,
+                certificate_number=number,
+                revoked_at=revoked_at,
+                reason=reason,
             )
+
+    def revoked_certificate_of(self, occupation_code: str, level: Level) -> tuple[str, str] | None:
+        """The certificate of that occupation and level a claim rested on and lost (its number
+        and the revocation's reason), when no other of them is valid now; else None."""
+        if self.holds_level_certificate(occupation_code, level):
+            return None
+        lost = [
+            (self.revoked[number], number)
+            for number, certificate in self.level_certificates.items()
+            if (certificate.occupation_code, certificate.level) == (occupation_code, level)
+            and number in self.revoked
+        ]
+        if not lost:
+            return None
+        _, number = max(lost)
+        return number, self.revocation_reasons.get(number, "")
 
     def file(self, claim_id: UUID) -> None:
         self.trigger_event(self.ClaimFiled, claim_id=claim_id)

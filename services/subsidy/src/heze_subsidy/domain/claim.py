@@ -166,6 +166,10 @@ class Claim(Aggregate):
                 decided_on=today,
             )
             beneficiary.grant(self.id, self.occupation_code, self.level, today)
+            # Approved on facts complete before a revocation that is already known: the
+            # revocation still takes it away, as it would had it come after the approval.
+            if lost := beneficiary.revoked_certificate_of(self.occupation_code, self.level):
+                self.lose_certificate(*lost, today)
         elif decision.status is ClaimStatus.REJECTED:
             self.trigger_event(
                 self.Rejected,
