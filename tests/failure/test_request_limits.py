@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import select
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -35,8 +33,10 @@ from heze_common.http_errors import routes_needing_a_token
 from heze_common.runtime import create_app
 from heze_common.testing import (
     TEST_IDENTITY_CLAIM_KEY,
+    ServiceProcess,
     Tokens,
     fresh_database,
+    service_process,
     service_settings,
 )
 from heze_contracts.enums import Role
@@ -58,15 +58,27 @@ ID_SEQUENCES = count(201, 2)
 
 @dataclass
 class Service:
-    process: subprocess.Popen[bytes]
-    port: int
+    """The enrollment process, and tokens it accepts."""
+
+    served: ServiceProcess
     tokens: Tokens
     issuer: TokenIssuer
-    log: Path
+
+    @property
+    def process(self) -> subprocess.Popen[bytes]:
+        return self.served.process
+
+    @property
+    def port(self) -> int:
+        return self.served.port
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.served.url
+
+    @property
+    def log(self) -> Path:
+        return self.served.log
 
     def rss(self) -> int:
         """Resident memory of the service process, in bytes."""
@@ -79,68 +91,32 @@ class Service:
         return httpx.post(f"{self.url}{path}", json=body, headers=headers, timeout=30)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def service(
     postgres_admin_dsn: str, kafka_bootstrap_servers: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Service]:
     data_dir = tmp_path_factory.mktemp("request-limits")
-    port = free_port()
-    log = data_dir / "enrollment.log"
     with fresh_database(postgres_admin_dsn, "test_limits") as database_url:
         environment = {
-            **os.environ,
             "DATABASE_URL": database_url,
             "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap_servers,
             "KAFKA_TOPIC_PREFIX": f"t{uuid.uuid4().hex[:10]}.",
-            "HTTP_PORT": str(port),
             "DATA_DIR": str(data_dir),
             "JWT_SECRET": SECRET,
             "CIPHER_KEY": CIPHER_KEY,
             "IDENTITY_CLAIM_KEY": TEST_IDENTITY_CLAIM_KEY,
             "HTTP_HEADER_TIMEOUT_SECONDS": str(HEADER_TIMEOUT),
         }
-        for name in ("JWT_MAX_LIFETIME_SECONDS", "JWT_PUBLIC_KEY_FILE", "ENVIRONMENT"):
-            environment.pop(name, None)  # the defaults are under test
-        with log.open("ab") as output:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "heze_enrollment.main", "serve"],
-                env=environment,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
         settings = service_settings(EnrollmentSettings, jwt_secret=SECRET, data_dir=data_dir)
         issuer = TokenIssuer(settings)
-        started = Service(process, port, Tokens(issuer), issuer, log)
-        try:
-            wait_until_ready(started)
-            yield started
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def wait_until_ready(service: Service, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert service.process.poll() is None, service.log.read_text()[-3000:]
-        try:
-            if httpx.get(f"{service.url}/health/ready", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"not ready in {timeout}s: {service.log.read_text()[-3000:]}")
+        with service_process(
+            "enrollment",
+            environment,
+            data_dir / "enrollment.log",
+            # The defaults are under test.
+            unset=("JWT_MAX_LIFETIME_SECONDS", "JWT_PUBLIC_KEY_FILE", "ENVIRONMENT"),
+        ) as served:
+            yield Service(served, Tokens(issuer), issuer)
 
 
 def registration(**overrides: Any) -> dict[str, Any]:

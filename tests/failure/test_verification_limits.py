@@ -5,10 +5,6 @@ client has its own allowance."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -17,16 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from heze_common.testing import READY_SECONDS, fresh_database
+from heze_common.testing import fresh_database, service_process
 
 LIMIT = 10
 VERIFY = "/public/certificates/verify"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -37,42 +27,18 @@ def certification(
     tmp_path: Path,
 ) -> Iterator[str]:
     """A certification process; `request.param` is its FORWARDED_ALLOW_IPS."""
-    port = free_port()
     with fresh_database(postgres_admin_dsn, "test_verify") as database_url:
         environment = {
-            **os.environ,
             "DATABASE_URL": database_url,
             "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap_servers,
             "KAFKA_TOPIC_PREFIX": f"t{uuid.uuid4().hex[:10]}.",
-            "HTTP_PORT": str(port),
             "DATA_DIR": str(tmp_path),
             "VERIFY_REQUESTS_PER_MINUTE": str(LIMIT),
             "FORWARDED_ALLOW_IPS": request.param,
         }
         log = tmp_path / "certification.log"
-        with log.open("ab") as output:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "heze_certification.main", "serve"],
-                env=environment,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + READY_SECONDS
-            while time.monotonic() < deadline:
-                assert process.poll() is None, log.read_text()[-3000:]
-                try:
-                    if httpx.get(f"{url}/health/ready", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.2)
-            yield url
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+        with service_process("certification", environment, log) as served:
+            yield served.url
 
 
 def early_in_a_minute() -> None:

@@ -21,7 +21,11 @@ import base64
 import functools
 import inspect
 import os
+import socket
+import subprocess
+import sys
 import tempfile
+import time
 import uuid
 import warnings
 from collections import Counter
@@ -32,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
+import httpx
 import psycopg
 import pytest
 from aiokafka import AIOKafkaProducer, ConsumerRecord
@@ -94,6 +99,67 @@ def postgres_admin_dsn() -> Iterator[str]:
             EmbeddedPostgres(Path(directory)) as server,
         ):
             yield server.url()
+
+
+@dataclass(frozen=True)
+class ServiceProcess:
+    """A service running as its own process (`python -m heze_<service>.main serve`)."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def service_process(
+    service: str, environment: dict[str, str], log: Path, *, unset: tuple[str, ...] = ()
+) -> Iterator[ServiceProcess]:
+    """`service` served by uvicorn on a free port, with `environment` over this process's (less
+    the names in `unset`), until it answers ready; stopped (SIGTERM, then SIGKILL) after."""
+    port = free_port()
+    variables = {**os.environ, **environment, "HTTP_PORT": str(port)}
+    for name in unset:
+        variables.pop(name, None)
+    with log.open("ab") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", f"heze_{service}.main", "serve"],
+            env=variables,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    served = ServiceProcess(process, port, log)
+    try:
+        deadline = time.monotonic() + READY_SECONDS
+        while not _answers_ready(served):
+            assert process.poll() is None, log.read_text()[-3000:]
+            assert time.monotonic() < deadline, f"not ready: {log.read_text()[-3000:]}"
+            time.sleep(0.2)
+        yield served
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _answers_ready(served: ServiceProcess) -> bool:
+    try:
+        return httpx.get(f"{served.url}/health/ready", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 @contextmanager
