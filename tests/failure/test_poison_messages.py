@@ -8,6 +8,7 @@ import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from itertools import count
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 import pytest
@@ -22,6 +23,7 @@ from heze_common.testing import (
     service_settings,
     signed_headers,
 )
+from heze_contracts import IntegrationEvent
 from heze_contracts.assessment import AssessmentFailed, AssessmentFailedPayload
 from heze_contracts.enrollment import (
     TraineeEnrolled,
@@ -34,6 +36,7 @@ from heze_contracts.enrollment import (
 from heze_contracts.enums import Field, HourKind, HourMode, Level
 
 positions = count(1)
+E = TypeVar("E", bound=IntegrationEvent)
 CONSUMERS = {
     "assessment": ["enrollment.events.v1"],
     "certification": ["enrollment.events.v1", "assessment.events.v1"],
@@ -49,11 +52,10 @@ EXPECTED = [
 ]
 
 
-def registered(trainee_id: UUID) -> TraineeRegistered:
-    return TraineeRegistered.build(
-        TraineeRegisteredPayload(
-            trainee_id=trainee_id, county="牡丹区", employed=False, registered_on=date(2026, 1, 5)
-        ),
+def published(event_class: type[E], payload: Any, trainee_id: UUID) -> E:
+    """`payload` in its envelope, as its producer's relay publishes it now."""
+    return event_class.build(
+        payload,
         position=next(positions),
         occurred_at=datetime.now(UTC),
         origin_id=trainee_id,
@@ -63,8 +65,19 @@ def registered(trainee_id: UUID) -> TraineeRegistered:
     )
 
 
+def registered(trainee_id: UUID) -> TraineeRegistered:
+    return published(
+        TraineeRegistered,
+        TraineeRegisteredPayload(
+            trainee_id=trainee_id, county="牡丹区", employed=False, registered_on=date(2026, 1, 5)
+        ),
+        trainee_id,
+    )
+
+
 def enrolled(trainee_id: UUID) -> TraineeEnrolled:
-    return TraineeEnrolled.build(
+    return published(
+        TraineeEnrolled,
         TraineeEnrolledPayload(
             trainee_id=trainee_id,
             programme_id=uuid4(),
@@ -75,18 +88,14 @@ def enrolled(trainee_id: UUID) -> TraineeEnrolled:
             subsidised_plan=True,
             enrolled_on=date(2026, 3, 1),
         ),
-        position=next(positions),
-        occurred_at=datetime.now(UTC),
-        origin_id=trainee_id,
-        origin_version=next(positions),
-        correlation_id=uuid4(),
-        causation_id=None,
+        trainee_id,
     )
 
 
 def completed(trainee_id: UUID) -> TrainingCompleted:
     hours = {HourKind.THEORY: Decimal(80), HourKind.PRACTICE: Decimal(48)}
-    return TrainingCompleted.build(
+    return published(
+        TrainingCompleted,
         TrainingCompletedPayload(
             trainee_id=trainee_id,
             programme_id=uuid4(),
@@ -102,17 +111,13 @@ def completed(trainee_id: UUID) -> TrainingCompleted:
             subsidised_plan=True,
             completed_on=date(2026, 6, 30),
         ),
-        position=next(positions),
-        occurred_at=datetime.now(UTC),
-        origin_id=trainee_id,
-        origin_version=next(positions),
-        correlation_id=uuid4(),
-        causation_id=None,
+        trainee_id,
     )
 
 
 def forged(trainee_id: UUID) -> AssessmentFailed:
-    return AssessmentFailed.build(
+    return published(
+        AssessmentFailed,
         AssessmentFailedPayload(
             application_id=uuid4(),
             trainee_id=trainee_id,
@@ -125,12 +130,7 @@ def forged(trainee_id: UUID) -> AssessmentFailed:
             practical_score=Decimal("10.0"),
             assessment_ended_on=date(2026, 5, 1),
         ),
-        position=next(positions),
-        occurred_at=datetime.now(UTC),
-        origin_id=trainee_id,
-        origin_version=next(positions),
-        correlation_id=uuid4(),
-        causation_id=None,
+        trainee_id,
     )
 
 

@@ -4,7 +4,8 @@ load balancer spreads its requests, and no process keeps a map of clients that c
 
 A client is the address uvicorn reports: the peer's, or the `X-Forwarded-For` one when the peer
 is a configured trusted proxy (`FORWARDED_ALLOW_IPS`, never assumed). The address is stored as a
-keyed hash, and rows older than the previous minute are deleted as a new minute begins.
+hash (an address's rows live two minutes at most: each process deletes the older ones once a
+minute).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ class SharedRateLimit:
         self.per_minute = per_minute
         self._created = False
         self._creating = asyncio.Lock()
+        self._pruned_before = 0
+        """The minute before which this process last deleted the rows."""
 
     async def admit(self, client: str) -> None:
         """Count this request of `client`, or refuse it (429 `rate_limited`)."""
@@ -43,7 +46,8 @@ class SharedRateLimit:
             hashlib.sha256(f"{self.name}:{client}".encode()).hexdigest()[:32],
             minute,
         )
-        if counted == 1:  # a client's first request this minute: drop what no window needs
+        if self._pruned_before < minute - 1:  # once a minute: drop what no window needs
+            self._pruned_before = minute - 1
             await self.pool.execute(f"DELETE FROM {self.table} WHERE minute < $1", minute - 1)
         if counted > self.per_minute:
             raise RateLimited(
