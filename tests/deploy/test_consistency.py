@@ -404,7 +404,7 @@ def test_ingress_exposes_the_four_apis_and_public_verification(rendered: Rendere
         assert backends, f"{service} is not exposed"
         service_ports = {p["name"] for p in rendered.get("Service", service)["spec"]["ports"]}
         assert all(b["port"]["name"] in service_ports for b in backends)
-    verification = [b for (_, path), b in routes.items() if path == "/public/certificates/verify"]
+    verification = [b for (_, path), b in routes.items() if path == "/public/"]
     assert [b["name"] for b in verification] == ["certification"]
     tls_hosts = {h for entry in ingress["spec"]["tls"] for h in entry["hosts"]}
     assert {host for host, _ in routes} <= tls_hosts, "every host is served over TLS"

@@ -81,7 +81,10 @@ def test_final_stage_has_no_build_tools_and_runs_unprivileged() -> None:
     for tool in ("apt-get install", "gcc", "build-essential", "pip install", "uv "):
         assert tool not in text, f"{tool!r} in the runtime stage"
     copies = [arguments for keyword, arguments in runtime if keyword == "COPY"]
-    assert copies == ["--from=build /app/.venv /app/.venv"], "only the virtual environment"
+    assert copies == [
+        "--from=build /app/.venv /app/.venv",
+        "--from=build /usr/share/fonts/truetype/wqy /usr/share/fonts/truetype/wqy",
+    ], "only the virtual environment and the certificates' font"
     (user,) = [arguments for keyword, arguments in runtime if keyword == "USER"]
     uid, _, gid = user.partition(":")
     assert uid.isdigit() and int(uid) != 0 and gid.isdigit() and int(gid) != 0

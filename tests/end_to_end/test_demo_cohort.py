@@ -6,6 +6,7 @@ Marker `soak`: CI drives 60 trainees; `HEZE_E2E_TRAINEES=1000` drives a larger c
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import shutil
@@ -17,20 +18,29 @@ from typing import Any
 
 import httpx
 import pytest
+import zxingcpp
 from aiokafka import AIOKafkaConsumer
+from joserfc import jws
+from joserfc.jwk import OKPKey
+from PIL import Image
+from typer.testing import CliRunner
 from rich.console import Console
 
-from heze_common.auth import TokenIssuer
+from heze_common.auth import TokenIssuer, identity_claim
 from heze_common.settings import ServiceSettings
-from heze_common.testing import READY_SECONDS, read_topic
+from heze_common.certificate_pdf import attached_credential
+from heze_common.credentials import unverified_parts
+from heze_common.testing import READY_SECONDS, eventually, read_topic, with_attached_credential
 from heze_contracts.enums import Role
 from heze_system.demo.cohort import cohort
+from heze_system.launcher import cli
 from heze_system.demo.run import drive
 from heze_system.system import SERVICES, RunningSystem, postgres_databases
 from heze_system.trail import collect, find_trainee, to_html
 from tests.end_to_end.expectations import expected_counts
 
 COHORT = int(os.environ.get("HEZE_E2E_TRAINEES", "60"))
+ARTEFACTS = Path(__file__).resolve().parents[2] / "test-artefacts" / "certificates"
 # The cohort is driven in the first test's setup: a larger one needs longer than the default.
 pytestmark = [pytest.mark.soak, pytest.mark.timeout(max(300, COHORT * 3))]
 
@@ -97,6 +107,16 @@ def test_the_demo_cohort_reaches_its_expected_state_in_every_service(
 def auditor(system: RunningSystem) -> dict[str, str]:
     issuer = TokenIssuer(ServiceSettings(service_name="auditor", data_dir=system.data_dir))
     return {"Authorization": f"Bearer {issuer.mint(Role.AUDITOR, subject='auditor')}"}
+
+
+def flipped_byte(compact: str) -> str:
+    """The credential with one character of its payload (the middle part) changed."""
+    at = compact.index(".") + 20
+    return compact[:at] + ("A" if compact[at] != "A" else "B") + compact[at + 1 :]
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 
 
 def followed_trainee(world: Any) -> Any:
@@ -270,3 +290,115 @@ def test_no_topic_or_dead_letter_queue_holds_a_cohort_members_name_id_number_or_
     # The values looked for are the ones the demo registered.
     assert {j.person.id_number for j in demo[0].journeys} == {p.id_number for p in people}
     assert demo[0].count("registered") > 0
+
+
+def test_a_certificate_verifies_from_its_pdf_and_qr_code_and_its_revocation_shows(
+    system: RunningSystem, demo: tuple, tmp_path: Path
+) -> None:
+    """Runs last: it revokes the followed trainee's certificate."""
+    world = demo[0]
+    journey = followed_trainee(world)
+    certification = system.url("certification")
+    tokens = TokenIssuer(ServiceSettings(service_name="tester", data_dir=system.data_dir))
+    holder = bearer(tokens.mint(Role.TRAINEE, subject=journey.trainee_id))
+    stranger = bearer(tokens.mint(Role.TRAINEE, subject=str(uuid.uuid4())))
+    pdf_url = f"{certification}/certificates/{journey.certificate}/pdf"
+    assert httpx.get(pdf_url, headers=stranger).json()["error"]["code"] == "not_your_certificate"
+    pdf = httpx.get(pdf_url, headers=holder, timeout=30)
+    assert pdf.headers["content-type"] == "application/pdf"
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    pdf_file = ARTEFACTS / "level-certificate.pdf"
+    pdf_file.write_bytes(pdf.content)
+
+    # The QR code, read off the rendered page, is the certificate's verification link.
+    subprocess.run(
+        ["pdftoppm", "-r", "150", "-png", "-singlefile", pdf_file, ARTEFACTS / "level-certificate"],
+        check=True,
+    )
+    (code,) = zxingcpp.read_barcodes(Image.open(ARTEFACTS / "level-certificate.png"))
+    link = code.text
+    assert link.startswith(
+        f"{certification}/public/certificates/{journey.certificate}/verification"
+    )
+    by_link = httpx.get(link).json()
+    assert (by_link["status"], by_link["holder_name"]) == ("valid", journey.person.name)
+    wrong_code = httpx.get(link.rsplit("=", 1)[0] + "=guessed").json()
+    assert wrong_code == {**dict.fromkeys(by_link), "status": "unknown"}
+
+    # An independent verifier (joserfc) checks the attached credential with the issuer's key.
+    compact = attached_credential(pdf.content)
+    assert compact == httpx.get(f"{pdf_url[:-4]}/credential", headers=holder).text
+    _, claimed = unverified_parts(compact)
+    published = httpx.get(claimed["issuer"]).json()["keys"][0]
+    key = OKPKey.import_key({name: published[name] for name in ("kty", "crv", "x")})
+    verified = jws.deserialize_compact(compact, key, algorithms=["EdDSA"])
+    credential = json.loads(verified.payload)
+    subject = credential["credentialSubject"]
+    identity_key = ServiceSettings(service_name="x", data_dir=system.data_dir)
+    assert subject["name"] == journey.person.name
+    assert subject["idh"] == identity_claim(
+        identity_key.resolved_identity_claim_key(), journey.person.id_number
+    )
+    assert journey.person.id_number not in verified.payload.decode()
+    assert subject["certificate"]["number"] == journey.certificate
+    assert {"provinceConfirmation", "nationalApproval"} <= set(subject["certificate"])
+
+    def check(source: str, *extra: str) -> tuple[int, str]:
+        result = CliRunner().invoke(
+            cli,
+            [
+                "certificate",
+                "verify",
+                source,
+                "--trust",
+                certification,
+                "--cache-dir",
+                str(tmp_path / "cache"),
+                *extra,
+            ],
+        )
+        return result.exit_code, result.output
+
+    from_pdf, from_link = check(str(pdf_file)), check(link)
+    assert from_pdf[0] == 0 and "VALID" in from_pdf[1] and journey.person.name in from_pdf[1]
+    assert from_link == from_pdf
+    tampered = tmp_path / "tampered.pdf"
+    tampered.write_bytes(with_attached_credential(pdf.content, flipped_byte(compact)))
+    assert check(str(tampered))[0] == 1 and "TAMPERED" in check(str(tampered))[1]
+    elsewhere = CliRunner().invoke(
+        cli,
+        [
+            "certificate",
+            "verify",
+            str(pdf_file),
+            "--trust",
+            "https://elsewhere.example",
+            "--cache-dir",
+            str(tmp_path / "other"),
+        ],
+    )
+    assert elsewhere.exit_code == 1 and "UNTRUSTED" in elsewhere.output
+
+    # Revocation: the evaluation institution voids the result (a false commitment).
+    evaluator = bearer(
+        tokens.mint(
+            Role.EVALUATION_INSTITUTION,
+            subject="evaluator",
+            organisation_id=uuid.UUID(world.evaluation_institution),
+        )
+    )
+    voided = httpx.post(
+        f"{system.url('assessment')}/applications/{journey.application_id}/voiding",
+        json={"reason": "承诺事项核查不实", "false_commitment": True},
+        headers=evaluator,
+    )
+    assert voided.status_code == 200, voided.text
+
+    def revoked() -> bool:
+        return check(str(pdf_file))[0] == 1
+
+    asyncio.run(eventually(revoked))
+    exit_code, output = check(str(pdf_file))
+    assert "REVOKED" in output and "the revocation list sets entry" in output
+    assert "REVOKED" in check(str(pdf_file), "--offline")[1]  # from the cached list
+    assert httpx.get(link).json()["status"] == "revoked"

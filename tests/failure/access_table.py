@@ -42,6 +42,7 @@ OWNERSHIP_REFUSALS = frozenset(
         "not_your_application",
         "not_your_claim",
         "not_your_record",
+        "not_your_certificate",
     }
 )
 """The codes of a 403 for a record (or a listing) that belongs to someone else."""
@@ -178,6 +179,10 @@ ENROLLMENT: Table = {
     ),
     ("GET", "/trainees/{trainee_id}"): allowed(CITY, AUDITOR, own=(COUNTY, INSTITUTION, TRAINEE)),
     ("GET", "/internal/holders/{trainee_id}"): service_call(),
+    ("GET", "/trainees/{trainee_id}/enrolments/{programme_id}/credential"): allowed(
+        CITY, AUDITOR, own=(COUNTY, INSTITUTION, TRAINEE)
+    ),
+    ("GET", "/public/issuers/{institution_id}"): public(),
     ("POST", "/trainees/{trainee_id}/enrolments"): allowed(
         own=(TRAINEE, INSTITUTION), body={"programme_id": "{programme_id}"}
     ),
@@ -271,6 +276,11 @@ ASSESSMENT: Table = {
 CERTIFICATION: Table = {
     **EVERY_SERVICE,
     ("GET", "/public/certificates/verify"): public(query={"number": "{number}", "name": "沙和尚"}),
+    ("GET", "/public/certificates/{number}/verification"): public(query={"code": "guessed"}),
+    ("GET", "/public/issuers/{body_id}"): public(),
+    ("GET", "/public/status-lists/{body_id}/{purpose}/{list_name}"): public(),
+    ("GET", "/certificates/{number}/credential"): allowed(AUDITOR, own=(TRAINEE, EVALUATOR)),
+    ("GET", "/certificates/{number}/pdf"): allowed(AUDITOR, own=(TRAINEE, EVALUATOR)),
     ("GET", "/cases"): allowed(
         PROVINCE,
         NATIONAL,

@@ -25,6 +25,7 @@ from heze_assessment.main import definition as assessment_definition
 from heze_assessment.settings import AssessmentSettings
 from heze_certification.commands import ApproveCase, ConfirmCase, IssueCertificate, ReportCase
 from heze_certification.domain.case import CaseSubject, CertificateCase
+from heze_certification.domain.talent import TalentRecord
 from heze_certification.main import definition as certification_definition
 from heze_certification.settings import CertificationSettings
 from heze_common import clock
@@ -290,7 +291,9 @@ async def certification_world(
         return CertificateCase.open(subject, "沙和尚", date(2026, 11, 20))
 
     open_case, issued_case = a_case(), a_case()
-    await saved(application, open_case, issued_case)
+    holder = TalentRecord.open(trainee)  # whose name and ID number the certificate carries
+    holder.learn_person("沙和尚", "11010519491231002X", "东明县", True, date(2026, 11, 20))
+    await saved(application, open_case, issued_case, holder)
 
     def issue() -> str:
         assessor = Principal(
@@ -314,6 +317,9 @@ async def certification_world(
             "evaluation_institution_id": str(evaluator),
             "number": number,
             "year": "2030",
+            "body_id": str(evaluator),
+            "purpose": "revocation",
+            "list_name": "2026-0",
         },
         owners={EVALUATOR: evaluator, TRAINEE: str(trainee)},
     )

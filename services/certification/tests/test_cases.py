@@ -54,7 +54,7 @@ def test_a_returned_case_is_reported_again_with_fresh_deadlines() -> None:
     case.confirm()
     case.approve(date(2026, 11, 2))
     assert (case.stage, case.due_on) == (CertificateStage.ISSUANCE, date(2026, 12, 2))
-    case.issue("HZSZ2026-2020713-J-000001", date(2026, 11, 5))
+    case.issue("HZSZ2026-2020713-J-000001", date(2026, 11, 5), "code")
     assert (case.status, case.returns) == (CaseStatus.ISSUED, [["证书照片不清晰"]])
 
 
@@ -63,7 +63,7 @@ def test_steps_out_of_order_are_refused() -> None:
     with pytest.raises(Refusal, match="awaiting_confirmation"):
         case.confirm()
     with pytest.raises(Refusal):
-        case.issue("X", date(2026, 9, 2))
+        case.issue("X", date(2026, 9, 2), "code")
 
 
 def test_a_voided_result_closes_an_open_case_and_revokes_an_issued_certificate() -> None:
@@ -74,7 +74,7 @@ def test_a_voided_result_closes_an_open_case_and_revokes_an_issued_certificate()
     issued.report(date(2026, 9, 2), {})
     issued.confirm()
     issued.approve(date(2026, 9, 20))
-    issued.issue("HZSZ2026-2020713-J-000002", date(2026, 9, 21))
+    issued.issue("HZSZ2026-2020713-J-000002", date(2026, 9, 21), "code")
     issued.void_assessment("虚假承诺")
     assert issued.status is CaseStatus.REVOKED
 

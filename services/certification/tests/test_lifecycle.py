@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from itertools import count
+from urllib.parse import urlsplit
 from uuid import UUID, uuid4
 
 import pytest
@@ -17,6 +18,8 @@ from certification_builders import PEOPLE
 
 from heze_certification.settings import CertificationSettings
 from heze_common import clock
+from heze_common.credential_check import Finding, Verdict, check_credential
+from heze_common.credentials import unverified_parts
 from heze_common.testing import Tokens, eventually, publish, read_topic
 from heze_contracts import parse_event
 from heze_contracts.assessment import (
@@ -121,6 +124,31 @@ def upstream(trainee_id: UUID, application_id: UUID, evaluator: UUID) -> tuple[l
     return enrollment, assessment
 
 
+async def fetched_and_checked(client: AsyncClient, signed: str) -> Finding:
+    """Check a credential with the issuer keys and status lists the service publishes now."""
+    served: dict[str, str] = {}
+    for url in (unverified_parts(signed)[1]["issuer"], *status_lists_of(signed)):
+        served[url] = (await client.get(urlsplit(url).path)).raise_for_status().text
+    return check_credential(signed, Served(served))
+
+
+def status_lists_of(signed: str) -> list[str]:
+    return [
+        entry["statusListCredential"] for entry in unverified_parts(signed)[1]["credentialStatus"]
+    ]
+
+
+class Served:
+    def __init__(self, documents: dict[str, str]):
+        self.documents = documents
+
+    def issuer_keys(self, issuer: str) -> list[dict[str, object]]:
+        return json.loads(self.documents[issuer])["keys"]
+
+    def status_list(self, url: str) -> str:
+        return self.documents[url]
+
+
 async def test_a_certificate_from_pass_to_revocation(
     client: AsyncClient, tokens: Tokens, certification_settings: CertificationSettings
 ) -> None:
@@ -163,6 +191,18 @@ async def test_a_certificate_from_pass_to_revocation(
     issued = (await client.post(f"/cases/{case_id}/issuance", headers=me)).json()
     number = issued["certificate_number"]
     assert number == "HZSZ2026-2020713-J-000001"
+
+    holder = tokens(Role.TRAINEE, subject=str(trainee_id))
+    signed = (await client.get(f"/certificates/{number}/credential", headers=holder)).text
+    assert (await fetched_and_checked(client, signed)).verdict is Verdict.VALID
+    assert (await client.get(f"/certificates/{number}/credential", headers=me)).text == signed
+    other_trainee = tokens(Role.TRAINEE, subject=str(uuid4()))
+    refused = await client.get(f"/certificates/{number}/credential", headers=other_trainee)
+    assert refused.json()["error"]["code"] == "not_your_certificate"
+    guessed = await client.get(
+        f"/public/certificates/{number}/verification", params={"code": "AAAAAAAAAAAAAAAA"}
+    )
+    assert guessed.json() == {**dict.fromkeys(guessed.json()), "status": "unknown"}
 
     verify = "/public/certificates/verify"
     valid = (await client.get(verify, params={"number": number, "name": NAME})).json()
@@ -238,6 +278,11 @@ async def test_a_certificate_from_pass_to_revocation(
         ] == "revoked"
 
     await eventually(revoked)
+    finding = await fetched_and_checked(client, signed)
+    assert (finding.verdict, finding.reasons[-1]) == (
+        Verdict.REVOKED,
+        "the revocation list sets entry 0",
+    )
     response = await client.get(verify, params={"number": number, "name": NAME})
     assert ID_NUMBER not in response.text and PHONE not in response.text
 

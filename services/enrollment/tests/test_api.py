@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from urllib.parse import urlsplit
 from uuid import uuid4
 
 import pytest
 from httpx import AsyncClient
 
 from heze_common import clock
+from heze_common.credential_check import Verdict, check_credential
+from heze_common.credentials import unverified_parts
 from heze_common.service_calls import ServiceCaller
 from heze_common.signing import EmbeddedKeyring
 from heze_common.testing import Tokens, eventually, read_topic
@@ -72,6 +76,31 @@ async def lower_hour_requirement(client: AsyncClient, tokens: Tokens) -> None:
     assert response.status_code == 204, response.text
 
 
+async def a_training_credential_verifies(
+    client: AsyncClient, url: str, holder: dict[str, str], certificate: str
+) -> None:
+    """The training institution's signed credential, checked against its published key."""
+    signed = await client.get(url, headers=holder)
+    assert signed.headers["content-type"] == "application/vc+jwt"
+    issuer = unverified_parts(signed.text)[1]["issuer"]["id"]
+    assert issuer.endswith(f"/public/issuers/{UPC}")
+    keys = (await client.get(urlsplit(issuer).path)).json()["keys"]
+
+    class Published:
+        def issuer_keys(self, _: str) -> list[dict[str, object]]:
+            return keys
+
+        def status_list(self, url: str) -> str:
+            raise AssertionError(f"a training credential has no status list, asked for {url}")
+
+    finding = check_credential(signed.text, Published())
+    assert finding.verdict is Verdict.VALID, finding.reasons
+    subject = finding.credential["credentialSubject"]
+    assert (subject["name"], subject["certificate"]["number"]) == ("王𠀀明", certificate)
+    assert subject["certificate"]["hoursByKind"] == {"theory": "8.0", "practice": "4.0"}
+    assert person(1)["id_number"] not in json.dumps(finding.credential)
+
+
 async def test_a_trainee_registered_enrolled_trained_and_completed_is_published_in_order(
     client: AsyncClient, tokens: Tokens, enrollment_settings: EnrollmentSettings
 ) -> None:
@@ -99,10 +128,14 @@ async def test_a_trainee_registered_enrolled_trained_and_completed_is_published_
     assert (
         await client.put(f"{base}/exam", json={"score": 86.5}, headers=institution)
     ).status_code == 200
+    credential_url = f"/trainees/{trainee_id}/enrolments/{programme_id}/credential"
+    before = await client.get(credential_url, headers=me)
+    assert before.json()["error"]["code"] == "no_training_certificate"
     completed = await client.post(f"{base}/completion", headers=institution)
     assert completed.status_code == 200, completed.text
     certificate = completed.json()["training_certificate_number"]
     assert certificate == "HZPX2026-2021011-000001"
+    await a_training_credential_verifies(client, credential_url, me, certificate)
 
     record = (await client.get(f"/trainees/{trainee_id}", headers=me)).json()
     assert record["name"] == "王𠀀明"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
@@ -26,7 +27,7 @@ from heze_certification.domain.deadlines import YearCalendar
 from heze_certification.domain.policy import POLICY_ID, CityPolicy, PolicyTerms
 from heze_certification.domain.register import PREFIX, CertificateRegister, certificate_number
 from heze_certification.domain.talent import TalentRecord
-from heze_certification.holders import EnrollmentHolders, HolderDirectory
+from heze_certification.holders import EnrollmentHolders, HolderDirectory, HolderIdentity
 from heze_certification.views import CaseFinder
 from heze_common import clock
 from heze_common.auth import Principal
@@ -42,6 +43,8 @@ class CertificationApplication(ServiceApplication):
     def __init__(self, settings: Any) -> None:
         super().__init__(settings)
         self.serials = serial_numbers_for(self.recorder)
+        self.issuer_keys = settings.issuer_keys()
+        self.identity_claim_key = settings.resolved_identity_claim_key()
         self.holders: HolderDirectory = EnrollmentHolders(
             settings.enrollment_url, ServiceCaller(settings.call_signer())
         )
@@ -59,6 +62,13 @@ class CertificationApplication(ServiceApplication):
         as enrollment tells."""
         record = self.talent_record(trainee_id)
         return record.name or self.holders.identity_of(trainee_id).name
+
+    def holder_of(self, trainee_id: UUID) -> HolderIdentity:
+        """The holder's name and ID number: as their talent record knows them, or enrollment."""
+        record = self.talent_record(trainee_id)
+        if record.name is not None and record.id_number is not None:
+            return HolderIdentity(name=record.name, id_number=record.id_number)
+        return self.holders.identity_of(trainee_id)
 
     def talent_record(self, trainee_id: UUID) -> TalentRecord:
         record_id = TalentRecord.id_for(trainee_id)
@@ -134,7 +144,8 @@ class CertificationApplication(ServiceApplication):
         number = certificate_number(
             today.year, case.subject.occupation_code, case.subject.level, serial
         )
-        case.issue(number, today)
+        # 96 random bits: the QR link's code can't be guessed, nor derived from the number.
+        case.issue(number, today, secrets.token_urlsafe(12))
         record = self.talent_record(case.trainee_id)
         record.note_certificate(number, case.subject.field, case.subject.level, today, today)
         return Decision(case, case, record)

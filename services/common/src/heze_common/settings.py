@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from heze_common import keyfiles
+from heze_common.credentials import IssuerKeys
 from heze_common.signing import EmbeddedKeyring, Signer, TrustedKeys
 
 
@@ -123,6 +124,16 @@ class ServiceSettings(BaseSettings):
         description="base64 key (at least 32 bytes) the identity provider hashes verified ID"
         " numbers under for the 'idh' claim",
     )
+    public_url: str | None = Field(
+        default=None,
+        description="The service's address as the public reaches it (names the issuers of its"
+        " credentials and their status lists); embedded: http://HTTP_HOST:HTTP_PORT",
+    )
+    issuer_key_seed: SecretStr | None = Field(
+        default=None,
+        description="base64 secret (at least 32 bytes) the issuing bodies' credential-signing"
+        " keys derive from (heze_common.credentials)",
+    )
     jwt_max_lifetime_seconds: int = Field(
         default=12 * 3600,
         gt=0,
@@ -201,6 +212,26 @@ class ServiceSettings(BaseSettings):
             )
         text = keyfiles.read_or_create(self.data_dir / "dev-identity-claim-key")
         return keyfiles.decode_key(text, name="dev-identity-claim-key")
+
+    def resolved_public_url(self) -> str:
+        if self.public_url is not None:
+            return self.public_url.rstrip("/")
+        if self.environment == "production":
+            raise ValueError("production environment requires PUBLIC_URL to name its issuers")
+        return f"http://{self.http_host}:{self.http_port}"
+
+    def issuer_keys(self) -> IssuerKeys:
+        """The issuing bodies' signing keys; embedded: derived from a seed under the data folder."""
+        if self.issuer_key_seed is not None:
+            seed = keyfiles.decode_key(
+                self.issuer_key_seed.get_secret_value(), name="ISSUER_KEY_SEED"
+            )
+        elif self.environment == "production":
+            raise ValueError("production environment requires ISSUER_KEY_SEED to sign credentials")
+        else:
+            text = keyfiles.read_or_create(self.data_dir / f"{self.service_name}.issuer-key-seed")
+            seed = keyfiles.decode_key(text, name=f"{self.service_name}.issuer-key-seed")
+        return IssuerKeys(seed, self.resolved_public_url())
 
     def event_signer(self, producer: str | None = None) -> Signer:
         """Signs the events this service publishes as `producer` (by default its own name);

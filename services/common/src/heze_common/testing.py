@@ -20,6 +20,7 @@ import asyncio
 import base64
 import functools
 import inspect
+import io
 import os
 import socket
 import subprocess
@@ -43,9 +44,11 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord
 from aiokafka.partitioner import DefaultPartitioner
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
+from pypdf import PdfReader, PdfWriter
 
 from heze_common.auth import TokenIssuer, identity_claim
 from heze_common.broker import EmbeddedBroker, read_all
+from heze_common.certificate_pdf import CREDENTIAL_FILE_NAME
 from heze_common.consumer import IdempotentConsumer, Outcome
 from heze_common.outbox import message_headers
 from heze_common.postgres_server import EmbeddedPostgres
@@ -209,6 +212,17 @@ def kafka_bootstrap_servers() -> Iterator[str]:
 
 TEST_IDENTITY_CLAIM_KEY = "aWRlbnRpdHktY2xhaW0ta2V5LW9mLXRoZS10ZXN0cyEhIQ=="
 """The identity provider's `idh` key in in-process test services."""
+
+
+def with_attached_credential(pdf: bytes, credential: str) -> bytes:
+    """The PDF's pages with `credential` attached in place of the original: a tampered copy."""
+    writer = PdfWriter()
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        writer.add_page(page)
+    writer.add_attachment(CREDENTIAL_FILE_NAME, credential.encode())
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def verified_identity(id_number: str) -> str:

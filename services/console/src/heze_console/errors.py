@@ -23,6 +23,7 @@ MESSAGES: dict[str, str] = {
     "not_your_claim": "只能查看或申领本人的补贴",
     "not_your_application": "只能查看本人的评价申请",
     "not_your_record": "只能查看本人的记录",
+    "not_your_certificate": "只能查看本人或本机构颁发的证书",
     "no_trainee_id": "登录账号未关联学员编号，请先完成报名登记",
     "institution_claims_off": "现行政策不允许培训机构代为申领补贴",
     # Registration (enrollment)
@@ -95,6 +96,7 @@ MESSAGES: dict[str, str] = {
     "not_issued": "证书尚未颁发",
     "not_in_talent_pool": "只有已入人才库的工程师才能标记突出贡献",
     "unknown_certificate": "未查到该证书",
+    "no_training_certificate": "该学员尚未取得本项目的培训合格证书",
     "date_outside_year": "日期不在该年度内",
     "conflicting_days": "同一天不能既是节假日又是调休上班日",
     "rate_limited": "查询过于频繁，请一分钟后再试",

@@ -64,7 +64,8 @@ class EnrollmentApplication(ServiceApplication):
     def __init__(self, settings: EnrollmentSettings) -> None:
         super().__init__(settings)
         self._trainee_id_key, *self._retired_trainee_id_keys = settings.trainee_id_keys()
-        self._identity_claim_key = settings.resolved_identity_claim_key()
+        self.identity_claim_key = settings.resolved_identity_claim_key()
+        self.issuer_keys = settings.issuer_keys()
         self.serials = serial_numbers_for(self.recorder)
 
     # Reference data
@@ -213,7 +214,7 @@ class EnrollmentApplication(ServiceApplication):
         by_institution = principal.role is Role.TRAINING_INSTITUTION
         identity = ResidentId.parse(command.id_number)
         if not by_institution:
-            principal.ensure_verified_as(self._identity_claim_key, identity.number)
+            principal.ensure_verified_as(self.identity_claim_key, identity.number)
         trainee_id = self.trainee_id_for(identity.number)
         trainee = Trainee.register(  # every rule checked whether or not the person is known
             trainee_id=trainee_id,

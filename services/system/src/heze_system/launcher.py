@@ -15,6 +15,7 @@ from heze_common.auth import TokenIssuer
 from heze_common.settings import ServiceSettings
 from heze_contracts.enums import Role
 from heze_system.audit_cli import audit
+from heze_system.certificate_cli import certificate
 from heze_system.dlq_cli import dlq
 from heze_system.keys_cli import keys
 from heze_system.supervisor import CrashLoop, Supervisor
@@ -25,6 +26,7 @@ cli = typer.Typer(
     help="Run the Heze programme services.", no_args_is_help=True, add_completion=False
 )
 cli.add_typer(audit, name="audit")
+cli.add_typer(certificate, name="certificate")
 cli.add_typer(dlq, name="dlq")
 cli.add_typer(keys, name="keys")
 

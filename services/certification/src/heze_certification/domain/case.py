@@ -5,7 +5,8 @@ each deadline recorded with the rule that set it."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 from enum import StrEnum
 from uuid import UUID, uuid5
 
@@ -18,6 +19,7 @@ from heze_common.events import Aggregate, AggregateCreated
 from heze_contracts.enums import CertificateStage, Field, Level
 
 NAMESPACE = UUID("6a7b8c9d-0e1f-5a2b-8c3d-4e5f6a7b8c9d")
+CHINA_STANDARD_TIME = timedelta(hours=8)  # the dates of decisions are local, as clock.today
 
 
 class CaseStatus(StrEnum):
@@ -41,6 +43,21 @@ class CaseSubject(BaseModel):
     occupation_code: str
     field: Field
     level: Level
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A step of the case a credential refers to: the event that recorded it, and its date."""
+
+    reference: str
+    decided_on: date
+
+    @classmethod
+    def of(cls, event: Aggregate.Event) -> Decision:
+        return cls(
+            f"urn:heze:case:{event.originator_id}:{event.originator_version}",
+            (event.timestamp + CHINA_STANDARD_TIME).date(),
+        )
 
 
 class CertificateCase(Aggregate):
@@ -77,6 +94,7 @@ class CertificateCase(Aggregate):
             case._open_stage(
                 CaseStatus.AWAITING_APPROVAL, CertificateStage.NATIONAL_REVIEW, None, False
             )
+            case.province_confirmation = Decision.of(self)
 
     class ProvinceReturned(Aggregate.Event):
         TOPIC = "certification.CertificateCase.ProvinceReturned.v1"
@@ -99,6 +117,7 @@ class CertificateCase(Aggregate):
             case._open_stage(
                 CaseStatus.AWAITING_ISSUANCE, CertificateStage.ISSUANCE, self.due_on, False
             )
+            case.national_approval = Decision.of(self)
 
     class NationalRejected(Aggregate.Event):
         TOPIC = "certification.CertificateCase.NationalRejected.v1"
@@ -118,11 +137,15 @@ class CertificateCase(Aggregate):
         certificate_number: str
         holder_name: str
         issued_on: date
+        verification_code: str | None = None
+        """The random code of the certificate's QR link (none before codes existed: those
+        certificates verify by number and name only)."""
 
         def apply(self, case: CertificateCase) -> None:
             case._open_stage(CaseStatus.ISSUED, None, None, False)
             case.certificate_number = self.certificate_number
             case.issued_on = self.issued_on
+            case.verification_code = self.verification_code
 
     class Revoked(Aggregate.Event):
         TOPIC = "certification.CertificateCase.Revoked.v1"
@@ -189,6 +212,9 @@ class CertificateCase(Aggregate):
         self.breaches: set[tuple[CertificateStage, date]] = set()
         self.certificate_number: str | None = None
         self.issued_on: date | None = None
+        self.verification_code: str | None = None
+        self.province_confirmation: Decision | None = None
+        self.national_approval: Decision | None = None
         self.closing_reason: str | None = None
         self._open_stage(
             CaseStatus.AWAITING_REPORT, CertificateStage.REPORT_TO_PROVINCE, due_on, False
@@ -263,7 +289,7 @@ class CertificateCase(Aggregate):
         """Refuse before a number is drawn: a drawn number that is not issued is a gap."""
         self._expect(CaseStatus.AWAITING_ISSUANCE, "issuance")
 
-    def issue(self, certificate_number: str, today: date) -> None:
+    def issue(self, certificate_number: str, today: date, verification_code: str) -> None:
         self.ensure_issuable()
         self.trigger_event(
             self.Issued,
@@ -271,6 +297,7 @@ class CertificateCase(Aggregate):
             certificate_number=certificate_number,
             holder_name=self.holder_name,
             issued_on=today,
+            verification_code=verification_code,
         )
 
     def void_assessment(self, reason: str) -> None:
