@@ -8,6 +8,7 @@ import base64
 import gzip
 import json
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -30,6 +31,9 @@ BASE = "https://heze.example.cn/certification"
 KEYS = IssuerKeys(b"s" * 32, BASE)
 BODY = UUID("3f2a6b1c-0d4e-4f5a-9b8c-7d6e5f4a3b2c")
 LIST_URL = f"{BASE}/public/status-lists/{BODY}/revocation/2026-0"
+LISTED_AT = datetime(2026, 10, 1, tzinfo=UTC)
+NOW = LISTED_AT + timedelta(minutes=1)
+"""Checks run while the lists are fresh (they are valid for five minutes), unless told."""
 
 
 def credential(index: int = 41) -> dict[str, Any]:
@@ -62,7 +66,12 @@ class Published:
 
 def revocations(*indices: int) -> dict[str, str]:
     listed = status_list_credential(
-        LIST_URL, KEYS.issuer_id(BODY), StatusPurpose.REVOCATION, indices, "2026-10-01T00:00:00Z"
+        LIST_URL,
+        KEYS.issuer_id(BODY),
+        StatusPurpose.REVOCATION,
+        indices,
+        LISTED_AT,
+        timedelta(minutes=5),
     )
     return {LIST_URL: KEYS.sign(BODY, listed)}
 
@@ -110,12 +119,12 @@ def test_a_status_list_is_gzip_base64url_with_the_first_bit_most_significant() -
 
 def test_check_tells_valid_revoked_tampered_and_untrusted_apart() -> None:
     signed = KEYS.sign(BODY, credential(41))
-    valid = check_credential(signed, Published(revocations(40, 42)))
+    valid = check_credential(signed, Published(revocations(40, 42)), now=NOW)
     assert (valid.verdict, valid.credential["credentialSubject"]["name"]) == (
         Verdict.VALID,
         "欧阳娜娜",
     )
-    revoked = check_credential(signed, Published(revocations(41)))
+    revoked = check_credential(signed, Published(revocations(41)), now=NOW)
     assert revoked.verdict is Verdict.REVOKED
     assert "the revocation list sets entry 41" in revoked.reasons
 
@@ -149,12 +158,30 @@ def test_a_status_list_signed_by_another_key_or_missing_is_not_believed() -> Non
     signed = KEYS.sign(BODY, credential(41))
     other = IssuerKeys(b"o" * 32, BASE)
     listed = status_list_credential(
-        LIST_URL, other.issuer_id(BODY), StatusPurpose.REVOCATION, [], "2026-10-01T00:00:00Z"
+        LIST_URL, other.issuer_id(BODY), StatusPurpose.REVOCATION, [], LISTED_AT, timedelta(1)
     )
-    forged = check_credential(signed, Published({LIST_URL: other.sign(BODY, listed)}))
+    forged = check_credential(signed, Published({LIST_URL: other.sign(BODY, listed)}), now=NOW)
     assert forged.verdict is Verdict.UNTRUSTED
     missing = check_credential(signed, Published({}))
     assert missing.verdict is Verdict.STATUS_UNKNOWN and "not available" in missing.reasons[-1]
+
+
+def test_an_expired_list_counts_only_in_an_offline_check_which_says_as_of_when() -> None:
+    """A replayed or cached old list can't hide a revocation made since."""
+    signed = KEYS.sign(BODY, credential(41))
+    later = LISTED_AT + timedelta(hours=1)
+    stale = check_credential(signed, Published(revocations()), now=later)
+    assert stale.verdict is Verdict.STATUS_UNKNOWN and "had expired" in stale.reasons[-1]
+    offline = check_credential(signed, Published(revocations()), now=later, allow_stale=True)
+    assert offline.verdict is Verdict.VALID
+    assert "status as of 2026-10-01T00:05:00+00:00 (a cached list)" in offline.reasons
+
+
+def test_a_status_list_or_a_level_credential_without_status_is_not_a_valid_certificate() -> None:
+    (status_list,) = revocations().values()
+    assert check_credential(status_list, Published({}), now=NOW).verdict is Verdict.UNTRUSTED
+    bare = {key: value for key, value in credential().items() if key != "credentialStatus"}
+    assert check_credential(KEYS.sign(BODY, bare), Published({})).verdict is Verdict.TAMPERED
 
 
 def test_unverified_parts_refuses_what_is_not_a_compact_jws() -> None:

@@ -63,12 +63,12 @@ class CertificationApplication(ServiceApplication):
         record = self.talent_record(trainee_id)
         return record.name or self.holders.identity_of(trainee_id).name
 
-    def holder_of(self, trainee_id: UUID) -> HolderIdentity:
-        """The holder's name and ID number: as their talent record knows them, or enrollment."""
-        record = self.talent_record(trainee_id)
-        if record.name is not None and record.id_number is not None:
-            return HolderIdentity(name=record.name, id_number=record.id_number)
-        return self.holders.identity_of(trainee_id)
+    def holder_of(self, case: CertificateCase) -> HolderIdentity:
+        """The holder as the certificate names them (the name it was issued under) with their ID
+        number, as their talent record knows it, or enrollment."""
+        record = self.talent_record(case.trainee_id)
+        id_number = record.id_number or self.holders.identity_of(case.trainee_id).id_number
+        return HolderIdentity(name=case.holder_name, id_number=id_number)
 
     def talent_record(self, trainee_id: UUID) -> TalentRecord:
         record_id = TalentRecord.id_for(trainee_id)

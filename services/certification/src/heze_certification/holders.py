@@ -5,7 +5,7 @@ verification and the continuing-education list."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 from uuid import UUID
 
@@ -17,7 +17,7 @@ from heze_common.service_calls import ServiceCaller
 @dataclass(frozen=True)
 class HolderIdentity:
     name: str
-    id_number: str
+    id_number: str = field(repr=False)  # never in a log line or a traceback
 
 
 class HolderDirectory(Protocol):

@@ -5,8 +5,10 @@ reasons a person reads: valid, revoked, suspended, tampered, untrusted, or statu
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -24,6 +26,20 @@ class Verdict(StrEnum):
     TAMPERED = "tampered"
     UNTRUSTED = "untrusted"
     STATUS_UNKNOWN = "status_unknown"
+
+
+SEVERITY = [
+    Verdict.VALID,
+    Verdict.STATUS_UNKNOWN,
+    Verdict.SUSPENDED,
+    Verdict.REVOKED,
+    Verdict.UNTRUSTED,
+    Verdict.TAMPERED,
+]
+"""When several findings disagree, the gravest (last) is the verdict."""
+
+CERTIFICATE_TYPES = {"ProfessionalTechnicalLevelCertificate", "TrainingCertificate"}
+STATUS_LIST_TYPE = "BitstringStatusListCredential"
 
 
 class Untrusted(Exception):
@@ -58,33 +74,54 @@ class _Rejected(Exception):
         self.reason = reason
 
 
-def check_credential(compact: str, resolver: Resolver) -> Finding:
+def check_credential(
+    compact: str, resolver: Resolver, *, now: datetime | None = None, allow_stale: bool = False
+) -> Finding:
+    """The verdict on a certificate's credential. A status list past its `validUntil` counts
+    only with `allow_stale` (an offline check), and then the reasons say as of when."""
     try:
         credential = _verified(compact, resolver)
+        types = credential.get("type", [])
+        if not isinstance(types, list) or not CERTIFICATE_TYPES & set(types):
+            raise _Rejected(
+                Verdict.UNTRUSTED,
+                f"this is not a certificate's credential (type {types!r})",
+            )
     except _Rejected as rejected:
         return Finding(rejected.verdict, [rejected.reason])
-    reasons = [f"signed by {credential['issuer']} with its published key"]
-    verdict = Verdict.VALID
+    reasons = [f"{credential.get('name', 'a credential')} signed by {credential['issuer']}"]
+    findings = [Verdict.VALID]
     entries = credential.get("credentialStatus", [])
-    for entry in entries if isinstance(entries, list) else [entries]:
+    entries = entries if isinstance(entries, list) else [entries]
+    if "ProfessionalTechnicalLevelCertificate" in types and not entries:
+        findings.append(Verdict.TAMPERED)
+        reasons.append("a level certificate's credential must carry its status entry")
+    moment = now or datetime.now(UTC)
+    for entry in entries:
         try:
-            is_set = _status_bit(entry, credential["issuer"], resolver)
+            is_set, purpose, as_of = _status_bit(entry, credential["issuer"], resolver)
+            if as_of is not None and as_of < moment:
+                if not allow_stale:
+                    raise _Rejected(
+                        Verdict.STATUS_UNKNOWN,
+                        f"the {purpose} list had expired ({as_of.isoformat()}) and no fresh one"
+                        " was had",
+                    )
+                reasons.append(f"status as of {as_of.isoformat()} (a cached list)")
         except _Rejected as rejected:
             reasons.append(rejected.reason)
-            if verdict is Verdict.VALID:
-                verdict = rejected.verdict
+            findings.append(rejected.verdict)
             continue
-        purpose = entry["statusPurpose"]
-        if is_set:
-            reasons.append(f"the {purpose} list sets entry {entry['statusListIndex']}")
-            verdict = (
-                Verdict.REVOKED
-                if purpose == StatusPurpose.REVOCATION or verdict is Verdict.REVOKED
-                else Verdict.SUSPENDED
-            )
-        else:
-            reasons.append(f"the {purpose} list does not set entry {entry['statusListIndex']}")
-    return Finding(verdict, reasons, credential)
+        index = entry["statusListIndex"]
+        if not is_set:
+            reasons.append(f"the {purpose} list does not set entry {index}")
+            continue
+        reasons.append(f"the {purpose} list sets entry {index}")
+        if purpose == StatusPurpose.REVOCATION:
+            findings.append(Verdict.REVOKED)
+        elif purpose == StatusPurpose.SUSPENSION:
+            findings.append(Verdict.SUSPENDED)
+    return Finding(max(findings, key=SEVERITY.index), reasons, credential)
 
 
 def _verified(compact: str, resolver: Resolver) -> dict[str, Any]:
@@ -112,12 +149,22 @@ def _verified(compact: str, resolver: Resolver) -> dict[str, Any]:
     except Untrusted as error:
         raise _Rejected(Verdict.UNTRUSTED, str(error)) from error
     except Unavailable as error:
-        raise _Rejected(Verdict.STATUS_UNKNOWN, f"the issuer's keys: {error}") from error
-    jwk = next((key for key in published if key.get("kid") == key_id), None)
+        # Unverified, not merely of unknown status: the signature was never checked.
+        raise _Rejected(
+            Verdict.UNTRUSTED, f"the issuer's keys could not be had, so nothing is checked: {error}"
+        ) from error
+    jwk = next(
+        (key for key in published if isinstance(key, Mapping) and key.get("kid") == key_id), None
+    )
     if jwk is None:
         raise _Rejected(Verdict.UNTRUSTED, f"{issuer} has not published the key {key_id}")
     try:
         key = OKPAlgorithm.from_jwk(dict(jwk))
+    except (jwt.InvalidKeyError, ValueError, TypeError) as error:
+        raise _Rejected(
+            Verdict.UNTRUSTED, f"{issuer}'s key {key_id} is not an Ed25519 key"
+        ) from error
+    try:
         payload = jwt.PyJWS().decode(compact.strip(), key, algorithms=[ALGORITHM])
     except jwt.InvalidTokenError as error:
         raise _Rejected(
@@ -130,11 +177,14 @@ def _verified(compact: str, resolver: Resolver) -> dict[str, Any]:
     return credential  # type: ignore[no-any-return]
 
 
-def _status_bit(entry: Mapping[str, Any], issuer: str, resolver: Resolver) -> bool:
+def _status_bit(
+    entry: Mapping[str, Any], issuer: str, resolver: Resolver
+) -> tuple[bool, str, datetime | None]:
+    """The entry's bit, its purpose, and until when the list that told it is valid."""
     try:
         url, purpose, index = (
-            entry["statusListCredential"],
-            entry["statusPurpose"],
+            str(entry["statusListCredential"]),
+            str(entry["statusPurpose"]),
             int(entry["statusListIndex"]),
         )
     except (KeyError, TypeError, ValueError) as error:
@@ -150,9 +200,17 @@ def _status_bit(entry: Mapping[str, Any], issuer: str, resolver: Resolver) -> bo
             Verdict.TAMPERED, f"the {purpose} list at {url} is not {issuer}'s list for that address"
         )
     subject = status_list.get("credentialSubject", {})
-    if subject.get("statusPurpose") != purpose:
-        raise _Rejected(Verdict.TAMPERED, f"the list at {url} is not a {purpose} list")
+    purposes = subject.get("statusPurpose") if isinstance(subject, dict) else None
+    if (
+        STATUS_LIST_TYPE not in status_list.get("type", [])
+        or subject.get("type") != "BitstringStatusList"
+        or purpose not in (purposes if isinstance(purposes, list) else [purposes])
+    ):
+        raise _Rejected(Verdict.TAMPERED, f"the list at {url} is not a {purpose} status list")
     try:
-        return bit_at(subject["encodedList"], index)
-    except (KeyError, ValueError, OSError) as error:
+        is_set = bit_at(subject["encodedList"], index)
+        until = status_list.get("validUntil")
+        valid_until = datetime.fromisoformat(until) if until else None
+    except (KeyError, ValueError, TypeError, OSError, EOFError, zlib.error) as error:
         raise _Rejected(Verdict.TAMPERED, f"the {purpose} list at {url}: {error}") from error
+    return is_set, purpose, valid_until

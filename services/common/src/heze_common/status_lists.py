@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import gzip
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -61,15 +62,23 @@ def status_entry(list_url: str, purpose: StatusPurpose, index: int) -> dict[str,
 
 
 def status_list_credential(
-    list_url: str, issuer: str, purpose: StatusPurpose, set_indices: Iterable[int], valid_from: str
+    list_url: str,
+    issuer: str,
+    purpose: StatusPurpose,
+    set_indices: Iterable[int],
+    valid_from: datetime,
+    valid_for: timedelta,
 ) -> dict[str, Any]:
-    """The list as a credential for its issuer to sign (`IssuerKeys.sign`)."""
+    """The list as a credential for its issuer to sign (`IssuerKeys.sign`). It is valid for
+    `valid_for` only: a verifier refuses an older list, so a replayed one can't hide a
+    revocation."""
     return {
         "@context": [CREDENTIALS_CONTEXT],
         "id": list_url,
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
         "issuer": issuer,
-        "validFrom": valid_from,
+        "validFrom": valid_from.isoformat(),
+        "validUntil": (valid_from + valid_for).isoformat(),
         "credentialSubject": {
             "id": f"{list_url}#list",
             "type": "BitstringStatusList",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from heze_common.credentials import ISSUERS_PATH
 
 console = Console()
 certificate = typer.Typer(help="Check certificates' signed credentials.", no_args_is_help=True)
+ISSUER_ID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 EMBEDDED_ISSUERS = ["http://127.0.0.1:8001", "http://127.0.0.1:8003"]
 """Enrollment (training certificates) and certification (level certificates) of `./heze up`."""
 
@@ -48,12 +50,23 @@ class CachingResolver:
         self.offline = offline
 
     def issuer_keys(self, issuer: str) -> list[Mapping[str, Any]]:
-        if not any(issuer.startswith(f"{base}{ISSUERS_PATH}/") for base in self.trusted):
+        # Exactly `{base}/public/issuers/{uuid}`: no prefix trick (`..`, a longer host) names
+        # another document of a trusted host as an issuer's keys.
+        if not any(
+            re.fullmatch(re.escape(f"{base}{ISSUERS_PATH}/") + ISSUER_ID, issuer)
+            for base in self.trusted
+        ):
             raise Untrusted(
                 f"{issuer} is not an issuer under a trusted address ({', '.join(self.trusted)});"
-                " --trust names the programme's certification service"
+                " --trust names the programme's services"
             )
-        return list(json.loads(self._fetched(issuer, "issuer keys"))["keys"])
+        try:
+            published = json.loads(self._fetched(issuer, "issuer keys"))
+            if published["id"] != issuer:
+                raise Untrusted(f"{issuer} answers the keys of {published['id']}")
+            return list(published["keys"])
+        except (ValueError, KeyError, TypeError) as error:
+            raise Unavailable(f"{issuer} answers no key set: {error}") from error
 
     def status_list(self, url: str) -> str:
         return self._fetched(url, "status list")
@@ -62,9 +75,9 @@ class CachingResolver:
         cached = self.cache_dir / f"{hashlib.sha256(url.encode()).hexdigest()}.txt"
         if not self.offline:
             try:
-                response = self.client.get(url)
+                response = self.client.get(url, follow_redirects=False)
                 response.raise_for_status()
-            except httpx.HTTPError as error:
+            except (httpx.HTTPError, httpx.InvalidURL) as error:
                 if not cached.exists():
                     raise Unavailable(f"{url}: {error}") from error
             else:
@@ -83,9 +96,10 @@ def credential_of(source: str, client: httpx.Client) -> str:
     if source.startswith(("http://", "https://")):
         response = client.get(source, headers={"Accept": "application/json"})
         response.raise_for_status()
-        credential = response.json().get("credential")
+        answer = response.json()
+        credential = answer.get("credential") if isinstance(answer, dict) else None
         if not credential:
-            raise ValueError(f"{source} answers no credential: {response.json().get('status')}")
+            raise ValueError(f"{source} answers no credential ({str(answer)[:80]})")
         return str(credential)
     data = Path(source).read_bytes()
     if data.startswith(b"%PDF"):
@@ -101,11 +115,11 @@ def credential_of(source: str, client: httpx.Client) -> str:
 def verify_source(source: str, resolver: CachingResolver) -> Finding:
     try:
         compact = credential_of(source, resolver.client)
-    except (NotACertificate, KeyError, ValueError) as error:
+    except (NotACertificate, KeyError, ValueError, TypeError, OSError) as error:
         return Finding(Verdict.TAMPERED, [f"no credential could be read: {error}"])
-    except httpx.HTTPError as error:
+    except (httpx.HTTPError, httpx.InvalidURL) as error:
         return Finding(Verdict.STATUS_UNKNOWN, [f"the link did not answer: {error}"])
-    return check_credential(compact, resolver)
+    return check_credential(compact, resolver, allow_stale=resolver.offline)
 
 
 @certificate.command("verify")
@@ -127,14 +141,17 @@ def verify_command(
         finding = verify_source(source, CachingResolver(trust, cache_dir, client, offline))
     colour = "green" if finding.verdict is Verdict.VALID else "red"
     console.print(f"[bold {colour}]{finding.verdict.value.upper()}[/]", highlight=False)
+    # What follows comes from the credential: printed as text, never read as markup.
     if finding.credential is not None:
         subject = finding.credential.get("credentialSubject", {})
         held = subject.get("certificate", {})
         console.print(
-            f"{held.get('number')}  {subject.get('name')}  {held.get('occupationName')}"
-            f"  {held.get('levelName')}  {held.get('issuedOn')}",
+            f"{finding.credential.get('name')}  {held.get('number')}  {subject.get('name')}"
+            f"  {held.get('occupationName')}  {held.get('levelName')}"
+            f"  {held.get('issuedOn') or held.get('completedOn')}",
+            markup=False,
             highlight=False,
         )
     for reason in finding.reasons:
-        console.print(f"- {reason}", highlight=False)
+        console.print(f"- {reason}", markup=False, highlight=False)
     raise typer.Exit(0 if finding.verdict is Verdict.VALID else 1)

@@ -5,7 +5,7 @@ verification by the random code of the certificate's QR link."""
 from __future__ import annotations
 
 import hmac
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated
 from uuid import UUID
 
@@ -62,7 +62,7 @@ def ensure_may_read(principal: Principal, case: CertificateCase) -> None:
 def signed_credential(app: CertificationApplication, case: CertificateCase) -> str:
     """The credential, signed by the issuing body (Ed25519 is deterministic: the same facts give
     the same credential every time)."""
-    holder = app.holder_of(case.trainee_id)
+    holder = app.holder_of(case)
     credential = level_credential(case, holder, app.issuer_keys, app.identity_claim_key)
     return app.issuer_keys.sign(case.subject.evaluation_institution_id, credential)
 
@@ -92,7 +92,7 @@ async def pdf(number: CertificateNumber, app: App, views: Views, principal: Hold
     ensure_may_read(principal, case)
 
     def render() -> bytes:
-        holder = app.holder_of(case.trainee_id)
+        holder = app.holder_of(case)
         signed = signed_credential(app, case)
         return render_certificate(certificate_sheet(case, holder, app.issuer_keys, signed))
 
@@ -137,7 +137,8 @@ async def status_list(
         keys.issuer_id(body_id),
         StatusPurpose.REVOCATION,
         [position.index for position in positions if position.list_name == list_name],
-        clock.now().replace(microsecond=0).isoformat(),
+        clock.now().replace(microsecond=0),
+        timedelta(seconds=STATUS_LIST_SECONDS),
     )
     return Response(
         keys.sign(body_id, listed),
@@ -182,7 +183,7 @@ async def verify_by_code(
     def answer() -> CodeVerification:
         return CodeVerification(
             status=Verdict.REVOKED if case.status is CaseStatus.REVOKED else Verdict.VALID,
-            holder_name=app.holder_of(case.trainee_id).name,
+            holder_name=case.holder_name,
             occupation_code=case.subject.occupation_code,
             level=case.subject.level,
             issued_on=case.issued_on,

@@ -7,7 +7,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response
 
-from heze_common import clock
 from heze_common.credentials import ISSUERS_PATH, MEDIA_TYPE
 from heze_common.dispatch import query
 from heze_common.errors import NotFound
@@ -31,7 +30,8 @@ def signed_training_credential(
             "the trainee holds no training certificate of this programme",
             field="programme_id",
         )
-    occupation = app.occupation_table().occupation(record.occupation_code, clock.today())
+    # The occupation as it was named when the certificate was earned.
+    occupation = app.occupation_table().occupation(record.occupation_code, record.completed_on)
     credential = training_credential(
         trainee,
         record,
