@@ -129,7 +129,7 @@ async def fetched_and_checked(client: AsyncClient, signed: str) -> Finding:
     served: dict[str, str] = {}
     for url in (unverified_parts(signed)[1]["issuer"], *status_lists_of(signed)):
         served[url] = (await client.get(urlsplit(url).path)).raise_for_status().text
-    return check_credential(signed, Served(served))
+    return check_credential(signed, Served(served), now=clock.now())
 
 
 def status_lists_of(signed: str) -> list[str]:
