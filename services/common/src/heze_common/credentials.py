@@ -38,6 +38,11 @@ def base64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+def from_base64url(text: str) -> bytes:
+    """Unpadded base64url (JOSE's, multibase's `u`) back to bytes."""
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
 def public_jwk(key: Ed25519PrivateKey) -> dict[str, str]:
     """The public half as an OKP JWK (RFC 8037)."""
     raw = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
@@ -95,10 +100,8 @@ def unverified_parts(compact: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The header and the credential of a compact JWS, before any check (to find the issuer)."""
     try:
         header_text, payload_text, _ = compact.strip().split(".")
-        header = json.loads(base64.urlsafe_b64decode(header_text + "=" * (-len(header_text) % 4)))
-        payload = json.loads(
-            base64.urlsafe_b64decode(payload_text + "=" * (-len(payload_text) % 4))
-        )
+        header = json.loads(from_base64url(header_text))
+        payload = json.loads(from_base64url(payload_text))
     except ValueError as error:
         raise ValueError(f"not a compact JWS credential: {error}") from error
     if not isinstance(header, dict) or not isinstance(payload, dict):

@@ -9,14 +9,13 @@ herd privacy)."""
 
 from __future__ import annotations
 
-import base64
 import gzip
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from heze_common.credentials import CREDENTIALS_CONTEXT
+from heze_common.credentials import CREDENTIALS_CONTEXT, base64url, from_base64url
 
 LIST_SIZE = 131_072
 """Entries per list: a list per issuing body, purpose, year and block of this many serials."""
@@ -34,15 +33,14 @@ def encoded_list(set_indices: Iterable[int], size: int = LIST_SIZE) -> str:
             raise ValueError(f"status index {index} is outside a list of {size}")
         bits[index // 8] |= 0x80 >> (index % 8)
     # mtime=0: the same bits give the same list, so caches and signatures don't churn.
-    return "u" + base64.urlsafe_b64encode(gzip.compress(bytes(bits), mtime=0)).rstrip(b"=").decode()
+    return "u" + base64url(gzip.compress(bytes(bits), mtime=0))
 
 
 def bit_at(encoded: str, index: int) -> bool:
     """The status bit at `index` of an `encodedList`."""
     if not encoded.startswith("u"):
         raise ValueError("an encodedList must be multibase base64url (prefix 'u')")
-    text = encoded[1:]
-    bits = gzip.decompress(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    bits = gzip.decompress(from_base64url(encoded[1:]))
     if len(bits) * 8 < LIST_SIZE:
         raise ValueError(f"a status list holds at least {LIST_SIZE} entries")
     if not 0 <= index < len(bits) * 8:

@@ -23,6 +23,7 @@ from heze_certification.credentials import (
     status_list_url,
 )
 from heze_certification.domain.case import CaseStatus, CertificateCase
+from heze_certification.holders import HolderIdentity
 from heze_common import clock
 from heze_common.auth import Principal, require_roles
 from heze_common.certificate_pdf import render_certificate
@@ -59,10 +60,12 @@ def ensure_may_read(principal: Principal, case: CertificateCase) -> None:
         principal.ensure_acts_for(case.subject.evaluation_institution_id)
 
 
-def signed_credential(app: CertificationApplication, case: CertificateCase) -> str:
+def signed_credential(
+    app: CertificationApplication, case: CertificateCase, holder: HolderIdentity | None = None
+) -> str:
     """The credential, signed by the issuing body (Ed25519 is deterministic: the same facts give
     the same credential every time)."""
-    holder = app.holder_of(case)
+    holder = holder or app.holder_of(case)
     credential = level_credential(case, holder, app.issuer_keys, app.identity_claim_key)
     return app.issuer_keys.sign(case.subject.evaluation_institution_id, credential)
 
@@ -93,7 +96,7 @@ async def pdf(number: CertificateNumber, app: App, views: Views, principal: Hold
 
     def render() -> bytes:
         holder = app.holder_of(case)
-        signed = signed_credential(app, case)
+        signed = signed_credential(app, case, holder)
         return render_certificate(certificate_sheet(case, holder, app.issuer_keys, signed))
 
     return Response(
