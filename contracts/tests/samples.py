@@ -11,6 +11,7 @@ from heze_contracts import certification as c
 from heze_contracts import enrollment as e
 from heze_contracts import subsidy as s
 from heze_contracts.enums import (
+    ErasureGrounds,
     CertificateStage,
     Education,
     Field,
@@ -128,6 +129,9 @@ PAYLOADS = {
     ),
     e.TraineeWithdrawn: e.TraineeWithdrawnPayload(
         **_study, level=Level.JUNIOR, reason=REASON, withdrawn_on=date(2025, 1, 20)
+    ),
+    e.PersonErased: e.PersonErasedPayload(
+        trainee_id=TRAINEE, grounds=ErasureGrounds.REQUEST, erased_on=date(2026, 3, 2)
     ),
     a.AssessmentApplied: a.AssessmentAppliedPayload(
         **_application,

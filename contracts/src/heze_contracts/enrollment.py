@@ -12,6 +12,7 @@ from pydantic import model_validator
 
 from heze_contracts.enums import (
     Education,
+    ErasureGrounds,
     Field,
     HourKind,
     HourMode,
@@ -238,6 +239,22 @@ class TraineeWithdrawn(EnrollmentEvent, key="trainee_id"):
     payload: TraineeWithdrawnPayload
 
 
+class PersonErasedPayload(ContractModel):
+    """A person's data erased: every service holding a copy of it deletes that person's key.
+    Only the id: neither who the person was nor why."""
+
+    trainee_id: UUID
+    grounds: ErasureGrounds
+    """On the city bureau's decision (`request`) or at the end of the retention period."""
+    erased_on: date
+
+
+class PersonErased(EnrollmentEvent, key="trainee_id"):
+    event_type: Literal["PersonErased"]
+    schema_version: Literal[1]
+    payload: PersonErasedPayload
+
+
 EVENTS = (
     InstitutionAccredited,
     InstitutionScopeChanged,
@@ -250,4 +267,5 @@ EVENTS = (
     TraineeEnrolled,
     TrainingCompleted,
     TraineeWithdrawn,
+    PersonErased,
 )

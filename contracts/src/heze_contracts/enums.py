@@ -6,6 +6,7 @@ from typing import Self
 __all__ = [
     "CertificateStage",
     "Education",
+    "ErasureGrounds",
     "Field",
     "HourKind",
     "HourMode",
@@ -41,6 +42,16 @@ class Field(_Labelled):
     VIRTUAL_REALITY = "virtual_reality", "虚拟现实"
     BLOCKCHAIN = "blockchain", "区块链"
     INTEGRATED_CIRCUITS = "integrated_circuits", "集成电路"
+
+
+class ErasureGrounds(_Labelled):
+    """Why a person's data was erased."""
+
+    REQUEST = "request", "依申请删除"
+    """The city bureau's decision, on the person's request or otherwise, with its reason."""
+    RETENTION = "retention", "保存期满删除"
+    """A registrant the programme need not keep (never enrolled, or withdrew), past the
+    retention period."""
 
 
 class Level(_Labelled):

@@ -12,6 +12,7 @@ from certification_builders import PROVINCE
 from heze_certification.application import CertificationApplication
 from heze_certification.commands import LoadCalendar
 from heze_certification.domain.case import CaseStatus, CaseSubject, CertificateCase
+from heze_certification.domain.holder_names import NameHasher
 from heze_certification.settings import CertificationSettings
 from heze_certification.views import VIEWS, CaseFinder
 from heze_certification.watcher import record_overdue
@@ -20,6 +21,8 @@ from heze_common.errors import Refusal
 from heze_common.testing import service_settings
 from heze_common.views import ViewUpdater
 from heze_contracts.enums import CertificateStage, Field, Level
+
+NAMES = NameHasher(b"k" * 32)
 
 
 def a_case(ended: date = date(2026, 9, 1)) -> CertificateCase:
@@ -54,7 +57,7 @@ def test_a_returned_case_is_reported_again_with_fresh_deadlines() -> None:
     case.confirm()
     case.approve(date(2026, 11, 2))
     assert (case.stage, case.due_on) == (CertificateStage.ISSUANCE, date(2026, 12, 2))
-    case.issue("HZSZ2026-2020713-J-000001", date(2026, 11, 5), "code")
+    case.issue("HZSZ2026-2020713-J-000001", date(2026, 11, 5), "code", NAMES)
     assert (case.status, case.returns) == (CaseStatus.ISSUED, [["证书照片不清晰"]])
 
 
@@ -63,7 +66,7 @@ def test_steps_out_of_order_are_refused() -> None:
     with pytest.raises(Refusal, match="awaiting_confirmation"):
         case.confirm()
     with pytest.raises(Refusal):
-        case.issue("X", date(2026, 9, 2), "code")
+        case.issue("X", date(2026, 9, 2), "code", NAMES)
 
 
 def test_a_voided_result_closes_an_open_case_and_revokes_an_issued_certificate() -> None:
@@ -74,7 +77,7 @@ def test_a_voided_result_closes_an_open_case_and_revokes_an_issued_certificate()
     issued.report(date(2026, 9, 2), {})
     issued.confirm()
     issued.approve(date(2026, 9, 20))
-    issued.issue("HZSZ2026-2020713-J-000002", date(2026, 9, 21), "code")
+    issued.issue("HZSZ2026-2020713-J-000002", date(2026, 9, 21), "code", NAMES)
     issued.void_assessment("虚假承诺")
     assert issued.status is CaseStatus.REVOKED
 

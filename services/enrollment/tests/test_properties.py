@@ -14,12 +14,13 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from heze_common.errors import Refusal
+from heze_common.person_keys import PersonalData
 from heze_common.persistence import JsonTranscoder, PydanticMapper
 from heze_contracts.enums import HourKind, HourMode
 from heze_enrollment.domain.identity import ResidentId
 from heze_enrollment.domain.trainee import EnrolmentStatus, Trainee
 
-MAPPER = PydanticMapper(transcoder=JsonTranscoder())
+MAPPER = PydanticMapper(transcoder=JsonTranscoder(), personal_data=PersonalData.in_memory())
 TRAINEES = 5
 DAYS = st.integers(min_value=-3, max_value=95).map(
     lambda offset: date(2026, 11, 1) + timedelta(days=offset)

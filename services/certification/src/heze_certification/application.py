@@ -24,6 +24,7 @@ from heze_certification.commands import (
 from heze_certification.domain.calendars import CALENDARS_ID, HolidayCalendars
 from heze_certification.domain.case import CertificateCase
 from heze_certification.domain.deadlines import YearCalendar
+from heze_certification.domain.holder_names import NameHasher
 from heze_certification.domain.policy import POLICY_ID, CityPolicy, PolicyTerms
 from heze_certification.domain.register import PREFIX, CertificateRegister, certificate_number
 from heze_certification.domain.talent import TalentRecord
@@ -45,6 +46,7 @@ class CertificationApplication(ServiceApplication):
         self.serials = serial_numbers_for(self.recorder)
         self.issuer_keys = settings.issuer_keys()
         self.identity_claim_key = settings.resolved_identity_claim_key()
+        self.holder_names = NameHasher(settings.resolved_holder_name_key())
         self.holders: HolderDirectory = EnrollmentHolders(
             settings.enrollment_url, ServiceCaller(settings.call_signer())
         )
@@ -57,18 +59,44 @@ class CertificationApplication(ServiceApplication):
 
     # Talent records (the requests' and the consumers' alike) and the auditors' trail
 
-    def holder_name(self, trainee_id: UUID) -> str:
+    def holder_name(self, trainee_id: UUID) -> str | None:
         """The name a certificate of the trainee carries: as their talent record knows it, or
-        as enrollment tells."""
+        as enrollment tells; None once the person is erased."""
         record = self.talent_record(trainee_id)
-        return record.name or self.holders.identity_of(trainee_id).name
+        if record.erased_on is not None:
+            return None
+        if record.name:
+            return record.name
+        identity = self.holders.identity_of(trainee_id)
+        return None if identity is None else identity.name
 
     def holder_of(self, case: CertificateCase) -> HolderIdentity:
         """The holder as the certificate names them (the name it was issued under) with their ID
-        number, as their talent record knows it, or enrollment."""
+        number, as their talent record knows it, or enrollment; refused once they are erased."""
         record = self.talent_record(case.trainee_id)
-        id_number = record.id_number or self.holders.identity_of(case.trainee_id).id_number
+        id_number = None
+        if record.erased_on is None:
+            id_number = record.id_number
+            if id_number is None:
+                identity = self.holders.identity_of(case.trainee_id)
+                id_number = None if identity is None else identity.id_number
+        if case.holder_name is None or id_number is None:
+            raise Refusal(
+                "person_erased",
+                "the holder's data was erased: the certificate stands, but no copy names them",
+            )
         return HolderIdentity(name=case.holder_name, id_number=id_number)
+
+    def erase_person(self, trainee_id: UUID, erased_on: date) -> list[Any]:
+        """Delete the person's key first (a crash after it: the message comes again and this
+        runs again), then record the erasure on their talent record and each of their cases."""
+        self.personal_data.erase(trainee_id)
+        record = self.talent_record(trainee_id)
+        record.erase(erased_on)
+        cases = [self.case(case_id) for case_id in CaseFinder(self).cases_of(trainee_id)]
+        for case in cases:
+            case.erase_holder(erased_on)
+        return [record, *cases]
 
     def talent_record(self, trainee_id: UUID) -> TalentRecord:
         record_id = TalentRecord.id_for(trainee_id)
@@ -145,7 +173,7 @@ class CertificationApplication(ServiceApplication):
             today.year, case.subject.occupation_code, case.subject.level, serial
         )
         # 96 random bits: the QR link's code can't be guessed, nor derived from the number.
-        case.issue(number, today, secrets.token_urlsafe(12))
+        case.issue(number, today, secrets.token_urlsafe(12), self.holder_names)
         record = self.talent_record(case.trainee_id)
         record.note_certificate(number, case.subject.field, case.subject.level, today, today)
         return Decision(case, case, record)

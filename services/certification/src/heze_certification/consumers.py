@@ -7,6 +7,9 @@
 - An assessment passed (assessment): a certificate case opens, once per application.
 - An assessment result voided (assessment): its case is revoked, and an issued certificate
   leaves the trainee's talent record.
+- A person erased (enrollment): their key here is deleted, and their talent record and cases
+  record it; a certificate keeps what its retention rule keeps (number, occupation, level,
+  dates and the keyed hash of the name).
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ def on_trainee_registered(
         else person.employer is not None
     )
     identity = application.holders.identity_of(person.trainee_id)
+    if identity is None:
+        return []  # erased before this was read: their erasure follows on the topic
     record = application.talent_record(person.trainee_id)
     record.learn_person(identity.name, identity.id_number, person.county, employed, clock.today())
     return [record]
@@ -88,6 +93,12 @@ def on_result_voided(
     return changed
 
 
+def on_person_erased(
+    application: CertificationApplication, event: enrolled.PersonErased
+) -> list[Aggregate]:
+    return application.erase_person(event.payload.trainee_id, event.payload.erased_on)
+
+
 def handlers(
     application: CertificationApplication,
 ) -> dict[type[IntegrationEvent], Callable[..., Iterable[Aggregate]]]:
@@ -98,4 +109,5 @@ def handlers(
         assessed.AssessmentPassed: partial(on_assessment_passed, application),
         assessed.AssessmentPassedV1: partial(on_assessment_passed, application),
         assessed.AssessmentResultVoided: partial(on_result_voided, application),
+        enrolled.PersonErased: partial(on_person_erased, application),
     }

@@ -21,7 +21,8 @@ class HolderIdentity:
 
 
 class HolderDirectory(Protocol):
-    def identity_of(self, trainee_id: UUID) -> HolderIdentity: ...
+    def identity_of(self, trainee_id: UUID) -> HolderIdentity | None:
+        """The person's name and ID number; None once their data is erased."""
 
 
 class PeerUnavailable(ConnectionError):
@@ -35,7 +36,7 @@ class EnrollmentHolders:
         self.caller = caller
         self.client = httpx.Client(base_url=base_url, timeout=timeout_seconds)
 
-    def identity_of(self, trainee_id: UUID) -> HolderIdentity:
+    def identity_of(self, trainee_id: UUID) -> HolderIdentity | None:
         try:
             response = self.client.get(
                 f"/internal/holders/{trainee_id}", headers=self.caller.headers("enrollment")
@@ -44,13 +45,22 @@ class EnrollmentHolders:
             raise PeerUnavailable(f"enrollment did not answer: {type(error).__name__}") from error
         if response.status_code >= 500:
             raise PeerUnavailable(f"enrollment answered {response.status_code}")
+        if response.status_code == 409 and _code(response) == "person_erased":
+            return None
         if response.status_code != 200:  # a refused call or an unknown trainee: a bug to see
             raise LookupError(
                 f"enrollment refused the holder of trainee {trainee_id}: {response.status_code}"
-                f" {response.json().get('error', {}).get('code')}"
+                f" {_code(response)}"
             )
         body = response.json()
         return HolderIdentity(name=body["name"], id_number=body["id_number"])
 
     def close(self) -> None:
         self.client.close()
+
+
+def _code(response: httpx.Response) -> str | None:
+    try:
+        return response.json().get("error", {}).get("code")
+    except ValueError:
+        return None

@@ -25,7 +25,7 @@ class Cases(View):
     """Cases per evaluation institution and trainee in opening order, their open deadlines, and
     the certificates issued (by number, for verification)."""
 
-    table_names = ("cases",)
+    table_names = ("cases", "holder_name_hashes")
     tables = (
         "CREATE TABLE IF NOT EXISTS {schema}.cases ("
         " case_id UUID PRIMARY KEY, trainee_id UUID NOT NULL, application_id UUID NOT NULL,"
@@ -44,6 +44,10 @@ class Cases(View):
         " WHERE due_on IS NOT NULL",
         "CREATE INDEX IF NOT EXISTS cases_due_provisionally"
         " ON {schema}.cases (opened_position) WHERE due_is_provisional",
+        # Kept when the holder is erased (and `cases.holder_name` emptied): verification by
+        # number and name compares against it.
+        "CREATE TABLE IF NOT EXISTS {schema}.holder_name_hashes ("
+        " certificate_number TEXT PRIMARY KEY, name_hash TEXT NOT NULL)",
     )
 
     def handlers(self) -> Mapping[type, Handler]:
@@ -81,17 +85,8 @@ class Cases(View):
             case.NationalRejected: moves_to(
                 CaseStatus.AWAITING_REPORT, CertificateStage.REPORT_TO_PROVINCE, returned=True
             ),
-            case.Issued: lambda rows, event: self._set(
-                rows,
-                event,
-                status=CaseStatus.ISSUED.value,
-                stage=None,
-                due_on=None,
-                due_is_provisional=False,
-                breached=False,
-                certificate_number=event.certificate_number,
-                issued_on=event.issued_on,
-            ),
+            case.Issued: self._issued,
+            case.HolderErased: lambda rows, event: self._set(rows, event, holder_name=""),
             case.Revoked: lambda rows, event: self._set(
                 rows, event, status=CaseStatus.REVOKED.value
             ),
@@ -107,6 +102,28 @@ class Cases(View):
         }
 
     @staticmethod
+    def _issued(rows: Rows, event: Any) -> None:
+        Cases._set(
+            rows,
+            event,
+            status=CaseStatus.ISSUED.value,
+            stage=None,
+            due_on=None,
+            due_is_provisional=False,
+            breached=False,
+            certificate_number=event.certificate_number,
+            issued_on=event.issued_on,
+        )
+        if event.holder_name_hash is not None:
+            rows.insert(
+                "holder_name_hashes",
+                {
+                    "certificate_number": event.certificate_number,
+                    "name_hash": event.holder_name_hash,
+                },
+            )
+
+    @staticmethod
     def _opened(rows: Rows, event: Any) -> None:
         subject = event.subject
         rows.insert(
@@ -119,7 +136,7 @@ class Cases(View):
                 "occupation_code": subject.occupation_code,
                 "field": subject.field.value,
                 "level": subject.level.value,
-                "holder_name": event.holder_name,
+                "holder_name": event.holder_name or "",  # "": erased
                 "assessment_ended_on": event.assessment_ended_on,
                 "status": CaseStatus.AWAITING_REPORT.value,
                 "stage": CertificateStage.REPORT_TO_PROVINCE.value,
@@ -225,6 +242,11 @@ class TalentBase(View):
         record = TalentRecord
         return {
             record.PersonLearnt: self._person,
+            record.Erased: lambda rows, event: rows.execute(
+                "DELETE FROM {schema}.people WHERE record_id = %s",
+                (event.originator_id,),
+                tables=["people"],
+            ),
             record.AdmittedToPool: self._admitted,
             record.CertificateRevocationNoted: self._revoked,
             record.OutstandingFlagged: self._flagged,
@@ -233,6 +255,8 @@ class TalentBase(View):
 
     @staticmethod
     def _person(rows: Rows, event: Any) -> None:
+        if event.name is None:  # erased since (a rebuild)
+            return
         rows.upsert(
             "people",
             {"record_id": event.originator_id},

@@ -53,6 +53,11 @@ class DomainEvent(BaseModel):
 
     TOPIC: ClassVar[str]
     class_version: ClassVar[int] = 1
+    personal_fields: ClassVar[tuple[str, ...]] = ()
+    """Fields stored sealed under their person's own key (heze_common.person_keys): None once
+    the person is erased, so each is typed to allow None."""
+    person_path: ClassVar[tuple[str, ...]] = ()
+    """Where the event names the person its personal fields belong to; empty: the aggregate."""
 
     originator_id: UUID
     originator_version: int

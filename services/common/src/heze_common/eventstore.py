@@ -7,12 +7,13 @@ from typing import Any, ClassVar, TypeVar, get_type_hints
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.persistence import ProcessRecorder, Tracking
+from eventsourcing.persistence import Mapper, ProcessRecorder, Tracking
 from eventsourcing.utils import get_topic
 
 from heze_common.commands import Command, Decision
 from heze_common.errors import NotFound
 from heze_common.idempotency import IdempotencyKey
+from heze_common.person_keys import MemoryPersonKeys, PersonalData, PostgresPersonKeys
 from heze_common.persistence import JsonTranscoder, PydanticMapper
 from heze_common.settings import ServiceSettings
 
@@ -47,6 +48,21 @@ class ServiceApplication(Application):
         self.name = settings.service_name
         super().__init__(env={**settings.eventsourcing_env(), **(env or {})})
         self.recorder: ProcessRecorder
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        """The mapper, with the people's data keys beside the events (heze_common.person_keys)."""
+        mapper = super().construct_mapper()
+        master = self.settings.person_master_keys()
+        datastore = getattr(self.factory, "datastore", None)
+        keys = (
+            MemoryPersonKeys(master)
+            if datastore is None
+            else PostgresPersonKeys(master, datastore, create_table=self.settings.create_tables)
+        )
+        self.personal_data = PersonalData(keys)
+        assert isinstance(mapper, PydanticMapper)
+        mapper.personal_data = self.personal_data
+        return mapper
 
     def construct_recorder(self) -> ProcessRecorder:
         return self.factory.process_recorder()

@@ -1,4 +1,5 @@
-"""How pydantic domain events become stored bytes: JSON, then AES-GCM encrypted at rest."""
+"""How pydantic domain events become stored bytes: JSON, with personal fields sealed under the
+person's own key (heze_common.person_keys), then AES-GCM encrypted at rest."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from eventsourcing.persistence import Mapper, MapperDeserialisationError, Stored
 from eventsourcing.utils import get_topic, resolve_topic
 
 from heze_common.events import DomainEvent
+from heze_common.person_keys import SEALED, PersonalData, person_in
 
 
 class JsonTranscoder(Transcoder):
@@ -24,11 +26,19 @@ class JsonTranscoder(Transcoder):
 class PydanticMapper(Mapper):
     """Maps pydantic domain events to stored events, upcasting old class versions on read."""
 
+    def __init__(self, *args: Any, personal_data: PersonalData | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.personal_data = personal_data
+        """The people's keys (the application sets them): an event with personal fields cannot
+        be stored or read without them."""
+
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         event: DomainEvent = domain_event
         state = event.model_dump(mode="json", exclude={"originator_id", "originator_version"})
         if event.class_version > 1:
             state["class_version"] = event.class_version
+        if event.personal_fields:
+            self._seal(type(event), state, event.originator_id)
         data = self.transcoder.encode(state)
         if self.compressor:
             data = self.compressor.compress(data)
@@ -55,6 +65,8 @@ class PydanticMapper(Mapper):
                 f"cannot decode stored event {stored_event.originator_id}"
                 f" v{stored_event.originator_version} ({stored_event.topic}): {error}"
             ) from error
+        if SEALED in state:
+            self._open(event_class, state, stored_event.originator_id)
         version = state.pop("class_version", 1)
         while version < event_class.class_version:
             getattr(event_class, f"upcast_v{version}_v{version + 1}")(state)
@@ -62,3 +74,20 @@ class PydanticMapper(Mapper):
         state["originator_id"] = stored_event.originator_id
         state["originator_version"] = stored_event.originator_version
         return event_class.model_validate(state)
+
+    def _seal(self, event_class: type[DomainEvent], state: dict[str, Any], originator: Any) -> None:
+        if self.personal_data is None:
+            raise RuntimeError(f"{event_class.TOPIC} holds personal data: the mapper has no keys")
+        person = person_in(state, event_class.person_path, originator)
+        fields = {name: state.pop(name) for name in event_class.personal_fields}
+        state[SEALED] = self.personal_data.seal(person, fields)
+
+    def _open(self, event_class: type[DomainEvent], state: dict[str, Any], originator: Any) -> None:
+        """The sealed fields put back, or None in each once the person is erased."""
+        if self.personal_data is None:
+            raise RuntimeError(f"{event_class.TOPIC} holds personal data: the mapper has no keys")
+        person = person_in(state, event_class.person_path, originator)
+        opened = self.personal_data.open(person, state.pop(SEALED))
+        if opened is None:
+            opened = dict.fromkeys(event_class.personal_fields)
+        state.update(opened)

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from heze_common import keyfiles
 from heze_common.credentials import IssuerKeys
+from heze_common.person_keys import MasterKeys
 from heze_common.signing import EmbeddedKeyring, Signer, TrustedKeys
 
 
@@ -54,6 +55,15 @@ class ServiceSettings(BaseSettings):
         default=None,
         description="Earlier cipher keys (base64, comma-separated): events stored under them stay"
         " readable after a rotation",
+    )
+    person_master_key: SecretStr | None = Field(
+        default=None,
+        description="base64 32-byte key wrapping each person's data key (heze_common.person_keys)",
+    )
+    retired_person_master_keys: SecretStr | None = Field(
+        default=None,
+        description="Earlier person master keys (base64, comma-separated): data keys wrapped under"
+        " them stay readable and are re-wrapped under the current one",
     )
     view_rebuild_workers: int = Field(
         default=2,
@@ -176,6 +186,33 @@ class ServiceSettings(BaseSettings):
                 text, name=f"RETIRED_CIPHER_KEYS[{n}]", sizes=(16, 24, 32), min_bytes=16
             )
         return keys
+
+    def person_master_keys(self) -> MasterKeys:
+        """The master keys of the people's data keys; embedded mode makes the current one once
+        under the data folder."""
+        if self.person_master_key is not None:
+            current = self.person_master_key.get_secret_value()
+        elif self.environment == "production":
+            raise ValueError(
+                "production environment requires PERSON_MASTER_KEY to wrap people's data keys"
+            )
+        else:
+            current = keyfiles.read_or_create(
+                self.data_dir / f"{self.service_name}.person-master-key"
+            )
+        listed = (
+            self.retired_person_master_keys.get_secret_value()
+            if self.retired_person_master_keys
+            else ""
+        )
+        retired = [key.strip() for key in listed.split(",") if key.strip()]
+        return MasterKeys(
+            keyfiles.decode_key(current, name="PERSON_MASTER_KEY", sizes=(32,)),
+            [
+                keyfiles.decode_key(key, name=f"RETIRED_PERSON_MASTER_KEYS[{n}]", sizes=(32,))
+                for n, key in enumerate(retired)
+            ],
+        )
 
     def resolved_audit_signing_key(self) -> str:
         """The checkpoint signing key; in embedded mode one is created once and kept beside the data."""

@@ -76,6 +76,11 @@ MESSAGES: dict[str, str] = {
     "invalid_score": "成绩须在 0 到 100 之间，最多一位小数",
     "blank_reason": "请填写原因",
     "reason_required": "请填写原因",
+    # Personal data
+    "person_erased": "该人员的个人信息已依法删除，不能再办理或查看",
+    "reason_names_the_person": "删除原因将永久保存，不能包含本人的姓名、身份证号码或电话",
+    "invalid_retention_days": "保存期限须为 1 至 3650 天",
+    "effective_date_in_past": "生效日期不能早于今天",
     # Assessment
     "already_applied": "已提交同一职业同一等级的评价申请",
     "not_assessable": "该评价机构不能评价此职业",
@@ -167,6 +172,7 @@ FIELDS: dict[str, str] = {
     "mode": "培训方式",
     "score": "成绩",
     "reason": "原因",
+    "days": "保存期限（天）",
     "fields": "培训领域",
     "directory_number": "目录序号",
     "contact_name": "联系人",

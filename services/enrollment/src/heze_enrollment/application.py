@@ -13,7 +13,7 @@ from heze_common.commands import Decision, handles
 from heze_common.errors import Forbidden, Refusal
 from heze_common.eventstore import ServiceApplication
 from heze_common.serials import Series, issued_by_retired_register, serial_numbers_for
-from heze_contracts.enums import Role
+from heze_contracts.enums import ErasureGrounds, Role
 from heze_enrollment.access import ensure_may_read, is_self
 from heze_enrollment.commands import (
     AccreditInstitution,
@@ -23,6 +23,7 @@ from heze_enrollment.commands import (
     Complete,
     DefineOccupation,
     Enrol,
+    EraseTrainee,
     ListInCityDirectory,
     LogSession,
     PublishProgramme,
@@ -30,6 +31,7 @@ from heze_enrollment.commands import (
     RegisterTrainee,
     ReinstateInstitution,
     SetHourRequirement,
+    SetRetentionPeriod,
     SuspendInstitution,
     Withdraw,
 )
@@ -46,6 +48,7 @@ from heze_enrollment.domain.occupations import (
     seeded_occupation_table,
 )
 from heze_enrollment.domain.programme import Programme
+from heze_enrollment.domain.retention import RETENTION_RULE_ID, RetentionRule
 from heze_enrollment.domain.trainee import Trainee
 from heze_enrollment.settings import EnrollmentSettings
 
@@ -74,6 +77,8 @@ class EnrollmentApplication(ServiceApplication):
         """The occupation table, and in the embedded/demo mode the plan's three institutions."""
         if not self.exists(OCCUPATION_TABLE_ID):
             self.save(seeded_occupation_table())
+        if not self.exists(RETENTION_RULE_ID):
+            self.save(RetentionRule())
         if with_directory:
             for number, name, fields, contact, phone in SEED_DIRECTORY:
                 if not self.exists(Institution.create_id(name)):
@@ -237,6 +242,7 @@ class EnrollmentApplication(ServiceApplication):
         )
         if not self.exists(trainee_id):
             return Decision(trainee.id, trainee)
+        self.trainee(trainee_id)  # an erased person's record takes no registration
         if not by_institution:  # the person themself, as their token vouches
             raise Refusal(
                 "already_registered",
@@ -249,7 +255,16 @@ class EnrollmentApplication(ServiceApplication):
         return Decision(trainee_id, registered)
 
     def trainee(self, trainee_id: UUID) -> Trainee:
-        return self.get(Trainee, trainee_id, "trainee")
+        """The trainee, refused once erased: nothing is done with or said of an erased record
+        but its history (the auditors' trail)."""
+        trainee = self.get(Trainee, trainee_id, "trainee")
+        if trainee.erasure is not None:
+            raise Refusal(
+                "person_erased",
+                f"the data of trainee {trainee_id} was erased on {trainee.erasure.erased_on}",
+                field="trainee_id",
+            )
+        return trainee
 
     def readable_trainee(self, principal: Principal, trainee_id: UUID) -> Trainee:
         trainee = self.trainee(trainee_id)
@@ -326,3 +341,39 @@ class EnrollmentApplication(ServiceApplication):
         number = training_certificate_number(today.year, record.occupation_code, serial)
         trainee.complete(command.programme_id, number, today)
         return Decision(trainee, trainee)
+
+    # Personal data: erasure and its retention rule
+
+    def retention_rule(self) -> RetentionRule:
+        return self.get(RetentionRule, RETENTION_RULE_ID, "retention rule")
+
+    @handles
+    def set_retention_period(self, command: SetRetentionPeriod) -> Decision[RetentionRule]:
+        rule = self.retention_rule()
+        rule.set_period(command.days, command.effective_from, clock.today())
+        return Decision(rule, rule)
+
+    @handles
+    def erase_trainee(self, command: EraseTrainee) -> Decision[Trainee]:
+        """Record the erasure; the caller then deletes the key (`forget`), which every later read
+        of the person's events finds gone."""
+        trainee = self.trainee(command.trainee_id)
+        trainee.erase(ErasureGrounds.REQUEST, command.reason, clock.today())
+        return Decision(trainee, trainee)
+
+    def erase_for_retention(self, trainee_id: UUID) -> bool:
+        """Erase a registrant whose retention period ended (the finder chose them); False when
+        they were erased meanwhile or trained after all."""
+        trainee = self.get(Trainee, trainee_id, "trainee")
+        if trainee.erasure is not None or not trainee.is_past_retention(
+            self.retention_rule(), clock.today()
+        ):
+            return False
+        trainee.erase(ErasureGrounds.RETENTION, "retention period ended", clock.today())
+        self.save(trainee)
+        self.forget(trainee_id)
+        return True
+
+    def forget(self, trainee_id: UUID) -> None:
+        """Delete the person's data key: their sealed fields read as erased from now on."""
+        self.personal_data.erase(trainee_id)

@@ -164,3 +164,20 @@ class Complete(Command):
 
     trainee_id: UUID
     programme_id: UUID
+
+
+# Personal data (the city bureau)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EraseTrainee(Command):
+    """Erase a person's data in every service; the reason is kept and may not name them."""
+
+    trainee_id: UUID
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetRetentionPeriod(Command):
+    days: int
+    effective_from: date

@@ -8,6 +8,7 @@ from heze_contracts.topics import ENROLLMENT_EVENTS
 from heze_enrollment.api import ROUTERS
 from heze_enrollment.application import EnrollmentApplication
 from heze_enrollment.publishing import ENROLLMENT_PUBLICATIONS
+from heze_enrollment.retention import retention_sweeper
 from heze_enrollment.settings import EnrollmentSettings
 from heze_enrollment.views import VIEWS
 
@@ -29,6 +30,7 @@ def definition(settings: EnrollmentSettings | None = None) -> ServiceDefinition:
         published_events=contract.EVENTS,
         trail_streams=lambda application, trainee_id: [trainee_id],
         views=VIEWS,
+        background=lambda application: [retention_sweeper(application)],
     )
 
 

@@ -144,6 +144,17 @@ def trainee_withdrawn(event: Trainee.Withdrew) -> Publication:
     )
 
 
+def person_erased(event: Trainee.Erased) -> Publication:
+    return Publication(
+        contract.PersonErased,
+        contract.PersonErasedPayload(
+            trainee_id=event.originator_id,
+            grounds=event.grounds,
+            erased_on=event.erased_on,
+        ),
+    )
+
+
 ENROLLMENT_PUBLICATIONS = IntegrationMapper(
     Producer.ENROLLMENT,
     {
@@ -157,5 +168,6 @@ ENROLLMENT_PUBLICATIONS = IntegrationMapper(
         Trainee.Enrolled: trainee_enrolled,
         Trainee.Completed: training_completed,
         Trainee.Withdrew: trainee_withdrawn,
+        Trainee.Erased: person_erased,
     },
 )

@@ -16,6 +16,11 @@ class EnrollmentSettings(ServiceSettings):
         description="base64 key (at least 32 bytes) that derives a trainee's id from their ID"
         " number; used for nothing else",
     )
+    retention_sweep_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="How often registrants past the retention period are looked for and erased",
+    )
     retired_trainee_id_keys: SecretStr | None = Field(
         default=None,
         description="Earlier trainee-id keys (base64, comma-separated, newest first): people"

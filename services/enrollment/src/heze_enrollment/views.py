@@ -198,9 +198,13 @@ class Programmes(View):
 
 class Registrations(View):
     """The city's registration list, per county, in registration order: only what the list
-    shows of each person (name, county, date, category, education, major, employer)."""
+    shows of each person (name, county, date, category, education, major, employer). An erased
+    person leaves it, and the list of erasures records them by id alone.
 
-    table_names = ("registrations",)
+    `retention` follows what the retention rule needs of each registrant: their enrolments not
+    withdrawn, and the date of their registration or last withdrawal."""
+
+    table_names = ("registrations", "retention", "erasures")
     tables = (
         "CREATE TABLE IF NOT EXISTS {schema}.registrations ("
         " trainee_id UUID PRIMARY KEY, name TEXT NOT NULL, county TEXT NOT NULL,"
@@ -211,13 +215,38 @@ class Registrations(View):
         " ON {schema}.registrations (registered_position)",
         "CREATE INDEX IF NOT EXISTS registrations_of_county"
         " ON {schema}.registrations (county, registered_position)",
+        "CREATE TABLE IF NOT EXISTS {schema}.retention ("
+        " trainee_id UUID PRIMARY KEY, open_enrolments INT NOT NULL,"
+        " last_activity_on DATE NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS retention_due"
+        " ON {schema}.retention (last_activity_on) WHERE open_enrolments = 0",
+        "CREATE TABLE IF NOT EXISTS {schema}.erasures ("
+        " trainee_id UUID PRIMARY KEY, grounds TEXT NOT NULL, reason TEXT NOT NULL,"
+        " erased_on DATE NOT NULL, erased_position BIGINT NOT NULL)",
     )
 
     def handlers(self) -> Mapping[type, Handler]:
-        return {Trainee.Registered: self._registered}
+        return {
+            Trainee.Registered: self._registered,
+            Trainee.Enrolled: lambda rows, event: rows.add(
+                "retention", {"trainee_id": event.originator_id}, {"open_enrolments": 1}
+            ),
+            Trainee.Withdrew: self._withdrew,
+            Trainee.Erased: self._erased,
+        }
 
     @staticmethod
     def _registered(rows: Rows, event: Trainee.Registered) -> None:
+        rows.insert(
+            "retention",
+            {
+                "trainee_id": event.originator_id,
+                "open_enrolments": 0,
+                "last_activity_on": event.registered_on,
+            },
+        )
+        if event.name is None:  # erased since (a rebuild): never listed again
+            return
         rows.insert(
             "registrations",
             {
@@ -230,6 +259,31 @@ class Registrations(View):
                 "major": event.major,
                 "employer": event.employer,
                 "registered_position": rows.position,
+            },
+        )
+
+    @staticmethod
+    def _withdrew(rows: Rows, event: Trainee.Withdrew) -> None:
+        key = {"trainee_id": event.originator_id}
+        rows.add("retention", key, {"open_enrolments": -1})
+        rows.set("retention", key, {"last_activity_on": event.withdrawn_on})
+
+    @staticmethod
+    def _erased(rows: Rows, event: Trainee.Erased) -> None:
+        for table in ("registrations", "retention"):
+            rows.execute(
+                f"DELETE FROM {{schema}}.{table} WHERE trainee_id = %s",
+                (event.originator_id,),
+                tables=[table],
+            )
+        rows.insert(
+            "erasures",
+            {
+                "trainee_id": event.originator_id,
+                "grounds": event.grounds.value,
+                "reason": event.reason,
+                "erased_on": event.erased_on,
+                "erased_position": rows.position,
             },
         )
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
@@ -58,11 +58,13 @@ async def verify(
     client = request.client.host if request.client else "unknown"
     await limit_of(request, app, views).admit(client)
     certificate = await views.fetchrow(
-        "SELECT holder_name, status, occupation_code, level, issued_on FROM cases"
-        " WHERE certificate_number = $1",
+        "SELECT c.certificate_number, c.holder_name, h.name_hash, c.status, c.occupation_code,"
+        " c.level, c.issued_on FROM cases c"
+        " LEFT JOIN holder_name_hashes h USING (certificate_number)"
+        " WHERE c.certificate_number = $1",
         number.strip(),
     )
-    if certificate is None or certificate["holder_name"] != name.strip():
+    if certificate is None or not _names_holder(app, certificate, name):
         return Verification(status=Verdict.UNKNOWN)
     revoked = certificate["status"] == CaseStatus.REVOKED
     return Verification(
@@ -71,3 +73,13 @@ async def verify(
         level=certificate["level"],
         issued_on=certificate["issued_on"],
     )
+
+
+def _names_holder(app: CertificationApplication, certificate: Any, name: str) -> bool:
+    """The keyed hash of the name kept with the certificate (it outlives an erasure), or the
+    name itself for certificates issued before hashes were kept."""
+    if certificate["name_hash"] is not None:
+        return app.holder_names.matches(
+            certificate["certificate_number"], name, certificate["name_hash"]
+        )
+    return bool(certificate["holder_name"]) and certificate["holder_name"] == name.strip()

@@ -14,6 +14,7 @@ from eventsourcing.domain import event
 from pydantic import BaseModel, ConfigDict
 
 from heze_certification.domain.deadlines import YearCalendar, due_date
+from heze_certification.domain.holder_names import NameHasher
 from heze_common.errors import Refusal
 from heze_common.events import Aggregate, AggregateCreated
 from heze_contracts.enums import CertificateStage, Field, Level
@@ -65,8 +66,10 @@ class CertificateCase(Aggregate):
 
     class Opened(AggregateCreated):
         TOPIC = "certification.CertificateCase.Opened.v1"
+        personal_fields = ("holder_name",)
+        person_path = ("subject", "trainee_id")
         subject: CaseSubject
-        holder_name: str
+        holder_name: str | None
         assessment_ended_on: date
         due_on: date
 
@@ -133,19 +136,37 @@ class CertificateCase(Aggregate):
 
     class Issued(Aggregate.Event):
         TOPIC = "certification.CertificateCase.Issued.v1"
+        personal_fields = ("holder_name",)
+        person_path = ("subject", "trainee_id")
         subject: CaseSubject
         certificate_number: str
-        holder_name: str
+        holder_name: str | None
         issued_on: date
         verification_code: str | None = None
         """The random code of the certificate's QR link (none before codes existed: those
         certificates verify by number and name only)."""
+        holder_name_hash: str | None = None
+        """The keyed hash of the name the certificate names (`NameHasher`), kept when the
+        person is erased so that verification by number and name still answers; none in
+        certificates issued before it was kept."""
 
         def apply(self, case: CertificateCase) -> None:
             case._open_stage(CaseStatus.ISSUED, None, None, False)
             case.certificate_number = self.certificate_number
             case.issued_on = self.issued_on
             case.verification_code = self.verification_code
+
+    class HolderErased(Aggregate.Event):
+        """The holder's data was erased (their key deleted): the case keeps the certificate's
+        number, occupation, level, dates and the keyed hash of the name."""
+
+        TOPIC = "certification.CertificateCase.HolderErased.v1"
+        subject: CaseSubject
+        erased_on: date
+
+        def apply(self, case: CertificateCase) -> None:
+            case.holder_name = None
+            case.holder_erased_on = self.erased_on
 
     class Revoked(Aggregate.Event):
         TOPIC = "certification.CertificateCase.Revoked.v1"
@@ -200,12 +221,13 @@ class CertificateCase(Aggregate):
         self,
         id: UUID,  # noqa: A002 - derived from the application id
         subject: CaseSubject,
-        holder_name: str,
+        holder_name: str | None,
         assessment_ended_on: date,
         due_on: date,
     ) -> None:
         self.subject = subject
         self.holder_name = holder_name
+        self.holder_erased_on: date | None = None
         self.assessment_ended_on = assessment_ended_on
         self.reported_on: date | None = None
         self.returns: list[list[str]] = []
@@ -234,7 +256,7 @@ class CertificateCase(Aggregate):
 
     @classmethod
     def open(
-        cls, subject: CaseSubject, holder_name: str, assessment_ended_on: date
+        cls, subject: CaseSubject, holder_name: str | None, assessment_ended_on: date
     ) -> CertificateCase:
         due = due_date(CertificateStage.REPORT_TO_PROVINCE, assessment_ended_on, {})
         assert due is not None
@@ -289,8 +311,14 @@ class CertificateCase(Aggregate):
         """Refuse before a number is drawn: a drawn number that is not issued is a gap."""
         self._expect(CaseStatus.AWAITING_ISSUANCE, "issuance")
 
-    def issue(self, certificate_number: str, today: date, verification_code: str) -> None:
+    def issue(
+        self, certificate_number: str, today: date, verification_code: str, names: NameHasher
+    ) -> None:
         self.ensure_issuable()
+        if self.holder_name is None:
+            raise Refusal(
+                "person_erased", "the holder's data was erased: no certificate names them"
+            )
         self.trigger_event(
             self.Issued,
             subject=self.subject,
@@ -298,7 +326,12 @@ class CertificateCase(Aggregate):
             holder_name=self.holder_name,
             issued_on=today,
             verification_code=verification_code,
+            holder_name_hash=names.hash(certificate_number, self.holder_name),
         )
+
+    def erase_holder(self, today: date) -> None:
+        if self.holder_erased_on is None:
+            self.trigger_event(self.HolderErased, subject=self.subject, erased_on=today)
 
     def void_assessment(self, reason: str) -> None:
         """The assessment result was voided: close the case, or revoke an issued certificate."""

@@ -39,9 +39,13 @@ class TalentRecord(Aggregate):
         live; of their employer only whether they have one."""
 
         TOPIC = "certification.TalentRecord.PersonLearnt.v1"
-        class_version = 2
-        name: str
-        id_number: str
+        class_version = 3
+        personal_fields = ("name", "id_number")
+        person_path = ("trainee_id",)
+        trainee_id: UUID | None
+        """The person (none before version 3, whose name and number are not sealed)."""
+        name: str | None
+        id_number: str | None
         county: str
         employed: bool
 
@@ -49,9 +53,24 @@ class TalentRecord(Aggregate):
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["employed"] = state.pop("employer") is not None
 
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["trainee_id"] = None
+
         def apply(self, record: TalentRecord) -> None:
             record.name, record.id_number = self.name, self.id_number
             record.county, record.employed = self.county, self.employed
+
+    class Erased(Aggregate.Event):
+        """The person's data was erased (their key deleted): the record keeps their hours and
+        certificates by id."""
+
+        TOPIC = "certification.TalentRecord.Erased.v1"
+        erased_on: date
+
+        def apply(self, record: TalentRecord) -> None:
+            record.name = record.id_number = None
+            record.erased_on = self.erased_on
 
     class HoursCredited(Aggregate.Event):
         TOPIC = "certification.TalentRecord.HoursCredited.v1"
@@ -124,6 +143,7 @@ class TalentRecord(Aggregate):
         self.certificates: dict[str, HeldCertificate] = {}
         self.admitted_with: set[str] = set()
         self.outstanding_contribution: str | None = None
+        self.erased_on: date | None = None
 
     @classmethod
     def open(cls, trainee_id: UUID) -> TalentRecord:
@@ -133,9 +153,18 @@ class TalentRecord(Aggregate):
         self, name: str, id_number: str, county: str, employed: bool, today: date
     ) -> None:
         self.trigger_event(
-            self.PersonLearnt, name=name, id_number=id_number, county=county, employed=employed
+            self.PersonLearnt,
+            trainee_id=self.trainee_id,
+            name=name,
+            id_number=id_number,
+            county=county,
+            employed=employed,
         )
         self._admit_waiting(today)
+
+    def erase(self, today: date) -> None:
+        if self.erased_on is None:
+            self.trigger_event(self.Erased, erased_on=today)
 
     def credit_hours(self, year: int, hours: Decimal, programme_id: UUID, today: date) -> None:
         """Training hours count as continuing-education hours of the year of completion."""

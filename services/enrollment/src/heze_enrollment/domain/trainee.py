@@ -16,6 +16,7 @@ from heze_common.errors import InvalidInput, NotFound, Refusal
 from heze_common.events import Aggregate, AggregateCreated
 from heze_contracts.enums import (
     Education,
+    ErasureGrounds,
     Field,
     HourKind,
     HourMode,
@@ -27,6 +28,7 @@ from heze_contracts.enums import (
 from heze_enrollment.domain.counties import COUNTIES
 from heze_enrollment.domain.identity import ResidentId
 from heze_enrollment.domain.programme import Programme
+from heze_enrollment.domain.retention import RetentionRule
 from heze_enrollment.domain.retirement import is_past_retirement_age, retirement_date
 
 MAX_HOURS_PER_DAY = Decimal(24)
@@ -82,11 +84,12 @@ class Trainee(Aggregate):
     class Registered(AggregateCreated):
         TOPIC = "enrollment.Trainee.Registered.v1"
         class_version = 2
-        name: str
-        id_number: str
+        personal_fields = ("name", "id_number", "birth_date", "phone", "employer")
+        name: str | None
+        id_number: str | None
         sex: Sex
-        birth_date: date
-        phone: str
+        birth_date: date | None
+        phone: str | None
         education: Education
         major: str
         employer: str | None
@@ -104,6 +107,20 @@ class Trainee(Aggregate):
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["registrant_consent"] = None
+
+    class Erased(Aggregate.Event):
+        """The person's data erased (their key deleted in every service): on the city bureau's
+        decision, or when the retention period of a registrant without training ended."""
+
+        TOPIC = "enrollment.Trainee.Erased.v1"
+        grounds: ErasureGrounds
+        reason: str
+        erased_on: date
+
+        def apply(self, trainee: Trainee) -> None:
+            trainee.name = trainee.id_number = trainee.phone = trainee.employer = None
+            trainee.birth_date = None
+            trainee.erasure = self
 
     class RegistrantAdded(Aggregate.Event):
         """An institution registered a person already registered: it now acts for them as
@@ -153,6 +170,7 @@ class Trainee(Aggregate):
 
         def apply(self, trainee: Trainee) -> None:
             trainee.enrolments[self.programme_id].status = EnrolmentStatus.WITHDRAWN
+            trainee.withdrawals[self.programme_id] = self.withdrawn_on
 
     class SessionLogged(Aggregate.Event):
         TOPIC = "enrollment.Trainee.SessionLogged.v1"
@@ -203,11 +221,11 @@ class Trainee(Aggregate):
     def __init__(
         self,
         id: UUID,  # noqa: A002 - given, not generated: derived from the ID number by the application
-        name: str,
-        id_number: str,
+        name: str | None,
+        id_number: str | None,
         sex: Sex,
-        birth_date: date,
-        phone: str,
+        birth_date: date | None,
+        phone: str | None,
         education: Education,
         major: str,
         employer: str | None,
@@ -239,6 +257,8 @@ class Trainee(Aggregate):
             {registered_by_institution_id} if registered_by_institution_id else set()
         )
         self.enrolments: dict[UUID, Enrolment] = {}
+        self.withdrawals: dict[UUID, date] = {}
+        self.erasure: Trainee.Erased | None = None
 
     @classmethod
     def register(
@@ -344,6 +364,32 @@ class Trainee(Aggregate):
             account=account,
             registrant_consent=None if registered_by_institution_id is None else person_consents,
         )
+
+    def erase(self, grounds: ErasureGrounds, reason: str, today: date) -> None:
+        """Record the erasure; the reason stays in the log for ever, so it may not name the
+        person."""
+        reason = reason.strip()
+        if not reason:
+            raise InvalidInput("blank_reason", "give the reason for the erasure", field="reason")
+        personal = (self.name, self.id_number, self.phone)
+        if any(value and value in reason for value in personal):
+            raise InvalidInput(
+                "reason_names_the_person",
+                "the reason is kept after the erasure: it may not contain the person's name,"
+                " ID number or phone",
+                field="reason",
+            )
+        self.trigger_event(self.Erased, grounds=grounds, reason=reason, erased_on=today)
+
+    def is_past_retention(self, rule: RetentionRule, today: date) -> bool:
+        """A registrant the programme need not keep (never enrolled, or withdrawn from every
+        enrolment) whose last registration or withdrawal is older than the period in force."""
+        if any(
+            record.status is not EnrolmentStatus.WITHDRAWN for record in self.enrolments.values()
+        ):
+            return False
+        last = max([self.registered_on, *self.withdrawals.values()])
+        return (today - last).days > rule.days_on(today)
 
     def add_registrant(self, institution_id: UUID, today: date) -> None:
         """An institution that registers this person again, with their consent, becomes one of

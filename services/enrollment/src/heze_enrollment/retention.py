@@ -1,0 +1,76 @@
+"""The retention sweep: erases the registrants whose retention period ended, and finishes any
+erasure whose key outlived it (a crash between recording an erasure and deleting the key)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from uuid import UUID
+
+import structlog
+
+from heze_common import clock
+from heze_common.views import LIVE, ViewUpdater
+from heze_enrollment.application import EnrollmentApplication
+from heze_enrollment.views import VIEWS
+
+log = structlog.get_logger(__name__)
+BATCH = 500
+
+
+class RetentionFinder:
+    """The registrants the views find past retention, and the erased people whose key remains;
+    each query first brings the views up to the log's head (as certification's CaseFinder)."""
+
+    def __init__(self, app: EnrollmentApplication) -> None:
+        self.app = app
+        self.updater = ViewUpdater(app, [view() for view in VIEWS], create_tables=False)
+
+    def _ids(self, query: str, params: tuple[object, ...]) -> list[UUID]:
+        self.updater.catch_up()
+        with self.app.recorder.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
+            cursor.execute(query.replace("{schema}", f'"{LIVE}"'), params)
+            return [row["trainee_id"] for row in cursor.fetchall()]
+
+    def past_retention(self) -> list[UUID]:
+        today = clock.today()
+        last_kept = today - timedelta(days=self.app.retention_rule().days_on(today))
+        return self._ids(
+            "SELECT trainee_id FROM {schema}.retention"
+            " WHERE open_enrolments = 0 AND last_activity_on < %s"
+            " ORDER BY last_activity_on LIMIT %s",
+            (last_kept, BATCH),
+        )
+
+    def erased_with_keys(self) -> list[UUID]:
+        keys = self.app.personal_data.keys
+        table = f'"{keys.datastore.schema or "public"}".person_keys'  # type: ignore[attr-defined]
+        return self._ids(
+            f"SELECT e.trainee_id FROM {{schema}}.erasures e JOIN {table} k"
+            " ON k.person_id = e.trainee_id LIMIT %s",
+            (BATCH,),
+        )
+
+
+def sweep(app: EnrollmentApplication, finder: RetentionFinder) -> int:
+    """One round; the number of people erased by it."""
+    for trainee_id in finder.erased_with_keys():
+        app.forget(trainee_id)
+    return sum(app.erase_for_retention(trainee_id) for trainee_id in finder.past_retention())
+
+
+def retention_sweeper(app: EnrollmentApplication) -> Callable[[], Awaitable[None]]:
+    finder = RetentionFinder(app)
+
+    async def run() -> None:
+        while True:
+            await asyncio.sleep(app.settings.retention_sweep_seconds)  # type: ignore[attr-defined]
+            try:
+                erased = await asyncio.to_thread(sweep, app, finder)
+                if erased:
+                    log.info("registrants erased at the end of retention", count=erased)
+            except Exception:
+                log.exception("retention sweep failed; trying again next round")
+
+    return run
