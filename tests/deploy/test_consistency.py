@@ -142,6 +142,19 @@ def test_secrets_come_from_secret_references(rendered: Rendered, service: str) -
         assert "secretKeyRef" in environment[name], f"{service}: {name} must come from a Secret"
 
 
+@pytest.mark.parametrize("service", ["enrollment", "certification"])
+def test_the_services_holding_personal_data_get_their_person_keys_from_a_secret(
+    rendered: Rendered, service: str
+) -> None:
+    names = ["PERSON_MASTER_KEY", *(["HOLDER_NAME_KEY"] if service == "certification" else [])]
+    for workload in (rendered.deployment(service), rendered.schema_job(service)):
+        environment = environment_of(rendered, workload)
+        for name in names:
+            reference = environment[name]["secretKeyRef"]
+            assert reference["name"] == f"{service}-person-keys", (service, name)
+            assert not reference.get("optional"), f"{service}: {name} is required"
+
+
 # -- Kafka -------------------------------------------------------------------------------------
 
 

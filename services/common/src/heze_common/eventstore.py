@@ -49,9 +49,15 @@ class ServiceApplication(Application):
         super().__init__(env={**settings.eventsourcing_env(), **(env or {})})
         self.recorder: ProcessRecorder
 
+    holds_personal_data: ClassVar[bool] = False
+    """Whether the service's events hold personal fields: then it keeps a key per person
+    (heze_common.person_keys) and needs its person master key."""
+
     def construct_mapper(self) -> Mapper[UUID]:
         """The mapper, with the people's data keys beside the events (heze_common.person_keys)."""
         mapper = super().construct_mapper()
+        if not self.holds_personal_data:
+            return mapper
         master = self.settings.person_master_keys()
         datastore = getattr(self.factory, "datastore", None)
         keys = (

@@ -59,6 +59,7 @@ def derived_id(key: bytes, id_number: str) -> UUID:
 
 
 class EnrollmentApplication(ServiceApplication):
+    holds_personal_data = True
     # A programme gains an event per seat taken or released and is loaded by every enrolment,
     # withdrawal and logged session; the other aggregates' histories stay short (a trainee's is
     # tens of events per programme, and holds personal data a snapshot would copy).
