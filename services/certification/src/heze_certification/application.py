@@ -42,6 +42,7 @@ from heze_contracts.enums import Role
 
 class CertificationApplication(ServiceApplication):
     holds_personal_data = True
+
     def __init__(self, settings: Any) -> None:
         super().__init__(settings)
         self.serials = serial_numbers_for(self.recorder)

@@ -50,7 +50,8 @@ class CaseView(BaseModel):
     occupation_code: str
     field: Field
     level: Level
-    holder_name: str
+    holder_name: str | None
+    """None once the holder's data is erased."""
     assessment_ended_on: date
     status: CaseStatus
     stage: CertificateStage | None
@@ -90,7 +91,7 @@ async def case(case_id: UUID, app: App, principal: Reader) -> CaseView:
 
 CASE_COLUMNS = (
     "case_id, trainee_id, application_id, evaluation_institution_id, occupation_code, field,"
-    " level, holder_name, assessment_ended_on, status, stage, due_on, due_is_provisional,"
+    " level, NULLIF(holder_name, '') AS holder_name, assessment_ended_on, status, stage, due_on, due_is_provisional,"
     " returns, certificate_number, issued_on"
 )
 
