@@ -6,6 +6,7 @@ Marker `soak`: CI drives 60 trainees; `HEZE_E2E_TRAINEES=1000` drives a larger c
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import re
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 import zxingcpp
 from aiokafka import AIOKafkaConsumer
@@ -26,7 +28,12 @@ from PIL import Image
 from typer.testing import CliRunner
 from rich.console import Console
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from eventsourcing.utils import Environment
+
 from heze_common.auth import TokenIssuer, identity_claim
+from heze_common.ciphers import KeyRingCipher
 from heze_common.settings import ServiceSettings
 from heze_common.certificate_pdf import attached_credential
 from heze_common.credentials import unverified_parts
@@ -402,3 +409,141 @@ def test_a_certificate_verifies_from_its_pdf_and_qr_code_and_its_revocation_show
     assert "REVOKED" in output and "the revocation list sets entry" in output
     assert "REVOKED" in check(str(pdf_file), "--offline")[1]  # from the cached list
     assert httpx.get(link).json()["status"] == "revoked"
+
+
+def stored_events_as_the_service_reads_them(system: RunningSystem, service: str) -> list[str]:
+    """Every stored event of the service, decrypted with its own cipher key (as an insider
+    holding the service's keys would), as text."""
+    key = (system.data_dir / f"{service}.cipher-key").read_text().strip()
+    cipher = KeyRingCipher(Environment(env={"CIPHER_KEY": key}))
+    with psycopg.connect(system.database_url(service)) as connection:
+        rows = connection.execute(f"SELECT state FROM {service}_events").fetchall()
+    return [cipher.decrypt(bytes(state)).decode() for (state,) in rows]
+
+
+def audit_verifies(system: RunningSystem, service: str) -> tuple[int, str]:
+    raw = base64.b64decode((system.data_dir / f"{service}.audit-key").read_text().strip())
+    public = Ed25519PrivateKey.from_private_bytes(raw).public_key()
+    result = CliRunner().invoke(
+        cli,
+        [
+            "audit",
+            "verify",
+            service,
+            "--public-key",
+            base64.b64encode(public.public_bytes(Encoding.Raw, PublicFormat.Raw)).decode(),
+            "--kafka",
+            system.kafka_bootstrap_servers or "",
+            "--topic-prefix",
+            system.environment["KAFKA_TOPIC_PREFIX"],
+            "--data-dir",
+            str(system.data_dir),
+            "--database-url",
+            system.database_url(service),
+        ],
+        env={"COLUMNS": "250"},
+    )
+    return result.exit_code, result.output
+
+
+def test_an_erased_person_is_found_nowhere_and_every_log_still_verifies(
+    system: RunningSystem, demo: tuple
+) -> None:
+    """Runs after the others: the city bureau erases a trainee who holds a certificate and was
+    paid a subsidy; afterwards no endpoint, topic, event store or dump of any of the four
+    databases yields their name, ID number or phone, while everyone else is untouched."""
+    world = demo[0]
+    followed = followed_trainee(world)
+    journey = next(j for j in world.journeys if "subsidy paid" in j.stages and j is not followed)
+    kept = followed
+    person = journey.person
+    secrets = {
+        person.name: "name",
+        person.id_number: "ID number",
+        f"139{person.number:08d}": "phone",
+    }
+    tokens = TokenIssuer(ServiceSettings(service_name="tester", data_dir=system.data_dir))
+    city = bearer(tokens.mint(Role.CITY_BUREAU, subject="city-officer"))
+    enrollment, certification = system.url("enrollment"), system.url("certification")
+
+    erased = httpx.post(
+        f"{enrollment}/trainees/{journey.trainee_id}/erasure",
+        json={"reason": "本人书面申请删除个人信息"},
+        headers=city,
+    )
+    assert erased.status_code == 200, erased.text
+
+    def certification_erased() -> bool:
+        trail = httpx.get(
+            f"{certification}/audit/trail/{journey.trainee_id}", headers=auditor(system)
+        ).json()
+        return "certification.TalentRecord.Erased.v1" in {event["topic"] for event in trail}
+
+    asyncio.run(eventually(certification_erased))
+
+    # Endpoints: the record is refused, the certificate still verifies by number and name,
+    # and no service's trail (or any other answer here) carries the person's data.
+    record = httpx.get(f"{enrollment}/trainees/{journey.trainee_id}", headers=city).json()
+    assert record["error"]["code"] == "person_erased"
+    holder = bearer(tokens.mint(Role.TRAINEE, subject=journey.trainee_id))
+    pdf = httpx.get(f"{certification}/certificates/{journey.certificate}/pdf", headers=holder)
+    assert pdf.json()["error"]["code"] == "person_erased"
+    verified = httpx.get(
+        f"{certification}/public/certificates/verify",
+        params={"number": journey.certificate, "name": person.name},
+    ).json()
+    assert verified["status"] == "valid"
+    answers = [
+        httpx.get(
+            f"{system.url(service)}/audit/trail/{journey.trainee_id}", headers=auditor(system)
+        ).text
+        for service in SERVICES
+    ]
+    answers.append(httpx.get(f"{enrollment}/registrations?limit=500", headers=city).text)
+    answers += [
+        httpx.get(f"{certification}/continuing-education/{year}", headers=city).text
+        for year in range(2023, 2028)
+    ]
+    for answer in answers:
+        for value, what in secrets.items():
+            assert value not in answer, what
+
+    # Topics and dead-letter queues; event stores read with each service's own keys; a dump
+    # of each of the four databases.
+    prefix = system.environment["KAFKA_TOPIC_PREFIX"]
+    messages = asyncio.run(every_message_of(system.kafka_bootstrap_servers or "", prefix))
+    assert any(b"PersonErased" in body for body in messages[f"{prefix}enrollment.events.v1"])
+    for service in SERVICES:
+        stored = stored_events_as_the_service_reads_them(system, service)
+        dump = subprocess.run(
+            ["pg_dump", "--no-owner", system.database_url(service)],
+            check=True,
+            capture_output=True,
+            timeout=600,
+        ).stdout
+        places = {
+            "topics": [body for bodies in messages.values() for body in bodies],
+            "event store": [event.encode() for event in stored],
+            "pg_dump": [dump],
+        }
+        for place, contents in places.items():
+            for value, what in secrets.items():
+                assert not any(
+                    value.encode() in content for content in contents
+                ), f"{person.number}'s {what} in {service}'s {place}"
+
+    # Everyone else is untouched; the trail shows the erasure; every log verifies.
+    other = httpx.get(f"{enrollment}/trainees/{kept.trainee_id}", headers=city).json()
+    assert other["name"] == kept.person.name
+    trail = collect(
+        {s: system.url(s) for s in SERVICES},
+        auditor(system)["Authorization"][7:],
+        journey.trainee_id,
+    )
+    topics = [event["topic"] for event in trail]
+    assert "enrollment.Trainee.Erased.v1" in topics
+    assert "certification.CertificateCase.HolderErased.v1" in topics
+    assert {"assessment", "subsidy"} <= {event["service"] for event in trail}
+    for service in SERVICES:
+        exit_code, output = audit_verifies(system, service)
+        assert exit_code == 0 and "verifies clean" in output, (service, output)

@@ -43,8 +43,18 @@ class ServiceApplication(Application):
         "TRANSCODER_TOPIC": get_topic(JsonTranscoder),
     }
 
-    def __init__(self, settings: ServiceSettings, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        env: dict[str, str] | None = None,
+        *,
+        personal_data: bool | None = None,
+    ) -> None:
+        """`personal_data` says, for a plain ServiceApplication reading a service's store (a
+        rebuild worker, a benchmark), whether that service's events hold personal fields."""
         self.settings = settings
+        if personal_data is not None:
+            self.holds_personal_data = personal_data
         self.name = settings.service_name
         super().__init__(env={**settings.eventsourcing_env(), **(env or {})})
         self.recorder: ProcessRecorder

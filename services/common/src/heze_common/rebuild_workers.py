@@ -39,6 +39,9 @@ class Recipe:
     view_classes: Sequence[type]
     column_types: dict[str, dict[str, str]]
     schema: str
+    holds_personal_data: bool
+    """Whether the service's events hold personal fields (then the worker opens them with the
+    people's keys)."""
 
 
 class _Folder:
@@ -50,7 +53,7 @@ class _Folder:
         from heze_common.views import ViewUpdater
 
         settings = recipe.settings.model_copy(update={"create_tables": False})
-        self.app = ServiceApplication(settings)
+        self.app = ServiceApplication(settings, personal_data=recipe.holds_personal_data)
         self.updater = ViewUpdater(
             self.app, [view() for view in recipe.view_classes], create_tables=False
         )

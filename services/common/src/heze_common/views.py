@@ -520,7 +520,11 @@ class ViewUpdater:
             for table in self._tables():
                 self.column_types.of(cursor, REBUILT, table)
         recipe = Recipe(
-            self.app.settings, [type(view) for view in self.views], self.column_types.known, REBUILT
+            self.app.settings,
+            [type(view) for view in self.views],
+            self.column_types.known,
+            REBUILT,
+            self.app.holds_personal_data,
         )
 
         def write(parts: Iterator[Folded]) -> None:

@@ -109,14 +109,22 @@ class Figures:
 
 
 def service_application(system: RunningSystem, service: str) -> ServiceApplication:
-    importlib.import_module(f"heze_{service}.application")  # registers the service's event topics
+    # The service's module registers its event topics and says whether they hold personal data.
+    module = importlib.import_module(f"heze_{service}.application")
+    (application_class,) = (
+        value
+        for value in vars(module).values()
+        if isinstance(value, type)
+        and issubclass(value, ServiceApplication)
+        and value.__module__ == module.__name__
+    )
     settings = ServiceSettings(
         service_name=service,
         data_dir=system.data_dir,
         database_url=system.database_url(service),
         create_tables=False,
     )
-    return ServiceApplication(settings)
+    return ServiceApplication(settings, personal_data=application_class.holds_personal_data)
 
 
 def stored_events(system: RunningSystem) -> dict[str, int]:
