@@ -168,7 +168,7 @@ async def test_registrants_without_training_are_erased_when_the_retention_period
     client: AsyncClient, tokens: Tokens, enrollment_settings: EnrollmentSettings
 ) -> None:
     city = tokens(Role.CITY_BUREAU)
-    rule = (await client.get("/personal-data/retention")).json()
+    rule = (await client.get("/personal-data/retention", headers=city)).json()
     assert rule["days_today"] == 730
     backdated = await client.put(
         "/personal-data/retention", json={"days": 365, "effective_from": "2026-01-01"}, headers=city

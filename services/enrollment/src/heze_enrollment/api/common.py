@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from pydantic import Field as Constraint
 
+from heze_common.auth import Principal, authenticated
 from heze_common.dispatch import get_application
 from heze_enrollment.application import EnrollmentApplication
 
@@ -21,6 +22,8 @@ def enrollment(request: Request) -> EnrollmentApplication:
 
 
 App = Annotated[EnrollmentApplication, Depends(enrollment)]
+AnyRole = Annotated[Principal, Depends(authenticated)]
+"""Any signed-in caller, whatever their role."""
 
 
 def mask_phone(phone: str) -> str:

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import BaseModel, StrictBool, StrictInt
 
 from heze_common import clock
-from heze_common.auth import Principal, authenticated, require_roles
+from heze_common.auth import Principal, require_roles
 from heze_common.dispatch import execute, query
 from heze_common.pagination import Page, paginated
 from heze_common.requests import Body, IsoDate, LongText, PersonName, ShortText
@@ -19,12 +19,11 @@ from heze_common.views import Views
 from heze_contracts.enums import Field, HourKind, Level, Role
 from heze_contracts.values import Fields, OccupationCode, Phone
 from heze_enrollment import commands
-from heze_enrollment.api.common import App, RequiredHours
+from heze_enrollment.api.common import AnyRole, App, RequiredHours
 from heze_enrollment.domain.institution import Institution
 
 router = APIRouter(tags=["directory"])
 CityBureau = Annotated[Principal, Depends(require_roles(Role.CITY_BUREAU))]
-AnyRole = Annotated[Principal, Depends(authenticated)]
 
 
 class AccreditInstitution(Body):

@@ -17,7 +17,7 @@ from heze_common.requests import Body, IsoDate, LongText
 from heze_common.views import Views
 from heze_contracts.enums import ErasureGrounds, Role
 from heze_enrollment import commands
-from heze_enrollment.api.common import App
+from heze_enrollment.api.common import AnyRole, App
 from heze_enrollment.domain.retention import LONGEST_DAYS, RetentionRule
 
 router = APIRouter(tags=["personal data"])
@@ -104,7 +104,7 @@ class SetRetention(Body):
 @router.get(
     "/personal-data/retention", summary="The retention rule of registrants without training"
 )
-async def retention(app: App) -> RetentionView:
+async def retention(app: App, principal: AnyRole) -> RetentionView:
     return RetentionView.of(await query(app.retention_rule), clock.today())
 
 

@@ -12,7 +12,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import BaseModel, StrictBool, StrictInt
 
-from heze_common.auth import Principal, authenticated, require_roles
+from heze_common.auth import Principal, require_roles
 from heze_common.dispatch import execute, query
 from heze_common.errors import NotFound
 from heze_common.pagination import Page, paginated
@@ -21,7 +21,7 @@ from heze_common.views import Views
 from heze_contracts.enums import Field, HourKind, Level, Role
 from heze_contracts.values import OccupationCode
 from heze_enrollment import commands
-from heze_enrollment.api.common import App, RequiredHours
+from heze_enrollment.api.common import AnyRole, App, RequiredHours
 from heze_enrollment.domain.programme import Programme
 from heze_enrollment.domain.trainee import EnrolmentStatus
 from heze_enrollment.views import HOURS_COLUMN
@@ -32,7 +32,6 @@ CityBureau = Annotated[Principal, Depends(require_roles(Role.CITY_BUREAU))]
 RosterReader = Annotated[
     Principal, Depends(require_roles(Role.TRAINING_INSTITUTION, Role.CITY_BUREAU, Role.AUDITOR))
 ]
-AnyRole = Annotated[Principal, Depends(authenticated)]
 
 
 class PublishProgramme(Body):
