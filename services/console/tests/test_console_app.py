@@ -36,6 +36,15 @@ INSTITUTIONS = [
     }
 ]
 
+EVALUATORS = [
+    {
+        "evaluation_institution_id": "0b8f7c0e-4b7e-5a55-9d0e-2f1b8c3d4e55",
+        "name": "山东省数字技术评价中心",
+        "occupations": {"2-02-10-11": "big_data"},
+        "suspended": False,
+    }
+]
+
 
 def console(tmp_path: Path, handler: Handler) -> TestClient:
     settings = ConsoleSettings(data_dir=tmp_path)
@@ -45,6 +54,8 @@ def console(tmp_path: Path, handler: Handler) -> TestClient:
 def directory_only(request: httpx.Request) -> httpx.Response:
     if request.url.path == "/institutions":
         return httpx.Response(200, json=INSTITUTIONS)
+    if request.url.path == "/evaluation-institutions":
+        return httpx.Response(200, json=EVALUATORS)
     return httpx.Response(404, json={"error": {"code": "not_found", "message": "?"}})
 
 

@@ -8,19 +8,25 @@ dashboard shows the services' own counts. Every workspace is photographed into
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
+import json
+import re
 import shutil
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import openpyxl
+import pypdf
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from heze_common import clock
 from heze_common.auth import TokenIssuer
@@ -41,6 +47,9 @@ STARTS, ENDS = TODAY - timedelta(days=40), TODAY + timedelta(days=150)
 DAY = [STARTS + timedelta(days=n) for n in range(1, 8)]
 NAME = "王𠀀明"  # a rare character of CJK extension B: it must round-trip exactly
 UPC = "中国石油大学(华东)"
+EVALUATOR = "山东省数字技术工程师评价中心"
+JOURNEY: dict[str, str] = {}
+"""The trainee of the first test, whom the pipeline test takes on to a paid subsidy."""
 
 
 def id_number(sequence: int) -> str:
@@ -142,6 +151,7 @@ def sign_in(
     role: str,
     *,
     institution: str | None = None,
+    evaluator: str | None = None,
     trainee: str = "",
     verified_id_number: str = "",
 ) -> None:
@@ -149,6 +159,8 @@ def sign_in(
     page.get_by_role("radio", name=role, exact=True).check()
     if institution:
         page.get_by_label("培训机构（以培训机构身份登录时选择）").select_option(label=institution)
+    if evaluator:
+        page.get_by_label("评价机构（以评价机构身份登录时选择）").select_option(label=evaluator)
     page.get_by_label("学员编号（已报名的学员填写；新学员留空）").fill(trainee)
     page.get_by_label("身份证号码（新学员填写，模拟实名认证）").fill(verified_id_number)
     page.get_by_role("button", name="登录", exact=True).click()
@@ -217,6 +229,19 @@ def test_publish_register_enrol_and_log_hours_by_sheet(page: Page, system: Runni
     programme_url = page.url
     page.goto("/institution")
     photograph(page, "institution-workspace")
+    assert_accessible(page)
+    sign_out(page)
+
+    # The city bureau puts the programme in the subsidised-training plan (before enrolment: the
+    # subsidy service learns the plan from each enrolment).
+    sign_in(page, "市人社局")
+    page.goto("/city/programmes")
+    card = page.locator("li[data-programme]", has_text=title)
+    card.get_by_label("列入市级补贴性培训计划").check()
+    card.get_by_role("button", name="保存").click()
+    expect(page.get_by_role("status")).to_contain_text(f"已保存「{title}」的计划和目录标记")
+    expect(card.get_by_label("列入市级补贴性培训计划")).to_be_checked()
+    photograph(page, "city-programmes")
     assert_accessible(page)
     sign_out(page)
 
@@ -327,6 +352,213 @@ def test_publish_register_enrol_and_log_hours_by_sheet(page: Page, system: Runni
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     photograph(page, "trainee-workspace-phone")
+    JOURNEY.update(trainee_id=trainee_id, programme_url=programme_url, title=title)
+
+
+def shown_after_reloads(page: Page, path: str, target: Callable[[], Locator]) -> Locator:
+    """Opens `path` again until `target` shows: what another service learns through the broker
+    arrives when it arrives. Each look waits a little for the element itself (the condition),
+    and the whole is bounded only by WAIT_MS."""
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while True:
+        page.goto(path)
+        found = target()
+        try:
+            found.first.wait_for(state="visible", timeout=2_000)
+            return found
+        except PlaywrightTimeout:
+            if time.monotonic() > deadline:
+                raise
+
+
+def downloaded(page: Page, link: Locator) -> bytes:
+    with page.expect_download() as download:
+        link.click()
+    return Path(download.value.path()).read_bytes()
+
+
+def test_the_pipeline_after_training_to_a_paid_subsidy(page: Page, system: RunningSystem) -> None:
+    """The trainee of the first test, by clicking through each party's workspace: the rest of
+    the hours by sheet, the completion exam and completion, the training certificate; the
+    province registers an evaluation institution; the trainee applies with the commitment
+    signed; qualification, a session, scores and a correction; the case reported, confirmed by
+    the province, approved nationally, issued; the level certificate's PDF; the subsidy claimed,
+    approved and paid."""
+    assert JOURNEY, "runs after test_publish_register_enrol_and_log_hours_by_sheet"
+    trainee_id, programme_url, title = (
+        JOURNEY["trainee_id"],
+        JOURNEY["programme_url"],
+        JOURNEY["title"],
+    )
+
+    # The institution: the rest of the hours (80 theory + 48 practice), the exam, completion.
+    sign_in(page, "培训机构", institution=UPC)
+    page.goto(programme_url)
+    rest = [
+        [trainee_id, NAME, DAY[2], 24, "理论", "线下"],
+        [trainee_id, NAME, DAY[4], 24, "理论", "线上"],
+        [trainee_id, NAME, DAY[5], 16, "理论", "线下"],
+        [trainee_id, NAME, DAY[5], 8, "实践", "线下"],
+        [trainee_id, NAME, DAY[6], 16, "实践", "线下"],
+    ]
+    upload(page, "第二周.xlsx", xlsx(rest))
+    expect(page.get_by_role("status")).to_contain_text("已导入 5 条学时记录")
+    text = roster_hours(page, trainee_id)
+    assert "理论 80.0 / 80.0 学时" in text and "实践 48.0 / 48.0 学时" in text
+    line = page.locator(f'[data-trainee="{trainee_id}"]')
+    line.get_by_role("button", name=f"准予{NAME}结业并颁发培训合格证书").click()
+    expect(page.get_by_role("alert")).to_contain_text("尚未录入结业考核成绩")  # exam first
+    line.get_by_label(f"{NAME}的结业考核成绩").fill("86.5")
+    line.get_by_role("button", name="录入成绩").click()
+    expect(page.get_by_role("status")).to_contain_text("已录入结业考核成绩 86.5 分")
+    line.get_by_role("button", name=f"准予{NAME}结业并颁发培训合格证书").click()
+    expect(page.get_by_role("status")).to_contain_text("已准予结业，培训合格证书编号 HZPX")
+    expect(line).to_contain_text("已结业")
+    photograph(page, "institution-completion")
+    sign_out(page)
+
+    # The province registers the evaluation institution that will assess big data.
+    sign_in(page, "省人社厅")
+    expect(page).to_have_url(f"{system.url(CONSOLE)}/province")
+    page.get_by_label("机构名称").fill(EVALUATOR)
+    page.get_by_role("button", name="登记", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("可评价职业：请至少选择一个")
+    page.get_by_label(re.compile("2-02-10-11")).check()
+    page.get_by_role("button", name="登记", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text(f"已登记评价机构「{EVALUATOR}」")
+    sign_out(page)
+
+    # The trainee downloads the training certificate and applies, signing the commitment.
+    sign_in(page, "学员", trainee=trainee_id)
+    credential = downloaded(page, page.get_by_role("link", name=re.compile("下载培训合格证书")))
+    assert credential.startswith(b"eyJ") and credential.count(b".") == 2  # a compact JWS
+    page.get_by_role("link", name=re.compile("对应的等级评价")).click()
+    expect(page.get_by_role("heading", name="告知承诺书")).to_be_visible()
+    expect(page.locator("#commitment-text")).to_contain_text("本人承诺")
+    page.get_by_label("评价机构").select_option(label=EVALUATOR)
+    page.get_by_label("所学专业与本职业相关").check()
+    photograph(page, "trainee-assessment-application")
+    assert_accessible(page)
+    page.get_by_role("button", name="签署承诺并提交申请").click()  # not signed yet
+    expect(page.get_by_role("alert")).to_contain_text("告知承诺书：须阅读并签署告知承诺书")
+    page.get_by_label(re.compile("本人已阅读以上告知承诺书")).check()
+    page.get_by_role("button", name="签署承诺并提交申请").click()
+    expect(page.get_by_role("status")).to_contain_text("评价申请已提交，告知承诺书已签署")
+    expect(page.locator("#applications-table")).to_contain_text("2-02-10-11 · 初级")
+    sign_out(page)
+
+    # The evaluation institution: qualification, a session, scores, a correction, the report.
+    sign_in(page, "评价机构", evaluator=EVALUATOR)
+    expect(page).to_have_url(f"{system.url(CONSOLE)}/evaluation")
+    review = shown_after_reloads(
+        page,
+        "/evaluation",
+        lambda: page.locator(
+            f'li[data-application][data-trainee="{trainee_id}"]',
+            has=page.get_by_role("button", name="资格审核通过"),
+        ),
+    )
+    photograph(page, "evaluation-qualification")
+    assert_accessible(page)
+    review.get_by_role("button", name="资格审核通过").click()
+    expect(page.get_by_role("status")).to_contain_text("资格审核通过")
+    page.get_by_label("考核地点").fill("菏泽市数字经济产业园 3 号楼")
+    page.get_by_role("button", name="安排考核").click()
+    expect(page.get_by_role("status")).to_contain_text("考生 1 人")
+    page.get_by_label("理论考试成绩（满分 100）").fill("58")
+    page.get_by_label("实操考核成绩（满分 100）").fill("78")
+    page.get_by_role("button", name="录入成绩").click()
+    expect(page.get_by_role("status")).to_contain_text("成绩已录入：考核不合格")
+    page.get_by_text("更正成绩", exact=True).click()
+    page.get_by_label("更正后的理论考试成绩").fill("62")
+    page.get_by_label("更正后的实操考核成绩").fill("78")
+    page.get_by_label("更正原因").fill("复核试卷：第 12 题漏计 4 分")
+    page.get_by_role("button", name="提交更正").click()
+    expect(page.get_by_role("status")).to_contain_text("成绩已更正，更正原因已记录")
+    expect(page.locator(f'li[data-application][data-trainee="{trainee_id}"]')).to_contain_text(
+        "考核合格"
+    )
+    case = shown_after_reloads(
+        page, "/evaluation", lambda: page.locator(f'li[data-case][data-trainee="{trainee_id}"]')
+    )
+    expect(case).to_contain_text("待评价机构上报省人社厅")
+    expect(case).to_contain_text("剩余 30 天")
+    photograph(page, "evaluation-workspace")
+    assert_accessible(page)
+    case.get_by_role("button", name="上报省人社厅").click()
+    expect(page.get_by_role("status")).to_contain_text("证书数据已上报省人社厅")
+    sign_out(page)
+
+    # The province: a return needs a reason; then it confirms.
+    sign_in(page, "省人社厅")
+    case = page.locator(f'li[data-case][data-trainee="{trainee_id}"]')
+    expect(case).to_contain_text(NAME)
+    expect(case).to_contain_text("省级确认")
+    photograph(page, "province-workspace")
+    assert_accessible(page)
+    case.get_by_role("button", name="退回更正").click()
+    expect(page.get_by_role("alert")).to_contain_text("退回原因：请至少填写一条")
+    case.get_by_role("button", name="确认并报国家审核").click()
+    expect(page.get_by_role("status")).to_contain_text("已确认，并报国家审核")
+    sign_out(page)
+
+    # The national office approves.
+    sign_in(page, "国家审核部门")
+    expect(page).to_have_url(f"{system.url(CONSOLE)}/national")
+    case = page.locator(f'li[data-case][data-trainee="{trainee_id}"]')
+    expect(case).to_contain_text("待国家审核")
+    expect(case).to_contain_text("无办理时限")
+    photograph(page, "national-workspace")
+    assert_accessible(page)
+    case.get_by_role("button", name="审核通过").click()
+    expect(page.get_by_role("status")).to_contain_text("审核通过，评价机构可颁发证书")
+    sign_out(page)
+
+    # The evaluation institution issues the certificate.
+    sign_in(page, "评价机构", evaluator=EVALUATOR)
+    case = page.locator(f'li[data-case][data-trainee="{trainee_id}"]')
+    case.get_by_role("button", name="颁发证书").click()
+    expect(page.get_by_role("status")).to_contain_text("证书已颁发，编号 HZSZ")
+    number = re.search(r"HZSZ\S+?(?=。)", page.get_by_role("status").inner_text())
+    assert number, page.get_by_role("status").inner_text()
+    sign_out(page)
+
+    # The trainee: the level certificate's PDF, then the subsidy claim.
+    sign_in(page, "学员", trainee=trainee_id)
+    expect(page.locator("#applications-table")).to_contain_text("考核合格")
+    pdf = downloaded(page, page.get_by_role("link", name="下载电子证书（PDF）"))
+    attached = pypdf.PdfReader(io.BytesIO(pdf)).attachments["credential.jwt"][0]
+    claims = json.loads(base64.urlsafe_b64decode(attached.split(b".")[1] + b"=="))
+    assert number.group(0) in json.dumps(claims, ensure_ascii=False)
+    assert NAME in json.dumps(claims, ensure_ascii=False)  # the holder, as issued
+    page.get_by_role("button", name=f"申领「{title}」的培训补贴").click()
+    expect(page.get_by_role("status")).to_contain_text("补贴申领已提交")
+    shown_after_reloads(
+        page,
+        "/trainee",
+        lambda: page.locator("#claims-table .claim-status", has_text="已批准，待发放"),
+    )
+    photograph(page, "trainee-after-training")
+    assert_accessible(page)
+    sign_out(page)
+
+    # The city bureau records the payment.
+    sign_in(page, "市人社局")
+    page.goto("/city/subsidies")
+    claim = page.locator(f'li[data-claim][data-trainee="{trainee_id}"]')
+    expect(claim).to_contain_text("1,500.00 元")
+    photograph(page, "city-subsidies")
+    assert_accessible(page)
+    claim.get_by_label("支付凭证号").fill("HZCZ-2026-000123")
+    claim.get_by_role("button", name="登记发放").click()
+    expect(page.get_by_role("status")).to_contain_text("已登记发放，凭证号 HZCZ-2026-000123")
+    expect(claim).to_contain_text("已发放")
+    sign_out(page)
+
+    sign_in(page, "学员", trainee=trainee_id)
+    expect(page.locator("#claims-table")).to_contain_text("已发放")
+    expect(page.locator("#claims-table")).to_contain_text("HZCZ-2026-000123")
+    JOURNEY["certificate_number"] = number.group(0)
 
 
 def test_the_dashboard_shows_the_services_own_counts(page: Page, system: RunningSystem) -> None:
@@ -374,6 +606,8 @@ def test_the_dashboard_shows_the_services_own_counts(page: Page, system: Running
         "paid": sum(c["status"] == "paid" for c in claims),
     }
     assert (expected["registered"], expected["enrolled"]) == (3, 2)
+    if JOURNEY.get("certificate_number"):  # the pipeline test took its trainee to the end
+        assert (expected["approved"], expected["paid"]) == (1, 1)
 
     sign_in(page, "市人社局")
     expect(page.get_by_role("heading", name="数字技术工程师培育数据看板")).to_be_visible()

@@ -22,6 +22,9 @@ WORKSPACES = {
     Role.TRAINEE: "/trainee",
     Role.TRAINING_INSTITUTION: "/institution",
     Role.CITY_BUREAU: "/city",
+    Role.EVALUATION_INSTITUTION: "/evaluation",
+    Role.PROVINCIAL_DEPARTMENT: "/province",
+    Role.NATIONAL_OFFICE: "/national",
 }
 """The roles with a workspace in the console, and its address."""
 

@@ -3,17 +3,18 @@ the refusals that end a request with a page of their own."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from heze_console.errors import MESSAGES, Problem, by_field
+from heze_console import pipeline
+from heze_console.errors import MESSAGES, Problem, by_field, describe
 from heze_console.identity import DevelopmentSignIn
-from heze_console.services import Services
+from heze_console.services import ServiceError, Services
 from heze_console.sessions import (
     CSRF_FIELD,
     CSRF_HEADER,
@@ -33,6 +34,7 @@ templates.env.globals.update(
     Level=enums.Level,
     HourKind=enums.HourKind,
     HourMode=enums.HourMode,
+    CertificateStage=enums.CertificateStage,
     Education=enums.Education,
     ParticipantCategory=enums.ParticipantCategory,
     RetirementGroup=enums.RetirementGroup,
@@ -75,6 +77,15 @@ templates.env.filters["refusal_text"] = refusal_text
 templates.env.filters["month_row"] = lambda item: (item[0], item[1].paid)
 templates.env.filters["field_row"] = lambda item: (label(item[0], enums.Field), item[1])
 templates.env.globals["choices"] = choices
+templates.env.filters["application_status"] = lambda s: pipeline.APPLICATION_STATUS.get(s, s)
+templates.env.filters["case_status"] = lambda s: pipeline.CASE_STATUS.get(s, s)
+templates.env.filters["claim_status"] = lambda s: pipeline.CLAIM_STATUS.get(s, s)
+templates.env.filters["waiting_for"] = pipeline.waiting_for
+templates.env.filters["yuan"] = pipeline.yuan
+templates.env.filters["evaluator_choice"] = lambda institution: (
+    institution["evaluation_institution_id"],
+    institution["name"] + ("（已暂停）" if institution["suspended"] else ""),
+)
 
 
 class SignInRequired(Exception):
@@ -156,3 +167,29 @@ def render(
         },
         status_code=status_code,
     )
+
+
+def flash(request: Request, message: str) -> None:
+    """A message for the next page (after a redirect)."""
+    session = session_of(request)
+    assert session is not None
+    session.flash = message
+
+
+async def attempt(
+    call: Awaitable[Any],
+    done: Callable[[Any], Response],
+    failed: Callable[[list[Problem]], Awaitable[Response]],
+) -> Response:
+    """One command sent to a service: `done` with its answer, or the page again with the
+    refusal in Chinese (`failed`)."""
+    try:
+        answer = await call
+    except ServiceError as error:
+        return await failed(describe(error))
+    return done(answer)
+
+
+def redirect(request: Request, to: str, message: str) -> Response:
+    flash(request, message)
+    return RedirectResponse(to, status_code=303)

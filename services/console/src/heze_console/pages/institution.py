@@ -175,6 +175,54 @@ async def log_session(
     )
 
 
+@router.post("/programmes/{programme_id}/trainees/{trainee_id}/exam", dependencies=[CsrfChecked])
+async def record_exam(
+    request: Request,
+    identity: Institution,
+    programme_id: str,
+    trainee_id: str,
+    score: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        await services(request).send(
+            "enrollment",
+            "PUT",
+            f"/programmes/{programme_id}/trainees/{trainee_id}/exam",
+            identity.token,
+            {"score": float(score)},
+        )
+    except ValueError:
+        problems = [Problem("score", "成绩：须为数字")]
+    except ServiceError as error:
+        problems = describe(error)
+    else:
+        _flash(request, f"已录入结业考核成绩 {score} 分。")
+        return RedirectResponse(f"/institution/programmes/{programme_id}", status_code=303)
+    return await programme_page(request, identity, programme_id, problems=problems, status_code=422)
+
+
+@router.post(
+    "/programmes/{programme_id}/trainees/{trainee_id}/completion", dependencies=[CsrfChecked]
+)
+async def grant_completion(
+    request: Request, identity: Institution, programme_id: str, trainee_id: str
+) -> Response:
+    try:
+        enrolment = await services(request).send(
+            "enrollment",
+            "POST",
+            f"/programmes/{programme_id}/trainees/{trainee_id}/completion",
+            identity.token,
+        )
+    except ServiceError as error:
+        return await programme_page(
+            request, identity, programme_id, problems=describe(error), status_code=422
+        )
+    number = enrolment["training_certificate_number"]
+    _flash(request, f"已准予结业，培训合格证书编号 {number}。")
+    return RedirectResponse(f"/institution/programmes/{programme_id}", status_code=303)
+
+
 @router.post("/programmes/{programme_id}/sheet", dependencies=[CsrfChecked])
 async def upload_sheet(
     request: Request, identity: Institution, programme_id: str, sheet: UploadFile

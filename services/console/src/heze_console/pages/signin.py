@@ -4,7 +4,7 @@ organisation; no password. It exists only in the embedded mode (see `heze_consol
 from __future__ import annotations
 
 import secrets
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Form, Request
@@ -26,13 +26,38 @@ async def institutions(request: Request) -> list[dict]:
     return await services(request).all_items("enrollment", "/institutions", token)
 
 
+async def evaluation_institutions(request: Request) -> list[dict]:
+    """Assessment's list of evaluation institutions (any token reads it)."""
+    token = sign_in_of(request).public_reader_token()
+    return await services(request).all_items("assessment", "/evaluation-institutions", token)
+
+
+ROLES = (
+    (Role.TRAINEE, "学员"),
+    (Role.TRAINING_INSTITUTION, "培训机构"),
+    (Role.CITY_BUREAU, "市人社局"),
+    (Role.EVALUATION_INSTITUTION, "评价机构"),
+    (Role.PROVINCIAL_DEPARTMENT, "省人社厅"),
+    (Role.NATIONAL_OFFICE, "国家审核部门"),
+)
+"""The roles the development sign-in offers."""
+
+
+async def directories(request: Request) -> dict[str, Any]:
+    return {
+        "institutions": await institutions(request),
+        "evaluators": await evaluation_institutions(request),
+        "roles": [(role.value, text) for role, text in ROLES],
+    }
+
+
 @router.get("/sign-in", response_class=HTMLResponse)
 async def sign_in_page(request: Request) -> Response:
     if session_of(request) is None:  # a form post needs a session to carry its CSRF token
         response = RedirectResponse(request.url.path, status_code=303)
         store(request).begin(response)
         return response
-    return render(request, "sign_in.html", {"institutions": await institutions(request)})
+    return render(request, "sign_in.html", await directories(request))
 
 
 @router.post("/sign-in", dependencies=[CsrfChecked])
@@ -40,11 +65,13 @@ async def sign_in(
     request: Request,
     role: Annotated[str, Form()] = "",
     institution_id: Annotated[str, Form()] = "",
+    evaluation_institution_id: Annotated[str, Form()] = "",
     trainee_id: Annotated[str, Form()] = "",
     id_number: Annotated[str, Form()] = "",
 ) -> Response:
-    directory = await institutions(request)
-    listed = {i["institution_id"]: i["name"] for i in directory}
+    lists = await directories(request)
+    listed = {i["institution_id"]: i["name"] for i in lists["institutions"]}
+    evaluators = {i["evaluation_institution_id"]: i["name"] for i in lists["evaluators"]}
     chosen = next((r for r in WORKSPACES if r.value == role), None)
     problems: list[Problem] = []
     organisation: tuple[UUID, str] | None = None
@@ -57,14 +84,23 @@ async def sign_in(
             problems.append(Problem("institution_id", "培训机构：请选择"))
         else:
             organisation = (UUID(institution_id), listed[institution_id])
+    elif chosen is Role.EVALUATION_INSTITUTION:
+        if evaluation_institution_id not in evaluators:
+            problems.append(Problem("evaluation_institution_id", "评价机构：请选择"))
+        else:
+            organisation = (
+                UUID(evaluation_institution_id),
+                evaluators[evaluation_institution_id],
+            )
     elif chosen is Role.TRAINEE:
         subject = await _trainee_subject(request, trainee_id.strip(), problems)
         if not trainee_id.strip():
             verified = _verified_id_number(id_number, problems)
     if problems or chosen is None:
         context = {
-            "institutions": directory,
+            **lists,
             "role": role,
+            "evaluation_institution_id": evaluation_institution_id,
             "trainee_id": trainee_id,
             "id_number": id_number,
         }

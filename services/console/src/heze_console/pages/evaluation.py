@@ -1,0 +1,267 @@
+"""The evaluation institution's workspace: the qualification queue (confirm, or refuse with a
+reason), assessment sessions (scheduled with the confirmed applicants of one occupation and
+level), scores entered once and corrected with a reason, and its certificate cases: reported to
+the province, and issued once nationally approved, each with its due date."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from heze_common import clock
+from heze_console import pipeline
+from heze_console.errors import Problem
+from heze_console.sessions import Identity
+from heze_console.web import CsrfChecked, attempt, redirect, render, services, signed_in
+from heze_contracts.enums import Role
+
+router = APIRouter(prefix="/evaluation")
+Evaluator = Annotated[Identity, Depends(signed_in(Role.EVALUATION_INSTITUTION))]
+
+
+async def workspace_context(request: Request, identity: Identity) -> dict[str, Any]:
+    client, token = services(request), identity.token
+    institutions, applications, cases = await asyncio.gather(
+        client.all_items("assessment", "/evaluation-institutions", token),
+        client.all_items("assessment", "/applications", token),
+        client.all_items("certification", "/cases", token),
+    )
+    session_ids = sorted({a["session_id"] for a in applications if a["session_id"]})
+    sessions = await asyncio.gather(
+        *(client.get("assessment", f"/sessions/{sid}", token) for sid in session_ids)
+    )
+    today = clock.today()
+    institution = next(
+        (
+            i
+            for i in institutions
+            if i["evaluation_institution_id"] == str(identity.organisation_id)
+        ),
+        None,
+    )
+    by_status: dict[str, list[dict[str, Any]]] = {}
+    for application in applications:
+        by_status.setdefault(application["status"], []).append(application)
+    to_schedule: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for application in by_status.get("confirmed", []):
+        key = (application["occupation_code"], application["level"])
+        to_schedule.setdefault(key, []).append(application)
+    return {
+        "institution": institution,
+        "applications": applications,
+        "by_status": by_status,
+        "to_schedule": to_schedule,
+        "sessions": sessions,
+        "cases": [
+            {**case, "deadline": pipeline.deadline(case, today)}
+            for case in pipeline.by_urgency(cases, today)
+        ],
+        "today": today.isoformat(),
+    }
+
+
+async def workspace_page(
+    request: Request,
+    identity: Identity,
+    problems: list[Problem] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    context = await workspace_context(request, identity)
+    return render(request, "evaluation.html", context, problems=problems, status_code=status_code)
+
+
+@router.get("", response_class=HTMLResponse)
+async def workspace(request: Request, identity: Evaluator) -> HTMLResponse:
+    return await workspace_page(request, identity)
+
+
+def _again(request: Request, identity: Identity):  # noqa: ANN202 - a closure for `attempt`
+    async def failed(problems: list[Problem]) -> Response:
+        return await workspace_page(request, identity, problems, 422)
+
+    return failed
+
+
+@router.post("/applications/{application_id}/qualification", dependencies=[CsrfChecked])
+async def qualification(
+    request: Request,
+    identity: Evaluator,
+    application_id: str,
+    decision: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    confirm = decision == "confirm"
+    body: dict[str, Any] = {"confirm": confirm}
+    if not confirm:
+        if not reason.strip():
+            return await workspace_page(
+                request, identity, [Problem("reason", "原因：不通过资格审核须填写原因")], 422
+            )
+        body["reason"] = reason
+    call = services(request).send(
+        "assessment",
+        "POST",
+        f"/applications/{application_id}/qualification",
+        identity.token,
+        body,
+    )
+    done = "资格审核通过。" if confirm else "已作出资格审核不通过的决定，原因已告知申请人。"
+    return await attempt(
+        call,
+        lambda _: redirect(request, "/evaluation#review-title", done),
+        _again(request, identity),
+    )
+
+
+@router.post("/sessions", dependencies=[CsrfChecked])
+async def schedule(request: Request, identity: Evaluator) -> Response:
+    """A session for one occupation and level, with the confirmed applicants chosen."""
+    form = await request.form()
+    chosen = [str(value) for value in form.getlist("application_ids")]
+    body = {
+        "occupation_code": str(form.get("occupation_code") or ""),
+        "level": str(form.get("level") or ""),
+        "held_on": str(form.get("held_on") or ""),
+        "place": str(form.get("place") or "").strip(),
+    }
+    if not chosen:
+        problem = Problem("application_ids", "考生：请至少选择一名资格审核通过的申请人")
+        return await workspace_page(request, identity, [problem], 422)
+    client, token = services(request), identity.token
+    failed = _again(request, identity)
+
+    async def scheduled_and_assigned() -> Any:
+        created = await client.send("assessment", "POST", "/sessions", token, body)
+        return await client.send(
+            "assessment",
+            "POST",
+            f"/sessions/{created['session_id']}/assignments",
+            token,
+            {"application_ids": chosen},
+        )
+
+    return await attempt(
+        scheduled_and_assigned(),
+        lambda session: redirect(
+            request,
+            "/evaluation#scores-title",
+            f"已安排 {session['held_on']} 在{session['place']}的考核，考生 {len(chosen)} 人。",
+        ),
+        failed,
+    )
+
+
+def _scores(theory: str, practical: str) -> tuple[dict[str, Any], list[Problem]]:
+    """The two scores as numbers (the service judges their range)."""
+    body: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for name, label, text in (
+        ("theory_score", "理论考试成绩", theory),
+        ("practical_score", "实操考核成绩", practical),
+    ):
+        try:
+            number = Decimal(text.strip())
+        except InvalidOperation:
+            number = Decimal("NaN")
+        if number.is_finite():
+            body[name] = float(number)
+        else:
+            problems.append(Problem(name, f"{label}：须为数字"))
+    return body, problems
+
+
+@router.post(
+    "/sessions/{session_id}/applications/{application_id}/scores", dependencies=[CsrfChecked]
+)
+async def record_scores(
+    request: Request,
+    identity: Evaluator,
+    session_id: str,
+    application_id: str,
+    theory_score: Annotated[str, Form()] = "",
+    practical_score: Annotated[str, Form()] = "",
+) -> Response:
+    body, problems = _scores(theory_score, practical_score)
+    if problems:
+        return await workspace_page(request, identity, problems, 422)
+    call = services(request).send(
+        "assessment",
+        "PUT",
+        f"/sessions/{session_id}/applications/{application_id}/scores",
+        identity.token,
+        body,
+    )
+    return await attempt(
+        call,
+        lambda result: redirect(
+            request,
+            "/evaluation#scores-title",
+            f"成绩已录入：{pipeline.APPLICATION_STATUS.get(result['status'], result['status'])}。",
+        ),
+        _again(request, identity),
+    )
+
+
+@router.post(
+    "/sessions/{session_id}/applications/{application_id}/corrections",
+    dependencies=[CsrfChecked],
+)
+async def correct_scores(
+    request: Request,
+    identity: Evaluator,
+    session_id: str,
+    application_id: str,
+    theory_score: Annotated[str, Form()] = "",
+    practical_score: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    body, problems = _scores(theory_score, practical_score)
+    if not reason.strip():
+        problems.append(Problem("reason", "原因：更正成绩须填写原因"))
+    if problems:
+        return await workspace_page(request, identity, problems, 422)
+    body["reason"] = reason
+    call = services(request).send(
+        "assessment",
+        "POST",
+        f"/sessions/{session_id}/applications/{application_id}/score-corrections",
+        identity.token,
+        body,
+    )
+    return await attempt(
+        call,
+        lambda _: redirect(request, "/evaluation#scores-title", "成绩已更正，更正原因已记录。"),
+        _again(request, identity),
+    )
+
+
+@router.post("/cases/{case_id}/report", dependencies=[CsrfChecked])
+async def report(request: Request, identity: Evaluator, case_id: str) -> Response:
+    call = services(request).send(
+        "certification", "POST", f"/cases/{case_id}/report", identity.token
+    )
+    return await attempt(
+        call,
+        lambda _: redirect(request, "/evaluation#cases-title", "证书数据已上报省人社厅。"),
+        _again(request, identity),
+    )
+
+
+@router.post("/cases/{case_id}/issuance", dependencies=[CsrfChecked])
+async def issue(request: Request, identity: Evaluator, case_id: str) -> Response:
+    call = services(request).send(
+        "certification", "POST", f"/cases/{case_id}/issuance", identity.token
+    )
+    return await attempt(
+        call,
+        lambda case: redirect(
+            request,
+            "/evaluation#cases-title",
+            f"证书已颁发，编号 {case['certificate_number']}。",
+        ),
+        _again(request, identity),
+    )
