@@ -12,8 +12,10 @@ import base64
 import csv
 import io
 import json
+import random
 import re
 import shutil
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -57,6 +59,26 @@ def id_number(sequence: int) -> str:
     return first_17 + check_character(first_17)
 
 
+def free_ports(count: int) -> int:
+    """The first of `count` consecutive free ports: another run of these tests (or of the whole
+    suite) at the same time must not meet this one's services."""
+    for _ in range(200):
+        first = random.randrange(20_000, 40_000)
+        sockets = []
+        try:
+            for port in range(first, first + count):
+                listening = socket.socket()
+                sockets.append(listening)
+                listening.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            for listening in sockets:
+                listening.close()
+        return first
+    raise RuntimeError("no free ports")
+
+
 @pytest.fixture(scope="module")
 def system(
     tmp_path_factory: pytest.TempPathFactory, postgres_admin_dsn: str, kafka_bootstrap_servers: str
@@ -65,7 +87,7 @@ def system(
     with postgres_databases(postgres_admin_dsn, prefix) as template:
         running = RunningSystem(
             data_dir=tmp_path_factory.mktemp("console"),
-            base_port=18361,
+            base_port=free_ports(5),
             database_url_template=template,
             kafka_bootstrap_servers=kafka_bootstrap_servers,
             environment={
@@ -436,12 +458,18 @@ def test_the_pipeline_after_training_to_a_paid_subsidy(page: Page, system: Runni
     expect(page.get_by_role("heading", name="告知承诺书")).to_be_visible()
     expect(page.locator("#commitment-text")).to_contain_text("本人承诺")
     page.get_by_label("评价机构").select_option(label=EVALUATOR)
-    page.get_by_label("所学专业与本职业相关").check()
     photograph(page, "trainee-assessment-application")
     assert_accessible(page)
     page.get_by_role("button", name="签署承诺并提交申请").click()  # not signed yet
     expect(page.get_by_role("alert")).to_contain_text("告知承诺书：须阅读并签署告知承诺书")
     page.get_by_label(re.compile("本人已阅读以上告知承诺书")).check()
+    page.get_by_role("button", name="签署承诺并提交申请").click()  # no relevant major declared
+    expect(page.get_by_role("alert")).to_contain_text("申报信息：不符合申报条件")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "相关专业本科及以上学历（含应届毕业生）：缺相关专业"
+    )
+    expect(page.get_by_label(re.compile("本人已阅读以上告知承诺书"))).to_be_checked()
+    page.get_by_label("所学专业与本职业相关").check()
     page.get_by_role("button", name="签署承诺并提交申请").click()
     expect(page.get_by_role("status")).to_contain_text("评价申请已提交，告知承诺书已签署")
     expect(page.locator("#applications-table")).to_contain_text("2-02-10-11 · 初级")
@@ -498,6 +526,26 @@ def test_the_pipeline_after_training_to_a_paid_subsidy(page: Page, system: Runni
     assert_accessible(page)
     case.get_by_role("button", name="退回更正").click()
     expect(page.get_by_role("alert")).to_contain_text("退回原因：请至少填写一条")
+    case.get_by_label("退回原因（每行一条）").fill("证书照片不清晰\n\n考核记录缺少考评员签字")
+    case.get_by_role("button", name="退回更正").click()
+    expect(page.get_by_role("status")).to_contain_text("已退回评价机构更正")
+    sign_out(page)
+
+    # The evaluation institution sees the reasons and reports again.
+    sign_in(page, "评价机构", evaluator=EVALUATOR)
+    case = page.locator(f'li[data-case][data-trainee="{trainee_id}"]')
+    expect(case).to_contain_text("证书照片不清晰；考核记录缺少考评员签字")
+    expect(case).to_contain_text("待评价机构上报省人社厅")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    photograph(page, "evaluation-workspace-phone")
+    page.set_viewport_size({"width": 1280, "height": 720})
+    case.get_by_role("button", name="上报省人社厅").click()
+    expect(page.get_by_role("status")).to_contain_text("证书数据已上报省人社厅")
+    sign_out(page)
+
+    sign_in(page, "省人社厅")
+    case = page.locator(f'li[data-case][data-trainee="{trainee_id}"]')
     case.get_by_role("button", name="确认并报国家审核").click()
     expect(page.get_by_role("status")).to_contain_text("已确认，并报国家审核")
     sign_out(page)

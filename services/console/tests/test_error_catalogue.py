@@ -113,3 +113,34 @@ def test_already_registered_gives_the_person_their_trainee_id() -> None:
 )
 def test_an_unknown_code_still_reads_in_chinese_with_the_code(status: int, text: str) -> None:
     assert describe(ServiceError("subsidy", status, "brand_new"))[0].text == text
+
+
+def test_unmet_conditions_are_said_per_route_in_chinese() -> None:
+    error = ServiceError(
+        "assessment",
+        409,
+        "conditions_not_met",
+        "",
+        "declaration",
+        {
+            "unmet": {
+                "junior.title": ["title technician or higher"],
+                "junior.bachelor": ["education bachelor or higher", "a relevant major"],
+                "junior.college_1y": ["a relevant major", "1 year(s) in the occupation"],
+                "province.custom": ["the junior level certificate", "something new"],
+            }
+        },
+    )
+    assert describe(error)[0].text == (
+        "申报信息：不符合申报条件（具有技术员及以上职称：缺技术员及以上职称；"
+        "相关专业本科及以上学历（含应届毕业生）：缺本科及以上学历、相关专业；"
+        "相关专业大专及以上学历，从事本职业 1 年以上：缺相关专业、从事本职业 1 年以上；"
+        "province.custom：缺初级证书、something new）"
+    )
+
+
+def test_a_bar_says_until_when() -> None:
+    error = ServiceError(
+        "assessment", 409, "barred_from_applying", "", None, {"until": "2029-12-01"}
+    )
+    assert describe(error)[0].text.endswith("（限制期至 2029-12-01）")

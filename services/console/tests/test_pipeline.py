@@ -107,3 +107,12 @@ def test_the_waits_named_are_the_subsidy_services_own_words() -> None:
     source = " ".join(claim.read_text().split())
     for english in pipeline.WAITING_FOR:
         assert f'"{english}"' in source, english
+
+
+def test_every_route_of_the_default_rules_has_a_chinese_name() -> None:
+    from heze_assessment.domain.conditions import INTELLIGENT_MANUFACTURING_STANDARD
+
+    names = {
+        r.name for routes in INTELLIGENT_MANUFACTURING_STANDARD.routes.values() for r in routes
+    }
+    assert names == set(pipeline.ROUTES)

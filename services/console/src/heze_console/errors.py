@@ -7,6 +7,7 @@ for developers. A page shows `describe(error)`: the field's Chinese name and wha
 from __future__ import annotations
 
 from dataclasses import dataclass
+from heze_console.pipeline import unmet
 from heze_console.services import ServiceError
 
 MESSAGES: dict[str, str] = {
@@ -265,6 +266,10 @@ def describe(error: ServiceError) -> list[Problem]:
     text = MESSAGES.get(error.code) or f"未受理（{_fallback(error)}）"
     if error.code == "already_registered" and error.details.get("trainee_id"):
         text += f"，学员编号 {error.details['trainee_id']}"
+    if error.code == "conditions_not_met" and error.details.get("unmet"):
+        text += f"（{unmet(error.details)}）"
+    if error.code == "barred_from_applying" and error.details.get("until"):
+        text += f"（限制期至 {error.details['until']}）"
     return [_problem(error.field, text)]
 
 

@@ -5,11 +5,12 @@ claim waits for. Pure functions: the services decide, these only say it."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from heze_contracts.enums import CertificateStage
+from heze_contracts.enums import CertificateStage, Education, Level
 
 APPLICATION_STATUS = {
     "awaiting_training": "等待培训结业信息",
@@ -65,6 +66,21 @@ TITLES = (
     ("senior_engineer", "高级工程师"),
 )
 """The professional titles an applicant may declare (assessment's `Title`), lowest first."""
+
+ROUTES = {
+    "junior.title": "具有技术员及以上职称",
+    "junior.bachelor": "相关专业本科及以上学历（含应届毕业生）",
+    "junior.college_1y": "相关专业大专及以上学历，从事本职业 1 年以上",
+    "intermediate.title_2y": "具有助理工程师及以上职称，从事本职业 2 年以上",
+    "intermediate.college_junior_3y": "大专及以上学历，取得初级证书后从事本职业 3 年以上",
+    "intermediate.master_junior_1y": "第二学士学位或研究生学历，取得初级证书后从事本职业 1 年以上",
+    "intermediate.doctorate": "相关专业博士研究生学历",
+    "senior.title_3y": "具有工程师及以上职称，从事本职业 3 年以上",
+    "senior.bachelor_intermediate_4y": "本科及以上学历，取得中级证书后从事本职业 4 年以上",
+    "senior.doctorate_intermediate_1y": "博士研究生学历，取得中级证书后从事本职业 1 年以上",
+}
+"""The routes of the default rule set (the 智能制造 standard's); rules the province sets may name
+others, shown as they are named."""
 
 TITLE_SERIES = "工程技术"
 """The title series the trainee's certificates are looked up under (the eligibility endpoint
@@ -135,6 +151,54 @@ def waiting_for(text: str | None) -> str:
     if not text:
         return ""
     return WAITING_FOR.get(text, "等待所需信息")
+
+
+def route(name: str) -> str:
+    return ROUTES.get(name, name)
+
+
+_UNMET = (
+    (re.compile(r"title (\w+) or higher"), lambda m: f"{_title(m[1])}及以上职称"),
+    (re.compile(r"education (\w+) or higher"), lambda m: f"{_education(m[1])}及以上学历"),
+    (re.compile(r"a relevant major"), lambda m: "相关专业"),
+    (re.compile(r"the (\w+) level certificate"), lambda m: f"{_level(m[1])}证书"),
+    (re.compile(r"(\d+) year\(s\) in the occupation"), lambda m: f"从事本职业 {m[1]} 年以上"),
+)
+
+
+def unmet(details: dict[str, Any]) -> str:
+    """What an application lacked for each route (`conditions_not_met`'s `unmet`), in Chinese:
+    e.g. 「相关专业本科及以上学历（含应届毕业生）：缺相关专业」."""
+    parts = []
+    for name, missing in (details.get("unmet") or {}).items():
+        said = []
+        for condition in missing:
+            said.append(
+                next(
+                    (say(m) for pattern, say in _UNMET if (m := pattern.fullmatch(condition))),
+                    condition,
+                )
+            )
+        parts.append(f"{route(name)}：缺{'、'.join(said)}")
+    return "；".join(parts)
+
+
+def _title(value: str) -> str:
+    return dict(TITLES).get(value, value)
+
+
+def _education(value: str) -> str:
+    try:
+        return Education(value).label
+    except ValueError:
+        return value
+
+
+def _level(value: str) -> str:
+    try:
+        return Level(value).label
+    except ValueError:
+        return value
 
 
 def yuan(fen: int | None) -> str:

@@ -82,6 +82,7 @@ templates.env.filters["case_status"] = lambda s: pipeline.CASE_STATUS.get(s, s)
 templates.env.filters["claim_status"] = lambda s: pipeline.CLAIM_STATUS.get(s, s)
 templates.env.filters["waiting_for"] = pipeline.waiting_for
 templates.env.filters["yuan"] = pipeline.yuan
+templates.env.filters["route"] = pipeline.route
 templates.env.filters["evaluator_choice"] = lambda institution: (
     institution["evaluation_institution_id"],
     institution["name"] + ("（已暂停）" if institution["suspended"] else ""),
