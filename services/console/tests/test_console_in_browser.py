@@ -2,9 +2,13 @@
 an institution publishes (its refusals shown in Chinese), a trainee registers with the ID
 number checked as typed and enrols, the institution logs a session and uploads sheets of
 sessions (a bad row rejects the whole sheet; a refusal midway names the rows recorded, and the
-corrected sheet completes without doubling), the trainee sees the hours, and the city bureau's
-dashboard shows the services' own counts. Every workspace is photographed into
-`test-artefacts/console/`, and axe-core checks the main pages."""
+corrected sheet completes without doubling), the trainee sees the hours; then the same trainee
+goes through the whole pipeline to a paid subsidy, each party clicking in its own workspace
+(completion, the application with the commitment, qualification, session, scores and a
+correction, the case reported, returned, reported again, confirmed, approved and issued, the
+level certificate's PDF, the claim, the payment); and the city bureau's dashboard shows the
+services' own counts. Every workspace is photographed into `test-artefacts/console/`, and
+axe-core checks the main pages."""
 
 from __future__ import annotations
 
@@ -524,6 +528,10 @@ def test_the_pipeline_after_training_to_a_paid_subsidy(page: Page, system: Runni
     expect(case).to_contain_text("省级确认")
     photograph(page, "province-workspace")
     assert_accessible(page)
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    photograph(page, "province-workspace-phone")
+    page.set_viewport_size({"width": 1280, "height": 720})
     case.get_by_role("button", name="退回更正").click()
     expect(page.get_by_role("alert")).to_contain_text("退回原因：请至少填写一条")
     case.get_by_label("退回原因（每行一条）").fill("证书照片不清晰\n\n考核记录缺少考评员签字")

@@ -6,6 +6,7 @@ the province, and issued once nationally approved, each with its due date."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -79,7 +80,9 @@ async def workspace(request: Request, identity: Evaluator) -> HTMLResponse:
     return await workspace_page(request, identity)
 
 
-def _again(request: Request, identity: Identity):  # noqa: ANN202 - a closure for `attempt`
+def _again(request: Request, identity: Identity) -> Callable[[list[Problem]], Awaitable[Response]]:
+    """The workspace again with the refusal, for `attempt`."""
+
     async def failed(problems: list[Problem]) -> Response:
         return await workspace_page(request, identity, problems, 422)
 

@@ -1,9 +1,11 @@
 """The training institution's workspace: publish a programme (the service enforces the scope and
-the required hours), the roster with each trainee's progress, one session logged, and a sheet of
-sessions uploaded: every row checked first, nothing sent unless all pass."""
+the required hours), the roster with each trainee's progress, one session logged, a sheet of
+sessions uploaded (every row checked first, nothing sent unless all pass), and per trainee the
+completion exam recorded and completion granted (the training certificate)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any
@@ -184,12 +186,15 @@ async def record_exam(
     score: Annotated[str, Form()] = "",
 ) -> Response:
     try:
+        number = float(score)
+        if not math.isfinite(number):
+            raise ValueError(score)
         await services(request).send(
             "enrollment",
             "PUT",
             f"/programmes/{programme_id}/trainees/{trainee_id}/exam",
             identity.token,
-            {"score": float(score)},
+            {"score": number},
         )
     except ValueError:
         problems = [Problem("score", "成绩：须为数字")]

@@ -143,7 +143,7 @@ async def pipeline_of(request: Request, identity: Identity, trainee: dict[str, A
         {"title_series": pipeline.TITLE_SERIES},
     )
     claims = await client.all_items("subsidy", "/claims", token)
-    claimed = {(c["programme_id"]) for c in claims if c["status"] != "rejected"}
+    claimed = {c["programme_id"] for c in claims if c["status"] != "rejected"}
     applied = {
         (a["occupation_code"], a["level"])
         for a in applications
