@@ -1,10 +1,12 @@
 """The pipeline's workspaces without the services (their answers mocked): the evaluation
 institution's queue with an overdue case marked, a refusal of scores shown in Chinese naming the
-field, the province's return refused without a reason before anything is sent, and the
-sign-in of the new roles."""
+field, the province's return and a payment refused without their reason or reference before
+anything is sent, the national office's reasons sent one a line, an application sending the
+commitment text shown (and a repeat finding the first), and the sign-in of the new roles."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -91,7 +93,7 @@ def services(request: httpx.Request) -> httpx.Response:
     if path.endswith("/scores"):
         error = {"code": "invalid_score", "message": "…", "field": "theory_score"}
         return httpx.Response(422, json={"error": error})
-    if path == "/occupations":
+    if path in ("/occupations", "/claims", "/programmes"):
         return httpx.Response(200, json=[])
     return httpx.Response(404, json={"error": {"code": "not_found", "message": "?"}})
 
@@ -167,3 +169,120 @@ def test_the_national_office_signs_in_to_its_queue(tmp_path: Path) -> None:
     assert workspace == "/national"
     page = client.get("/national")
     assert page.status_code == 200 and "待审核（0 件）" in page.text
+
+
+TRAINEE_RECORD = {
+    "trainee_id": TRAINEE,
+    "name": "王𠀀明",
+    "id_number": "371702199505050115",
+    "sex": "male",
+    "birth_date": "1995-05-05",
+    "phone": "13912345678",
+    "education": "bachelor",
+    "major": "数据科学与大数据技术",
+    "employer": None,
+    "county": "曹县",
+    "participant_category": "digital_worker",
+    "registered_on": "2026-12-01",
+    "enrolments": [
+        {
+            "programme_id": "b0000000-0000-4000-8000-000000000001",
+            "institution_id": "6f1c3b52-33a8-5d53-b3b9-4d2a7b8f3a11",
+            "occupation_code": "2-02-10-11",
+            "field": "big_data",
+            "level": "junior",
+            "status": "completed",
+            "enrolled_on": "2026-11-01",
+            "required_hours": {"theory": "80", "practice": "48"},
+            "hours_by_kind": {"theory": "80", "practice": "48"},
+            "hours_by_mode": {},
+            "exam_score": "86.5",
+            "training_certificate_number": "HZPX2026-2021011-000001",
+            "completed_on": "2026-12-01",
+        }
+    ],
+}
+
+
+def trainee_services(request: httpx.Request) -> httpx.Response:
+    sent.append(request)
+    path = request.url.path
+    if path == f"/trainees/{TRAINEE}":
+        return httpx.Response(200, json=TRAINEE_RECORD)
+    if path == "/programmes/b0000000-0000-4000-8000-000000000001":
+        programme = {"programme_id": path.rsplit("/", 1)[1], "title": "大数据初级班"}
+        return httpx.Response(200, json=programme)
+    if path == "/applications" and request.method == "POST":
+        details = {"application_id": APPLICATION["application_id"]}
+        error = {"code": "already_applied", "message": "…", "details": details}
+        return httpx.Response(409, json={"error": error})
+    if path in ("/programmes", "/claims"):
+        return httpx.Response(200, json=[])
+    if path.startswith("/applications/"):
+        return httpx.Response(200, json={**APPLICATION, "status": "awaiting_review"})
+    if path.endswith("/eligibility"):
+        return httpx.Response(200, json={"certificates": []})
+    return services(request)
+
+
+def test_an_application_sends_the_commitment_shown_and_a_repeat_finds_the_first(
+    tmp_path: Path,
+) -> None:
+    from heze_console.pipeline import COMMITMENT_TEXT
+
+    client = TestClient(
+        create_app(ConsoleSettings(data_dir=tmp_path), httpx.MockTransport(trainee_services)),
+        follow_redirects=False,
+    )
+    client.get("/sign-in")
+    token = csrf(client.get("/sign-in").text)
+    data = {"role": "trainee", "trainee_id": TRAINEE, "csrf_token": token}
+    assert client.post("/sign-in", data=data).headers["location"] == "/trainee"
+    programme_id = TRAINEE_RECORD["enrolments"][0]["programme_id"]  # type: ignore[index]
+    form = client.get(f"/trainee/applications/new?programme_id={programme_id}").text
+    assert COMMITMENT_TEXT.split("\n")[1][:20] in form
+    sent.clear()
+    refused = client.post(
+        "/trainee/applications",
+        data={
+            "programme_id": programme_id,
+            "evaluation_institution_id": EVALUATOR,
+            "education": "bachelor",
+            "major_relevant": "yes",
+            "years_in_occupation": "0",
+            "commitment_signed": "yes",
+            "csrf_token": csrf(form),
+        },
+    )
+    assert refused.status_code == 422 and "已提交同一职业同一等级的评价申请" in refused.text
+    [application] = [r for r in sent if r.url.path == "/applications"]
+    body = json.loads(application.content)
+    assert body["commitment_text"] == COMMITMENT_TEXT and body["commitment_signed"] is True
+    assert (body["occupation_code"], body["level"]) == ("2-02-10-11", "junior")
+    assert body["declaration"]["major_relevant"] is True
+    page = client.get("/trainee").text  # the application it already had is followed now
+    assert f'data-application="{APPLICATION["application_id"]}"' in page and "待资格审核" in page
+
+
+def test_the_national_office_sends_back_the_reasons_one_a_line(tmp_path: Path) -> None:
+    client, _ = signed_in(tmp_path, {"role": "national_office"})
+    page = client.get("/national").text
+    sent.clear()
+    client.post(
+        f"/national/cases/{CASE['case_id']}/rejection",
+        data={"reasons": "姓名有误\r\n\r\n 成绩单缺页 ", "csrf_token": csrf(page)},
+    )
+    [rejection] = [r for r in sent if r.method == "POST"]
+    assert json.loads(rejection.content) == {"reasons": ["姓名有误", "成绩单缺页"]}
+
+
+def test_a_payment_needs_its_reference_before_anything_is_sent(tmp_path: Path) -> None:
+    client, workspace = signed_in(tmp_path, {"role": "city_bureau"})
+    assert workspace == "/city"
+    sent.clear()
+    refused = client.post(
+        "/city/claims/c1/payment",
+        data={"payment_reference": " ", "csrf_token": csrf(client.get("/verify").text)},
+    )
+    assert refused.status_code == 422 and "支付凭证号：必填" in refused.text
+    assert not [r for r in sent if r.method == "POST"]
