@@ -17,12 +17,14 @@ from heze_common.events import Aggregate, AggregateCreated
 from heze_common.eventstore import ServiceApplication
 from heze_common.person_keys import (
     SEALED,
+    ErasedPerson,
     MasterKeys,
     MemoryPersonKeys,
     PersonalData,
     PostgresPersonKeys,
 )
 from heze_common.persistence import JsonTranscoder, PydanticMapper
+from eventsourcing.persistence import StoredEvent
 from heze_common.settings import ServiceSettings
 
 NAME = "王𠀀明"  # a character outside the BMP, to check the bytes round-trip exactly
@@ -138,6 +140,64 @@ def test_erasing_the_key_turns_every_personal_field_to_none_and_leaves_the_rest(
 
 
 @pytest.mark.fast
+def test_nothing_is_sealed_for_an_erased_person_and_no_key_is_made_again() -> None:
+    data = PersonalData.in_memory()
+    mapper = mapper_with(data)
+    person = Person(
+        name=NAME, id_number=ID_NUMBER, phone=PHONE, county="曹县", registered_on=date(2026, 3, 2)
+    )
+    created = registered(person)
+    data.erase(person.id)
+    # A late writer still holding the name (read before the erasure) cannot store it.
+    with pytest.raises(ErasedPerson):
+        mapper.to_stored_event(created)
+    with pytest.raises(ErasedPerson):
+        data.seal(person.id, {"name": NAME})
+    assert data.keys.key(person.id, "any") is None and data.is_erased(person.id)
+    # An event that holds nothing of them is stored as it is.
+    blank = Person(
+        name=None, id_number=None, phone=None, county="曹县", registered_on=date(2026, 3, 2)
+    )
+    data.erase(blank.id)
+    stored = mapper.to_stored_event(registered(blank))
+    assert SEALED not in stored.state.decode()
+    assert mapper.to_domain_event(stored).county == "曹县"
+
+
+@pytest.mark.fast
+def test_an_event_stored_before_its_fields_were_sealed_reads_as_erased_once_they_are() -> None:
+    data = PersonalData.in_memory()
+    mapper = mapper_with(data)
+    person_id = uuid4()
+    legacy = StoredEvent(
+        originator_id=person_id,
+        originator_version=1,
+        topic="sample.Person.Registered.v1",
+        state=JsonTranscoder().encode(
+            {
+                "name": NAME,
+                "id_number": ID_NUMBER,
+                "phone": PHONE,
+                "county": "曹县",
+                "registered_on": "2026-03-02",
+                "timestamp": "2026-03-02T00:00:00+00:00",
+                "originator_topic": "sample.Person",
+                "context": {"correlation_id": str(uuid4())},
+            }
+        ),
+    )
+    assert mapper.to_domain_event(legacy).name == NAME
+    data.erase(person_id)  # no key to destroy: a tombstone all the same
+    erased = mapper.to_domain_event(legacy)
+    assert (erased.name, erased.id_number, erased.phone, erased.county) == (
+        None,
+        None,
+        None,
+        "曹县",
+    )
+
+
+@pytest.mark.fast
 def test_personal_data_of_a_person_named_in_a_field_is_sealed_under_that_persons_key() -> None:
     data = PersonalData.in_memory()
     mapper = mapper_with(data)
@@ -248,9 +308,19 @@ def test_erasure_leaves_the_stored_bytes_and_the_log_whole_but_unreadable(
         after = connection.execute(
             "SELECT originator_id, state FROM people_events ORDER BY 1"
         ).fetchall()
-        keys = connection.execute("SELECT person_id FROM person_keys").fetchall()
+        keys = connection.execute(
+            "SELECT person_id FROM person_keys WHERE wrapped IS NOT NULL"
+        ).fetchall()
     assert after == before  # nothing rewritten: the hash chain still holds
     assert keys == [(other.id,)]
+    with psycopg.connect(people_settings.database_url) as connection:
+        (tombstone,) = connection.execute(
+            "SELECT wrapped, erased_at IS NOT NULL FROM person_keys WHERE person_id = %s",
+            (person.id,),
+        ).fetchall()
+    assert tombstone == (None, True)
+    with pytest.raises(ErasedPerson):
+        app.personal_data.seal(person.id, {"name": NAME})
     app.close()
 
     reopened = people(people_settings)
@@ -288,9 +358,12 @@ def test_rotating_the_person_master_key_keeps_every_stored_event_readable(
         registered_on=date(2026, 3, 2),
     )
     rotated.save(late)
-    assert rotated.repository.get(early.id).name == NAME  # and re-wrapped under the new key
+    assert rotated.repository.get(early.id).name == NAME
     assert rotated.repository.get(late.id).name == "李四"
     rotated.close()
+    with psycopg.connect(people_settings.database_url) as connection:
+        masters = {row[0] for row in connection.execute("SELECT master_key_id FROM person_keys")}
+    assert masters == {master(SECOND).current_id}  # re-wrapped under the new key as read
 
     without_the_old_key = people(people_settings, person_master_key=SecretStr(SECOND))
     assert without_the_old_key.repository.get(early.id).name == NAME
@@ -361,6 +434,11 @@ def test_postgres_keys_are_wrapped_never_stored_plain(people_settings: ServiceSe
             "SELECT wrapped, master_key_id FROM person_keys WHERE person_id = %s", (person,)
         ).fetchall()
     assert master_id == keys.master.current_id and len(bytes(wrapped)) == 12 + 32 + 16
+    raw = keys.master.unwrap(master_id, bytes(wrapped), person)
+    assert raw not in bytes(wrapped)  # wrapped, not stored as it is
+    sealed = app.personal_data.seal(person, {"name": NAME})
+    assert master(FIRST).unwrap(master_id, bytes(wrapped), person) == raw  # the master alone
+    assert app.personal_data.open(person, sealed) == {"name": NAME}
     assert keys.key(person, key_id) is cipher
     assert keys.key(person, "another key id") is None
     app.close()

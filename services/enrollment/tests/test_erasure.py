@@ -11,12 +11,12 @@ from uuid import UUID
 
 import psycopg
 import pytest
-from eventsourcing.utils import Environment
 from httpx import AsyncClient
 
 from heze_common import clock
 from heze_common.auth import Principal
-from heze_common.ciphers import KeyRingCipher
+from heze_common.service_calls import ServiceCaller
+from heze_common.signing import EmbeddedKeyring
 from heze_common.testing import Tokens, eventually, read_topic
 from heze_contracts import parse_event
 from heze_contracts.enums import Role
@@ -140,28 +140,47 @@ async def test_the_city_bureau_erases_a_person_and_nothing_yields_their_data_aga
         "erased_on": "2026-11-27",
     }
 
-    # An insider with the service's own keys, reading the event store or a dump of the whole
-    # database, finds none of the person's data; the other person's data is sealed there too.
-    cipher = KeyRingCipher(
-        Environment(env={"CIPHER_KEY": enrollment_settings.resolved_cipher_key()})
+    # The claim check refuses the person; an institution registering them again learns
+    # nothing (the answer any registration gets) and changes nothing.
+    caller = ServiceCaller(EmbeddedKeyring(enrollment_settings.data_dir).caller("certification"))
+    holders = await client.get(
+        f"/internal/holders/{erased_id}", headers=caller.headers("enrollment")
     )
+    assert (holders.status_code, holders.json()["error"]["code"]) == (409, "person_erased")
+    institution = tokens(Role.TRAINING_INSTITUTION, UPC)
+    again = await client.post(
+        "/trainees", json={**erased_body, "person_consents": True}, headers=institution
+    )
+    assert (again.status_code, again.json()) == (201, {"trainee_id": erased_id})
+    trail_after = (
+        await client.get(f"/audit/trail/{erased_id}", headers=tokens(Role.AUDITOR))
+    ).json()
+    assert len(trail_after) == len(trail)
+
+    # An insider with every key the service holds (its cipher key, its person master key, the
+    # keys left), reading the event store, and a dump of the whole database, find none of the
+    # person's data; the other person's is there, readable to the service.
+    insider = EnrollmentApplication(
+        enrollment_settings.model_copy(update={"aggregate_cache_size": 0})
+    )
+    try:
+        notifications = insider.recorder.select_notifications(start=1, limit=10_000)
+        decoded = [insider.mapper.to_domain_event(n).model_dump_json() for n in notifications]
+        assert insider.trainee(UUID(kept_id)).name == "李四"
+    finally:
+        insider.close()
+    for value in personal_values(erased_body):
+        assert not any(value in event for event in decoded), value
+    assert any(kept_body["name"] in event for event in decoded)
     with psycopg.connect(enrollment_settings.database_url) as connection:
-        stored = [
-            cipher.decrypt(bytes(state)).decode()
-            for (state,) in connection.execute("SELECT state FROM enrollment_events")
-        ]
-    for value in personal_values(erased_body) + personal_values(kept_body):
-        assert not any(value in event for event in stored), value
+        (tombstone,) = connection.execute(
+            "SELECT wrapped, erased_at FROM person_keys WHERE person_id = %s", (erased_id,)
+        ).fetchall()
+    assert tombstone[0] is None and tombstone[1] is not None
     dump = pg_dump(enrollment_settings.database_url)
     for value in personal_values(erased_body):
         assert value.encode() not in dump, value
     assert kept_body["name"].encode() in dump  # the city's list of the one kept
-
-    holder = EnrollmentApplication(
-        enrollment_settings.model_copy(update={"aggregate_cache_size": 0})
-    )
-    assert holder.trainee(UUID(kept_id)).name == "李四"
-    holder.close()
 
 
 async def test_registrants_without_training_are_erased_when_the_retention_period_ends(
@@ -181,6 +200,19 @@ async def test_registrants_without_training_are_erased_when_the_retention_period
         "/personal-data/retention", json={"days": 0, "effective_from": "2026-12-01"}, headers=city
     )
     assert too_long.status_code == 422
+    later = await client.put(
+        "/personal-data/retention", json={"days": 365, "effective_from": "2026-12-01"}, headers=city
+    )
+    assert later.status_code == 200, later.text
+    assert later.json()["days_today"] == 730  # not yet in force
+    with clock.frozen_at(datetime(2026, 12, 1, 1, tzinfo=UTC)):
+        in_force = (await client.get("/personal-data/retention", headers=city)).json()
+    assert in_force["days_today"] == 365
+    assert [p["days"] for p in in_force["periods"]] == [730, 365]
+    corrected = await client.put(
+        "/personal-data/retention", json={"days": 730, "effective_from": "2026-12-01"}, headers=city
+    )
+    assert corrected.json()["periods"][-1] == {"days": 730, "effective_from": "2026-12-01"}
     not_yours = await client.put(
         "/personal-data/retention",
         json={"days": 365, "effective_from": "2026-12-01"},
@@ -258,7 +290,9 @@ async def test_an_erasure_whose_key_outlived_it_is_finished_by_the_sweep(
             )
         )  # and no `forget`: as if the process stopped here
         with psycopg.connect(enrollment_settings.database_url) as connection:
-            count = "SELECT count(*) FROM person_keys WHERE person_id = %s"
+            count = (
+                "SELECT count(*) FROM person_keys WHERE person_id = %s AND wrapped IS NOT NULL"
+            )
             assert connection.execute(count, (trainee_id,)).fetchone() == (1,)
             assert sweep(app, RetentionFinder(app)) == 0
             assert connection.execute(count, (trainee_id,)).fetchone() == (0,)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from functools import cached_property
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
@@ -90,15 +91,30 @@ class CertificationApplication(ServiceApplication):
         return HolderIdentity(name=case.holder_name, id_number=id_number)
 
     def erase_person(self, trainee_id: UUID, erased_on: date) -> list[Any]:
-        """Delete the person's key first (a crash after it: the message comes again and this
-        runs again), then record the erasure on their talent record and each of their cases."""
-        self.personal_data.erase(trainee_id)
+        """Destroy the person's key first (a crash after it: the message comes again and this
+        runs again; nothing can be sealed for them from then on), then record the erasure on
+        their talent record and each of their cases.
+
+        A certificate issued before names were kept hashed gets its hash now, from the name
+        read before the key goes. The talent record's own id is erased too: its events from
+        before the person's fields were sealed name no trainee."""
+        cases = [self.case(case_id) for case_id in self.case_finder.cases_of(trainee_id)]
+        unhashed = {
+            case.id: self.holder_names.hash(case.certificate_number, case.holder_name)
+            for case in cases
+            if case.certificate_number and case.holder_name and not case.holder_name_hash
+        }
+        for person in (trainee_id, TalentRecord.id_for(trainee_id)):
+            self.personal_data.erase(person)
         record = self.talent_record(trainee_id)
         record.erase(erased_on)
-        cases = [self.case(case_id) for case_id in CaseFinder(self).cases_of(trainee_id)]
         for case in cases:
-            case.erase_holder(erased_on)
+            case.erase_holder(erased_on, unhashed.get(case.id))
         return [record, *cases]
+
+    @cached_property
+    def case_finder(self) -> CaseFinder:
+        return CaseFinder(self)
 
     def talent_record(self, trainee_id: UUID) -> TalentRecord:
         record_id = TalentRecord.id_for(trainee_id)
@@ -111,7 +127,7 @@ class CertificationApplication(ServiceApplication):
     def trail_streams(self, trainee_id: UUID) -> list[UUID]:
         """The trainee's talent record and their cases (which only the views know)."""
         record = TalentRecord.id_for(trainee_id)
-        cases = CaseFinder(self).cases_of(trainee_id)
+        cases = self.case_finder.cases_of(trainee_id)
         return [*([record] if self.exists(record) else []), *cases]
 
     # The case's stages

@@ -86,7 +86,7 @@ class Cases(View):
                 CaseStatus.AWAITING_REPORT, CertificateStage.REPORT_TO_PROVINCE, returned=True
             ),
             case.Issued: self._issued,
-            case.HolderErased: lambda rows, event: self._set(rows, event, holder_name=""),
+            case.HolderErased: self._holder_erased,
             case.Revoked: lambda rows, event: self._set(
                 rows, event, status=CaseStatus.REVOKED.value
             ),
@@ -121,6 +121,18 @@ class Cases(View):
                     "certificate_number": event.certificate_number,
                     "name_hash": event.holder_name_hash,
                 },
+            )
+
+    @staticmethod
+    def _holder_erased(rows: Rows, event: Any) -> None:
+        Cases._set(rows, event, holder_name="")  # "": erased
+        if event.holder_name_hash is not None:  # a certificate issued before hashes were kept
+            rows.execute(
+                "INSERT INTO {schema}.holder_name_hashes (certificate_number, name_hash)"
+                " SELECT certificate_number, %s FROM {schema}.cases WHERE case_id = %s"
+                " ON CONFLICT DO NOTHING",
+                (event.holder_name_hash, event.originator_id),
+                tables=["cases", "holder_name_hashes"],
             )
 
     @staticmethod

@@ -55,7 +55,8 @@ class DomainEvent(BaseModel):
     class_version: ClassVar[int] = 1
     personal_fields: ClassVar[tuple[str, ...]] = ()
     """Fields stored sealed under their person's own key (heze_common.person_keys): None once
-    the person is erased, so each is typed to allow None."""
+    the person is erased, so each is typed to allow None. Nothing can be sealed for an erased
+    person (`ErasedPerson`): an event about them holds None in each."""
     person_path: ClassVar[tuple[str, ...]] = ()
     """Where the event names the person its personal fields belong to; empty: the aggregate."""
 

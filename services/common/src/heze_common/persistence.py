@@ -67,6 +67,8 @@ class PydanticMapper(Mapper):
             ) from error
         if SEALED in state:
             self._open(event_class, state, stored_event.originator_id)
+        elif event_class.personal_fields and self.personal_data is not None:
+            self._blank_if_erased(event_class, state, stored_event.originator_id)
         version = state.pop("class_version", 1)
         while version < event_class.class_version:
             getattr(event_class, f"upcast_v{version}_v{version + 1}")(state)
@@ -78,9 +80,13 @@ class PydanticMapper(Mapper):
     def _seal(self, event_class: type[DomainEvent], state: dict[str, Any], originator: Any) -> None:
         if self.personal_data is None:
             raise RuntimeError(f"{event_class.TOPIC} holds personal data: the mapper has no keys")
+        fields = {name: state[name] for name in event_class.personal_fields}
+        if all(value is None for value in fields.values()):
+            return  # nothing of the person to seal (and they may be erased already)
         person = person_in(state, event_class.person_path, originator)
-        fields = {name: state.pop(name) for name in event_class.personal_fields}
         state[SEALED] = self.personal_data.seal(person, fields)
+        for name in fields:
+            del state[name]
 
     def _open(self, event_class: type[DomainEvent], state: dict[str, Any], originator: Any) -> None:
         """The sealed fields put back, or None in each once the person is erased."""
@@ -91,3 +97,14 @@ class PydanticMapper(Mapper):
         if opened is None:
             opened = dict.fromkeys(event_class.personal_fields)
         state.update(opened)
+
+    def _blank_if_erased(
+        self, event_class: type[DomainEvent], state: dict[str, Any], originator: Any
+    ) -> None:
+        """An event stored before its fields were sealed: its bytes stay readable to whoever
+        holds the store's cipher key, but the services read it as erased once the person is."""
+        assert self.personal_data is not None
+        if self.personal_data.is_erased(person_in(state, event_class.person_path, originator)):
+            state.update(
+                dict.fromkeys(name for name in event_class.personal_fields if name in state)
+            )

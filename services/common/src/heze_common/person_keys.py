@@ -89,9 +89,22 @@ class WrappedKey:
     wrapped: bytes
 
 
+class Erased:
+    """What the key store holds for an erased person: no key, only the fact (a tombstone), so
+    that no key is ever made for them again."""
+
+
+ERASED = Erased()
+
+
+class ErasedPerson(LookupError):
+    """Nothing can be sealed for an erased person: the data would outlive their erasure. The
+    caller reads the person again (and finds them erased)."""
+
+
 class PersonKeys(ABC):
-    """The people's data keys, wrapped; a key is made on a person's first sealing and deleted
-    when they are erased."""
+    """The people's data keys, wrapped; a key is made on a person's first sealing, and replaced
+    by a tombstone when they are erased."""
 
     def __init__(self, master: KeyWrapper) -> None:
         self.master = master
@@ -99,14 +112,15 @@ class PersonKeys(ABC):
         self._lock = threading.Lock()
 
     def current(self, person_id: UUID) -> tuple[str, AESGCM]:
-        """The person's key (id and cipher), made now if they have none."""
+        """The person's key (id and cipher), made now if they have none; refused once they are
+        erased."""
         cached = self._cached(person_id)
         if cached is not None:
             return cached
-        wrapped = self._load(person_id)
-        if wrapped is None:
+        stored = self._load(person_id)
+        if stored is None:
             data_key = AESGCM.generate_key(bit_length=256)
-            wrapped = self._insert(
+            stored = self._insert(
                 person_id,
                 WrappedKey(
                     os.urandom(8).hex(),
@@ -114,25 +128,30 @@ class PersonKeys(ABC):
                     self.master.wrap(data_key, person_id),
                 ),
             )
-        return self._remember(person_id, wrapped)
+        if isinstance(stored, Erased):
+            raise ErasedPerson(f"person {person_id} is erased: nothing is sealed for them")
+        return self._remember(person_id, stored)
 
     def key(self, person_id: UUID, key_id: str) -> AESGCM | None:
         """The person's key of that id, or None: erased (or never made)."""
         cached = self._cached(person_id)
         if cached is None:
-            wrapped = self._load(person_id)
-            if wrapped is None:
+            stored = self._load(person_id)
+            if not isinstance(stored, WrappedKey):
                 return None
-            cached = self._remember(person_id, wrapped)
+            cached = self._remember(person_id, stored)
         found_id, cipher = cached
         return cipher if found_id == key_id else None
 
+    def is_erased(self, person_id: UUID) -> bool:
+        return self._cached(person_id) is None and isinstance(self._load(person_id), Erased)
+
     def erase(self, person_id: UUID) -> bool:
-        """Delete the person's key; True when there was one."""
+        """Replace the person's key by a tombstone; True when there was a key."""
         self._forget(person_id)
-        deleted = self._delete(person_id)
+        destroyed = self._erase(person_id)
         self._forget(person_id)  # a read between the two may have cached it again
-        return deleted
+        return destroyed
 
     def _forget(self, person_id: UUID) -> None:
         with self._lock:
@@ -157,27 +176,28 @@ class PersonKeys(ABC):
             )
         cipher = AESGCM(data_key)
         with self._lock:
-            if len(self._cache) > 100_000:
+            if len(self._cache) > 100_000:  # a bound, not a policy: a full rebuild refills it
                 self._cache.clear()
             self._cache[person_id] = (time.monotonic() + CACHE_SECONDS, wrapped.key_id, cipher)
         return wrapped.key_id, cipher
 
     @abstractmethod
-    def _load(self, person_id: UUID) -> WrappedKey | None: ...
+    def _load(self, person_id: UUID) -> WrappedKey | Erased | None: ...
 
     @abstractmethod
-    def _insert(self, person_id: UUID, key: WrappedKey) -> WrappedKey:
-        """Store the key unless the person has one already; the one stored."""
+    def _insert(self, person_id: UUID, key: WrappedKey) -> WrappedKey | Erased:
+        """Store the key unless the person has one (or a tombstone) already; what is stored."""
 
     @abstractmethod
     def _rewrap(self, person_id: UUID, old: WrappedKey, new: WrappedKey) -> None: ...
 
     @abstractmethod
-    def _delete(self, person_id: UUID) -> bool: ...
+    def _erase(self, person_id: UUID) -> bool: ...
 
 
 class PostgresPersonKeys(PersonKeys):
-    """The keys in a table of the event store's database, `person_keys`."""
+    """The keys in a table of the event store's database, `person_keys`: a row per person, its
+    key columns emptied and `erased_at` set when they are erased."""
 
     def __init__(self, master: KeyWrapper, datastore: Any, *, create_table: bool = True) -> None:
         super().__init__(master)
@@ -188,12 +208,17 @@ class PostgresPersonKeys(PersonKeys):
                 cursor.execute(
                     sql.SQL(
                         "CREATE TABLE IF NOT EXISTS {} (person_id UUID PRIMARY KEY,"
-                        " key_id TEXT NOT NULL, master_key_id TEXT NOT NULL,"
-                        " wrapped BYTEA NOT NULL, created_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+                        " key_id TEXT, master_key_id TEXT, wrapped BYTEA,"
+                        " created_at TIMESTAMPTZ NOT NULL DEFAULT now(), erased_at TIMESTAMPTZ,"
+                        " CHECK ((wrapped IS NULL) = (erased_at IS NOT NULL)))"
                     ).format(self.table)
                 )
 
-    def _load(self, person_id: UUID) -> WrappedKey | None:
+    def qualified_table(self) -> str:
+        """The table's name as SQL text, for queries that join it."""
+        return f'"{self.datastore.schema or "public"}".person_keys'
+
+    def _load(self, person_id: UUID) -> WrappedKey | Erased | None:
         with self.datastore.transaction(commit=False) as cursor:
             cursor.execute(
                 sql.SQL(
@@ -202,13 +227,13 @@ class PostgresPersonKeys(PersonKeys):
                 (person_id,),
             )
             row = cursor.fetchone()
-        return (
-            None
-            if row is None
-            else WrappedKey(row["key_id"], row["master_key_id"], bytes(row["wrapped"]))
-        )
+        if row is None:
+            return None
+        if row["wrapped"] is None:
+            return ERASED
+        return WrappedKey(row["key_id"], row["master_key_id"], bytes(row["wrapped"]))
 
-    def _insert(self, person_id: UUID, key: WrappedKey) -> WrappedKey:
+    def _insert(self, person_id: UUID, key: WrappedKey) -> WrappedKey | Erased:
         with self.datastore.transaction(commit=True) as cursor:
             cursor.execute(
                 sql.SQL(
@@ -217,9 +242,8 @@ class PostgresPersonKeys(PersonKeys):
                 ).format(self.table),
                 (person_id, key.key_id, key.master_id, key.wrapped),
             )
-        stored = self._load(person_id)  # a concurrent first sealing may have won
-        if stored is None:
-            raise RuntimeError(f"the data key of {person_id} was deleted as it was made")
+        stored = self._load(person_id)  # a concurrent first sealing (or an erasure) may have won
+        assert stored is not None, "a row once inserted is never deleted"
         return stored
 
     def _rewrap(self, person_id: UUID, old: WrappedKey, new: WrappedKey) -> None:
@@ -232,12 +256,19 @@ class PostgresPersonKeys(PersonKeys):
                 (new.master_id, new.wrapped, person_id, old.key_id, old.master_id),
             )
 
-    def _delete(self, person_id: UUID) -> bool:
+    def _erase(self, person_id: UUID) -> bool:
         with self.datastore.transaction(commit=True) as cursor:
             cursor.execute(
-                sql.SQL("DELETE FROM {} WHERE person_id = %s").format(self.table), (person_id,)
+                sql.SQL(
+                    "INSERT INTO {} AS k (person_id, erased_at) VALUES (%s, now())"
+                    " ON CONFLICT (person_id) DO UPDATE SET key_id = NULL, master_key_id = NULL,"
+                    " wrapped = NULL, erased_at = now() WHERE k.erased_at IS NULL"
+                    " RETURNING (xmax::text <> '0') AS had_row"  # updated: there was a key
+                ).format(self.table),
+                (person_id,),
             )
-            return bool(cursor.rowcount)
+            row = cursor.fetchone()
+        return bool(row and row["had_row"])
 
 
 class MemoryPersonKeys(PersonKeys):
@@ -245,20 +276,22 @@ class MemoryPersonKeys(PersonKeys):
 
     def __init__(self, master: KeyWrapper) -> None:
         super().__init__(master)
-        self._stored: dict[UUID, WrappedKey] = {}
+        self._stored: dict[UUID, WrappedKey | Erased] = {}
 
-    def _load(self, person_id: UUID) -> WrappedKey | None:
+    def _load(self, person_id: UUID) -> WrappedKey | Erased | None:
         return self._stored.get(person_id)
 
-    def _insert(self, person_id: UUID, key: WrappedKey) -> WrappedKey:
+    def _insert(self, person_id: UUID, key: WrappedKey) -> WrappedKey | Erased:
         return self._stored.setdefault(person_id, key)
 
     def _rewrap(self, person_id: UUID, old: WrappedKey, new: WrappedKey) -> None:
         if self._stored.get(person_id) == old:
             self._stored[person_id] = new
 
-    def _delete(self, person_id: UUID) -> bool:
-        return self._stored.pop(person_id, None) is not None
+    def _erase(self, person_id: UUID) -> bool:
+        had_key = isinstance(self._stored.get(person_id), WrappedKey)
+        self._stored[person_id] = ERASED
+        return had_key
 
 
 class PersonalData:
@@ -298,13 +331,16 @@ class PersonalData:
     def erase(self, person_id: UUID) -> bool:
         return self.keys.erase(person_id)
 
+    def is_erased(self, person_id: UUID) -> bool:
+        return self.keys.is_erased(person_id)
+
 
 def person_in(state: dict[str, Any], path: tuple[str, ...], originator_id: UUID) -> UUID:
     """The person a stored event's personal fields belong to: at `path` in its state, or the
-    aggregate itself."""
+    aggregate itself (also when the event names no one there: an old version of it)."""
     value: Any = state
     for name in path:
-        value = value[name]
-    if not path:
+        value = value.get(name) if isinstance(value, dict) else None
+    if not path or value is None:
         return originator_id
     return value if isinstance(value, UUID) else UUID(str(value))

@@ -11,6 +11,7 @@ from heze_common import clock
 from heze_common.auth import Principal
 from heze_common.commands import Decision, handles
 from heze_common.errors import Forbidden, Refusal
+from heze_common.events import EventContext, event_context
 from heze_common.eventstore import ServiceApplication
 from heze_common.serials import Series, issued_by_retired_register, serial_numbers_for
 from heze_contracts.enums import ErasureGrounds, Role
@@ -243,15 +244,17 @@ class EnrollmentApplication(ServiceApplication):
         )
         if not self.exists(trainee_id):
             return Decision(trainee.id, trainee)
-        self.trainee(trainee_id)  # an erased person's record takes no registration
         if not by_institution:  # the person themself, as their token vouches
+            self.trainee(trainee_id)  # an erased record takes no registration: person_erased
             raise Refusal(
                 "already_registered",
                 "you are already registered",
                 field="id_number",
                 trainee_id=str(trainee_id),
             )
-        registered = self.trainee(trainee_id)
+        registered = self.get(Trainee, trainee_id, "trainee")
+        if registered.erasure is not None:  # the institution learns nothing of it either
+            return Decision(trainee_id)
         registered.add_registrant(principal.organisation_id, clock.today())  # type: ignore[arg-type]
         return Decision(trainee_id, registered)
 
@@ -370,7 +373,8 @@ class EnrollmentApplication(ServiceApplication):
             self.retention_rule(), clock.today()
         ):
             return False
-        trainee.erase(ErasureGrounds.RETENTION, "retention period ended", clock.today())
+        with event_context(EventContext(actor="system:retention-sweep")):
+            trainee.erase(ErasureGrounds.RETENTION, "retention period ended", clock.today())
         self.save(trainee)
         self.forget(trainee_id)
         return True

@@ -9,8 +9,10 @@ from datetime import timedelta
 from uuid import UUID
 
 import structlog
+from eventsourcing.persistence import IntegrityError
 
 from heze_common import clock
+from heze_common.person_keys import PostgresPersonKeys
 from heze_common.views import LIVE, ViewUpdater
 from heze_enrollment.application import EnrollmentApplication
 from heze_enrollment.views import VIEWS
@@ -44,20 +46,28 @@ class RetentionFinder:
         )
 
     def erased_with_keys(self) -> list[UUID]:
+        """The people whose erasure is recorded and whose key has no tombstone yet."""
         keys = self.app.personal_data.keys
-        table = f'"{keys.datastore.schema or "public"}".person_keys'  # type: ignore[attr-defined]
+        assert isinstance(keys, PostgresPersonKeys), "the views live in PostgreSQL"
         return self._ids(
-            f"SELECT e.trainee_id FROM {{schema}}.erasures e JOIN {table} k"
-            " ON k.person_id = e.trainee_id LIMIT %s",
+            f"SELECT e.trainee_id FROM {{schema}}.erasures e LEFT JOIN {keys.qualified_table()} k"
+            " ON k.person_id = e.trainee_id WHERE k.erased_at IS NULL LIMIT %s",
             (BATCH,),
         )
 
 
 def sweep(app: EnrollmentApplication, finder: RetentionFinder) -> int:
-    """One round; the number of people erased by it."""
+    """One round; the number of people erased by it. A person another replica (or a request)
+    changed meanwhile is left to the next round."""
     for trainee_id in finder.erased_with_keys():
         app.forget(trainee_id)
-    return sum(app.erase_for_retention(trainee_id) for trainee_id in finder.past_retention())
+    erased = 0
+    for trainee_id in finder.past_retention():
+        try:
+            erased += app.erase_for_retention(trainee_id)
+        except IntegrityError:
+            log.info("registrant changed during the retention sweep", trainee_id=str(trainee_id))
+    return erased
 
 
 def retention_sweeper(app: EnrollmentApplication) -> Callable[[], Awaitable[None]]:

@@ -232,6 +232,11 @@ class Registrations(View):
                 "retention", {"trainee_id": event.originator_id}, {"open_enrolments": 1}
             ),
             Trainee.Withdrew: self._withdrew,
+            Trainee.RegistrantAdded: lambda rows, event: rows.set(
+                "retention",
+                {"trainee_id": event.originator_id},
+                {"last_activity_on": event.added_on},
+            ),
             Trainee.Erased: self._erased,
         }
 

@@ -155,6 +155,7 @@ class CertificateCase(Aggregate):
             case.certificate_number = self.certificate_number
             case.issued_on = self.issued_on
             case.verification_code = self.verification_code
+            case.holder_name_hash = self.holder_name_hash
 
     class HolderErased(Aggregate.Event):
         """The holder's data was erased (their key deleted): the case keeps the certificate's
@@ -163,10 +164,13 @@ class CertificateCase(Aggregate):
         TOPIC = "certification.CertificateCase.HolderErased.v1"
         subject: CaseSubject
         erased_on: date
+        holder_name_hash: str | None = None
+        """The keyed hash of the name of a certificate issued before such hashes were kept."""
 
         def apply(self, case: CertificateCase) -> None:
             case.holder_name = None
             case.holder_erased_on = self.erased_on
+            case.holder_name_hash = case.holder_name_hash or self.holder_name_hash
 
     class Revoked(Aggregate.Event):
         TOPIC = "certification.CertificateCase.Revoked.v1"
@@ -228,6 +232,7 @@ class CertificateCase(Aggregate):
         self.subject = subject
         self.holder_name = holder_name
         self.holder_erased_on: date | None = None
+        self.holder_name_hash: str | None = None
         self.assessment_ended_on = assessment_ended_on
         self.reported_on: date | None = None
         self.returns: list[list[str]] = []
@@ -329,9 +334,14 @@ class CertificateCase(Aggregate):
             holder_name_hash=names.hash(certificate_number, self.holder_name),
         )
 
-    def erase_holder(self, today: date) -> None:
+    def erase_holder(self, today: date, holder_name_hash: str | None = None) -> None:
         if self.holder_erased_on is None:
-            self.trigger_event(self.HolderErased, subject=self.subject, erased_on=today)
+            self.trigger_event(
+                self.HolderErased,
+                subject=self.subject,
+                erased_on=today,
+                holder_name_hash=holder_name_hash,
+            )
 
     def void_assessment(self, reason: str) -> None:
         """The assessment result was voided: close the case, or revoke an issued certificate."""

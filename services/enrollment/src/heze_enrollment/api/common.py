@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from pydantic import Field as Constraint
 
-from heze_common.auth import Principal, authenticated
+from heze_common.auth import Principal, authenticated, require_roles
 from heze_common.dispatch import get_application
+from heze_contracts.enums import Role
 from heze_enrollment.application import EnrollmentApplication
 
 SessionHours = Annotated[Decimal, Constraint(gt=0, le=24, decimal_places=1)]
@@ -24,6 +25,7 @@ def enrollment(request: Request) -> EnrollmentApplication:
 App = Annotated[EnrollmentApplication, Depends(enrollment)]
 AnyRole = Annotated[Principal, Depends(authenticated)]
 """Any signed-in caller, whatever their role."""
+CityBureau = Annotated[Principal, Depends(require_roles(Role.CITY_BUREAU))]
 
 
 def mask_phone(phone: str) -> str:

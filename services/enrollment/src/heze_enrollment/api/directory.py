@@ -4,26 +4,23 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, StrictBool, StrictInt
 
 from heze_common import clock
-from heze_common.auth import Principal, require_roles
 from heze_common.dispatch import execute, query
 from heze_common.pagination import Page, paginated
 from heze_common.requests import Body, IsoDate, LongText, PersonName, ShortText
 from heze_common.views import Views
-from heze_contracts.enums import Field, HourKind, Level, Role
+from heze_contracts.enums import Field, HourKind, Level
 from heze_contracts.values import Fields, OccupationCode, Phone
 from heze_enrollment import commands
-from heze_enrollment.api.common import AnyRole, App, RequiredHours
+from heze_enrollment.api.common import AnyRole, App, CityBureau, RequiredHours
 from heze_enrollment.domain.institution import Institution
 
 router = APIRouter(tags=["directory"])
-CityBureau = Annotated[Principal, Depends(require_roles(Role.CITY_BUREAU))]
 
 
 class AccreditInstitution(Body):

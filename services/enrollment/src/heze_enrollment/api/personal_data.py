@@ -17,11 +17,10 @@ from heze_common.requests import Body, IsoDate, LongText
 from heze_common.views import Views
 from heze_contracts.enums import ErasureGrounds, Role
 from heze_enrollment import commands
-from heze_enrollment.api.common import AnyRole, App
+from heze_enrollment.api.common import AnyRole, App, CityBureau
 from heze_enrollment.domain.retention import LONGEST_DAYS, RetentionRule
 
 router = APIRouter(tags=["personal data"])
-CityBureau = Annotated[Principal, Depends(require_roles(Role.CITY_BUREAU))]
 Overseer = Annotated[Principal, Depends(require_roles(Role.CITY_BUREAU, Role.AUDITOR))]
 
 

@@ -21,14 +21,13 @@ from heze_common.views import Views
 from heze_contracts.enums import Field, HourKind, Level, Role
 from heze_contracts.values import OccupationCode
 from heze_enrollment import commands
-from heze_enrollment.api.common import AnyRole, App, RequiredHours
+from heze_enrollment.api.common import AnyRole, App, CityBureau, RequiredHours
 from heze_enrollment.domain.programme import Programme
 from heze_enrollment.domain.trainee import EnrolmentStatus
 from heze_enrollment.views import HOURS_COLUMN
 
 router = APIRouter(tags=["programmes"])
 Institution = Annotated[Principal, Depends(require_roles(Role.TRAINING_INSTITUTION))]
-CityBureau = Annotated[Principal, Depends(require_roles(Role.CITY_BUREAU))]
 RosterReader = Annotated[
     Principal, Depends(require_roles(Role.TRAINING_INSTITUTION, Role.CITY_BUREAU, Role.AUDITOR))
 ]

@@ -67,5 +67,13 @@ class RetentionRule(Aggregate):
         self.trigger_event(self.PeriodSet, days=days, effective_from=effective_from)
 
     def days_on(self, day: date) -> int:
-        applicable = [period for period in self.periods if period.effective_from <= day]
-        return max(applicable, key=lambda period: period.effective_from).days
+        """The period in force on `day`: the latest taking effect by then (of two set from one
+        date, the later set); before the first, the first."""
+        applicable = [
+            (period.effective_from, order, period)
+            for order, period in enumerate(self.periods)
+            if period.effective_from <= day
+        ]
+        if not applicable:
+            return self.periods[0].days
+        return max(applicable, key=lambda entry: entry[:2])[2].days

@@ -133,6 +133,7 @@ class Trainee(Aggregate):
 
         def apply(self, trainee: Trainee) -> None:
             trainee.registrant_institution_ids.add(self.institution_id)
+            trainee.registrations_on.append(self.added_on)
 
     class Enrolled(Aggregate.Event):
         TOPIC = "enrollment.Trainee.Enrolled.v1"
@@ -258,6 +259,8 @@ class Trainee(Aggregate):
         )
         self.enrolments: dict[UUID, Enrolment] = {}
         self.withdrawals: dict[UUID, date] = {}
+        self.registrations_on = [registered_on]
+        """The first registration's date, and each institution's that registered them again."""
         self.erasure: Trainee.Erased | None = None
 
     @classmethod
@@ -388,7 +391,7 @@ class Trainee(Aggregate):
             record.status is not EnrolmentStatus.WITHDRAWN for record in self.enrolments.values()
         ):
             return False
-        last = max([self.registered_on, *self.withdrawals.values()])
+        last = max([*self.registrations_on, *self.withdrawals.values()])
         return (today - last).days > rule.days_on(today)
 
     def add_registrant(self, institution_id: UUID, today: date) -> None:
