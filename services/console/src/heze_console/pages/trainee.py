@@ -124,7 +124,9 @@ async def id_number_check(
 # After training: the level assessment, the certificates and the subsidy
 
 
-async def pipeline_of(request: Request, identity: Identity, trainee: dict[str, Any]) -> dict:
+async def pipeline_of(
+    request: Request, identity: Identity, trainee: dict[str, Any]
+) -> dict[str, Any]:
     """What the trainee has after training: applications (those filed here: see
     `heze_console.filings`), level certificates, subsidy claims, and who assesses what."""
     client, token = services(request), identity.token
