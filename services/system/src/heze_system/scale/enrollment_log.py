@@ -112,6 +112,7 @@ class EnrollmentLog(LogBuilder):
                     registered_on=registered,
                     registered_by_institution_id=institution,
                     account=None if by_institution else f"account-{someone.number}",
+                    person_consents=by_institution,
                 )
             with acting(Role.TRAINEE, enrolled, subject=str(trainee.id)):
                 trainee.enrol(programme, enrolled)
