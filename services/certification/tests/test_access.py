@@ -100,7 +100,6 @@ async def test_roles_are_refused_what_is_not_theirs(client: AsyncClient, tokens:
             None,
             tokens(Role.TRAINEE, subject=str(uuid4())),
         ),
-        ("GET", "/cases", None, tokens(Role.TRAINEE, subject="t")),
         (
             "GET",
             f"/cases?evaluation_institution_id={uuid4()}",

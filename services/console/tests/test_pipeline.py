@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date
 
 from heze_console import pipeline
-from heze_console.filings import Filings
 
 TODAY = date(2026, 12, 2)
 
@@ -75,18 +74,6 @@ def test_every_state_has_a_chinese_name() -> None:
     for names in (pipeline.APPLICATION_STATUS, pipeline.CASE_STATUS, pipeline.CLAIM_STATUS):
         assert all(any("\u4e00" <= ch <= "\u9fff" for ch in text) for text in names.values())
     assert len(pipeline.COMMITMENT_TEXT) < 4000  # the service's limit for the signed text
-
-
-def test_filed_applications_are_remembered_per_trainee_once_each_and_bounded() -> None:
-    filings = Filings(capacity=2)
-    filings.remember("t1", "a1")
-    filings.remember("t1", "a1")
-    filings.remember("t1", "a2")
-    filings.remember("t2", "b1")
-    assert filings.of("t1") == ["a1", "a2"] and filings.of("nobody") == []
-    filings.remember("t1", "a3")  # t1 used last: t2 is the longest unused
-    filings.remember("t3", "c1")
-    assert filings.of("t2") == [] and filings.of("t1") == ["a1", "a2", "a3"]
 
 
 def test_every_state_the_services_have_is_named() -> None:

@@ -216,10 +216,10 @@ def trainee_services(request: httpx.Request) -> httpx.Response:
         details = {"application_id": APPLICATION["application_id"]}
         error = {"code": "already_applied", "message": "…", "details": details}
         return httpx.Response(409, json={"error": error})
-    if path in ("/programmes", "/claims"):
+    if path in ("/programmes", "/claims", "/cases"):
         return httpx.Response(200, json=[])
-    if path.startswith("/applications/"):
-        return httpx.Response(200, json={**APPLICATION, "status": "awaiting_review"})
+    if path == "/applications":  # the trainee's own (the service narrows it to the token's)
+        return httpx.Response(200, json=[{**APPLICATION, "status": "awaiting_review"}])
     if path.endswith("/eligibility"):
         return httpx.Response(200, json={"certificates": []})
     return services(request)
@@ -260,7 +260,7 @@ def test_an_application_sends_the_commitment_shown_and_a_repeat_finds_the_first(
     assert body["commitment_text"] == COMMITMENT_TEXT and body["commitment_signed"] is True
     assert (body["occupation_code"], body["level"]) == ("2-02-10-11", "junior")
     assert body["declaration"]["major_relevant"] is True
-    page = client.get("/trainee").text  # the application it already had is followed now
+    page = client.get("/trainee").text  # the application it already had is listed
     assert f'data-application="{APPLICATION["application_id"]}"' in page and "待资格审核" in page
 
 

@@ -34,7 +34,7 @@ from heze_certification.views import CaseFinder
 from heze_common import clock
 from heze_common.auth import Principal
 from heze_common.commands import Decision, handles
-from heze_common.errors import Refusal
+from heze_common.errors import Forbidden, Refusal
 from heze_common.eventstore import ServiceApplication
 from heze_common.serials import Series, issued_by_retired_register, serial_numbers_for
 from heze_common.service_calls import ServiceCaller
@@ -137,10 +137,13 @@ class CertificationApplication(ServiceApplication):
 
     def case_for(self, principal: Principal, case_id: UUID) -> CertificateCase:
         """The case, when the principal may read and act on it: an evaluation institution only
-        on its own cases (the province and the national office on every case)."""
+        on its own cases, a trainee (reading) only on theirs (the province and the national
+        office on every case)."""
         case = self.case(case_id)
         if principal.role is Role.EVALUATION_INSTITUTION:
             principal.ensure_acts_for(case.subject.evaluation_institution_id)
+        if principal.role is Role.TRAINEE and principal.trainee_id != case.trainee_id:
+            raise Forbidden("not_your_certificate", "a trainee reads only their own cases")
         return case
 
     def calendars(self) -> dict[int, YearCalendar]:

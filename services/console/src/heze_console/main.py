@@ -21,7 +21,6 @@ from starlette.exceptions import HTTPException
 from heze_common.http_server import protocol_with_header_timeout
 from heze_common.observability import configure_logging, health_router
 from heze_console.errors import Problem, as_text, describe
-from heze_console.filings import Filings
 from heze_console.identity import DevelopmentSignIn
 from heze_console.pages import (
     city,
@@ -70,7 +69,6 @@ def create_app(
         capacity=settings.max_sessions,
         secure_cookie=settings.secure_cookie,
     )
-    app.state.filings = Filings(capacity=settings.max_sessions)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.include_router(health_router({}))
     for pages in (public, signin, trainee, institution, city, evaluation, province, national):

@@ -40,7 +40,11 @@ Reader = Annotated[
 ]
 ListReader = Annotated[
     Principal,
-    Depends(require_roles(Role.EVALUATION_INSTITUTION, Role.PROVINCIAL_DEPARTMENT, Role.AUDITOR)),
+    Depends(
+        require_roles(
+            Role.EVALUATION_INSTITUTION, Role.PROVINCIAL_DEPARTMENT, Role.AUDITOR, Role.TRAINEE
+        )
+    ),
 ]
 
 
@@ -141,7 +145,8 @@ APPLICATION_COLUMNS = (
 
 @router.get(
     "/applications",
-    summary="Applications of an evaluation institution or a trainee, in filing order (paginated)",
+    summary="Applications of an evaluation institution or a trainee (a trainee's own), in filing"
+    " order (paginated)",
 )
 async def applications(
     request: Request,
@@ -153,6 +158,9 @@ async def applications(
     trainee_id: UUID | None = None,
     status_filter: Annotated[Status | None, Query(alias="status")] = None,
 ) -> list[ApplicationView]:
+    if principal.role is Role.TRAINEE:
+        # Without it no filter is left: the listing would show every trainee's applications.
+        trainee_id = principal.own_trainee_id()
     if principal.role is Role.EVALUATION_INSTITUTION:
         if evaluation_institution_id not in (None, principal.organisation_id):
             raise Forbidden(

@@ -36,6 +36,19 @@ Reader = Annotated[
         )
     ),
 ]
+CaseReader = Annotated[
+    Principal,
+    Depends(
+        require_roles(
+            Role.EVALUATION_INSTITUTION,
+            Role.PROVINCIAL_DEPARTMENT,
+            Role.NATIONAL_OFFICE,
+            Role.AUDITOR,
+            Role.TRAINEE,
+        )
+    ),
+]
+"""Who reads cases: a trainee only their own, an evaluation institution only its own."""
 
 
 class Returned(Body):
@@ -85,7 +98,7 @@ class CaseView(BaseModel):
 
 
 @router.get("/cases/{case_id}", summary="One certificate case")
-async def case(case_id: UUID, app: App, principal: Reader) -> CaseView:
+async def case(case_id: UUID, app: App, principal: CaseReader) -> CaseView:
     return CaseView.of(await query(app.case_for, principal, case_id))
 
 
@@ -112,25 +125,30 @@ async def ensure_known_case(views: ViewReader, page: PageRequest) -> None:
 
 @router.get(
     "/cases",
-    summary="Certificate cases (of an evaluation institution), in opening order (paginated)",
+    summary="Certificate cases (of an evaluation institution; a trainee's own), in opening order"
+    " (paginated)",
 )
 async def cases(
     request: Request,
     response: Response,
     views: Views,
-    principal: Reader,
+    principal: CaseReader,
     page: Page,
     evaluation_institution_id: UUID | None = None,
 ) -> list[CaseView]:
     evaluation_institution_id = own_institution(principal, evaluation_institution_id)
+    # Without it no filter is left for a trainee: the listing would show everyone's cases.
+    trainee_id = principal.own_trainee_id() if principal.role is Role.TRAINEE else None
     await ensure_known_case(views, page)
     rows = await views.fetch(
         f"SELECT {CASE_COLUMNS} FROM cases"
         " WHERE ($1::uuid IS NULL OR evaluation_institution_id = $1)"
-        " AND ($2::uuid IS NULL OR opened_position >"
-        "  (SELECT opened_position FROM cases WHERE case_id = $2))"
-        " ORDER BY opened_position LIMIT $3",
+        " AND ($2::uuid IS NULL OR trainee_id = $2)"
+        " AND ($3::uuid IS NULL OR opened_position >"
+        "  (SELECT opened_position FROM cases WHERE case_id = $3))"
+        " ORDER BY opened_position LIMIT $4",
         evaluation_institution_id,
+        trainee_id,
         page.after,
         page.fetch,
     )

@@ -14,13 +14,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from heze_console import pipeline
 from heze_console.errors import Problem, describe
-from heze_console.filings import Filings
 from heze_console.id_numbers import check
 from heze_console.counties import COUNTIES
 from heze_console.pages.public import open_notices
 from heze_console.services import ServiceError
 from heze_console.sessions import Identity
 from heze_console.web import CsrfChecked, render, services, session_of, sign_in_of, signed_in
+from heze_common import clock
 from heze_contracts.enums import Role
 
 router = APIRouter(prefix="/trainee")
@@ -127,17 +127,15 @@ async def id_number_check(
 async def pipeline_of(
     request: Request, identity: Identity, trainee: dict[str, Any]
 ) -> dict[str, Any]:
-    """What the trainee has after training: applications (those filed here: see
-    `heze_console.filings`), level certificates, subsidy claims, and who assesses what."""
+    """What the trainee has after training: their applications, their certificate cases with
+    the stage and its deadline, level certificates, subsidy claims, and who assesses what."""
     client, token = services(request), identity.token
-    applications = []
-    for application_id in filings(request).of(str(identity.trainee_id)):
-        try:
-            applications.append(
-                await client.get("assessment", f"/applications/{application_id}", token)
-            )
-        except ServiceError:
-            continue  # no longer readable (e.g. the person's data erased): not shown
+    applications = await client.all_items("assessment", "/applications", token)
+    today = clock.today()
+    cases = [
+        {**case, "deadline": pipeline.deadline(case, today)}
+        for case in await client.all_items("certification", "/cases", token)
+    ]
     eligibility = await client.get(
         "certification",
         f"/talent/{identity.trainee_id}/eligibility",
@@ -153,16 +151,13 @@ async def pipeline_of(
     }
     return {
         "applications": applications,
+        "cases": cases,
         "certificates": eligibility["certificates"],
         "claims": claims,
         "claimed": claimed,
         "applied": applied,
         "completed": [e for e in trainee["enrolments"] if e["status"] == "completed"],
     }
-
-
-def filings(request: Request) -> Filings:
-    return request.app.state.filings
 
 
 def _enrolment(trainee: dict[str, Any], programme_id: str) -> dict[str, Any] | None:
@@ -261,15 +256,10 @@ async def apply(request: Request, identity: Trainee) -> Response:
             "commitment_signed": entered["commitment_signed"],
         }
         try:
-            filed = await client.send("assessment", "POST", "/applications", token, body)
+            await client.send("assessment", "POST", "/applications", token, body)
         except ServiceError as error:
-            if error.code == "already_applied" and error.details.get("application_id"):
-                filings(request).remember(
-                    str(identity.trainee_id), str(error.details["application_id"])
-                )
             problems = describe(error)
         else:
-            filings(request).remember(str(identity.trainee_id), filed["application_id"])
             _flash(request, "评价申请已提交，告知承诺书已签署。请留意资格审核结果。")
             return RedirectResponse("/trainee#assessment-title", status_code=303)
     return await apply_page(

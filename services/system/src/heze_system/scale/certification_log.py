@@ -3,6 +3,8 @@ records."""
 
 from __future__ import annotations
 
+import secrets
+
 from datetime import date, timedelta
 from uuid import UUID
 
@@ -134,7 +136,7 @@ class CertificationLog(LogBuilder):
         subject = case.subject
         number = certificate_number(issued.year, subject.occupation_code, subject.level, serial)
         with acting(Role.EVALUATION_INSTITUTION, issued, subject.evaluation_institution_id):
-            case.issue(number, issued)
+            case.issue(number, issued, secrets.token_urlsafe(12), self.app.holder_names)
             record.note_certificate(number, subject.field, subject.level, issued, issued)
         self.sample("number", number)
         self.sample("name", someone.name)  # beside its number: the verification needs both
