@@ -615,6 +615,23 @@ def test_the_pipeline_after_training_to_a_paid_subsidy(page: Page, system: Runni
     expect(page.locator("#claims-table")).to_contain_text("已发放")
     expect(page.locator("#claims-table")).to_contain_text("HZCZ-2026-000123")
     JOURNEY["certificate_number"] = number.group(0)
+    sign_out(page)
+
+    # An auditor finds the trainee by the certificate's number: one trail, the four services.
+    sign_in(page, "审计人员")
+    page.get_by_label("学员编号、身份证号码或证书编号").fill(number.group(0))
+    page.get_by_role("button", name="查询").click()
+    trail = page.locator("#trail-table")
+    for topic in (
+        "enrollment.Trainee.Registered.v1",
+        "assessment.Application.Scored.v1",
+        "certification.CertificateCase.Issued.v1",
+        "subsidy.Claim.Paid.v1",
+    ):
+        expect(trail.locator(f'tr[data-topic="{topic}"]').first).to_be_visible()
+    expect(page.locator("#checkpoints-table tbody tr")).to_have_count(4)
+    photograph(page, "auditor")
+    assert_accessible(page)
 
 
 def test_the_dashboard_shows_the_services_own_counts(page: Page, system: RunningSystem) -> None:

@@ -25,6 +25,7 @@ WORKSPACES = {
     Role.EVALUATION_INSTITUTION: "/evaluation",
     Role.PROVINCIAL_DEPARTMENT: "/province",
     Role.NATIONAL_OFFICE: "/national",
+    Role.AUDITOR: "/auditor",
 }
 """The roles with a workspace in the console, and its address."""
 

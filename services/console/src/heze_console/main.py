@@ -23,6 +23,7 @@ from heze_common.observability import configure_logging, health_router
 from heze_console.errors import Problem, as_text, describe
 from heze_console.identity import DevelopmentSignIn
 from heze_console.pages import (
+    auditor,
     city,
     evaluation,
     institution,
@@ -71,7 +72,17 @@ def create_app(
     )
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.include_router(health_router({}))
-    for pages in (public, signin, trainee, institution, city, evaluation, province, national):
+    for pages in (
+        public,
+        signin,
+        trainee,
+        institution,
+        city,
+        evaluation,
+        province,
+        national,
+        auditor,
+    ):
         app.include_router(pages.router)
     install_error_pages(app)
     return app

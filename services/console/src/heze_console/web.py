@@ -3,6 +3,8 @@ the refusals that end a request with a page of their own."""
 
 from __future__ import annotations
 
+import json
+
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -60,6 +62,13 @@ def choices(vocabulary: type) -> list[tuple[str, str]]:
     return [(member.value, member.label) for member in vocabulary]
 
 
+SERVICE_NAMES = {
+    "enrollment": "报名培训",
+    "assessment": "等级评价",
+    "certification": "证书颁发",
+    "subsidy": "培训补贴",
+}
+"""The four services as the people who use them call them."""
 templates.env.filters["label"] = label
 templates.env.filters["pair"] = lambda value: (value, value)
 templates.env.filters["institution_choice"] = lambda institution: (
@@ -82,6 +91,10 @@ templates.env.filters["case_status"] = lambda s: pipeline.CASE_STATUS.get(s, s)
 templates.env.filters["claim_status"] = lambda s: pipeline.CLAIM_STATUS.get(s, s)
 templates.env.filters["waiting_for"] = pipeline.waiting_for
 templates.env.filters["yuan"] = pipeline.yuan
+templates.env.filters["service_name"] = lambda service: SERVICE_NAMES.get(service, service)
+templates.env.filters["compact_json"] = lambda value: json.dumps(
+    value, ensure_ascii=False, separators=(",", ":")
+)
 templates.env.filters["route"] = pipeline.route
 templates.env.filters["evaluator_choice"] = lambda institution: (
     institution["evaluation_institution_id"],

@@ -39,6 +39,7 @@ ROLES = (
     (Role.EVALUATION_INSTITUTION, "评价机构"),
     (Role.PROVINCIAL_DEPARTMENT, "省人社厅"),
     (Role.NATIONAL_OFFICE, "国家审核部门"),
+    (Role.AUDITOR, "审计人员"),
 )
 """The roles the development sign-in offers."""
 
