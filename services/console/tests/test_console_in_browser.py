@@ -23,7 +23,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -609,6 +609,15 @@ def test_the_pipeline_after_training_to_a_paid_subsidy(page: Page, system: Runni
     claim.get_by_role("button", name="登记发放").click()
     expect(page.get_by_role("status")).to_contain_text("已登记发放，凭证号 HZCZ-2026-000123")
     expect(claim).to_contain_text("已发放")
+    # The year's CE hours for the continuing-education platform: the trainee's completion.
+    page.goto("/city/data")
+    photograph(page, "city-data")
+    assert_accessible(page)
+    year = (datetime.now(UTC) + timedelta(hours=8)).year  # the services' dates are China's
+    exported = downloaded(page, page.get_by_role("link", name=f"{year} 年度学时（CSV）"))
+    rows = list(csv.DictReader(io.StringIO(exported.decode("utf-8-sig"))))
+    (mine,) = [row for row in rows if row["trainee_id"] == trainee_id]
+    assert (mine["name"], mine["hours"]) == (NAME, "128.0")
     sign_out(page)
 
     sign_in(page, "学员", trainee=trainee_id)

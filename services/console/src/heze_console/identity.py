@@ -26,6 +26,7 @@ WORKSPACES = {
     Role.PROVINCIAL_DEPARTMENT: "/province",
     Role.NATIONAL_OFFICE: "/national",
     Role.AUDITOR: "/auditor",
+    Role.COUNTY_BUREAU: "/county",
 }
 """The roles with a workspace in the console, and its address."""
 

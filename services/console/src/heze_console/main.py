@@ -25,6 +25,7 @@ from heze_console.identity import DevelopmentSignIn
 from heze_console.pages import (
     auditor,
     city,
+    county,
     evaluation,
     institution,
     national,
@@ -82,6 +83,7 @@ def create_app(
         province,
         national,
         auditor,
+        county,
     ):
         app.include_router(pages.router)
     install_error_pages(app)

@@ -1,5 +1,8 @@
 """The city bureau's workspace: the dashboard (trainees per stage, refusals by reason, subsidies
-approved and paid per month, and the talent pool by field and county); the programmes it puts in
+approved and paid per month, and the talent pool by field and county); the data it keeps (the
+directory, the occupation table and hours in force, the policy data and the personal-data
+retention period, each with its effective date) and the year's continuing-education hours for
+the CE platform, as CSV; the programmes it puts in
 the subsidised-training plan and the city's training directory; and the subsidy claims, decided
 now when they wait and paid when approved (the subsidy service decides; the city records the
 payment's reference)."""
@@ -9,17 +12,58 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from heze_console.dashboard import FUNNEL, figures
 from heze_console.errors import Problem
 from heze_console.sessions import Identity
 from heze_console.web import CsrfChecked, attempt, redirect, render, services, signed_in
+from heze_common import clock
 from heze_contracts.enums import Role
 
 router = APIRouter(prefix="/city")
 CityBureau = Annotated[Identity, Depends(signed_in(Role.CITY_BUREAU))]
+
+
+@router.get("/data", response_class=HTMLResponse)
+async def data(request: Request, identity: CityBureau) -> HTMLResponse:
+    client, token, today = services(request), identity.token, clock.today()
+    institutions, occupations, policy, retention = await asyncio.gather(
+        client.all_items("enrollment", "/institutions", token),
+        client.get("enrollment", "/occupations", token, {"on": today.isoformat()}),
+        client.get("certification", "/policy", token, {"on": today.isoformat()}),
+        client.get("enrollment", "/personal-data/retention", token),
+    )
+    context = {
+        "institutions": institutions,
+        "occupations": occupations,
+        "policy": policy,
+        "retention": retention,
+        "today": today,
+        "years": list(range(today.year, 2022, -1)),
+    }
+    return render(request, "city_data.html", context)
+
+
+@router.get("/continuing-education/{year}.csv")
+async def continuing_education(
+    request: Request, identity: CityBureau, year: Annotated[int, Path(ge=2023, le=2100)]
+) -> Response:
+    """The year's CE hours per person (其他学时认定), as certification exports them for the
+    continuing-education platform."""
+    answer = await services(request).request(
+        "certification",
+        "GET",
+        f"/continuing-education/{year}",
+        identity.token,
+        params={"format": "csv"},
+    )
+    return Response(
+        answer.content,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="continuing-education-{year}.csv"'},
+    )
 
 
 @router.get("", response_class=HTMLResponse)

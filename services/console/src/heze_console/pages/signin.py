@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from heze_console import id_numbers
+from heze_console.counties import COUNTIES, county_id
 from heze_console.errors import Problem
 from heze_console.identity import WORKSPACES
 from heze_console.services import ServiceError
@@ -40,6 +41,7 @@ ROLES = (
     (Role.PROVINCIAL_DEPARTMENT, "省人社厅"),
     (Role.NATIONAL_OFFICE, "国家审核部门"),
     (Role.AUDITOR, "审计人员"),
+    (Role.COUNTY_BUREAU, "县区人社局"),
 )
 """The roles the development sign-in offers."""
 
@@ -49,6 +51,7 @@ async def directories(request: Request) -> dict[str, Any]:
         "institutions": await institutions(request),
         "evaluators": await evaluation_institutions(request),
         "roles": [(role.value, text) for role, text in ROLES],
+        "counties": COUNTIES,
     }
 
 
@@ -67,6 +70,7 @@ async def sign_in(
     role: Annotated[str, Form()] = "",
     institution_id: Annotated[str, Form()] = "",
     evaluation_institution_id: Annotated[str, Form()] = "",
+    county: Annotated[str, Form()] = "",
     trainee_id: Annotated[str, Form()] = "",
     id_number: Annotated[str, Form()] = "",
 ) -> Response:
@@ -93,6 +97,11 @@ async def sign_in(
                 UUID(evaluation_institution_id),
                 evaluators[evaluation_institution_id],
             )
+    elif chosen is Role.COUNTY_BUREAU:
+        if county not in COUNTIES:
+            problems.append(Problem("county", "县区：请选择"))
+        else:
+            organisation = (county_id(county), county)
     elif chosen is Role.TRAINEE:
         subject = await _trainee_subject(request, trainee_id.strip(), problems)
         if not trainee_id.strip():
@@ -102,6 +111,7 @@ async def sign_in(
             **lists,
             "role": role,
             "evaluation_institution_id": evaluation_institution_id,
+            "county": county,
             "trainee_id": trainee_id,
             "id_number": id_number,
         }
