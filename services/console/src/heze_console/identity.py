@@ -11,7 +11,7 @@ rather than offer a sign-in that is not one."""
 
 from __future__ import annotations
 
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from heze_common.auth import TokenIssuer
 from heze_common.settings import ServiceSettings
@@ -27,8 +27,18 @@ WORKSPACES = {
     Role.NATIONAL_OFFICE: "/national",
     Role.AUDITOR: "/auditor",
     Role.COUNTY_BUREAU: "/county",
+    Role.EMPLOYER: "/employer",
 }
 """The roles with a workspace in the console, and its address."""
+
+EMPLOYER_NAMESPACE = UUID("6a1f3e2d-9c8b-5a7f-8e6d-5c4b3a2f1e0d")
+
+
+def employer_id(name: str) -> UUID:
+    """The organisation id the development sign-in gives the employer of that name (in
+    production the identity provider names each employer's organisation)."""
+    return uuid5(EMPLOYER_NAMESPACE, name)
+
 
 PUBLIC_READER = "heze-console-public"
 """The subject of the token public pages read with: a trainee's role, which reads the directory

@@ -26,6 +26,7 @@ from heze_console.pages import (
     auditor,
     city,
     county,
+    employer,
     evaluation,
     institution,
     national,
@@ -84,6 +85,7 @@ def create_app(
         national,
         auditor,
         county,
+        employer,
     ):
         app.include_router(pages.router)
     install_error_pages(app)

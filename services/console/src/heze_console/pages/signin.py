@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from heze_console import id_numbers
 from heze_console.counties import COUNTIES, county_id
 from heze_console.errors import Problem
-from heze_console.identity import WORKSPACES
+from heze_console.identity import WORKSPACES, employer_id
 from heze_console.services import ServiceError
 from heze_console.sessions import Identity
 from heze_console.web import CsrfChecked, render, services, session_of, sign_in_of, store
@@ -42,6 +42,7 @@ ROLES = (
     (Role.NATIONAL_OFFICE, "国家审核部门"),
     (Role.AUDITOR, "审计人员"),
     (Role.COUNTY_BUREAU, "县区人社局"),
+    (Role.EMPLOYER, "用人单位"),
 )
 """The roles the development sign-in offers."""
 
@@ -71,6 +72,7 @@ async def sign_in(
     institution_id: Annotated[str, Form()] = "",
     evaluation_institution_id: Annotated[str, Form()] = "",
     county: Annotated[str, Form()] = "",
+    employer_name: Annotated[str, Form()] = "",
     trainee_id: Annotated[str, Form()] = "",
     id_number: Annotated[str, Form()] = "",
 ) -> Response:
@@ -102,6 +104,12 @@ async def sign_in(
             problems.append(Problem("county", "县区：请选择"))
         else:
             organisation = (county_id(county), county)
+    elif chosen is Role.EMPLOYER:
+        name = employer_name.strip()
+        if not 2 <= len(name) <= 100:
+            problems.append(Problem("employer_name", "单位名称：请填写 2 至 100 个字"))
+        else:
+            organisation = (employer_id(name), name)
     elif chosen is Role.TRAINEE:
         subject = await _trainee_subject(request, trainee_id.strip(), problems)
         if not trainee_id.strip():
@@ -112,6 +120,7 @@ async def sign_in(
             "role": role,
             "evaluation_institution_id": evaluation_institution_id,
             "county": county,
+            "employer_name": employer_name,
             "trainee_id": trainee_id,
             "id_number": id_number,
         }

@@ -1,9 +1,12 @@
-"""The city bureau's data page and the CE-hours export without the services (their answers
-mocked): each table with its effective date, the retention period in force, and the export
-handed on as the CSV certification made."""
+"""The city bureau's data page and CE-hours export, the county bureau's and the employer's
+workspaces, without the services (their answers mocked): each table with its effective date,
+the export handed on as the CSV certification made, the county's token naming the county as
+enrollment derives it, an employer's reimbursement in yuan (a bad amount refused before anything
+is sent, a repeat refused in Chinese)."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -12,6 +15,7 @@ import jwt
 import pytest
 from fastapi.testclient import TestClient
 
+from heze_console.identity import employer_id
 from heze_console.main import create_app
 from heze_enrollment.domain.counties import county_id  # the service's own derivation
 from heze_console.settings import ConsoleSettings
@@ -144,3 +148,75 @@ def test_a_county_bureau_signs_in_for_its_county_and_reads_its_registrations(
     (asked,) = [r for r in sent if r.url.path == "/registrations"]
     claims = jwt.decode(asked.headers["authorization"][7:], options={"verify_signature": False})
     assert (claims["role"], claims["org"]) == ("county_bureau", str(county_id("曹县")))
+
+
+def test_an_employer_records_a_reimbursement_in_yuan_and_a_repeat_is_refused_in_chinese(
+    tmp_path: Path,
+) -> None:
+    recorded: list[dict[str, object]] = []
+
+    def employer_services(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        if request.url.path == "/reimbursements" and request.method == "POST":
+            body = json.loads(request.content)
+            if recorded:
+                error = {"code": "already_reimbursed", "message": "reimbursed on 2026-12-01"}
+                return httpx.Response(409, json={"error": error})
+            recorded.append(
+                {
+                    **body,
+                    "reimbursement_id": "d0000000-0000-4000-8000-000000000001",
+                    "reimbursed_on": "2026-12-01",
+                }
+            )
+            return httpx.Response(201, json=recorded[-1])
+        if request.url.path.startswith("/reimbursements/"):
+            total = sum(int(r["amount_fen"]) for r in recorded)  # type: ignore[call-overload]
+            report = {
+                "employer_id": request.url.path.rsplit("/", 1)[1],
+                "total_fen": total,
+                "reimbursements": recorded,
+            }
+            return httpx.Response(200, json=report)
+        return services(request)
+
+    client = TestClient(
+        create_app(ConsoleSettings(data_dir=tmp_path), httpx.MockTransport(employer_services)),
+        follow_redirects=False,
+    )
+    client.get("/sign-in")
+    page = client.get("/sign-in").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    nameless = client.post("/sign-in", data={"role": "employer", "csrf_token": token})
+    assert nameless.status_code == 422 and "单位名称：请填写" in nameless.text
+    answer = client.post(
+        "/sign-in",
+        data={"role": "employer", "employer_name": "菏泽数智科技有限公司", "csrf_token": token},
+    )
+    assert answer.headers["location"] == "/employer"
+    workspace = client.get("/employer").text
+    assert "菏泽数智科技有限公司" in workspace and "尚未登记学费报销" in workspace
+    form = {
+        "trainee_id": "5d7e0c2a-1111-4a4a-9b9b-0c0c0c0c0c0c",
+        "programme_id": "b0000000-0000-4000-8000-000000000001",
+        "csrf_token": csrf_of(workspace),
+    }
+    sent.clear()
+    for bad in ("0", "-5", "12.345", "十元", "nan"):
+        refused = client.post("/employer/reimbursements", data={**form, "amount": bad})
+        assert refused.status_code == 422 and "报销金额（元）：须为大于 0 的金额" in refused.text
+    assert not [r for r in sent if r.method == "POST"]  # nothing sent for a bad amount
+    done = client.post("/employer/reimbursements", data={**form, "amount": "1,500.50"})
+    assert done.status_code == 303
+    (posted,) = [r for r in sent if r.method == "POST"]
+    assert json.loads(posted.content)["amount_fen"] == 150050
+    listed = client.get("/employer").text
+    assert "1,500.50 元" in listed and "已登记学费报销 1,500.50 元" in listed
+    again = client.post("/employer/reimbursements", data={**form, "amount": "100"})
+    assert again.status_code == 422 and "该学员此培训班的学费已报销过" in again.text
+    claims = jwt.decode(posted.headers["authorization"][7:], options={"verify_signature": False})
+    assert claims["org"] == str(employer_id("菏泽数智科技有限公司"))
+
+
+def csrf_of(page: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
