@@ -201,6 +201,13 @@ ENROLLMENT: Table = {
     ),
     ("GET", "/registrations"): allowed(CITY, AUDITOR, own=(COUNTY,), query={"county": "{county}"}),
     ("GET", "/audit/lookup/id-number/{id_number}"): allowed(AUDITOR, CITY),
+    ("GET", "/personal-data/retention"): allowed(*EVERY_ROLE),
+    ("PUT", "/personal-data/retention"): allowed(
+        CITY, body={"days": 730, "effective_from": "2030-01-01"}
+    ),
+    ("GET", "/erasures"): allowed(CITY, AUDITOR),
+    # Last: it ends the trainee's record (later cells of it would answer person_erased).
+    ("POST", "/trainees/{trainee_id}/erasure"): allowed(CITY, body={"reason": "本人书面申请删除"}),
 }
 
 ASSESSMENT: Table = {

@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import openpyxl
@@ -180,6 +181,8 @@ def sign_in(
     evaluator: str | None = None,
     trainee: str = "",
     verified_id_number: str = "",
+    county: str | None = None,
+    employer: str = "",
 ) -> None:
     page.goto("/sign-in")
     page.get_by_role("radio", name=role, exact=True).check()
@@ -187,6 +190,9 @@ def sign_in(
         page.get_by_label("培训机构（以培训机构身份登录时选择）").select_option(label=institution)
     if evaluator:
         page.get_by_label("评价机构（以评价机构身份登录时选择）").select_option(label=evaluator)
+    if county:
+        page.get_by_label("县区（以县区人社局身份登录时选择）").select_option(label=county)
+    page.get_by_label("单位名称（以用人单位身份登录时填写）").fill(employer)
     page.get_by_label("学员编号（已报名的学员填写；新学员留空）").fill(trainee)
     page.get_by_label("身份证号码（新学员填写，模拟实名认证）").fill(verified_id_number)
     page.get_by_role("button", name="登录", exact=True).click()
@@ -640,6 +646,39 @@ def test_the_pipeline_after_training_to_a_paid_subsidy(page: Page, system: Runni
         expect(trail.locator(f'tr[data-topic="{topic}"]').first).to_be_visible()
     expect(page.locator("#checkpoints-table tbody tr")).to_have_count(4)
     photograph(page, "auditor")
+    assert_accessible(page)
+
+
+def test_the_county_bureau_lists_its_registrants_and_an_employer_reimburses_tuition(
+    page: Page, system: RunningSystem
+) -> None:
+    """The trainee of the first test (registered in 曹县) on their county's list, and their
+    tuition reimbursed by an employer, once."""
+    assert JOURNEY, "runs after test_publish_register_enrol_and_log_hours_by_sheet"
+    trainee_id = JOURNEY["trainee_id"]
+    programme_id = urlsplit(JOURNEY["programme_url"]).path.rstrip("/").rsplit("/", 1)[1]
+
+    sign_in(page, "县区人社局", county="曹县")
+    expect(page.locator(f'#registrations-table tr[data-trainee="{trainee_id}"]')).to_contain_text(
+        NAME
+    )
+    photograph(page, "county")
+    assert_accessible(page)
+    sign_out(page)
+
+    sign_in(page, "用人单位", employer="菏泽数智科技有限公司")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("菏泽数智科技有限公司")
+    for attempt in range(2):
+        page.get_by_label("学员编号").fill(trainee_id)
+        page.get_by_label("培训班编号").fill(programme_id)
+        page.get_by_label("报销金额（元）").fill("1200")
+        page.get_by_role("button", name="登记报销").click()
+        if attempt == 0:
+            expect(page.get_by_role("status")).to_contain_text("已登记学费报销 1,200.00 元")
+        else:
+            expect(page.get_by_role("alert")).to_contain_text("该学员此培训班的学费已报销过")
+    expect(page.locator("#reimbursements-table tbody tr")).to_have_count(1)
+    photograph(page, "employer")
     assert_accessible(page)
 
 

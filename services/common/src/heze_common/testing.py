@@ -300,7 +300,10 @@ async def assert_no_task_outlives(before: set[asyncio.Task[Any]], grace: float =
         warnings.warn(
             f"aiokafka tasks still closing: {sorted(t.get_name() for t in closing)}", stacklevel=2
         )
-    left = sorted(task.get_name() for task in survivors - closing)
+    left = sorted(
+        f"{task.get_name()} ({task.get_coro().__qualname__})"  # type: ignore[union-attr]
+        for task in survivors - closing
+    )
     assert not left, f"tasks outlived their service: {left}"
 
 
