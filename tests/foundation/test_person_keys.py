@@ -75,6 +75,14 @@ class Person(Aggregate):
         self.trigger_event(self.CardIssued, holder={"person_id": holder}, printed_name=printed_name)
 
 
+def somebody(
+    name: str | None, id_number: str | None, phone: str | None, county: str = "曹县"
+) -> Person:
+    return Person(
+        name=name, id_number=id_number, phone=phone, county=county, registered_on=date(2026, 3, 2)
+    )
+
+
 class PeopleApplication(ServiceApplication):
     holds_personal_data = True
 
@@ -98,9 +106,7 @@ def registered(person: Person) -> Aggregate.Event:
 @pytest.mark.fast
 def test_the_stored_event_holds_its_personal_fields_only_sealed() -> None:
     mapper = mapper_with(PersonalData.in_memory())
-    person = Person(
-        name=NAME, id_number=ID_NUMBER, phone=PHONE, county="牡丹区", registered_on=date(2026, 3, 2)
-    )
+    person = somebody(NAME, ID_NUMBER, PHONE, "牡丹区")
     stored = mapper.to_stored_event(registered(person))
     state = stored.state.decode()
     for value in (NAME, ID_NUMBER, PHONE, "11010519491231"):
@@ -117,17 +123,9 @@ def test_the_stored_event_holds_its_personal_fields_only_sealed() -> None:
 def test_erasing_the_key_turns_every_personal_field_to_none_and_leaves_the_rest() -> None:
     data = PersonalData.in_memory()
     mapper = mapper_with(data)
-    person = Person(
-        name=NAME, id_number=ID_NUMBER, phone=PHONE, county="牡丹区", registered_on=date(2026, 3, 2)
-    )
+    person = somebody(NAME, ID_NUMBER, PHONE, "牡丹区")
     stored = mapper.to_stored_event(registered(person))
-    other = Person(
-        name="李四",
-        id_number="11010519491231003X",
-        phone="13900139000",
-        county="曹县",
-        registered_on=date(2026, 3, 2),
-    )
+    other = somebody("李四", "11010519491231003X", "13900139000", "曹县")
     other_stored = mapper.to_stored_event(registered(other))
 
     assert data.erase(person.id) is True
@@ -143,9 +141,7 @@ def test_erasing_the_key_turns_every_personal_field_to_none_and_leaves_the_rest(
 def test_nothing_is_sealed_for_an_erased_person_and_no_key_is_made_again() -> None:
     data = PersonalData.in_memory()
     mapper = mapper_with(data)
-    person = Person(
-        name=NAME, id_number=ID_NUMBER, phone=PHONE, county="曹县", registered_on=date(2026, 3, 2)
-    )
+    person = somebody(NAME, ID_NUMBER, PHONE, "曹县")
     created = registered(person)
     data.erase(person.id)
     # A late writer still holding the name (read before the erasure) cannot store it.
@@ -155,9 +151,7 @@ def test_nothing_is_sealed_for_an_erased_person_and_no_key_is_made_again() -> No
         data.seal(person.id, {"name": NAME})
     assert data.keys.key(person.id, "any") is None and data.is_erased(person.id)
     # An event that holds nothing of them is stored as it is.
-    blank = Person(
-        name=None, id_number=None, phone=None, county="曹县", registered_on=date(2026, 3, 2)
-    )
+    blank = somebody(None, None, None, "曹县")
     data.erase(blank.id)
     stored = mapper.to_stored_event(registered(blank))
     assert SEALED not in stored.state.decode()
@@ -201,9 +195,7 @@ def test_an_event_stored_before_its_fields_were_sealed_reads_as_erased_once_they
 def test_personal_data_of_a_person_named_in_a_field_is_sealed_under_that_persons_key() -> None:
     data = PersonalData.in_memory()
     mapper = mapper_with(data)
-    person = Person(
-        name=NAME, id_number=ID_NUMBER, phone=PHONE, county="曹县", registered_on=date(2026, 3, 2)
-    )
+    person = somebody(NAME, ID_NUMBER, PHONE, "曹县")
     holder = uuid4()
     person.issue_card(holder, "张三")
     _, card = person.collect_events()
@@ -230,9 +222,7 @@ def test_a_sealed_value_opens_only_for_its_person() -> None:
 @pytest.mark.fast
 def test_an_event_with_personal_fields_is_never_stored_without_keys() -> None:
     mapper = PydanticMapper(transcoder=JsonTranscoder())
-    person = Person(
-        name=NAME, id_number=ID_NUMBER, phone=PHONE, county="曹县", registered_on=date(2026, 3, 2)
-    )
+    person = somebody(NAME, ID_NUMBER, PHONE, "曹县")
     with pytest.raises(RuntimeError, match="holds personal data"):
         mapper.to_stored_event(registered(person))
 
@@ -286,16 +276,8 @@ def test_erasure_leaves_the_stored_bytes_and_the_log_whole_but_unreadable(
     people_settings: ServiceSettings,
 ) -> None:
     app = people(people_settings)
-    person = Person(
-        name=NAME, id_number=ID_NUMBER, phone=PHONE, county="曹县", registered_on=date(2026, 3, 2)
-    )
-    other = Person(
-        name="李四",
-        id_number="11010519491231003X",
-        phone="13900139000",
-        county="曹县",
-        registered_on=date(2026, 3, 2),
-    )
+    person = somebody(NAME, ID_NUMBER, PHONE, "曹县")
+    other = somebody("李四", "11010519491231003X", "13900139000", "曹县")
     app.save(person, other)
     with psycopg.connect(people_settings.database_url) as connection:
         before = connection.execute(
@@ -339,9 +321,7 @@ def test_rotating_the_person_master_key_keeps_every_stored_event_readable(
     people_settings: ServiceSettings,
 ) -> None:
     before = people(people_settings)
-    early = Person(
-        name=NAME, id_number=ID_NUMBER, phone=PHONE, county="曹县", registered_on=date(2026, 3, 2)
-    )
+    early = somebody(NAME, ID_NUMBER, PHONE, "曹县")
     before.save(early)
     before.close()
 
@@ -350,13 +330,7 @@ def test_rotating_the_person_master_key_keeps_every_stored_event_readable(
         person_master_key=SecretStr(SECOND),
         retired_person_master_keys=SecretStr(FIRST),
     )
-    late = Person(
-        name="李四",
-        id_number="11010519491231003X",
-        phone="13900139000",
-        county="曹县",
-        registered_on=date(2026, 3, 2),
-    )
+    late = somebody("李四", "11010519491231003X", "13900139000", "曹县")
     rotated.save(late)
     assert rotated.repository.get(early.id).name == NAME
     assert rotated.repository.get(late.id).name == "李四"
@@ -403,15 +377,7 @@ def test_a_service_without_personal_data_keeps_no_keys_and_needs_no_master_key(
         exists = connection.execute("SELECT to_regclass('person_keys')").fetchone()
     assert exists == (None,)
     with pytest.raises(RuntimeError, match="holds personal data"):
-        app.save(
-            Person(
-                name=NAME,
-                id_number=ID_NUMBER,
-                phone=PHONE,
-                county="曹县",
-                registered_on=date(2026, 3, 2),
-            )
-        )
+        app.save(somebody(NAME, ID_NUMBER, PHONE, "曹县"))
     app.close()
 
 

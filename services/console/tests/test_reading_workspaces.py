@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -72,14 +73,20 @@ def services(request: httpx.Request) -> httpx.Response:
     return httpx.Response(404, json={"error": {"code": "not_found", "message": path}})
 
 
-def city(tmp_path: Path) -> TestClient:
+def at_sign_in(
+    tmp_path: Path, answers: Callable[[httpx.Request], httpx.Response]
+) -> tuple[TestClient, str]:
+    """The console over mocked services, its sign-in page open: the client and the CSRF token."""
     client = TestClient(
-        create_app(ConsoleSettings(data_dir=tmp_path), httpx.MockTransport(services)),
+        create_app(ConsoleSettings(data_dir=tmp_path), httpx.MockTransport(answers)),
         follow_redirects=False,
     )
     client.get("/sign-in")
-    page = client.get("/sign-in").text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    return client, csrf_of(client.get("/sign-in").text)
+
+
+def city(tmp_path: Path) -> TestClient:
+    client, token = at_sign_in(tmp_path, services)
     answer = client.post("/sign-in", data={"role": "city_bureau", "csrf_token": token})
     assert answer.headers["location"] == "/city"
     return client
@@ -128,13 +135,7 @@ def test_a_county_bureau_signs_in_for_its_county_and_reads_its_registrations(
             return httpx.Response(200, json=[line])
         return services(request)
 
-    client = TestClient(
-        create_app(ConsoleSettings(data_dir=tmp_path), httpx.MockTransport(county_services)),
-        follow_redirects=False,
-    )
-    client.get("/sign-in")
-    page = client.get("/sign-in").text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    client, token = at_sign_in(tmp_path, county_services)
     refused = client.post("/sign-in", data={"role": "county_bureau", "csrf_token": token})
     assert refused.status_code == 422 and "县区：请选择" in refused.text
     answer = client.post(
@@ -180,13 +181,7 @@ def test_an_employer_records_a_reimbursement_in_yuan_and_a_repeat_is_refused_in_
             return httpx.Response(200, json=report)
         return services(request)
 
-    client = TestClient(
-        create_app(ConsoleSettings(data_dir=tmp_path), httpx.MockTransport(employer_services)),
-        follow_redirects=False,
-    )
-    client.get("/sign-in")
-    page = client.get("/sign-in").text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    client, token = at_sign_in(tmp_path, employer_services)
     nameless = client.post("/sign-in", data={"role": "employer", "csrf_token": token})
     assert nameless.status_code == 422 and "单位名称：请填写" in nameless.text
     answer = client.post(

@@ -17,7 +17,7 @@ from psycopg.types.json import Jsonb
 from heze_certification.domain.case import CaseStatus, CertificateCase
 from heze_certification.domain.talent import TalentRecord
 from heze_common.eventstore import ServiceApplication
-from heze_common.views import LIVE, Handler, Rows, View, ViewUpdater
+from heze_common.views import CaughtUpViews, Handler, Rows, View
 from heze_contracts.enums import CertificateStage
 
 
@@ -365,23 +365,14 @@ VIEWS = (Cases, TalentBase)
 
 
 class CaseFinder:
-    """The case views read from synchronous code outside a request: the deadline watcher and
-    the auditors' trail, which run in worker threads of the service process.
-
-    Each query first brings the views up to the log's head, so it finds every case committed
-    before it asked. It does so through an updater of its own, beside the service's: the two
-    share the advisory lock, so each event is still applied once. The service creates the
-    tables as it starts."""
+    """The case views read from synchronous code outside a request: the deadline watcher, the
+    erasure of a holder and the auditors' trail (heze_common.views.CaughtUpViews)."""
 
     def __init__(self, app: ServiceApplication) -> None:
-        self.app = app
-        self.updater = ViewUpdater(app, [view() for view in VIEWS], create_tables=False)
+        self.views = CaughtUpViews(app, VIEWS)
 
     def _case_ids(self, query: str, params: tuple[object, ...]) -> list[UUID]:
-        self.updater.catch_up()
-        with self.app.recorder.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
-            cursor.execute(query.replace("{schema}", f'"{LIVE}"'), params)
-            return [row["case_id"] for row in cursor.fetchall()]
+        return self.views.ids(query, params)
 
     def overdue_unrecorded(self, today: date) -> list[UUID]:
         """Cases whose current deadline passed before `today` and whose breach is not recorded."""

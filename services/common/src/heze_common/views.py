@@ -655,3 +655,24 @@ async def view_reader(settings: ServiceSettings, updater: ViewUpdater) -> AsyncI
         yield ViewReader(pool, updater)
     finally:
         await pool.close()
+
+
+class CaughtUpViews:
+    """A service's live views read from synchronous code outside a request (a watcher, a sweep,
+    the auditors' trail, in worker threads of the service process).
+
+    Each query first brings the views up to the log's head, so it finds everything committed
+    before it asked. It does so through an updater of its own, beside the service's: the two
+    share the advisory lock, so each event is still applied once. The service creates the
+    tables as it starts."""
+
+    def __init__(self, app: ServiceApplication, views: Sequence[type[View]]) -> None:
+        self.app = app
+        self.updater = ViewUpdater(app, [view() for view in views], create_tables=False)
+
+    def ids(self, query: str, params: tuple[object, ...]) -> list[Any]:
+        """The first column of each row of `query` (`{schema}` standing for the live views)."""
+        self.updater.catch_up()
+        with self.app.recorder.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
+            cursor.execute(query.replace("{schema}", f'"{LIVE}"'), params)
+            return [next(iter(row.values())) for row in cursor.fetchall()]

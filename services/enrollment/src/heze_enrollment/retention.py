@@ -13,7 +13,7 @@ from eventsourcing.persistence import IntegrityError
 
 from heze_common import clock
 from heze_common.person_keys import PostgresPersonKeys
-from heze_common.views import LIVE, ViewUpdater
+from heze_common.views import CaughtUpViews
 from heze_enrollment.application import EnrollmentApplication
 from heze_enrollment.views import VIEWS
 
@@ -22,18 +22,15 @@ BATCH = 500
 
 
 class RetentionFinder:
-    """The registrants the views find past retention, and the erased people whose key remains;
-    each query first brings the views up to the log's head (as certification's CaseFinder)."""
+    """The registrants the views find past retention, and the erased people whose key remains
+    (heze_common.views.CaughtUpViews)."""
 
     def __init__(self, app: EnrollmentApplication) -> None:
         self.app = app
-        self.updater = ViewUpdater(app, [view() for view in VIEWS], create_tables=False)
+        self.views = CaughtUpViews(app, VIEWS)
 
     def _ids(self, query: str, params: tuple[object, ...]) -> list[UUID]:
-        self.updater.catch_up()
-        with self.app.recorder.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
-            cursor.execute(query.replace("{schema}", f'"{LIVE}"'), params)
-            return [row["trainee_id"] for row in cursor.fetchall()]
+        return self.views.ids(query, params)
 
     def past_retention(self) -> list[UUID]:
         today = clock.today()
