@@ -28,6 +28,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+import jwt
 import openpyxl
 import pypdf
 import pytest
@@ -40,8 +41,11 @@ from heze_common.auth import TokenIssuer
 from heze_common.settings import ServiceSettings
 from heze_common.testing import READY_SECONDS
 from heze_console.id_numbers import check_character
+from heze_console.main import create_app
+from heze_console.settings import SERVICES, ConsoleSettings
 from heze_contracts.enums import Role
 from heze_system.system import CONSOLE, RunningSystem, postgres_databases
+from identity_provider import CLIENT_ID, CLIENT_SECRET, Account, Provider, running, serving
 
 ROOT = Path(__file__).resolve().parents[3]
 ARTEFACTS = ROOT / "test-artefacts" / "console"
@@ -777,3 +781,68 @@ def test_verification_by_link_and_form_and_keyboard_sign_in(
             break
     page.keyboard.press("Enter")
     expect(page).to_have_url(f"{system.url(CONSOLE)}/city")
+
+
+def test_signing_in_at_an_identity_provider_as_production_does(
+    browser: Browser, system: RunningSystem, tmp_path: Path
+) -> None:
+    """A console with `OIDC_ISSUER` set, beside the system's: people sign in on the provider's
+    page, the real services accept the provider's tokens (here signed with the data folder's
+    secret, as the embedded services verify them), and signing out ends both sessions."""
+    secret = ServiceSettings(service_name="test", data_dir=system.data_dir).resolved_jwt_secret()
+
+    def sign_services_token(claims: dict[str, object]) -> str:
+        return jwt.encode({"iss": "heze-programme", "aud": "heze-services", **claims}, secret)
+
+    provider_port = free_ports(2)
+    console_url = f"http://127.0.0.1:{provider_port + 1}"
+    accounts = {
+        "机构经办人": Account(
+            "机构经办人",
+            {"sub": "upc-staff", "role": "training_institution", "org": str(_upc(system))},
+        ),
+        "市人社局经办人": Account("市人社局经办人", {"sub": "city-staff", "role": "city_bureau"}),
+    }
+    provider = Provider(
+        f"http://127.0.0.1:{provider_port}",
+        accounts,
+        sign_services_token,
+        f"{console_url}/sign-in/callback",
+    )
+    settings = ConsoleSettings(
+        data_dir=tmp_path,
+        jwt_secret=secret,
+        oidc_issuer=provider.url,
+        oidc_client_id=CLIENT_ID,
+        oidc_client_secret=CLIENT_SECRET,
+        public_url=console_url,
+        **{f"{name}_url": system.url(name) for name in SERVICES},
+    )
+    context = browser.new_context(base_url=console_url, locale="zh-CN")
+    context.set_default_timeout(WAIT_MS)
+    page = context.new_page()
+    with running(provider, provider_port), serving(create_app(settings), provider_port + 1):
+        page.goto("/notices")  # read with the console client's own token
+        expect(page.get_by_role("heading", name=re.compile(r"正在招生的培训班"))).to_be_visible()
+        expect(page.get_by_text(UPC).first).to_be_visible()
+        page.get_by_role("link", name="登录", exact=True).click()
+        expect(page.get_by_role("heading", name="统一身份认证（测试）")).to_be_visible()
+        page.get_by_role("button", name="机构经办人").click()
+        expect(page.get_by_text(f"当前身份：培训机构 · {UPC}")).to_be_visible()
+        assert urlsplit(page.url).path == "/institution"
+        assert "仅限开发环境" not in page.content()
+        expect(page.get_by_role("heading", name="本机构的培训班")).to_be_visible()
+        photograph(page, "openid-institution")
+        page.get_by_role("button", name="退出登录").click()  # at the provider too, then home
+        expect(page.get_by_role("link", name="登录", exact=True)).to_be_visible()
+        assert provider.signed_out and not provider.sessions
+
+        page.get_by_role("link", name="登录", exact=True).click()
+        page.get_by_role("button", name="市人社局经办人").click()
+        expect(page.get_by_role("heading", name="数字技术工程师培育数据看板")).to_be_visible()
+        registered = len(
+            every(f"{system.url('enrollment')}/registrations", token(system, Role.CITY_BUREAU))
+        )
+        shown = page.locator('#funnel-table tr[data-stage="registered"] td').inner_text()
+        assert int(shown) == registered
+    context.close()

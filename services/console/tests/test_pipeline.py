@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from heze_console import pipeline
+from heze_console.errors import MESSAGES
 
 TODAY = date(2026, 12, 2)
 
@@ -61,12 +62,10 @@ def test_reasons_are_one_a_line_and_blank_lines_are_dropped() -> None:
 
 
 def test_what_a_claim_waits_for_reads_in_chinese() -> None:
-    assert (
-        pipeline.waiting_for("no valid level certificate of this occupation and level")
-        == "等待该职业该等级的等级证书"
-    )
-    assert pipeline.waiting_for("something new") == "等待所需信息"
-    assert pipeline.waiting_for(None) == ""
+    assert pipeline.waiting_for("certificate_missing") == "等待该职业该等级的等级证书"
+    assert pipeline.waiting_for(None) == "等待所需信息"  # waiting since before the code
+    # What a claim waits for is what a forced decision refuses it for: the same codes.
+    assert set(pipeline.WAITING_FOR) <= set(MESSAGES)
     assert pipeline.yuan(150000) == "1,500.00 元" and pipeline.yuan(None) == ""
 
 

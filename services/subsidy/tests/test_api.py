@@ -323,14 +323,22 @@ async def test_a_waiting_claim_decided_by_the_city_names_what_is_missing(
             headers=tokens(Role.TRAINEE, subject=str(trainee_id)),
         )
     ).json()
-    assert (claim["status"], claim["waiting_for"]) == (
+    assert (claim["status"], claim["waiting_for_code"], claim["waiting_for"]) == (
         "waiting",
+        "not_enrolled",
         "no enrolment of the trainee in this programme is known",
     )
+    listed = (
+        await client.get("/claims", headers=tokens(Role.TRAINEE, subject=str(trainee_id)))
+    ).json()
+    assert [(c["claim_id"], c["waiting_for_code"]) for c in listed] == [
+        (claim["claim_id"], "not_enrolled")
+    ]
     decided = (
         await client.post(f"/claims/{claim['claim_id']}/decision", headers=tokens(Role.CITY_BUREAU))
     ).json()
     assert (decided["status"], decided["reason_code"]) == ("rejected", "not_enrolled")
+    assert (decided["waiting_for_code"], decided["waiting_for"]) == (None, None)
 
 
 async def test_the_same_tuition_is_not_reimbursed_twice(

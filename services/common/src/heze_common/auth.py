@@ -25,7 +25,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from heze_common.errors import Forbidden, Unauthorized
-from heze_common.settings import ServiceSettings
+from heze_common.settings import ServiceSettings, TokenSettings
 from heze_contracts.enums import Role
 
 ORGANISATION_ROLES = frozenset(
@@ -97,7 +97,7 @@ class Principal(BaseModel):
 
 
 class TokenVerifier:
-    def __init__(self, settings: ServiceSettings):
+    def __init__(self, settings: TokenSettings):
         self.settings = settings
         if settings.jwt_public_key_file is not None:
             self.key: str = settings.jwt_public_key_file.read_text()

@@ -15,7 +15,48 @@ from heze_common.person_keys import MasterKeys
 from heze_common.signing import EmbeddedKeyring, Signer, TrustedKeys
 
 
-class ServiceSettings(BaseSettings):
+def require_set(situation: str, *settings: tuple[str, object]) -> None:
+    """Refuse settings that leave any of the named values empty, naming every one missing."""
+    missing = [name for name, value in settings if not value]
+    if missing:
+        raise ValueError(f"{situation} requires {', '.join(missing)}")
+
+
+class TokenSettings(BaseSettings):
+    """How the bearer tokens of the services are checked (`heze_common.auth.TokenVerifier`): by
+    the services, and by the console, which reads the same variables. Embedded mode signs with a
+    secret shared in the data folder; production verifies with a public key."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    data_dir: Path = Path("data")
+    jwt_secret: SecretStr | None = None
+    jwt_public_key_file: Path | None = None
+    jwt_algorithm: Literal["HS256", "RS256", "ES256", "EdDSA"] = "HS256"
+    jwt_issuer: str = "heze-programme"
+    jwt_audience: str = "heze-services"
+    jwt_max_lifetime_seconds: int = Field(
+        default=12 * 3600,
+        gt=0,
+        description="Longest lifetime (exp - iat) of a token accepted; longer ones are invalid",
+    )
+
+    def ensure_asymmetric_tokens(self) -> None:
+        """Production verifies tokens with a public key: no secret there could mint one."""
+        if self.jwt_algorithm == "HS256":
+            raise ValueError("production environment requires an asymmetric JWT_ALGORITHM")
+
+    def resolved_jwt_secret(self) -> str:
+        """The HS256 secret; embedded mode shares one file among the services of a data folder."""
+        if self.jwt_secret is not None:
+            text = self.jwt_secret.get_secret_value()
+            if len(text.encode()) < 32:
+                raise keyfiles.InvalidKey("JWT_SECRET must be at least 32 bytes")
+            return text
+        return keyfiles.read_or_create(self.data_dir / "dev-jwt-secret")
+
+
+class ServiceSettings(TokenSettings):
     """Everything a service process reads from its environment.
 
     Each service subclasses this only to set its name and HTTP port.
@@ -117,12 +158,6 @@ class ServiceSettings(BaseSettings):
     )
     relay_idle_seconds: float = 0.1
 
-    # Auth. Embedded mode signs with a shared secret; production verifies with a public key.
-    jwt_secret: SecretStr | None = None
-    jwt_public_key_file: Path | None = None
-    jwt_algorithm: Literal["HS256", "RS256", "ES256", "EdDSA"] = "HS256"
-    jwt_issuer: str = "heze-programme"
-    jwt_audience: str = "heze-services"
     forwarded_allow_ips: str = Field(
         default="",
         description="The proxies (comma-separated addresses or networks, e.g. the ingress"
@@ -144,29 +179,18 @@ class ServiceSettings(BaseSettings):
         description="base64 secret (at least 32 bytes) the issuing bodies' credential-signing"
         " keys derive from (heze_common.credentials)",
     )
-    jwt_max_lifetime_seconds: int = Field(
-        default=12 * 3600,
-        gt=0,
-        description="Longest lifetime (exp - iat) of a token accepted; longer ones are invalid",
-    )
 
     @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> ServiceSettings:
         if self.environment == "production":
-            missing = [
-                name
-                for name, value in (
-                    ("DATABASE_URL", self.database_url),
-                    ("KAFKA_BOOTSTRAP_SERVERS", self.kafka_bootstrap_servers),
-                    ("CIPHER_KEY", self.cipher_key),
-                    ("JWT_PUBLIC_KEY_FILE", self.jwt_public_key_file),
-                )
-                if not value
-            ]
-            if missing:
-                raise ValueError(f"production environment requires {', '.join(missing)}")
-            if self.jwt_algorithm == "HS256":
-                raise ValueError("production environment requires an asymmetric JWT_ALGORITHM")
+            require_set(
+                "production environment",
+                ("DATABASE_URL", self.database_url),
+                ("KAFKA_BOOTSTRAP_SERVERS", self.kafka_bootstrap_servers),
+                ("CIPHER_KEY", self.cipher_key),
+                ("JWT_PUBLIC_KEY_FILE", self.jwt_public_key_file),
+            )
+            self.ensure_asymmetric_tokens()
         return self
 
     def resolved_cipher_key(self) -> str:
@@ -225,15 +249,6 @@ class ServiceSettings(BaseSettings):
                 "production environment requires AUDIT_SIGNING_KEY to sign audit checkpoints"
             )
         return keyfiles.read_or_create(self.data_dir / f"{self.service_name}.audit-key")
-
-    def resolved_jwt_secret(self) -> str:
-        """The HS256 secret; embedded mode shares one file among the services of a data folder."""
-        if self.jwt_secret is not None:
-            text = self.jwt_secret.get_secret_value()
-            if len(text.encode()) < 32:
-                raise keyfiles.InvalidKey("JWT_SECRET must be at least 32 bytes")
-            return text
-        return keyfiles.read_or_create(self.data_dir / "dev-jwt-secret")
 
     def resolved_identity_claim_key(self) -> bytes:
         """The key of the `idh` claim; embedded mode shares one file among the services and the

@@ -5,9 +5,8 @@ for county bureaus, institutions and employers), `iss`, `aud`, `iat`, `exp`, and
 who has not registered yet `idh`, the keyed hash of the ID number the provider verified
 (`heze_common.auth.TokenVerifier`). In the embedded mode the console's development sign-in
 mints such a token for a role and organisation picked on a page, with the data folder's
-development secret. Production signs people in with OpenID Connect against the identity provider
-that issues those tokens; that is not built, so the console refuses to start in production
-rather than offer a sign-in that is not one."""
+development secret. With `OIDC_ISSUER` set (always in production) people sign in with OpenID
+Connect against the identity provider that issues those tokens (`heze_console.openid`)."""
 
 from __future__ import annotations
 
@@ -15,6 +14,7 @@ from uuid import UUID, uuid5
 
 from heze_common.auth import TokenIssuer
 from heze_common.settings import ServiceSettings
+from heze_console.openid import OpenIdSignIn
 from heze_console.settings import ConsoleSettings
 from heze_contracts.enums import Role
 
@@ -48,11 +48,12 @@ and the enrolment notices and nothing personal of anyone."""
 class DevelopmentSignIn:
     """Embedded mode only (仅限开发环境): no password, any role and organisation."""
 
+    development = True
+
     def __init__(self, settings: ConsoleSettings):
         if settings.environment == "production":
             raise RuntimeError(
-                "the console's sign-in in production is OpenID Connect, which is not built yet;"
-                " the development sign-in is refused when ENVIRONMENT=production"
+                "the development sign-in is refused when ENVIRONMENT=production: set OIDC_ISSUER"
             )
         self.issuer = TokenIssuer(
             ServiceSettings(service_name="console", data_dir=settings.data_dir)
@@ -75,5 +76,16 @@ class DevelopmentSignIn:
             verified_id_number=verified_id_number,
         )
 
-    def public_reader_token(self) -> str:
+    async def public_reader_token(self) -> str:
         return self.issuer.mint(Role.TRAINEE, subject=PUBLIC_READER)
+
+    async def close(self) -> None:
+        pass
+
+
+def sign_in_for(settings: ConsoleSettings) -> DevelopmentSignIn | OpenIdSignIn:
+    """OpenID Connect when an identity provider is configured, else the development sign-in
+    (which refuses production)."""
+    if settings.oidc_issuer is not None:
+        return OpenIdSignIn(settings)
+    return DevelopmentSignIn(settings)

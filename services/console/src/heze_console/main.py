@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException
 from heze_common.http_server import protocol_with_header_timeout
 from heze_common.observability import configure_logging, health_router
 from heze_console.errors import Problem, as_text, describe
-from heze_console.identity import DevelopmentSignIn
+from heze_console.identity import sign_in_for
 from heze_console.pages import (
     auditor,
     city,
@@ -48,13 +48,14 @@ def create_app(
     settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | None = None
 ) -> FastAPI:
     """The console; `transport` replaces the network to the services in tests."""
-    sign_in = DevelopmentSignIn(settings)  # refuses production: see heze_console.identity
+    sign_in = sign_in_for(settings)
     client = Services(settings, transport)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         await client.close()
+        await sign_in.close()
 
     app = FastAPI(
         title="菏泽市数字技术工程师培育项目 网上服务平台",

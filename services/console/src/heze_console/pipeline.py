@@ -42,12 +42,12 @@ CLAIM_STATUS = {
 }
 
 WAITING_FOR = {
-    "no enrolment of the trainee in this programme is known": "等待培训报名信息",
-    "the training has not been completed": "等待培训结业信息",
-    "no valid level certificate of this occupation and level": "等待该职业该等级的等级证书",
-    "no subsidy standard is in force for this occupation and level": "等待该职业该等级的补贴标准",
+    "not_enrolled": "等待培训报名信息",
+    "not_completed": "等待培训结业信息",
+    "certificate_missing": "等待该职业该等级的等级证书",
+    "no_standard": "等待该职业该等级的补贴标准",
 }
-"""The subsidy service says what a claim waits for in English (`waiting_for`), not by code."""
+"""What a waiting claim waits for, by the subsidy service's `waiting_for_code`."""
 
 COMMITMENT_TEXT = (
     "数字技术工程师等级评价告知承诺书\n"
@@ -147,10 +147,9 @@ def reasons(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def waiting_for(text: str | None) -> str:
-    if not text:
-        return ""
-    return WAITING_FOR.get(text, "等待所需信息")
+def waiting_for(code: str | None) -> str:
+    """A claim made waiting before the service gave the code has none: it waits all the same."""
+    return WAITING_FOR.get(code or "", "等待所需信息")
 
 
 def route(name: str) -> str:

@@ -15,6 +15,7 @@ from uuid import UUID
 from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from heze_console.openid import PendingSignIn, SignedIn
 from heze_contracts.enums import Role
 
 COOKIE = "heze_console_session"
@@ -33,6 +34,8 @@ class Identity:
     organisation_name: str | None
     development: bool
     """Signed in through the development sign-in page (embedded mode only)."""
+    provider: SignedIn | None = None
+    """Signed in through OpenID Connect: the provider's tokens, renewed as they expire."""
 
     @property
     def trainee_id(self) -> str | None:
@@ -52,6 +55,8 @@ class Session:
     identity: Identity | None = None
     flash: str | None = None
     """A message to show once on the next page (after a redirect)."""
+    pending_sign_in: PendingSignIn | None = None
+    """An authorisation request sent to the identity provider, until its answer comes back."""
     touched: float = field(default_factory=time.monotonic)
 
     def take_flash(self) -> str | None:
@@ -95,6 +100,8 @@ class SessionStore:
         if replacing is not None:
             self.sessions.pop(replacing.session_id, None)
         session = Session(secrets.token_urlsafe(32), identity=identity)
+        if replacing is not None:
+            session.flash = replacing.flash
         self.sessions[session.session_id] = session
         while len(self.sessions) > self.capacity:
             self.sessions.popitem(last=False)  # the longest idle goes first

@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from heze_common import keyfiles
+from heze_common.settings import TokenSettings, require_set
 
 SERVICES = ("enrollment", "assessment", "certification", "subsidy")
 
 
-class ConsoleSettings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+class ConsoleSettings(TokenSettings):
+    """The console's settings; the services' token settings (`JWT_*`) are read as theirs are."""
 
     environment: Literal["embedded", "production"] = "embedded"
     http_host: str = "127.0.0.1"
     http_port: int = 8005
     http_header_timeout_seconds: float = Field(default=10.0, gt=0)
-    data_dir: Path = Path("data")
     log_level: str = "INFO"
 
     enrollment_url: str = "http://127.0.0.1:8001"
@@ -39,11 +37,44 @@ class ConsoleSettings(BaseSettings):
     max_sessions: int = Field(default=10_000, gt=0)
     max_upload_bytes: int = Field(default=2_000_000, gt=0)
 
+    # OpenID Connect sign-in (heze_console.openid); without OIDC_ISSUER, the development sign-in.
+    oidc_issuer: str | None = Field(
+        default=None, description="The identity provider's issuer URL (its discovery document)"
+    )
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_scopes: str = "openid"
+    public_url: str | None = Field(
+        default=None,
+        description="The console's address as browsers reach it (the sign-in's redirect URI is"
+        " PUBLIC_URL/sign-in/callback); embedded: http://HTTP_HOST:HTTP_PORT",
+    )
+
     @model_validator(mode="after")
-    def _production_needs_a_session_key(self) -> ConsoleSettings:
-        if self.environment == "production" and self.session_key is None:
-            raise ValueError("production environment requires SESSION_KEY (the cookie's key)")
+    def _production_needs_real_secrets_and_a_real_sign_in(self) -> ConsoleSettings:
+        if self.oidc_issuer is not None:
+            require_set(
+                "OIDC_ISSUER",
+                ("OIDC_CLIENT_ID", self.oidc_client_id),
+                ("OIDC_CLIENT_SECRET", self.oidc_client_secret),
+            )
+        if self.environment == "production":
+            require_set(
+                "production environment",
+                ("SESSION_KEY", self.session_key),
+                ("OIDC_ISSUER", self.oidc_issuer),
+                ("PUBLIC_URL", self.public_url),
+                ("JWT_PUBLIC_KEY_FILE", self.jwt_public_key_file),
+            )
+            self.ensure_asymmetric_tokens()
+            for name, url in (("OIDC_ISSUER", self.oidc_issuer), ("PUBLIC_URL", self.public_url)):
+                if not str(url).startswith("https://"):
+                    raise ValueError(f"production environment requires {name} to be https://")
         return self
+
+    @property
+    def console_url(self) -> str:
+        return (self.public_url or f"http://{self.http_host}:{self.http_port}").rstrip("/")
 
     def service_url(self, service: str) -> str:
         return getattr(self, f"{service}_url").rstrip("/")

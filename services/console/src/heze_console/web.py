@@ -4,7 +4,7 @@ the refusals that end a request with a page of their own."""
 from __future__ import annotations
 
 import json
-
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -12,10 +12,12 @@ from typing import Any
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+import structlog
 
 from heze_console import pipeline
 from heze_console.errors import MESSAGES, Problem, by_field, describe
 from heze_console.identity import DevelopmentSignIn
+from heze_console.openid import RENEW_BEFORE_SECONDS, OpenIdSignIn, SignInFailed
 from heze_console.services import ServiceError, Services
 from heze_console.sessions import (
     CSRF_FIELD,
@@ -28,6 +30,8 @@ from heze_console.sessions import (
 from heze_console.settings import ConsoleSettings
 from heze_contracts import enums
 from heze_contracts.enums import Role
+
+log = structlog.get_logger()
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.globals.update(
@@ -118,8 +122,15 @@ def services(request: Request) -> Services:
     return request.app.state.services
 
 
-def sign_in_of(request: Request) -> DevelopmentSignIn:
+def sign_in_of(request: Request) -> DevelopmentSignIn | OpenIdSignIn:
     return request.app.state.sign_in
+
+
+def development_sign_in(request: Request) -> DevelopmentSignIn:
+    """The development sign-in, for what only it does (minting a token for a chosen person)."""
+    sign_in = sign_in_of(request)
+    assert isinstance(sign_in, DevelopmentSignIn)
+    return sign_in
 
 
 def store(request: Request) -> SessionStore:
@@ -135,13 +146,37 @@ def session_of(request: Request) -> Session | None:
 def signed_in(*roles: Role) -> Callable[[Request], Identity]:
     """A dependency: the identity of a signed-in person with one of `roles`."""
 
-    def dependency(request: Request) -> Identity:
+    async def dependency(request: Request) -> Identity:
         session = session_of(request)
         if session is None or session.identity is None or session.identity.role not in roles:
+            raise SignInRequired()
+        await renewed(request, session)
+        if session.identity is None:
             raise SignInRequired()
         return session.identity
 
     return dependency
+
+
+async def renewed(request: Request, session: Session) -> None:
+    """An OpenID Connect sign-in whose access token is about to expire gets a new one from its
+    refresh token; if the provider refuses, the person signs in again."""
+    identity = session.identity
+    if identity is None or identity.provider is None:
+        return
+    if identity.provider.expires_at - time.time() > RENEW_BEFORE_SECONDS:
+        return
+    sign_in = sign_in_of(request)
+    assert isinstance(sign_in, OpenIdSignIn)
+    before = identity.provider
+    try:
+        fresh = await sign_in.renew(before)
+    except SignInFailed as failed:
+        if identity.provider is before:  # not renewed meanwhile by a request beside this one
+            log.info("sign-in not renewed", reason=failed.reason)
+            session.identity = None
+        return
+    identity.provider, identity.token = fresh, fresh.access_token
 
 
 async def csrf_checked(request: Request) -> None:

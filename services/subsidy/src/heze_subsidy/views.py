@@ -24,6 +24,9 @@ class Claims(View):
         " waiting_for TEXT, amount_fen BIGINT, standard_id UUID, decided_on DATE,"
         " reason_code TEXT, reason TEXT, payment_reference TEXT, paid_on DATE,"
         " paid_position BIGINT, filed_position BIGINT NOT NULL)",
+        # Added after the first release: a table made before it gains the column (empty until
+        # the claim waits again or the views are rebuilt).
+        "ALTER TABLE {schema}.claims ADD COLUMN IF NOT EXISTS waiting_for_code TEXT",
         "CREATE INDEX IF NOT EXISTS claims_in_filing_order ON {schema}.claims (filed_position, claim_id)",
         "CREATE INDEX IF NOT EXISTS claims_of_trainee"
         " ON {schema}.claims (trainee_id, filed_position, claim_id)",
@@ -71,7 +74,11 @@ class Claims(View):
 
     @staticmethod
     def _waiting(rows: Rows, event: Claim.Waiting) -> None:
-        rows.set("claims", {"claim_id": event.originator_id}, {"waiting_for": event.reason})
+        rows.set(
+            "claims",
+            {"claim_id": event.originator_id},
+            {"waiting_for_code": event.reason_code, "waiting_for": event.reason},
+        )
 
     @staticmethod
     def _approved(rows: Rows, event: Claim.Approved) -> None:

@@ -20,7 +20,7 @@ router = APIRouter()
 async def open_notices(request: Request) -> list[dict[str, Any]]:
     """Programmes still taking trainees, of institutions not suspended, with their institution
     and occupation, soonest start first."""
-    token = sign_in_of(request).public_reader_token()
+    token = await sign_in_of(request).public_reader_token()
     client = services(request)
     institutions = {
         i["institution_id"]: i

@@ -1,5 +1,7 @@
-"""The development sign-in (仅限开发环境): pick a role and, where it acts for one, an
-organisation; no password. It exists only in the embedded mode (see `heze_console.identity`)."""
+"""Signing in and out. With an identity provider (`OIDC_ISSUER`; always in production), the
+OpenID Connect authorisation-code flow (`heze_console.openid`). Without one, the development
+sign-in (仅限开发环境): pick a role and, where it acts for one, an organisation; no password;
+the embedded mode only (see `heze_console.identity`)."""
 
 from __future__ import annotations
 
@@ -7,29 +9,42 @@ import secrets
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Form, Request
+import structlog
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from heze_common.auth import Principal
 
 from heze_console import id_numbers
 from heze_console.counties import COUNTIES, county_id
 from heze_console.errors import Problem
 from heze_console.identity import WORKSPACES, employer_id
 from heze_console.services import ServiceError
-from heze_console.sessions import Identity
-from heze_console.web import CsrfChecked, render, services, session_of, sign_in_of, store
+from heze_console.openid import OpenIdSignIn, PendingSignIn, SignInFailed
+from heze_console.sessions import Identity, Session
+from heze_console.web import (
+    CsrfChecked,
+    development_sign_in,
+    render,
+    services,
+    session_of,
+    sign_in_of,
+    store,
+)
 from heze_contracts.enums import Role
 
 router = APIRouter()
+log = structlog.get_logger()
 
 
 async def institutions(request: Request) -> list[dict]:
-    token = sign_in_of(request).public_reader_token()
+    token = await sign_in_of(request).public_reader_token()
     return await services(request).all_items("enrollment", "/institutions", token)
 
 
 async def evaluation_institutions(request: Request) -> list[dict]:
     """Assessment's list of evaluation institutions (any token reads it)."""
-    token = sign_in_of(request).public_reader_token()
+    token = await sign_in_of(request).public_reader_token()
     return await services(request).all_items("assessment", "/evaluation-institutions", token)
 
 
@@ -58,11 +73,126 @@ async def directories(request: Request) -> dict[str, Any]:
 
 @router.get("/sign-in", response_class=HTMLResponse)
 async def sign_in_page(request: Request) -> Response:
-    if session_of(request) is None:  # a form post needs a session to carry its CSRF token
+    session = session_of(request)
+    if session is None:  # the sign-in needs a session to carry its CSRF token or its request
         response = RedirectResponse(request.url.path, status_code=303)
         store(request).begin(response)
         return response
+    sign_in = sign_in_of(request)
+    if isinstance(sign_in, OpenIdSignIn):
+        return await to_the_provider(request, session, sign_in, silent=False)
     return render(request, "sign_in.html", await directories(request))
+
+
+@router.get("/sign-in/renew")
+async def renew(request: Request) -> Response:
+    """After a trainee registers: a new token from the provider, without asking again
+    (`prompt=none`), whose subject is now the trainee id."""
+    session = session_of(request)
+    sign_in = sign_in_of(request)
+    if session is None or not isinstance(sign_in, OpenIdSignIn):
+        return RedirectResponse("/sign-in", status_code=303)
+    return await to_the_provider(request, session, sign_in, silent=True)
+
+
+async def to_the_provider(
+    request: Request, session: Session, sign_in: OpenIdSignIn, *, silent: bool
+) -> Response:
+    session.pending_sign_in = PendingSignIn.new(silent=silent)
+    try:
+        url = await sign_in.authorization_url(session.pending_sign_in)
+    except SignInFailed as failed:
+        return provider_failed(request, failed)
+    return RedirectResponse(url, status_code=303)
+
+
+SILENT_REFUSALS = frozenset({"login_required", "interaction_required", "consent_required"})
+"""A `prompt=none` request's answers that mean: ask the person (OpenID Connect Core 3.1.2.6)."""
+
+
+@router.get("/sign-in/callback")
+async def callback(
+    request: Request,
+    state: str = "",
+    code: str = "",
+    error: str = "",
+) -> Response:
+    """The provider's answer to an authorisation request: the person signed in, or not."""
+    session = session_of(request)
+    sign_in = sign_in_of(request)
+    pending = session.pending_sign_in if session is not None else None
+    if (
+        session is None
+        or pending is None
+        or not isinstance(sign_in, OpenIdSignIn)
+        or not secrets.compare_digest(state, pending.state)
+    ):
+        text = "登录请求已失效或不是从本页面发起的，请重新登录。"
+        return render(request, "error.html", {"title": "登录未完成", "text": text}, status_code=400)
+    session.pending_sign_in = None  # an answer is used once
+    if error:
+        if pending.silent and error in SILENT_REFUSALS:
+            return await to_the_provider(request, session, sign_in, silent=False)
+        text = (
+            "您已取消登录。"
+            if error == "access_denied"
+            else f"统一身份认证平台未完成登录（{error[:40]}），请重新登录。"
+        )
+        return render(request, "error.html", {"title": "登录未完成", "text": text}, status_code=401)
+    try:
+        provider = await sign_in.complete(pending, code)
+    except SignInFailed as failed:
+        return provider_failed(request, failed)
+    principal = provider.principal
+    if principal.role not in WORKSPACES:
+        text = "您的身份在本平台没有工作台。"
+        return render(request, "error.html", {"title": "无法登录", "text": text}, status_code=403)
+    identity = Identity(
+        token=provider.access_token,
+        role=principal.role,
+        subject=principal.subject,
+        organisation_id=principal.organisation_id,
+        organisation_name=await organisation_name(request, principal, provider.id_claims),
+        development=False,
+        provider=provider,
+    )
+    if pending.silent and principal.role is Role.TRAINEE and identity.trainee_id is None:
+        session.flash = (
+            session.flash or ""
+        ) + "统一身份认证平台尚未将您的账号关联到学员编号，关联后请退出并重新登录。"
+    response = RedirectResponse(WORKSPACES[principal.role], status_code=303)
+    store(request).begin(response, identity, replacing=session)
+    return response
+
+
+def provider_failed(request: Request, failed: SignInFailed) -> Response:
+    log.warning("sign-in failed", reason=failed.reason)
+    text = "未能通过统一身份认证平台登录，请稍后重试。"
+    return render(request, "error.html", {"title": "登录未完成", "text": text}, status_code=502)
+
+
+async def organisation_name(
+    request: Request, principal: Principal, id_claims: dict[str, Any]
+) -> str | None:
+    """The name of the organisation a token's `org` names, as the directories call it; an
+    employer's (which no service lists) from the ID token's `org_name`."""
+    organisation = principal.organisation_id
+    if organisation is None:
+        return None
+    key = str(organisation)
+    if principal.role is Role.TRAINING_INSTITUTION:
+        names = {i["institution_id"]: i["name"] for i in await institutions(request)}
+    elif principal.role is Role.EVALUATION_INSTITUTION:
+        names = {
+            i["evaluation_institution_id"]: i["name"]
+            for i in await evaluation_institutions(request)
+        }
+    elif principal.role is Role.COUNTY_BUREAU:
+        names = {str(county_id(county)): county for county in COUNTIES}
+    else:
+        named = id_claims.get("org_name")
+        return named if isinstance(named, str) else None
+    return names.get(key)
 
 
 @router.post("/sign-in", dependencies=[CsrfChecked])
@@ -76,6 +206,8 @@ async def sign_in(
     trainee_id: Annotated[str, Form()] = "",
     id_number: Annotated[str, Form()] = "",
 ) -> Response:
+    if not sign_in_of(request).development:
+        raise HTTPException(404)
     lists = await directories(request)
     listed = {i["institution_id"]: i["name"] for i in lists["institutions"]}
     evaluators = {i["evaluation_institution_id"]: i["name"] for i in lists["evaluators"]}
@@ -125,7 +257,7 @@ async def sign_in(
             "id_number": id_number,
         }
         return render(request, "sign_in.html", context, problems=problems, status_code=422)
-    token = sign_in_of(request).token(
+    token = development_sign_in(request).token(
         chosen, subject, organisation[0] if organisation else None, verified_id_number=verified
     )
     identity = Identity(
@@ -147,7 +279,7 @@ async def _trainee_subject(request: Request, trainee_id: str, problems: list[Pro
         return f"account-{secrets.token_hex(8)}"
     try:
         subject = str(UUID(trainee_id))
-        token = sign_in_of(request).token(Role.TRAINEE, subject)
+        token = development_sign_in(request).token(Role.TRAINEE, subject)
         await services(request).get("enrollment", f"/trainees/{subject}", token)
     except (ValueError, ServiceError):
         problems.append(Problem("trainee_id", "学员编号：未找到该学员，新学员请留空以报名登记"))
@@ -167,8 +299,18 @@ def _verified_id_number(text: str, problems: list[Problem]) -> str | None:
 
 @router.post("/sign-out", dependencies=[CsrfChecked])
 async def sign_out(request: Request) -> Response:
-    response = RedirectResponse("/", status_code=303)
+    """Ends the console's session and, signed in through a provider that offers it, the
+    provider's (RP-initiated logout), which sends the browser back to the home page."""
     session = session_of(request)
+    identity = session.identity if session is not None else None
+    sign_in = sign_in_of(request)
+    to = "/"
+    if identity is not None and identity.provider is not None and isinstance(sign_in, OpenIdSignIn):
+        try:
+            to = await sign_in.end_session_url(identity.provider.id_token) or "/"
+        except SignInFailed as failed:
+            log.warning("provider sign-out not offered", reason=failed.reason)
+    response = RedirectResponse(to, status_code=303)
     if session is not None:
         store(request).end(session, response)
     return response

@@ -19,6 +19,7 @@ from heze_console.counties import COUNTIES
 from heze_console.pages.public import open_notices
 from heze_console.services import ServiceError
 from heze_console.sessions import Identity
+from heze_console.identity import DevelopmentSignIn
 from heze_console.web import CsrfChecked, render, services, session_of, sign_in_of, signed_in
 from heze_common import clock
 from heze_contracts.enums import Role
@@ -80,14 +81,19 @@ async def register(request: Request, identity: Trainee) -> Response:
         return render(
             request, "trainee_register.html", context, problems=describe(error), status_code=422
         )
-    # The services know a trainee by the id (`sub`) from now on: the development sign-in, as
-    # the identity provider here, gives the session a token for it.
-    identity.subject = created["trainee_id"]
-    identity.token = sign_in_of(request).token(Role.TRAINEE, identity.subject)
+    # The services know a trainee by the id (`sub`) from now on: the identity provider gives
+    # the session a token for it (the development sign-in, as the provider here, mints one).
     session = session_of(request)
     assert session is not None
-    session.flash = f"报名登记成功。您的学员编号是 {identity.subject}，下次登录请填写。"
-    return RedirectResponse("/trainee", status_code=303)
+    trainee_id = created["trainee_id"]
+    sign_in = sign_in_of(request)
+    if isinstance(sign_in, DevelopmentSignIn):
+        identity.subject = trainee_id
+        identity.token = sign_in.token(Role.TRAINEE, trainee_id)
+        session.flash = f"报名登记成功。您的学员编号是 {trainee_id}，下次登录请填写。"
+        return RedirectResponse("/trainee", status_code=303)
+    session.flash = f"报名登记成功。您的学员编号是 {trainee_id}。"
+    return RedirectResponse("/sign-in/renew", status_code=303)
 
 
 @router.post("/enrolments", dependencies=[CsrfChecked])

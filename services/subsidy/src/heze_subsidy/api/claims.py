@@ -10,7 +10,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from heze_common.auth import Principal, require_roles
 from heze_common.dispatch import execute, query
@@ -55,6 +55,10 @@ class ClaimView(BaseModel):
     occupation_code: str
     level: Level
     status: ClaimStatus
+    waiting_for_code: str | None = Field(
+        description="While waiting, what for: not_enrolled, not_completed, certificate_missing"
+        " or no_standard (the refusal codes a forced decision would give)"
+    )
     waiting_for: str | None
     amount_fen: int | None
     standard_id: UUID | None
@@ -67,10 +71,17 @@ class ClaimView(BaseModel):
     @classmethod
     def of_row(cls, row: Mapping[str, Any]) -> ClaimView:
         waiting = row["status"] == ClaimStatus.WAITING
-        return cls(**{**row, "waiting_for": row["waiting_for"] if waiting else None})
+        return cls(
+            **{
+                **row,
+                "waiting_for_code": row["waiting_for_code"] if waiting else None,
+                "waiting_for": row["waiting_for"] if waiting else None,
+            }
+        )
 
     @classmethod
     def of(cls, claim: Claim) -> ClaimView:
+        waiting = claim.status is ClaimStatus.WAITING
         return cls(
             claim_id=claim.id,
             trainee_id=claim.trainee_id,
@@ -78,7 +89,8 @@ class ClaimView(BaseModel):
             occupation_code=claim.occupation_code,
             level=claim.level,
             status=claim.status,
-            waiting_for=claim.waiting_for if claim.status is ClaimStatus.WAITING else None,
+            waiting_for_code=claim.waiting_for_code if waiting else None,
+            waiting_for=claim.waiting_for if waiting else None,
             amount_fen=claim.amount_fen,
             standard_id=claim.standard_id,
             decided_on=claim.decided_on,
@@ -106,7 +118,7 @@ async def claim(claim_id: UUID, app: App, views: Views, principal: Reader) -> Cl
 
 CLAIM_COLUMNS = (
     "c.claim_id, c.trainee_id, c.programme_id, c.occupation_code, c.level, c.status,"
-    " c.waiting_for, c.amount_fen, c.standard_id, c.decided_on, c.reason_code, c.reason,"
+    " c.waiting_for_code, c.waiting_for, c.amount_fen, c.standard_id, c.decided_on, c.reason_code, c.reason,"
     " c.payment_reference, c.paid_on"
 )
 

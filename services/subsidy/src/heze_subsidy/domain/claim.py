@@ -56,7 +56,7 @@ class Claim(Aggregate):
         reason: str
 
         def apply(self, claim: Claim) -> None:
-            claim.waiting_for = self.reason
+            claim.waiting_for_code, claim.waiting_for = self.reason_code, self.reason
 
     class Approved(Aggregate.Event):
         TOPIC = "subsidy.Claim.Approved.v1"
@@ -139,6 +139,7 @@ class Claim(Aggregate):
         self.applied_by_role = applied_by_role
         self.status = ClaimStatus.WAITING
         self.waiting_for: str | None = None
+        self.waiting_for_code: str | None = None
         self.amount_fen: int | None = None
         self.standard_id: UUID | None = None
         self.decided_on: date | None = None
