@@ -27,7 +27,7 @@ async def service(
         database_url=database_url,
         kafka_bootstrap_servers=kafka_bootstrap_servers,
         kafka_topic_prefix=topic_prefix,
-        postgres_connect_timeout=2,
+        postgres_connect_timeout=1,
         aggregate_cache_size=0,
     )
     app = create_app(definition(settings))

@@ -352,7 +352,8 @@ def admissions_recorded_before_they_said_whether_they_enter() -> Iterator[None]:
         yield
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Each example runs on a database of its own (about 2 s): 12 per mode keep the pair near 50 s.
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(
         st.tuples(st.sampled_from(KINDS), st.integers(0, 3), st.integers(0, 30)),

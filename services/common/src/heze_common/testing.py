@@ -277,23 +277,31 @@ async def running(app: FastAPI, *, task_grace_seconds: float = 30.0) -> AsyncIte
     await assert_no_task_outlives(before, task_grace_seconds)
 
 
+LIBRARY_CLOSE_SECONDS = 2.0
+"""How long aiokafka's own tasks may go on closing after the service stopped."""
+
+
 async def assert_no_task_outlives(before: set[asyncio.Task[Any]], grace: float = 30.0) -> None:
     """Fail if tasks started since `before` are still running after `grace` seconds (library
     clients may need a moment to finish closing); the survivors are cancelled first.
 
     A task of aiokafka's own (a fetch still waiting on its socket after the client closed) is
     the library's shutdown, not work of the service left running: it is only warned about."""
-    deadline = asyncio.get_running_loop().time() + grace
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + grace
+    # aiokafka's own tasks are given a short while only: some wait on a socket until cancelled.
+    library_deadline = loop.time() + min(grace, LIBRARY_CLOSE_SECONDS)
     while True:
         survivors = {
             task
             for task in asyncio.all_tasks() - before
             if task is not asyncio.current_task() and not task.done()
         }
-        if not survivors or asyncio.get_running_loop().time() > deadline:
+        closing = {task for task in survivors if _kafka_client_internal(task)}
+        now = loop.time()
+        if not survivors or now > deadline or (survivors == closing and now > library_deadline):
             break
         await asyncio.sleep(0.05)
-    closing = {task for task in survivors if _kafka_client_internal(task)}
     for task in survivors:
         task.cancel()
     if closing:
