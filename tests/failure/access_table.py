@@ -266,6 +266,12 @@ ASSESSMENT: Table = {
             "place": "菏泽学院",
         },
     ),
+    ("GET", "/sessions"): allowed(
+        PROVINCE,
+        AUDITOR,
+        own=(EVALUATOR,),
+        query={"evaluation_institution_id": "{evaluation_institution_id}"},
+    ),
     ("GET", "/sessions/{session_id}"): allowed(PROVINCE, AUDITOR, own=(EVALUATOR,)),
     ("POST", "/sessions/{session_id}/assignments"): allowed(
         own=(EVALUATOR,), body={"application_ids": ["{application_id}"]}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from itertools import count
 from uuid import UUID, uuid4
 
 import pytest
+from assessment_builders import a_candidate
 from fastapi import FastAPI
 from httpx import AsyncClient
 
@@ -405,6 +407,162 @@ async def test_roles_are_refused_what_is_not_theirs(client: AsyncClient, tokens:
         assert (
             await client.get(f"/applications/{application_id}", headers=headers)
         ).status_code == 200
+
+
+async def confirmed_applicant(
+    service: FastAPI, client: AsyncClient, tokens: Tokens, evaluator: UUID
+) -> str:
+    """An application confirmed by `evaluator`, its trainee's training proof stored directly."""
+    trainee_id = uuid4()
+    candidate = a_candidate(trainee_id)
+    candidate.record_completion(
+        OCCUPATION, Level.JUNIOR, "HZPX2026-2020713-000001", date(2026, 11, 20)
+    )
+    await asyncio.to_thread(service.state.application.save, candidate)
+    application_id = (await apply(client, tokens, trainee_id, evaluator)).json()["application_id"]
+    confirmed = await client.post(
+        f"/applications/{application_id}/qualification",
+        json={"confirm": True},
+        headers=tokens(Role.EVALUATION_INSTITUTION, evaluator),
+    )
+    assert confirmed.json()["status"] == "confirmed", confirmed.text
+    return application_id
+
+
+async def scheduled(
+    client: AsyncClient,
+    tokens: Tokens,
+    evaluator: UUID,
+    held_on: str,
+    place: str,
+    level: str = "junior",
+) -> str:
+    response = await client.post(
+        "/sessions",
+        json={"occupation_code": OCCUPATION, "level": level, "held_on": held_on, "place": place},
+        headers=tokens(Role.EVALUATION_INSTITUTION, evaluator),
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["session_id"]
+
+
+async def test_sessions_are_listed_with_their_applicant_counts_each_institution_its_own(
+    service: FastAPI, client: AsyncClient, tokens: Tokens
+) -> None:
+    evaluator = await evaluation_institution(client, tokens)
+    other = await evaluation_institution(client, tokens, "另一评价机构")
+    me = tokens(Role.EVALUATION_INSTITUTION, evaluator)
+    first = await scheduled(client, tokens, evaluator, "2026-12-05", "菏泽学院")
+    empty = await scheduled(client, tokens, evaluator, "2026-12-12", "菏泽职业学院")
+    theirs = await scheduled(client, tokens, other, "2026-12-19", "别处")
+
+    async def listed(headers: dict[str, str], **params: str) -> list[dict]:
+        response = await client.get("/sessions", params=params, headers=headers)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    # Scheduled, nobody assigned yet: each is listed, with no applicants.
+    assert [(s["session_id"], s["applicant_count"]) for s in await listed(me)] == [
+        (first, 0),
+        (empty, 0),
+    ]
+    applications = [await confirmed_applicant(service, client, tokens, evaluator) for _ in "ab"]
+    assigned = await client.post(
+        f"/sessions/{first}/assignments", json={"application_ids": applications}, headers=me
+    )
+    assert assigned.status_code == 200, assigned.text
+    mine = await listed(me)
+    assert mine == [
+        {
+            "session_id": first,
+            "evaluation_institution_id": str(evaluator),
+            "occupation_code": OCCUPATION,
+            "level": "junior",
+            "held_on": "2026-12-05",
+            "place": "菏泽学院",
+            "applicant_count": 2,
+        },
+        {
+            "session_id": empty,
+            "evaluation_institution_id": str(evaluator),
+            "occupation_code": OCCUPATION,
+            "level": "junior",
+            "held_on": "2026-12-12",
+            "place": "菏泽职业学院",
+            "applicant_count": 0,
+        },
+    ]
+    # The same institution's id named, as the token's: the same list.
+    assert await listed(me, evaluation_institution_id=str(evaluator)) == mine
+    # The province and auditors read every institution's, or one's.
+    for reader in (tokens(Role.PROVINCIAL_DEPARTMENT), tokens(Role.AUDITOR)):
+        assert [s["session_id"] for s in await listed(reader)] == [first, empty, theirs]
+        assert [
+            s["session_id"] for s in await listed(reader, evaluation_institution_id=str(other))
+        ] == [theirs]
+    # Another institution's sessions are refused, and the other's own list holds none of these.
+    refused = await client.get(
+        "/sessions",
+        params={"evaluation_institution_id": str(evaluator)},
+        headers=tokens(Role.EVALUATION_INSTITUTION, other),
+    )
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "other_organisation")
+    assert [s["session_id"] for s in await listed(tokens(Role.EVALUATION_INSTITUTION, other))] == [
+        theirs
+    ]
+    trainee = await client.get("/sessions", headers=tokens(Role.TRAINEE, subject=str(uuid4())))
+    assert (trainee.status_code, trainee.json()["error"]["code"]) == (403, "role_not_allowed")
+
+
+async def test_sessions_are_filtered_by_occupation_and_level_and_paginated(
+    client: AsyncClient, tokens: Tokens
+) -> None:
+    evaluator = await evaluation_institution(client, tokens)
+    me = tokens(Role.EVALUATION_INSTITUTION, evaluator)
+    junior = [
+        await scheduled(client, tokens, evaluator, f"2026-12-0{day}", f"考点{day}")
+        for day in (1, 2, 3)
+    ]
+    intermediate = await scheduled(
+        client, tokens, evaluator, "2026-12-04", "考点4", level="intermediate"
+    )
+
+    async def ids(**params: object) -> list[str]:
+        response = await client.get("/sessions", params=params, headers=me)
+        assert response.status_code == 200, response.text
+        return [s["session_id"] for s in response.json()]
+
+    assert await ids() == [*junior, intermediate]
+    assert await ids(level="junior") == junior
+    assert await ids(level="intermediate", occupation_code=OCCUPATION) == [intermediate]
+    assert await ids(occupation_code="2-02-10-11") == []
+
+    # Pages of two, the next linked; after the last item, nothing.
+    response = await client.get("/sessions", params={"limit": 2}, headers=me)
+    assert [s["session_id"] for s in response.json()] == junior[:2]
+    following = response.links["next"]["url"]
+    assert f"after={junior[1]}" in following and "limit=2" in following
+    response = await client.get(following, headers=me)
+    assert [s["session_id"] for s in response.json()] == [junior[2], intermediate]
+    assert "next" not in response.links
+    assert await ids(after=intermediate) == []
+    assert await ids(level="junior", after=junior[0]) == junior[1:]
+
+    # A cursor naming no session, a limit out of range, malformed filters: 422 naming the field.
+    for params, field in (
+        ({"after": str(uuid4())}, "after"),
+        ({"after": "not-a-uuid"}, "after"),
+        ({"limit": 0}, "limit"),
+        ({"limit": 501}, "limit"),
+        ({"level": "expert"}, "level"),
+        ({"occupation_code": "abc"}, "occupation_code"),
+        ({"evaluation_institution_id": "x"}, "evaluation_institution_id"),
+    ):
+        response = await client.get("/sessions", params=params, headers=me)
+        assert response.status_code == 422, (params, response.text)
+        assert response.json()["error"]["field"] == field, (params, response.text)
+    unknown = await client.get("/sessions", params={"after": str(uuid4())}, headers=me)
+    assert unknown.json()["error"]["code"] == "unknown_cursor"
 
 
 async def test_province_sets_rules_for_an_occupation_from_a_date(

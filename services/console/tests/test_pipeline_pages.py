@@ -1,6 +1,7 @@
 """The pipeline's workspaces without the services (their answers mocked): the evaluation
 institution's queue with an overdue case marked, a refusal of scores shown in Chinese naming the
-field, the province's return and a payment refused without their reason or reference before
+field, every session listed (an empty one too) and given a confirmed applicant, the province's
+return and a payment refused without their reason or reference before
 anything is sent, the national office's reasons sent one a line, an application sending the
 commitment text shown (and a repeat finding the first), and the sign-in of the new roles."""
 
@@ -36,6 +37,37 @@ APPLICATION = {
     "practical_score": None,
     "voided": False,
     "reason": None,
+}
+CONFIRMED = {
+    **APPLICATION,
+    "application_id": "a0000000-0000-4000-8000-000000000002",
+    "trainee_id": "5d7e0c2a-2222-4a4a-9b9b-0c0c0c0c0c0c",
+    "status": "confirmed",
+    "session_id": None,
+    "assessed_on": None,
+}
+"""Confirmed, not yet assigned: the sessions of its occupation and level may take it."""
+SESSION = {
+    "session_id": APPLICATION["session_id"],
+    "evaluation_institution_id": EVALUATOR,
+    "occupation_code": "2-02-10-11",
+    "level": "junior",
+    "held_on": "2026-12-01",
+    "place": "菏泽",
+}
+EMPTY_SESSION = {
+    **SESSION,
+    "session_id": "5e550000-0000-4000-8000-000000000002",
+    "held_on": "2026-12-08",
+    "place": "菏泽学院 实训楼",
+}
+"""Scheduled, its assignment then refused: no applicant, listed all the same."""
+OTHER_LEVEL_SESSION = {
+    **SESSION,
+    "session_id": "5e550000-0000-4000-8000-000000000003",
+    "level": "intermediate",
+    "held_on": "2026-12-15",
+    "place": "鄄城县",
 }
 CASE = {
     "case_id": "c0000000-0000-4000-8000-000000000001",
@@ -76,18 +108,20 @@ def services(request: httpx.Request) -> httpx.Response:
             ],
         )
     if path == "/applications":
-        return httpx.Response(200, json=[APPLICATION])
-    if path.startswith("/sessions/") and request.method == "GET":
-        session = {
-            "session_id": APPLICATION["session_id"],
-            "evaluation_institution_id": EVALUATOR,
-            "occupation_code": "2-02-10-11",
-            "level": "junior",
-            "held_on": "2026-12-01",
-            "place": "菏泽",
-            "application_ids": [APPLICATION["application_id"]],
-        }
-        return httpx.Response(200, json=session)
+        return httpx.Response(200, json=[APPLICATION, CONFIRMED])
+    if path == "/sessions" and request.method == "GET":
+        listed = [
+            {**OTHER_LEVEL_SESSION, "applicant_count": 0},
+            {**SESSION, "applicant_count": 1},
+            {**EMPTY_SESSION, "applicant_count": 0},
+        ]
+        return httpx.Response(200, json=listed)
+    if path == f"/sessions/{EMPTY_SESSION['session_id']}/assignments":
+        assigned = json.loads(request.content)["application_ids"]
+        return httpx.Response(200, json={**EMPTY_SESSION, "application_ids": assigned})
+    if path == f"/sessions/{OTHER_LEVEL_SESSION['session_id']}/assignments":
+        error = {"code": "wrong_session", "message": "…", "field": "application_ids"}
+        return httpx.Response(409, json={"error": error})
     if path == "/cases":
         return httpx.Response(200, json=[CASE])
     if path.endswith("/scores"):
@@ -149,6 +183,64 @@ def test_the_evaluation_queue_marks_an_overdue_case_and_a_refusal_names_the_fiel
     assert refused.status_code == 422
     assert "理论考试成绩：成绩须在 0 到 100 之间，最多一位小数" in refused.text
     assert "{" not in refused.text.split("<main")[1].split("</main>")[0].replace("{{", "")
+
+
+def test_every_session_is_listed_and_takes_confirmed_applicants_of_its_level(
+    tmp_path: Path,
+) -> None:
+    client, _ = signed_in(
+        tmp_path, {"role": "evaluation_institution", "evaluation_institution_id": EVALUATOR}
+    )
+    sent.clear()
+    page = client.get("/evaluation").text
+    # The list only: no session is read one by one.
+    assert [r.url.path for r in sent if r.url.path.startswith("/sessions")] == ["/sessions"]
+    table = page.split('id="sessions-table"')[1].split("</table>")[0]
+    rows = re.findall(r'<tr data-session="([^"]+)">(.*?)</tr>', table, re.S)
+    # By date, the one without applicants too.
+    assert [session_id for session_id, _ in rows] == [
+        SESSION["session_id"],
+        EMPTY_SESSION["session_id"],
+        OTHER_LEVEL_SESSION["session_id"],
+    ]
+    (_, assigned), (_, empty), (_, other_level) = rows
+    assert "2026-12-08" in empty and "菏泽学院 实训楼" in empty and "（尚无考生）" in empty
+    assert "2-02-10-11 · 初级" in empty and ">0" in empty and ">1<" in assigned
+    for row in (assigned, empty):  # the confirmed applicant may join either junior session
+        assert f'value="{CONFIRMED["application_id"]}"' in row and "加入此场考核" in row
+    assert "加入此场考核" not in other_level and "无待安排的考生" in other_level
+
+    sent.clear()
+    nobody = client.post(
+        f"/evaluation/sessions/{EMPTY_SESSION['session_id']}/assignments",
+        data={"csrf_token": csrf(page)},
+    )
+    assert nobody.status_code == 422 and "考生：请至少选择一名资格审核通过的申请人" in nobody.text
+    assert not [r for r in sent if r.method == "POST"]
+
+    done = client.post(
+        f"/evaluation/sessions/{EMPTY_SESSION['session_id']}/assignments",
+        data={"application_ids": CONFIRMED["application_id"], "csrf_token": csrf(page)},
+    )
+    assert (done.status_code, done.headers["location"]) == (303, "/evaluation#scores-title")
+    [assignment] = [r for r in sent if r.method == "POST"]
+    assert json.loads(assignment.content) == {"application_ids": [CONFIRMED["application_id"]]}
+    assert "已将考生 1 人加入 2026-12-08 在菏泽学院 实训楼的考核，该场共 1 人。" in (
+        client.get("/evaluation").text
+    )
+
+    refused = client.post(
+        f"/evaluation/sessions/{OTHER_LEVEL_SESSION['session_id']}/assignments",
+        data={"application_ids": CONFIRMED["application_id"], "csrf_token": csrf(page)},
+    )
+    assert refused.status_code == 422
+    assert "考核场次的职业或等级与申请不符" in refused.text
+
+    forged = client.post(
+        f"/evaluation/sessions/{EMPTY_SESSION['session_id']}/assignments",
+        data={"application_ids": CONFIRMED["application_id"], "csrf_token": "forged"},
+    )
+    assert forged.status_code == 403
 
 
 def test_a_return_without_a_reason_is_refused_before_anything_is_sent(tmp_path: Path) -> None:

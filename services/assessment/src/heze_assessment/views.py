@@ -1,5 +1,6 @@
 """Read models of the assessment service, as tables (heze_common.views): the evaluation
-institutions, and every application with its current state."""
+institutions, every application with its current state, and every session with the number of
+applicants assigned to it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from psycopg.types.json import Jsonb
 
 from heze_assessment.domain.application import Application, Status
 from heze_assessment.domain.evaluation_institution import EvaluationInstitution
+from heze_assessment.domain.session import AssessmentSession
 from heze_common.views import Handler, Rows, View
 
 
@@ -144,4 +146,45 @@ class Applications(View):
         rows.set("applications", {"application_id": event.originator_id}, columns)
 
 
-VIEWS = (EvaluationInstitutions, Applications)
+class Sessions(View):
+    """Assessment sessions per evaluation institution, occupation and level, in scheduling
+    order, with the number of applicants assigned (a session none was assigned to included)."""
+
+    table_names = ("sessions",)
+    tables = (
+        "CREATE TABLE IF NOT EXISTS {schema}.sessions ("
+        " session_id UUID PRIMARY KEY, evaluation_institution_id UUID NOT NULL,"
+        " occupation_code TEXT NOT NULL, level TEXT NOT NULL, held_on DATE NOT NULL,"
+        " place TEXT NOT NULL, applicants INT NOT NULL, scheduled_position BIGINT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS sessions_in_scheduling_order"
+        " ON {schema}.sessions (scheduled_position)",
+        "CREATE INDEX IF NOT EXISTS sessions_of_institution"
+        " ON {schema}.sessions (evaluation_institution_id, scheduled_position)",
+    )
+
+    def handlers(self) -> Mapping[type, Handler]:
+        return {
+            AssessmentSession.Scheduled: self._scheduled,
+            AssessmentSession.ApplicantAssigned: lambda rows, event: rows.add(
+                "sessions", {"session_id": event.originator_id}, {"applicants": 1}
+            ),
+        }
+
+    @staticmethod
+    def _scheduled(rows: Rows, event: Any) -> None:
+        rows.insert(
+            "sessions",
+            {
+                "session_id": event.originator_id,
+                "evaluation_institution_id": event.evaluation_institution_id,
+                "occupation_code": event.occupation_code,
+                "level": event.level.value,
+                "held_on": event.held_on,
+                "place": event.place,
+                "applicants": 0,
+                "scheduled_position": rows.position,
+            },
+        )
+
+
+VIEWS = (EvaluationInstitutions, Applications, Sessions)

@@ -1,5 +1,6 @@
 """Assessment sessions: scheduled by an evaluation institution, confirmed applicants assigned,
-theory and practical scores recorded once; a correction is its own event with a reason."""
+theory and practical scores recorded once; a correction is its own event with a reason. The
+sessions are listed from the `sessions` view, each with the number of applicants assigned."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import BaseModel
 
 from heze_assessment import commands
@@ -16,7 +17,10 @@ from heze_assessment.api.common import App
 from heze_assessment.domain.session import AssessmentSession
 from heze_common.auth import Principal, require_roles
 from heze_common.dispatch import execute, query
+from heze_common.errors import Forbidden
+from heze_common.pagination import Page, paginated
 from heze_common.requests import Body, IsoDate, LongText, Mark, ShortText
+from heze_common.views import Views
 from heze_contracts.enums import Level, Role
 from heze_contracts.values import OccupationCode
 
@@ -70,12 +74,68 @@ class SessionView(BaseModel):
         )
 
 
+class SessionListed(BaseModel):
+    """A session in the list: as `SessionView`, with the number of applicants assigned in place
+    of their ids."""
+
+    session_id: UUID
+    evaluation_institution_id: UUID
+    occupation_code: str
+    level: Level
+    held_on: date
+    place: str
+    applicant_count: int
+
+
 @router.post(
     "/sessions", status_code=status.HTTP_201_CREATED, summary="Schedule an assessment session"
 )
 async def schedule(body: Schedule, request: Request, principal: Evaluator) -> SessionView:
     command = commands.ScheduleSession(principal=principal, **body.model_dump())
     return SessionView.of(await execute(request, command))
+
+
+@router.get(
+    "/sessions",
+    summary="Sessions of an evaluation institution (its own), in scheduling order (paginated)",
+)
+async def sessions(
+    request: Request,
+    response: Response,
+    views: Views,
+    principal: Reader,
+    page: Page,
+    evaluation_institution_id: UUID | None = None,
+    occupation_code: OccupationCode | None = None,
+    level: Level | None = None,
+) -> list[SessionListed]:
+    if principal.role is Role.EVALUATION_INSTITUTION:
+        if evaluation_institution_id not in (None, principal.organisation_id):
+            raise Forbidden(
+                "other_organisation", "an evaluation institution reads only its own sessions"
+            )
+        evaluation_institution_id = principal.organisation_id
+
+    await views.ensure_cursor(
+        page.after, "session", "SELECT 1 FROM sessions WHERE session_id = $1", page.after
+    )
+    rows = await views.fetch(
+        "SELECT session_id, evaluation_institution_id, occupation_code, level, held_on, place,"
+        " applicants AS applicant_count FROM sessions"
+        " WHERE ($1::uuid IS NULL OR evaluation_institution_id = $1)"
+        " AND ($2::text IS NULL OR occupation_code = $2)"
+        " AND ($3::text IS NULL OR level = $3)"
+        " AND ($4::uuid IS NULL OR scheduled_position >"
+        "  (SELECT scheduled_position FROM sessions WHERE session_id = $4))"
+        " ORDER BY scheduled_position LIMIT $5",
+        evaluation_institution_id,
+        occupation_code,
+        level.value if level else None,
+        page.after,
+        page.fetch,
+    )
+    listed = [SessionListed(**dict(row)) for row in rows]
+    return paginated(listed, page, lambda view: view.session_id, request, response)
 
 
 @router.get("/sessions/{session_id}", summary="One session")

@@ -1,7 +1,9 @@
 """The evaluation institution's workspace: the qualification queue (confirm, or refuse with a
 reason), assessment sessions (scheduled with the confirmed applicants of one occupation and
-level), scores entered once and corrected with a reason, and its certificate cases: reported to
-the province, and issued once nationally approved, each with its due date."""
+level; every session listed from assessment's `GET /sessions`, an empty one too, and given more
+confirmed applicants of its occupation and level), scores entered once and corrected with a
+reason, and its certificate cases: reported to the province, and issued once nationally
+approved, each with its due date."""
 
 from __future__ import annotations
 
@@ -26,14 +28,11 @@ Evaluator = Annotated[Identity, Depends(signed_in(Role.EVALUATION_INSTITUTION))]
 
 async def workspace_context(request: Request, identity: Identity) -> dict[str, Any]:
     client, token = services(request), identity.token
-    institutions, applications, cases = await asyncio.gather(
+    institutions, applications, sessions, cases = await asyncio.gather(
         client.all_items("assessment", "/evaluation-institutions", token),
         client.all_items("assessment", "/applications", token),
+        client.all_items("assessment", "/sessions", token),
         client.all_items("certification", "/cases", token),
-    )
-    session_ids = sorted({a["session_id"] for a in applications if a["session_id"]})
-    sessions = await asyncio.gather(
-        *(client.get("assessment", f"/sessions/{sid}", token) for sid in session_ids)
     )
     today = clock.today()
     institution = next(
@@ -56,7 +55,8 @@ async def workspace_context(request: Request, identity: Identity) -> dict[str, A
         "applications": applications,
         "by_status": by_status,
         "to_schedule": to_schedule,
-        "sessions": sessions,
+        # Every session, an empty one too (scheduled, then its assignment refused), by date.
+        "sessions": sorted(sessions, key=lambda session: session["held_on"]),
         "cases": [
             {**case, "deadline": pipeline.deadline(case, today)}
             for case in pipeline.by_urgency(cases, today)
@@ -155,6 +155,33 @@ async def schedule(request: Request, identity: Evaluator) -> Response:
             f"已安排 {session['held_on']} 在{session['place']}的考核，考生 {len(chosen)} 人。",
         ),
         failed,
+    )
+
+
+@router.post("/sessions/{session_id}/assignments", dependencies=[CsrfChecked])
+async def assign(request: Request, identity: Evaluator, session_id: str) -> Response:
+    """More confirmed applicants (of the session's occupation and level) for a session."""
+    form = await request.form()
+    chosen = [str(value) for value in form.getlist("application_ids")]
+    if not chosen:
+        problem = Problem("application_ids", "考生：请至少选择一名资格审核通过的申请人")
+        return await workspace_page(request, identity, [problem], 422)
+    call = services(request).send(
+        "assessment",
+        "POST",
+        f"/sessions/{session_id}/assignments",
+        identity.token,
+        {"application_ids": chosen},
+    )
+    return await attempt(
+        call,
+        lambda session: redirect(
+            request,
+            "/evaluation#scores-title",
+            f"已将考生 {len(chosen)} 人加入 {session['held_on']} 在{session['place']}的考核，"
+            f"该场共 {len(session['application_ids'])} 人。",
+        ),
+        _again(request, identity),
     )
 
 
