@@ -322,8 +322,12 @@ def test_default_deny_and_dns(rendered: Rendered) -> None:
     assert {p["port"] for rule in dns["spec"]["egress"] for p in rule["ports"]} == {53}
 
 
-SERVICE_CALLS = {("certification", "enrollment")}
-"""(caller, callee): the one service-to-service call, the claim check of a holder's identity."""
+SERVICE_CALLS = {
+    ("certification", "enrollment"),
+    *(("console", service) for service in SERVICES),
+}
+"""(caller, callee): the one service-to-service call, the claim check of a holder's identity,
+and the web console's calls to every API."""
 
 
 @pytest.mark.parametrize("service", SERVICES)
