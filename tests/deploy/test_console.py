@@ -49,7 +49,13 @@ def test_production_settings_are_complete_and_agree_with_the_services(
     settings = resolved(rendered, monkeypatch)
     assert settings.environment == "production" and settings.oidc_issuer
     service = environment_of_a_service(rendered)
-    for name in ("JWT_ALGORITHM", "JWT_PUBLIC_KEY_FILE", "JWT_ISSUER", "JWT_AUDIENCE"):
+    for name in (
+        "JWT_ALGORITHM",
+        "JWT_PUBLIC_KEY_FILE",
+        "JWT_ISSUER",
+        "JWT_AUDIENCE",
+        "JWT_LEEWAY_SECONDS",
+    ):
         assert environment(rendered)[name] == service[name], name
     for name in SERVICES:
         assert (

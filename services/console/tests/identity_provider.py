@@ -60,6 +60,14 @@ class Provider:
     signed_out: list[dict[str, str]] = field(default_factory=list)
     token_requests: list[dict[str, str]] = field(default_factory=list)
     id_token_tamper: Callable[[dict[str, Any]], dict[str, Any]] = lambda claims: claims
+    key_id: str = KEY_ID
+    token_endpoint_failure: int | None = None
+    """An HTTP status the token endpoint answers every request with, while set."""
+
+    def rotate_key(self) -> None:
+        """A new signing key under a new key id, as providers rotate theirs."""
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        self.key_id = f"{self.key_id}-next"
 
     def services_token(self, account: Account) -> str:
         now = int(time.time())
@@ -83,7 +91,7 @@ class Provider:
             **account.id_claims,
         }
         return jwt.encode(
-            self.id_token_tamper(claims), self.key, algorithm="ES256", headers={"kid": KEY_ID}
+            self.id_token_tamper(claims), self.key, algorithm="ES256", headers={"kid": self.key_id}
         )
 
 
@@ -109,7 +117,7 @@ def app_of(provider: Provider) -> FastAPI:
     @app.get("/jwks")
     def jwks() -> dict[str, Any]:
         public = jwt.algorithms.ECAlgorithm.to_jwk(provider.key.public_key(), as_dict=True)
-        return {"keys": [{**public, "kid": KEY_ID, "use": "sig", "alg": "ES256"}]}
+        return {"keys": [{**public, "kid": provider.key_id, "use": "sig", "alg": "ES256"}]}
 
     def answer(request: dict[str, str], account_name: str) -> Response:
         code = secrets.token_urlsafe(24)
@@ -175,6 +183,9 @@ def app_of(provider: Provider) -> FastAPI:
             return error(401, "invalid_client")
         form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
         provider.token_requests.append(form)
+        if provider.token_endpoint_failure is not None:
+            status = provider.token_endpoint_failure
+            return error(status, "temporarily_unavailable" if status >= 500 else "invalid_grant")
         grant = form.get("grant_type")
         if grant == "client_credentials":
             now = int(time.time())

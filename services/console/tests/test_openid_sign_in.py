@@ -5,11 +5,14 @@ the public pages' client token, and what production requires."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import socket
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -23,7 +26,8 @@ from fastapi.testclient import TestClient
 from heze_console.main import create_app
 from heze_console.sessions import COOKIE
 from heze_console.settings import ConsoleSettings
-from identity_provider import CLIENT_ID, CLIENT_SECRET, Account, Provider, running
+from heze_console.web import renewed
+from identity_provider import CLIENT_ID, CLIENT_SECRET, KEY_ID, Account, Provider, running
 from test_console_app import EVALUATORS, INSTITUTIONS, csrf_of
 
 pytestmark = pytest.mark.fast
@@ -179,17 +183,43 @@ def test_an_employer_is_named_from_the_id_tokens_org_name(world: World) -> None:
     assert "菏泽市牡丹区数字科技有限公司" in world.console.get("/notices").text
 
 
-def test_an_answer_with_another_state_or_used_twice_is_refused(world: World) -> None:
+def session_of(world: World) -> Any:
+    [session] = world.console.app.state.sessions.sessions.values()  # type: ignore[attr-defined]
+    return session
+
+
+def start_at_the_provider(world: World) -> str:
+    """A sign-in begun: the provider's authorisation URL the console sent the browser to."""
     world.console.get("/sign-in")
-    to_provider = world.console.get("/sign-in").headers["location"]
-    state = parse_qs(urlsplit(to_provider).query)["state"][0]
-    forged = world.console.get(f"/sign-in/callback?code=stolen&state={state[:-2]}xx")
-    assert forged.status_code == 400 and "登录请求已失效" in forged.text
-    world.console.get("/sign-in")  # a fresh request, then its genuine answer, once
-    landed = world.sign_in("机构经办人")
-    assert landed.headers["location"] == "/institution"
-    replayed = world.console.get(landed.request.url.path + "?" + landed.request.url.query.decode())
-    assert replayed.status_code == 400
+    return world.console.get("/sign-in").headers["location"]
+
+
+def test_an_answer_with_another_state_or_used_twice_or_late_is_refused(world: World) -> None:
+    state = parse_qs(urlsplit(start_at_the_provider(world)).query)["state"][0]
+    for forged in (f"{state[:-2]}xx", "é", ""):  # a non-ASCII state is refused, not a 500
+        refused = world.console.get("/sign-in/callback", params={"code": "x", "state": forged})
+        assert refused.status_code == 400 and "登录请求已失效" in refused.text
+    cancelled = f"/sign-in/callback?error=access_denied&state={state}"
+    assert world.console.get(cancelled).status_code == 401  # this session's own answer, once
+    assert world.console.get(cancelled).status_code == 400  # used: no longer awaited
+    state = parse_qs(urlsplit(start_at_the_provider(world)).query)["state"][0]
+    session_of(world).pending_sign_in = replace(
+        session_of(world).pending_sign_in, asked_at=time.time() - 601
+    )
+    assert world.console.get(cancelled.replace("state=", f"state={state}&x=")).status_code == 400
+
+
+def test_a_provider_error_is_shown_escaped(world: World) -> None:
+    state = parse_qs(urlsplit(start_at_the_provider(world)).query)["state"][0]
+    page = world.console.get(
+        "/sign-in/callback", params={"error": "<script>alert(1)</script>", "state": state}
+    )
+    assert page.status_code == 401
+    assert "<script>alert" not in page.text and "&lt;script&gt;alert" in page.text
+
+
+def expired(claims: dict[str, Any]) -> dict[str, Any]:
+    return {**claims, "iat": claims["iat"] - 900, "exp": claims["iat"] - 600}
 
 
 @pytest.mark.parametrize(
@@ -199,8 +229,11 @@ def test_an_answer_with_another_state_or_used_twice_is_refused(world: World) -> 
         lambda claims: {**claims, "aud": "another-client"},
         lambda claims: {**claims, "iss": "http://127.0.0.1:1"},
         lambda claims: {k: v for k, v in claims.items() if k != "nonce"},
+        expired,
+        lambda claims: {**claims, "aud": [CLIENT_ID, "another-client"]},  # no azp
+        lambda claims: {**claims, "aud": [CLIENT_ID, "other"], "azp": "other"},
     ],
-    ids=["nonce", "audience", "issuer", "no-nonce"],
+    ids=["nonce", "audience", "issuer", "no-nonce", "expired", "two-audiences", "azp"],
 )
 def test_an_id_token_not_for_this_request_is_refused(world: World, tamper: Any) -> None:
     world.provider.id_token_tamper = tamper
@@ -209,17 +242,42 @@ def test_an_id_token_not_for_this_request_is_refused(world: World, tamper: Any) 
     assert world.console.get("/institution").headers["location"] == "/sign-in"
 
 
-def test_an_id_token_signed_by_another_key_is_refused(world: World) -> None:
+def test_an_id_token_a_little_early_by_the_providers_clock_is_taken(world: World) -> None:
+    world.provider.id_token_tamper = lambda claims: {**claims, "iat": claims["iat"] + 5}
+    assert world.sign_in("机构经办人").headers["location"] == "/institution"
+    world.provider.id_token_tamper = lambda claims: {
+        **claims,
+        "aud": [CLIENT_ID, "x"],
+        "azp": CLIENT_ID,
+    }
+    assert world.sign_in("机构经办人").headers["location"] == "/institution"
+
+
+@pytest.mark.parametrize("algorithm", ["none", "HS256"])
+def test_an_id_token_signed_by_another_key_or_none_is_refused(world: World, algorithm: str) -> None:
     genuine = world.provider.id_token
 
     def forged(account: Account, nonce: str) -> str:
         claims = jwt.decode(genuine(account, nonce), options={"verify_signature": False})
-        return jwt.encode(
-            claims, ec.generate_private_key(ec.SECP256R1()), "ES256", {"kid": "provider-key-1"}
-        )
+        if algorithm == "none":
+            return jwt.encode(claims, None, "none", {"kid": KEY_ID})
+        return jwt.encode(claims, CLIENT_SECRET * 2, "HS256", {"kid": KEY_ID})
 
     world.provider.id_token = forged  # type: ignore[method-assign]
     assert world.sign_in("机构经办人").status_code == 502
+    world.provider.id_token = lambda account, nonce: jwt.encode(  # type: ignore[method-assign]
+        jwt.decode(genuine(account, nonce), options={"verify_signature": False}),
+        ec.generate_private_key(ec.SECP256R1()),
+        "ES256",
+        {"kid": KEY_ID},
+    )
+    assert world.sign_in("机构经办人").status_code == 502
+
+
+def test_a_rotated_provider_key_is_fetched_once(world: World) -> None:
+    assert world.sign_in("机构经办人").headers["location"] == "/institution"
+    world.provider.rotate_key()  # the console holds the old key set
+    assert world.sign_in("机构经办人").headers["location"] == "/institution"
 
 
 def test_an_access_token_the_services_would_not_accept_is_refused(world: World) -> None:
@@ -235,14 +293,46 @@ def test_the_access_token_is_renewed_before_it_expires_and_a_refused_renewal_sig
 ) -> None:
     world.provider.services_token_seconds = 30  # within the minute before expiry: renewed
     world.sign_in("机构经办人")
-    first = world.services.seen[-1][1] if world.services.seen else ""
+    at_sign_in = session_of(world).identity.token
     world.console.get("/institution")
-    grants = [r["grant_type"] for r in world.provider.token_requests]
-    assert "refresh_token" in grants
-    assert world.services.claims_sent()["sub"] == "staff-1"
-    assert world.services.seen[-1][1] != first
+    renewed = session_of(world).identity.provider.access_token
+    assert renewed != at_sign_in
+    assert world.services.seen[-1][1] == renewed  # the services got the renewed token
+    assert [r["grant_type"] for r in world.provider.token_requests].count("refresh_token") == 1
     world.provider.refresh_tokens.clear()  # the provider revoked the sign-in
     assert world.console.get("/institution").headers["location"] == "/sign-in"
+
+
+def test_a_provider_away_for_a_moment_signs_nobody_out(world: World) -> None:
+    world.provider.services_token_seconds = 30
+    world.sign_in("机构经办人")
+    world.provider.token_endpoint_failure = 503
+    page = world.console.get("/institution")
+    assert page.status_code != 303 and session_of(world).identity is not None  # 30 s more: kept
+    world.provider.token_endpoint_failure = 400  # invalid_grant: final
+    assert world.console.get("/institution").headers["location"] == "/sign-in"
+
+
+def test_a_renewal_that_names_another_role_signs_out(world: World) -> None:
+    world.provider.services_token_seconds = 30
+    world.sign_in("机构经办人")
+    world.provider.accounts["机构经办人"].services_claims["role"] = "city_bureau"
+    assert world.console.get("/institution").headers["location"] == "/sign-in"
+
+
+def test_requests_side_by_side_renew_once(world: World) -> None:
+    world.provider.services_token_seconds = 30
+    world.sign_in("机构经办人")
+    world.provider.services_token_seconds = 600  # the renewed token is good for a while
+    session = session_of(world)
+    request = SimpleNamespace(app=world.console.app)
+
+    async def side_by_side() -> None:
+        await asyncio.gather(*(renewed(request, session) for _ in range(3)))  # type: ignore[arg-type]
+
+    world.console.portal.call(side_by_side)  # type: ignore[union-attr]
+    assert [r["grant_type"] for r in world.provider.token_requests].count("refresh_token") == 1
+    assert session.identity is not None
 
 
 def test_signing_out_ends_the_session_at_the_provider_too(world: World) -> None:
@@ -255,10 +345,7 @@ def test_signing_out_ends_the_session_at_the_provider_too(world: World) -> None:
     back = world.browser.get(out.headers["location"])
     assert back.headers["location"] == f"{CONSOLE}/"
     assert world.console.get("/institution").headers["location"] == "/sign-in"
-    world.console.get("/sign-in")
-    silent = world.console.get("/sign-in/renew").headers["location"]
-    answer = world.browser.get(silent)  # the provider's session is gone too
-    assert parse_qs(urlsplit(answer.headers["location"]).query)["error"] == ["login_required"]
+    assert world.provider.sessions == {}  # the provider's session is gone too
 
 
 def register(world: World) -> httpx.Response:
@@ -275,27 +362,62 @@ def test_a_new_trainee_who_registers_gets_a_token_for_their_trainee_id_without_a
 
     world.services.on_registration = bind
     assert world.sign_in("新学员").headers["location"] == "/trainee"
+    assert world.console.get("/sign-in/silent").headers["location"] == "/sign-in"  # not yet
     registered = register(world)
-    assert registered.headers["location"] == "/sign-in/renew"
+    assert registered.headers["location"] == "/sign-in/silent"
     assert world.services.registered[0]["idh"] == "x" * 43
-    silent = world.console.get("/sign-in/renew").headers["location"]
+    silent = world.console.get("/sign-in/silent").headers["location"]
     assert parse_qs(urlsplit(silent).query)["prompt"] == ["none"]
     landed = world.callback(world.browser.get(silent))  # no page: the provider's session
     assert landed.headers["location"] == "/trainee"
-    [session] = world.console.app.state.sessions.sessions.values()  # type: ignore[attr-defined]
-    assert session.identity.trainee_id == TRAINEE_ID
-    assert f"您的学员编号是 {TRAINEE_ID}" in (session.flash or "")
+    assert session_of(world).identity.trainee_id == TRAINEE_ID
+    assert f"您的学员编号是 {TRAINEE_ID}" in (session_of(world).flash or "")
+    assert world.console.get("/sign-in/silent").headers["location"] == "/sign-in"  # once only
 
 
 def test_a_trainee_the_provider_has_not_bound_yet_is_told_so(world: World) -> None:
     world.services.on_registration = lambda: None
     world.sign_in("新学员")
     register(world)
-    silent = world.console.get("/sign-in/renew").headers["location"]
+    silent = world.console.get("/sign-in/silent").headers["location"]
     world.callback(world.browser.get(silent))
-    [session] = world.console.app.state.sessions.sessions.values()  # type: ignore[attr-defined]
+    session = session_of(world)
     assert session.identity.trainee_id is None
     assert TRAINEE_ID in session.flash and "尚未将您的账号关联到学员编号" in session.flash
+
+
+def test_a_silent_answer_for_another_account_is_not_taken(world: World) -> None:
+    world.services.on_registration = lambda: None
+    world.sign_in("新学员")
+    register(world)
+    # Meanwhile someone else signed in at the provider in this browser.
+    world.provider.sessions = {cookie: "机构经办人" for cookie in world.provider.sessions}
+    silent = world.console.get("/sign-in/silent").headers["location"]
+    again = world.callback(world.browser.get(silent))
+    assert again.status_code == 303 and "prompt" not in parse_qs(
+        urlsplit(again.headers["location"]).query
+    )
+    session = session_of(world)
+    assert session.identity is None and session.flash is None  # nor the trainee's message
+
+
+def test_silent_sign_in_refused_at_the_provider_asks_the_person(world: World) -> None:
+    world.services.on_registration = lambda: None
+    world.sign_in("新学员")
+    register(world)
+    silent = world.console.get("/sign-in/silent").headers["location"]
+    world.provider.sessions.clear()  # signed out at the provider meanwhile
+    answer = world.browser.get(silent)
+    assert parse_qs(urlsplit(answer.headers["location"]).query)["error"] == ["login_required"]
+    asked = world.callback(answer).headers["location"]
+    assert asked.startswith(f"{world.provider.url}/authorize?") and "prompt=none" not in asked
+    assert session_of(world).pending_sign_in.after_registration  # its message still comes
+
+
+def test_an_identity_provider_away_gives_a_chinese_page(world: World) -> None:
+    world.provider.token_endpoint_failure = 503
+    page = world.console.get("/notices")  # needs the console client's token
+    assert page.status_code == 502 and "统一身份认证平台暂时无法访问" in page.text
 
 
 def test_public_pages_read_with_the_consoles_own_client_token(world: World) -> None:

@@ -112,6 +112,7 @@ class TokenVerifier:
                 algorithms=[self.settings.jwt_algorithm],
                 audience=self.settings.jwt_audience,
                 issuer=self.settings.jwt_issuer,
+                leeway=self.settings.jwt_leeway_seconds,
                 options={"require": ["exp", "iat", "sub", "role"]},
             )
         except jwt.ExpiredSignatureError as error:
@@ -136,8 +137,13 @@ class TokenVerifier:
                 verified_identity=claims.get(IDENTITY_CLAIM),
             )
         except ValidationError as error:
+            # Named by claim and rule, without the values: reasons are logged.
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+                for e in error.errors(include_input=False)
+            )
             raise Unauthorized(
-                "invalid_token", f"the token's claims are invalid: {error}"
+                "invalid_token", f"the token's claims are invalid: {problems}"
             ) from error
         if principal.role in ORGANISATION_ROLES and principal.organisation_id is None:
             raise Unauthorized(

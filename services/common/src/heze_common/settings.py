@@ -40,6 +40,12 @@ class TokenSettings(BaseSettings):
         gt=0,
         description="Longest lifetime (exp - iat) of a token accepted; longer ones are invalid",
     )
+    jwt_leeway_seconds: int = Field(
+        default=0,
+        ge=0,
+        le=300,
+        description="Clock difference allowed with the token issuer (on exp, iat and nbf)",
+    )
 
     def ensure_asymmetric_tokens(self) -> None:
         """Production verifies tokens with a public key: no secret there could mint one."""

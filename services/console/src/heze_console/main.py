@@ -22,6 +22,7 @@ from heze_common.http_server import protocol_with_header_timeout
 from heze_common.observability import configure_logging, health_router
 from heze_console.errors import Problem, as_text, describe
 from heze_console.identity import sign_in_for
+from heze_console.openid import SignInFailed
 from heze_console.pages import (
     auditor,
     city,
@@ -108,6 +109,12 @@ def install_error_pages(app: FastAPI) -> None:
     async def csrf_refused(request: Request, _: CsrfRefused) -> Response:
         text = "页面已过期或来源不明，请返回刷新页面后重新提交。"
         return page(request, "提交未受理", text, 403)
+
+    @app.exception_handler(SignInFailed)
+    async def provider_away(request: Request, failed: SignInFailed) -> Response:
+        log.warning("identity provider failed", reason=failed.reason)
+        text = "统一身份认证平台暂时无法访问，请稍后再试。"
+        return page(request, "服务暂时不可用", text, 502)
 
     @app.exception_handler(ServiceUnavailable)
     async def unavailable(request: Request, error: ServiceUnavailable) -> Response:

@@ -24,7 +24,7 @@ import secrets
 import time
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 import httpx
 import jwt
@@ -40,12 +40,25 @@ RENEW_BEFORE_SECONDS = 60
 """An access token this close to its expiry is renewed (or a new client token fetched)."""
 
 
+ID_TOKEN_LEEWAY_SECONDS = 60
+"""The clock difference allowed with the provider on an ID token's `iat` and `exp`."""
+
+PENDING_SECONDS = 600
+"""How long an authorisation request waits for its answer."""
+
+
 class SignInFailed(Exception):
-    """The provider refused, or what it answered does not hold; `reason` is for the log."""
+    """The sign-in did not happen: the provider did not answer, or what it answered does not
+    hold; `reason` is for the log."""
 
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
+
+
+class ProviderRefused(SignInFailed):
+    """The provider answered with an error of its own (e.g. `invalid_grant`): final, unlike a
+    provider that is away for a moment."""
 
 
 @dataclass(frozen=True)
@@ -55,14 +68,33 @@ class PendingSignIn:
     state: str
     nonce: str
     code_verifier: str
-    silent: bool = False
-    """Asked with `prompt=none`: renewing the token of someone already signed in at the provider."""
+    asked_at: float
+    silent_for: str | None = None
+    """Asked with `prompt=none` for the account of this ID-token subject (a trainee just
+    registered): an answer for another account is not taken."""
+    after_registration: bool = False
 
     @classmethod
-    def new(cls, *, silent: bool = False) -> PendingSignIn:
+    def new(
+        cls, *, silent_for: str | None = None, after_registration: bool = False
+    ) -> PendingSignIn:
         return cls(
-            secrets.token_urlsafe(32), secrets.token_urlsafe(32), secrets.token_urlsafe(48), silent
+            state=secrets.token_urlsafe(32),
+            nonce=secrets.token_urlsafe(32),
+            code_verifier=secrets.token_urlsafe(48),
+            asked_at=time.time(),
+            silent_for=silent_for,
+            after_registration=after_registration,
         )
+
+    @property
+    def silent(self) -> bool:
+        return self.silent_for is not None
+
+    def answers(self, state: str) -> bool:
+        """Whether an answer with this `state` is this request's, and still awaited."""
+        fresh = time.time() - self.asked_at < PENDING_SECONDS
+        return fresh and secrets.compare_digest(state.encode(), self.state.encode())
 
     @property
     def code_challenge(self) -> str:
@@ -101,10 +133,12 @@ class OpenIdSignIn:
         self.redirect_uri = f"{settings.console_url}/sign-in/callback"
         self.after_sign_out_uri = f"{settings.console_url}/"
         self.verifier = TokenVerifier(settings)
-        self.http = httpx.AsyncClient(
-            timeout=settings.service_timeout_seconds,
-            auth=(self.client_id, settings.oidc_client_secret.get_secret_value()),
+        # client_secret_basic: both parts form-encoded first (RFC 6749, 2.3.1); only the token
+        # endpoint is sent them.
+        self.client_auth = httpx.BasicAuth(
+            quote_plus(self.client_id), quote_plus(settings.oidc_client_secret.get_secret_value())
         )
+        self.http = httpx.AsyncClient(timeout=settings.service_timeout_seconds)
         self._metadata: ProviderMetadata | None = None
         self._keys: jwt.PyJWKSet | None = None
         self._client_token: SignedIn | None = None
@@ -132,6 +166,17 @@ class OpenIdSignIn:
                 )
             except KeyError as missing:
                 raise SignInFailed(f"the discovery document lacks {missing}") from None
+            if self.issuer.startswith("https://"):
+                plain = [
+                    url
+                    for url in vars(self._metadata).values()
+                    if url and not url.startswith("https://")
+                ]
+                if plain:
+                    self._metadata = None
+                    raise SignInFailed(
+                        f"the discovery document names endpoints not on https: {plain}"
+                    )
         return self._metadata
 
     async def authorization_url(self, pending: PendingSignIn) -> str:
@@ -163,7 +208,7 @@ class OpenIdSignIn:
         if not isinstance(id_token, str):
             raise SignInFailed("the token endpoint answered without an ID token")
         claims = await self._id_claims(id_token)
-        if not secrets.compare_digest(str(claims.get("nonce", "")), pending.nonce):
+        if not secrets.compare_digest(str(claims["nonce"]).encode(), pending.nonce.encode()):
             raise SignInFailed("the ID token's nonce is not this sign-in's")
         return self._signed_in(answer, id_token, claims)
 
@@ -175,8 +220,13 @@ class OpenIdSignIn:
             {"grant_type": "refresh_token", "refresh_token": signed_in.refresh_token}
         )
         renewed = self._signed_in(answer, signed_in.id_token, signed_in.id_claims)
-        if renewed.principal.subject != signed_in.principal.subject:
-            raise SignInFailed("the renewed token names another subject")
+        before, after = signed_in.principal, renewed.principal
+        if (after.subject, after.role, after.organisation_id) != (
+            before.subject,
+            before.role,
+            before.organisation_id,
+        ):  # the person is now someone else to the services: sign in again
+            raise ProviderRefused("the renewed token names another subject, role or organisation")
         if renewed.refresh_token is None:  # the provider does not rotate refresh tokens
             renewed = replace(renewed, refresh_token=signed_in.refresh_token)
         return renewed
@@ -226,18 +276,24 @@ class OpenIdSignIn:
         )
 
     async def _id_claims(self, id_token: str) -> dict[str, Any]:
+        """The ID token's claims, checked as OpenID Connect Core 3.1.3.7 asks."""
         try:
             key = await self._signing_key(id_token)
-            return jwt.decode(
+            claims = jwt.decode(
                 id_token,
                 key,
                 algorithms=list(ID_TOKEN_ALGORITHMS),
                 audience=self.client_id,
                 issuer=self.issuer,
+                leeway=ID_TOKEN_LEEWAY_SECONDS,
                 options={"require": ["iss", "sub", "aud", "exp", "iat", "nonce"]},
             )
         except jwt.InvalidTokenError as error:
             raise SignInFailed(f"the ID token is invalid: {error}") from None
+        audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+        if (len(audiences) > 1 or "azp" in claims) and claims.get("azp") != self.client_id:
+            raise SignInFailed("the ID token was issued to another party (azp)")
+        return claims
 
     async def _signing_key(self, id_token: str) -> jwt.PyJWK:
         """The provider's key the token names; the key set is read again once for an unknown
@@ -256,7 +312,8 @@ class OpenIdSignIn:
         raise SignInFailed(f"the provider publishes no single key {key_id!r}")
 
     async def _token(self, form: dict[str, str]) -> dict[str, Any]:
-        return await self._json("POST", (await self.metadata()).token_endpoint, data=form)
+        endpoint = (await self.metadata()).token_endpoint
+        return await self._json("POST", endpoint, data=form, auth=self.client_auth)
 
     async def _json(self, method: str, url: str, **arguments: Any) -> dict[str, Any]:
         try:
@@ -270,7 +327,6 @@ class OpenIdSignIn:
         if not isinstance(document, dict):
             raise SignInFailed(f"{url} answered {response.status_code} without a JSON object")
         if response.is_error:
-            raise SignInFailed(
-                f"{url} answered {response.status_code} {document.get('error', '')!r}"
-            )
+            refusal = ProviderRefused if response.status_code < 500 else SignInFailed
+            raise refusal(f"{url} answered {response.status_code} {document.get('error', '')!r}")
         return document

@@ -6,6 +6,7 @@ several replicas would need a shared store (or sticky sessions)."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from collections import OrderedDict
@@ -57,6 +58,10 @@ class Session:
     """A message to show once on the next page (after a redirect)."""
     pending_sign_in: PendingSignIn | None = None
     """An authorisation request sent to the identity provider, until its answer comes back."""
+    registered_just_now: bool = False
+    """A trainee registered in this session: one silent sign-in may fetch their new token."""
+    renewal: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """One renewal of the access token at a time (a refresh token is used once)."""
     touched: float = field(default_factory=time.monotonic)
 
     def take_flash(self) -> str | None:

@@ -58,6 +58,8 @@ class ConsoleSettings(TokenSettings):
                 ("OIDC_CLIENT_ID", self.oidc_client_id),
                 ("OIDC_CLIENT_SECRET", self.oidc_client_secret),
             )
+            if "openid" not in self.oidc_scopes.split():
+                raise ValueError("OIDC_SCOPES must include openid")
         if self.environment == "production":
             require_set(
                 "production environment",

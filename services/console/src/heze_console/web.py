@@ -17,7 +17,12 @@ import structlog
 from heze_console import pipeline
 from heze_console.errors import MESSAGES, Problem, by_field, describe
 from heze_console.identity import DevelopmentSignIn
-from heze_console.openid import RENEW_BEFORE_SECONDS, OpenIdSignIn, SignInFailed
+from heze_console.openid import (
+    RENEW_BEFORE_SECONDS,
+    OpenIdSignIn,
+    ProviderRefused,
+    SignInFailed,
+)
 from heze_console.services import ServiceError, Services
 from heze_console.sessions import (
     CSRF_FIELD,
@@ -160,23 +165,27 @@ def signed_in(*roles: Role) -> Callable[[Request], Identity]:
 
 async def renewed(request: Request, session: Session) -> None:
     """An OpenID Connect sign-in whose access token is about to expire gets a new one from its
-    refresh token; if the provider refuses, the person signs in again."""
-    identity = session.identity
-    if identity is None or identity.provider is None:
+    refresh token, one request at a time. A provider that refuses signs the person out; one
+    that is away leaves them signed in while their token still holds."""
+    if session.identity is None or session.identity.provider is None:
         return
-    if identity.provider.expires_at - time.time() > RENEW_BEFORE_SECONDS:
-        return
-    sign_in = sign_in_of(request)
-    assert isinstance(sign_in, OpenIdSignIn)
-    before = identity.provider
-    try:
-        fresh = await sign_in.renew(before)
-    except SignInFailed as failed:
-        if identity.provider is before:  # not renewed meanwhile by a request beside this one
+    async with session.renewal:
+        identity = session.identity
+        if identity is None or identity.provider is None:
+            return
+        left = identity.provider.expires_at - time.time()
+        if left > RENEW_BEFORE_SECONDS:  # renewed meanwhile by a request beside this one
+            return
+        sign_in = sign_in_of(request)
+        assert isinstance(sign_in, OpenIdSignIn)
+        try:
+            fresh = await sign_in.renew(identity.provider)
+        except SignInFailed as failed:
             log.info("sign-in not renewed", reason=failed.reason)
-            session.identity = None
-        return
-    identity.provider, identity.token = fresh, fresh.access_token
+            if isinstance(failed, ProviderRefused) or left <= 0:
+                session.identity = None
+            return
+        identity.provider, identity.token = fresh, fresh.access_token
 
 
 async def csrf_checked(request: Request) -> None:

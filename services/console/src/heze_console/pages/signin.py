@@ -80,27 +80,39 @@ async def sign_in_page(request: Request) -> Response:
         return response
     sign_in = sign_in_of(request)
     if isinstance(sign_in, OpenIdSignIn):
-        return await to_the_provider(request, session, sign_in, silent=False)
+        return await to_the_provider(request, session, sign_in, PendingSignIn.new())
     return render(request, "sign_in.html", await directories(request))
 
 
-@router.get("/sign-in/renew")
-async def renew(request: Request) -> Response:
-    """After a trainee registers: a new token from the provider, without asking again
-    (`prompt=none`), whose subject is now the trainee id."""
+@router.get("/sign-in/silent")
+async def silent_sign_in(request: Request) -> Response:
+    """Once, right after a trainee registered: a new token from the provider without asking
+    again (`prompt=none`), whose subject is now the trainee id; taken only for the same
+    account at the provider."""
     session = session_of(request)
     sign_in = sign_in_of(request)
-    if session is None or not isinstance(sign_in, OpenIdSignIn):
+    identity = session.identity if session is not None else None
+    if (
+        session is None
+        or not session.registered_just_now
+        or identity is None
+        or identity.provider is None
+        or not isinstance(sign_in, OpenIdSignIn)
+    ):
         return RedirectResponse("/sign-in", status_code=303)
-    return await to_the_provider(request, session, sign_in, silent=True)
+    session.registered_just_now = False
+    pending = PendingSignIn.new(
+        silent_for=str(identity.provider.id_claims["sub"]), after_registration=True
+    )
+    return await to_the_provider(request, session, sign_in, pending)
 
 
 async def to_the_provider(
-    request: Request, session: Session, sign_in: OpenIdSignIn, *, silent: bool
+    request: Request, session: Session, sign_in: OpenIdSignIn, pending: PendingSignIn
 ) -> Response:
-    session.pending_sign_in = PendingSignIn.new(silent=silent)
+    session.pending_sign_in = pending
     try:
-        url = await sign_in.authorization_url(session.pending_sign_in)
+        url = await sign_in.authorization_url(pending)
     except SignInFailed as failed:
         return provider_failed(request, failed)
     return RedirectResponse(url, status_code=303)
@@ -108,6 +120,12 @@ async def to_the_provider(
 
 SILENT_REFUSALS = frozenset({"login_required", "interaction_required", "consent_required"})
 """A `prompt=none` request's answers that mean: ask the person (OpenID Connect Core 3.1.2.6)."""
+
+
+def not_signed_in(request: Request, text: str, status_code: int) -> Response:
+    return render(
+        request, "error.html", {"title": "登录未完成", "text": text}, status_code=status_code
+    )
 
 
 @router.get("/sign-in/callback")
@@ -125,28 +143,31 @@ async def callback(
         session is None
         or pending is None
         or not isinstance(sign_in, OpenIdSignIn)
-        or not secrets.compare_digest(state, pending.state)
+        or not pending.answers(state)
     ):
-        text = "登录请求已失效或不是从本页面发起的，请重新登录。"
-        return render(request, "error.html", {"title": "登录未完成", "text": text}, status_code=400)
+        return not_signed_in(request, "登录请求已失效或不是从本页面发起的，请重新登录。", 400)
     session.pending_sign_in = None  # an answer is used once
+    again = PendingSignIn.new(after_registration=pending.after_registration)
     if error:
         if pending.silent and error in SILENT_REFUSALS:
-            return await to_the_provider(request, session, sign_in, silent=False)
-        text = (
-            "您已取消登录。"
-            if error == "access_denied"
-            else f"统一身份认证平台未完成登录（{error[:40]}），请重新登录。"
-        )
-        return render(request, "error.html", {"title": "登录未完成", "text": text}, status_code=401)
+            return await to_the_provider(request, session, sign_in, again)
+        if error == "access_denied":
+            return not_signed_in(request, "您已取消登录。", 401)
+        text = f"统一身份认证平台未完成登录（{error[:40]}），请重新登录。"
+        return not_signed_in(request, text, 401)
     try:
         provider = await sign_in.complete(pending, code)
     except SignInFailed as failed:
         return provider_failed(request, failed)
+    if pending.silent and provider.id_claims["sub"] != pending.silent_for:
+        # Another account is signed in at the provider in this browser: not taken for this
+        # person (nor their message); they sign in themselves.
+        log.warning("silent sign-in answered for another account")
+        session.identity, session.flash = None, None
+        return await to_the_provider(request, session, sign_in, PendingSignIn.new())
     principal = provider.principal
     if principal.role not in WORKSPACES:
-        text = "您的身份在本平台没有工作台。"
-        return render(request, "error.html", {"title": "无法登录", "text": text}, status_code=403)
+        return not_signed_in(request, "您的身份在本平台没有工作台。", 403)
     identity = Identity(
         token=provider.access_token,
         role=principal.role,
@@ -156,7 +177,11 @@ async def callback(
         development=False,
         provider=provider,
     )
-    if pending.silent and principal.role is Role.TRAINEE and identity.trainee_id is None:
+    if (
+        pending.after_registration
+        and principal.role is Role.TRAINEE
+        and identity.trainee_id is None
+    ):
         session.flash = (
             session.flash or ""
         ) + "统一身份认证平台尚未将您的账号关联到学员编号，关联后请退出并重新登录。"

@@ -93,7 +93,8 @@ async def register(request: Request, identity: Trainee) -> Response:
         session.flash = f"报名登记成功。您的学员编号是 {trainee_id}，下次登录请填写。"
         return RedirectResponse("/trainee", status_code=303)
     session.flash = f"报名登记成功。您的学员编号是 {trainee_id}。"
-    return RedirectResponse("/sign-in/renew", status_code=303)
+    session.registered_just_now = True
+    return RedirectResponse("/sign-in/silent", status_code=303)
 
 
 @router.post("/enrolments", dependencies=[CsrfChecked])
