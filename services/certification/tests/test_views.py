@@ -492,6 +492,84 @@ async def test_cases_are_listed_in_opening_order_in_pages_that_link_to_the_next(
     assert listed == [(await client.get(f"/cases/{theirs}", headers=province)).json()]
 
 
+async def test_cases_are_listed_by_status_and_newest_first_in_pages_that_keep_the_query(
+    service: FastAPI, client: AsyncClient, tokens: Tokens
+) -> None:
+    evaluator, other = uuid4(), uuid4()
+    opened_in_order = [
+        await opened(service, owner) for owner in (evaluator, other, evaluator, evaluator, other)
+    ]
+    ids = [str(case_id) for case_id in opened_in_order]
+    mine = [ids[0], ids[2], ids[3]]
+    me = tokens(Role.EVALUATION_INSTITUTION, evaluator)
+    for case_id, owner in ((ids[2], evaluator), (ids[4], other)):  # to the province's queue
+        reported = await client.post(
+            f"/cases/{case_id}/report", headers=tokens(Role.EVALUATION_INSTITUTION, owner)
+        )
+        assert reported.json()["status"] == "awaiting_confirmation", reported.text
+    province = tokens(Role.PROVINCIAL_DEPARTMENT)
+
+    async def listed(headers: dict[str, str], **params: Any) -> list[str]:
+        response = await client.get("/cases", params=params, headers=headers)
+        assert response.status_code == 200, response.text
+        return [case["case_id"] for case in response.json()]
+
+    assert await listed(province, status="awaiting_confirmation") == [ids[2], ids[4]]
+    assert await listed(province, status="awaiting_report") == [ids[0], ids[1], ids[3]]
+    assert await listed(province, status="awaiting_approval") == []
+    assert await listed(province, order="newest") == ids[::-1]
+    assert await listed(province, order="opened") == ids  # the default's name
+    assert await listed(province, order="newest", status="awaiting_report") == [
+        ids[3],
+        ids[1],
+        ids[0],
+    ]
+    # An evaluation institution reads only its own, in a status and newest first too.
+    assert await listed(me, status="awaiting_confirmation") == [ids[2]]
+    assert await listed(me, order="newest") == mine[::-1]
+    assert await listed(province, order="newest", evaluation_institution_id=str(other)) == [
+        ids[4],
+        ids[1],
+    ]
+    # A trainee only their own.
+    trainee_id = (await client.get(f"/cases/{ids[4]}", headers=province)).json()["trainee_id"]
+    holder = tokens(Role.TRAINEE, subject=trainee_id)
+    assert await listed(holder, status="awaiting_confirmation", order="newest") == [ids[4]]
+    assert await listed(holder, status="awaiting_report") == []
+
+    # Newest first, page after page, the next page's link keeping the order and the status.
+    assert await walk(client, "/cases", province, "case_id", order="newest") == [
+        [ids[4], ids[3]],
+        [ids[2], ids[1]],
+        [ids[0]],
+    ]
+    assert await walk(client, "/cases", me, "case_id", order="newest") == [
+        [ids[3], ids[2]],
+        [ids[0]],
+    ]
+    pages, query = [], {"limit": 1, "order": "newest", "status": "awaiting_report"}
+    response = await client.get("/cases", params=query, headers=province)
+    while True:
+        assert response.status_code == 200, response.text
+        pages.append([case["case_id"] for case in response.json()])
+        if "next" not in response.links:
+            break
+        following = response.links["next"]["url"]
+        assert "order=newest" in following and "status=awaiting_report" in following
+        assert "limit=1" in following and f"after={pages[-1][-1]}" in following
+        response = await client.get(following, headers=province)
+    assert pages == [[ids[3]], [ids[1]], [ids[0]]]  # each once, none missing
+    # From a cursor: the rows beyond it in the order asked.
+    assert await listed(province, order="newest", after=ids[2]) == [ids[1], ids[0]]
+    assert await listed(province, after=ids[2]) == [ids[3], ids[4]]
+
+    for params, named in (({"status": "pending"}, "status"), ({"order": "oldest"}, "order")):
+        refused = await client.get("/cases", params=params, headers=province)
+        assert refused.status_code == 422, refused.text
+        error = refused.json()["error"]
+        assert (error["code"], error["field"]) == ("invalid_request", named)
+
+
 async def test_overdue_cases_are_listed_in_opening_order_in_pages(
     service: FastAPI, client: AsyncClient, tokens: Tokens
 ) -> None:

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from heze_console.main import create_app
@@ -87,7 +88,45 @@ CASE = {
     "certificate_number": None,
     "issued_on": None,
 }
+REPORTED = {
+    **CASE,
+    "case_id": "c0000000-0000-4000-8000-000000000002",
+    "holder_name": "李四",
+    "status": "awaiting_confirmation",
+    "stage": "province_confirmation",
+    "due_on": "2020-02-14",
+}
+"""In the province's queue."""
+CONFIRMED_CASE = {
+    **CASE,
+    "case_id": "c0000000-0000-4000-8000-000000000003",
+    "holder_name": "张三",
+    "status": "awaiting_approval",
+    "stage": "national_review",
+    "due_on": None,
+}
+"""In the national office's queue."""
+CASES = [CASE, REPORTED, CONFIRMED_CASE]
+"""In opening order."""
 sent: list[httpx.Request] = []
+
+
+def listed_cases(request: httpx.Request) -> httpx.Response:
+    """`GET /cases` as the service answers it: by status, in opening order or newest first, one
+    page of `limit` with a link to the next when more follow."""
+    params = request.url.params
+    cases = [case for case in CASES if params.get("status") in (None, case["status"])]
+    if params.get("order") == "newest":
+        cases.reverse()
+    if "after" in params:
+        ids = [case["case_id"] for case in cases]
+        cases = cases[ids.index(params["after"]) + 1 :]
+    limit = int(params.get("limit", "100"))
+    page, headers = cases[:limit], {}
+    if len(cases) > limit:
+        following = request.url.copy_merge_params({"after": page[-1]["case_id"]})
+        headers["Link"] = f'<{following}>; rel="next"'
+    return httpx.Response(200, json=page, headers=headers)
 
 
 def services(request: httpx.Request) -> httpx.Response:
@@ -123,7 +162,7 @@ def services(request: httpx.Request) -> httpx.Response:
         error = {"code": "wrong_session", "message": "…", "field": "application_ids"}
         return httpx.Response(409, json={"error": error})
     if path == "/cases":
-        return httpx.Response(200, json=[CASE])
+        return listed_cases(request)
     if path.endswith("/scores"):
         error = {"code": "invalid_score", "message": "…", "field": "theory_score"}
         return httpx.Response(422, json={"error": error})
@@ -256,11 +295,70 @@ def test_a_return_without_a_reason_is_refused_before_anything_is_sent(tmp_path: 
     assert not [r for r in sent if r.method == "POST"]
 
 
+def cases_asked(requests: list[httpx.Request]) -> list[dict[str, str]]:
+    """The queries of `GET /cases` sent (those of one page in any order)."""
+    asked = [dict(r.url.params) for r in requests if r.url.path == "/cases"]
+    return sorted(asked, key=lambda query: sorted(query.items()))
+
+
+def queue_and_others(page: str) -> tuple[str, str]:
+    queue = page.split('id="queue-title"')[1].split('id="others-title"')[0]
+    others = page.split('id="others-title"')[1].split("</table>")[0]
+    return queue, others
+
+
+def test_the_province_reads_its_queue_by_status_and_one_page_of_the_latest_cases(
+    tmp_path: Path,
+) -> None:
+    client, _ = signed_in(tmp_path, {"role": "provincial_department"})
+    sent.clear()
+    page = client.get("/province").text
+    # Its queue by status (every page of it), the others from one page of the latest.
+    assert cases_asked(sent) == [
+        {"order": "newest", "limit": "100"},
+        {"status": "awaiting_confirmation", "limit": "500"},
+    ]
+    queue, others = queue_and_others(page)
+    assert "待确认（1 件）" in page and f'data-case="{REPORTED["case_id"]}"' in queue
+    assert CASE["case_id"] not in queue and CONFIRMED_CASE["case_id"] not in queue
+    assert "2020-02-14 前（已逾期" in queue and "省级确认" in queue
+    assert "其他证书办理事项（2 件）" in others and "更早的未列出" not in page
+    rows = re.findall(r'<tr data-case="([^"]+)"', others)
+    assert rows == [CONFIRMED_CASE["case_id"], CASE["case_id"]]  # the newest first
+
+
+def test_the_other_cases_are_the_latest_hundred_when_more_exist(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    many = [
+        {**CASE, "case_id": f"c0000000-0000-4000-8000-{index:012d}"} for index in range(10, 130)
+    ]
+    monkeypatch.setitem(globals(), "CASES", [REPORTED, CONFIRMED_CASE, *many])
+    client, _ = signed_in(tmp_path, {"role": "provincial_department"})
+    sent.clear()
+    page = client.get("/province").text
+    assert len(cases_asked(sent)) == 2  # one page of the latest, not the whole history
+    queue, others = queue_and_others(page)
+    assert "待确认（1 件）" in page and REPORTED["case_id"] in queue
+    assert "其他证书办理事项（最近 100 件中的 100 件）" in others and "更早的未列出" in others
+    rows = re.findall(r'<tr data-case="([^"]+)"', others)
+    assert rows == [case["case_id"] for case in many[::-1][:100]]
+
+
 def test_the_national_office_signs_in_to_its_queue(tmp_path: Path) -> None:
     client, workspace = signed_in(tmp_path, {"role": "national_office"})
     assert workspace == "/national"
+    sent.clear()
     page = client.get("/national")
-    assert page.status_code == 200 and "待审核（0 件）" in page.text
+    assert page.status_code == 200 and "待审核（1 件）" in page.text
+    assert cases_asked(sent) == [
+        {"order": "newest", "limit": "100"},
+        {"status": "awaiting_approval", "limit": "500"},
+    ]
+    queue, others = queue_and_others(page.text)
+    assert f'data-case="{CONFIRMED_CASE["case_id"]}"' in queue and "无办理时限" in queue
+    assert CONFIRMED_CASE["case_id"] not in others
+    assert re.findall(r'<tr data-case="([^"]+)"', others) == [REPORTED["case_id"], CASE["case_id"]]
 
 
 TRAINEE_RECORD = {

@@ -22,8 +22,8 @@ from heze_contracts.enums import CertificateStage
 
 
 class Cases(View):
-    """Cases per evaluation institution and trainee in opening order, their open deadlines, and
-    the certificates issued (by number, for verification)."""
+    """Cases per evaluation institution, trainee and status in opening order, their open
+    deadlines, and the certificates issued (by number, for verification)."""
 
     table_names = ("cases", "holder_name_hashes")
     tables = (
@@ -38,6 +38,8 @@ class Cases(View):
         "CREATE INDEX IF NOT EXISTS cases_of_institution"
         " ON {schema}.cases (evaluation_institution_id, opened_position)",
         "CREATE INDEX IF NOT EXISTS cases_of_trainee ON {schema}.cases (trainee_id, opened_position)",
+        # The province's and the national office's queues: the cases in one status.
+        "CREATE INDEX IF NOT EXISTS cases_in_status ON {schema}.cases (status, opened_position)",
         "CREATE UNIQUE INDEX IF NOT EXISTS cases_by_certificate"
         " ON {schema}.cases (certificate_number) WHERE certificate_number IS NOT NULL",
         "CREATE INDEX IF NOT EXISTS cases_by_due_date ON {schema}.cases (due_on)"

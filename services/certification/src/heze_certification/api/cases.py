@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from pydantic import BaseModel
 
 from heze_certification import commands
@@ -123,10 +123,15 @@ async def ensure_known_case(views: ViewReader, page: PageRequest) -> None:
     )
 
 
+CASE_ORDERS = {"opened": ("ASC", ">"), "newest": ("DESC", "<")}
+"""Each order of `GET /cases`: its direction by opening position, and the keyset comparison
+that takes the rows after the cursor in that direction."""
+
+
 @router.get(
     "/cases",
-    summary="Certificate cases (of an evaluation institution; a trainee's own), in opening order"
-    " (paginated)",
+    summary="Certificate cases (of an evaluation institution; a trainee's own; in one status),"
+    " in opening order or newest first (paginated)",
 )
 async def cases(
     request: Request,
@@ -135,20 +140,28 @@ async def cases(
     principal: CaseReader,
     page: Page,
     evaluation_institution_id: UUID | None = None,
+    status: Annotated[CaseStatus | None, Query(description="Only the cases in this status")] = None,
+    order: Annotated[
+        Literal["opened", "newest"],
+        Query(description="`opened`: in opening order; `newest`: the latest opened first"),
+    ] = "opened",
 ) -> list[CaseView]:
     evaluation_institution_id = own_institution(principal, evaluation_institution_id)
     # Without it no filter is left for a trainee: the listing would show everyone's cases.
     trainee_id = principal.own_trainee_id() if principal.role is Role.TRAINEE else None
     await ensure_known_case(views, page)
+    direction, beyond = CASE_ORDERS[order]
     rows = await views.fetch(
         f"SELECT {CASE_COLUMNS} FROM cases"
         " WHERE ($1::uuid IS NULL OR evaluation_institution_id = $1)"
         " AND ($2::uuid IS NULL OR trainee_id = $2)"
-        " AND ($3::uuid IS NULL OR opened_position >"
-        "  (SELECT opened_position FROM cases WHERE case_id = $3))"
-        " ORDER BY opened_position LIMIT $4",
+        " AND ($3::text IS NULL OR status = $3)"
+        f" AND ($4::uuid IS NULL OR opened_position {beyond}"
+        "  (SELECT opened_position FROM cases WHERE case_id = $4))"
+        f" ORDER BY opened_position {direction} LIMIT $5",
         evaluation_institution_id,
         trainee_id,
+        status.value if status else None,
         page.after,
         page.fetch,
     )

@@ -1,9 +1,11 @@
 """The national office's workspace (专业技术人员知识工程指导协调小组办公室): the queue of cases the
-provinces confirmed, approved or sent back with reasons; the other cases with their stage and
-due date (overdue and provisional ones marked)."""
+provinces confirmed (read by their status, every one of them), approved or sent back with
+reasons; the other cases among the latest opened (one page, not the whole history) with their
+stage and due date (overdue and provisional ones marked)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -11,13 +13,15 @@ from fastapi.responses import HTMLResponse, Response
 
 from heze_console import pipeline
 from heze_console.errors import Problem
-from heze_console.pages.province import cases_of
+from heze_console.pages.province import queue_of, recent_others
 from heze_console.sessions import Identity
 from heze_console.web import CsrfChecked, attempt, redirect, render, services, signed_in
 from heze_contracts.enums import Role
 
 router = APIRouter(prefix="/national")
 National = Annotated[Identity, Depends(signed_in(Role.NATIONAL_OFFICE))]
+QUEUE_STATUS = "awaiting_approval"
+"""The status of the cases the national office approves or sends back: its queue."""
 
 
 async def workspace_page(
@@ -26,11 +30,10 @@ async def workspace_page(
     problems: list[Problem] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    cases = await cases_of(request, identity)
-    context = {
-        "queue": [c for c in cases if c["status"] == "awaiting_approval"],
-        "others": [c for c in cases if c["status"] != "awaiting_approval"],
-    }
+    queue, others = await asyncio.gather(
+        queue_of(request, identity, QUEUE_STATUS), recent_others(request, identity, QUEUE_STATUS)
+    )
+    context = {"queue": queue, **others}
     return render(request, "national.html", context, problems=problems, status_code=status_code)
 
 

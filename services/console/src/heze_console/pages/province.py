@@ -1,11 +1,14 @@
 """The provincial department's workspace: the queue of certificate cases reported by the
-evaluation institutions, each with its due date (10 Chinese working days; overdue and provisional
-ones marked), confirmed and reported to the national office, or returned with reasons; and the
-register of evaluation institutions (without one, nobody can apply for assessment)."""
+evaluation institutions (read by their status, every one of them), each with its due date (10
+Chinese working days; overdue and provisional ones marked), confirmed and reported to the national
+office, or returned with reasons; the other cases among the latest opened (one page, not the whole
+history); and the register of evaluation institutions (without one, nobody can apply for
+assessment)."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -22,14 +25,44 @@ router = APIRouter(prefix="/province")
 Province = Annotated[Identity, Depends(signed_in(Role.PROVINCIAL_DEPARTMENT))]
 
 
-async def cases_of(request: Request, identity: Identity) -> list[dict[str, Any]]:
-    """Every case the token reads, most urgent first, each with its deadline."""
+QUEUE_STATUS = "awaiting_confirmation"
+"""The status of the cases the province confirms or returns: its queue."""
+RECENT_CASES = 100
+"""How many of the latest cases the other cases' section reads: one page, however long the
+history (every case of the province would be thousands of pages)."""
+
+
+def with_deadlines(cases: list[dict[str, Any]], today: date) -> list[dict[str, Any]]:
+    return [{**case, "deadline": pipeline.deadline(case, today)} for case in cases]
+
+
+async def queue_of(request: Request, identity: Identity, status: str) -> list[dict[str, Any]]:
+    """Every case in `status` (the service lists them by status, page after page), most urgent
+    first, each with its deadline."""
     today = clock.today()
-    cases = await services(request).all_items("certification", "/cases", identity.token)
-    return [
-        {**case, "deadline": pipeline.deadline(case, today)}
-        for case in pipeline.by_urgency(cases, today)
-    ]
+    cases = await services(request).all_items(
+        "certification", "/cases", identity.token, {"status": status}
+    )
+    return with_deadlines(pipeline.by_urgency(cases, today), today)
+
+
+async def recent_others(request: Request, identity: Identity, status: str) -> dict[str, Any]:
+    """The context of the other cases' section: of the latest `RECENT_CASES` cases opened (one
+    page, newest first), those not in `status` (the queue lists those), each with its deadline;
+    and whether older ones exist, not read."""
+    response = await services(request).request(
+        "certification",
+        "GET",
+        "/cases",
+        identity.token,
+        params={"order": "newest", "limit": RECENT_CASES},
+    )
+    latest = [case for case in response.json() if case["status"] != status]
+    return {
+        "others": with_deadlines(latest, clock.today()),
+        "others_read": RECENT_CASES,
+        "others_more": "next" in response.links,
+    }
 
 
 async def workspace_page(
@@ -40,14 +73,15 @@ async def workspace_page(
     form: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     client, token = services(request), identity.token
-    cases, evaluators, occupations = await asyncio.gather(
-        cases_of(request, identity),
+    queue, others, evaluators, occupations = await asyncio.gather(
+        queue_of(request, identity, QUEUE_STATUS),
+        recent_others(request, identity, QUEUE_STATUS),
         client.all_items("assessment", "/evaluation-institutions", token),
         client.get("enrollment", "/occupations", token),
     )
     context = {
-        "queue": [c for c in cases if c["status"] == "awaiting_confirmation"],
-        "others": [c for c in cases if c["status"] != "awaiting_confirmation"],
+        "queue": queue,
+        **others,
         "evaluators": evaluators,
         "occupations": occupations,
         "form": form or {},
