@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from heze_common.eventstore import ServiceApplication
 from heze_common.settings import ServiceSettings
 from heze_common.testing import service_settings
-from heze_common.views import LIVE, ColumnTypes, Rows, View, ViewUpdater
+from heze_common.views import LIVE, ColumnTypes, RebuildRunning, Rows, View, ViewUpdater
 from tests.foundation.tallies import FAILING_COUNT, FoldedTotals, Tally, Totals, UpsertedTotals
 
 
@@ -202,6 +202,60 @@ def test_a_rebuild_that_disagrees_keeps_the_live_views_and_names_the_table(
     report = updater.rebuild_and_switch()
     assert report.differences == ["totals"]
     assert table(database_url)[tally.id] == ("周", 1000, 1)  # not switched: left for a person
+
+
+def counted_tallies(app: ServiceApplication, count: int = 3) -> list[Tally]:
+    tallies = [Tally(owner=f"钱{n}") for n in range(count)]
+    for n, tally in enumerate(tallies):
+        tally.count(n + 1)
+    app.save(*tallies)
+    return tallies
+
+
+def test_a_view_added_after_its_history_is_filled_from_the_whole_log(
+    app: ServiceApplication, database_url: str
+) -> None:
+    ViewUpdater(app, [Totals()]).catch_up()  # an earlier release, with its history
+    older = counted_tallies(app)
+    ViewUpdater(app, [Totals()]).catch_up()
+    upgraded = ViewUpdater(app, [Totals(), FoldedTotals()])  # an upgrade adds a read model
+    assert upgraded.incomplete_tables() == ["folded_totals"]
+    upgraded.catch_up()
+    assert table(database_url, name="folded_totals") == {}  # its history is missing
+    newer = counted_tallies(app, 1)
+    report = upgraded.complete_if_needed()
+    assert report is not None and (report.completed, report.differences) == (["folded_totals"], [])
+    upgraded.catch_up()
+    everyone = [t.id for t in older + newer]
+    assert table(database_url, name="folded_totals") == fold(app, everyone)
+    assert upgraded.incomplete_tables() == [] and upgraded.complete_if_needed() is None
+    restarted = ViewUpdater(app, [Totals(), FoldedTotals()])
+    assert restarted.incomplete_tables() == []  # made before: nothing is missing any more
+
+
+def test_an_incomplete_table_does_not_excuse_a_damaged_one(
+    app: ServiceApplication, database_url: str
+) -> None:
+    ViewUpdater(app, [Totals()]).catch_up()
+    counted_tallies(app)
+    ViewUpdater(app, [Totals()]).catch_up()
+    upgraded = ViewUpdater(app, [Totals(), FoldedTotals()])
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute(f'UPDATE "{LIVE}".totals SET total = total + 1')
+    report = upgraded.rebuild_and_switch()
+    assert (report.differences, report.completed) == (["totals"], [])  # not switched
+    assert upgraded.incomplete_tables() == ["folded_totals"]
+
+
+def test_one_rebuild_at_a_time(app: ServiceApplication, database_url: str) -> None:
+    updater = ViewUpdater(app, [Totals()])
+    counted_tallies(app)
+    with psycopg.connect(database_url, autocommit=True) as other:  # another replica's rebuild
+        other.execute("SELECT pg_advisory_lock(%s)", (updater._rebuild_lock_key,))
+        with pytest.raises(RebuildRunning):
+            updater.rebuild_and_switch()
+        other.execute("SELECT pg_advisory_unlock(%s)", (updater._rebuild_lock_key,))
+        assert updater.rebuild_and_switch().differences == []  # its lock gone: this one runs
 
 
 def test_views_of_a_new_owner_name_round_trip_byte_exact(

@@ -8,13 +8,16 @@ from decimal import Decimal
 from itertools import count
 from uuid import UUID, uuid4
 
+import psycopg
 import pytest
 from assessment_builders import a_candidate
 from fastapi import FastAPI
 from httpx import AsyncClient
 
+from heze_assessment.main import definition
 from heze_assessment.settings import AssessmentSettings
-from heze_common.testing import Tokens, eventually, publish, read_topic
+from heze_common.runtime import create_app
+from heze_common.testing import Tokens, eventually, publish, read_topic, running
 from heze_contracts import parse_event
 from heze_contracts.enrollment import (
     TraineeRegistered,
@@ -601,3 +604,25 @@ async def test_the_openapi_and_asyncapi_documents_are_served(client: AsyncClient
     } <= set(paths)
     asyncapi = (await client.get("/asyncapi.json")).json()
     assert any("assessment.events.v1" in name for name in asyncapi["channels"])
+
+
+async def test_sessions_scheduled_before_the_listing_existed_are_listed_after_the_upgrade(
+    assessment_settings: AssessmentSettings, tokens: Tokens, database_url: str
+) -> None:
+    """A database of the release before `GET /sessions`: its sessions are in the log but its
+    views have no `sessions` table. The upgraded service makes the table and fills it from the
+    whole log beside the live views."""
+    async with running(create_app(definition(assessment_settings))) as client:
+        evaluator = await evaluation_institution(client, tokens)
+        before = await scheduled(client, tokens, evaluator, "2026-12-05", "菏泽学院")
+    with psycopg.connect(database_url, autocommit=True) as connection:  # as the release before
+        connection.execute("DROP TABLE views.sessions, views.incomplete_tables")
+    async with running(create_app(definition(assessment_settings))) as client:
+        after = await scheduled(client, tokens, evaluator, "2026-12-12", "菏泽职业学院")
+        me = tokens(Role.EVALUATION_INSTITUTION, evaluator)
+
+        async def both_listed() -> bool:
+            listed = (await client.get("/sessions", headers=me)).json()
+            return [s["session_id"] for s in listed] == [before, after]
+
+        await eventually(both_listed)

@@ -15,12 +15,13 @@ from pydantic import BaseModel, TypeAdapter
 from heze_common.audit import LedgerKeeper, public_key_text
 from heze_common.auth import Principal, require_roles
 from heze_common.broker import read_all
-from heze_common.errors import InvalidInput, NotFound
+from heze_common.errors import InvalidInput, NotFound, Refusal
 from heze_common.eventstore import ServiceApplication
 from heze_common.kafka_security import aiokafka_options
 from heze_common.orphans import find_orphans
 from heze_common.outbox import OutboxRelay
 from heze_common.requests import IsoDateTime
+from heze_common.views import RebuildRunning
 from heze_contracts.enums import Role
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -226,6 +227,9 @@ class RebuildReport(BaseModel):
     switched: bool
     """The service now serves the rebuilt read models (built beside; writes never waited).
     Tables are switched only when they agreed; a difference leaves the live ones in place."""
+    completed: list[str]
+    """Tables made after their history (a read model added by an upgrade), which the switch
+    filled from the whole log; they may differ from the live ones without stopping it."""
 
 
 @router.post(
@@ -236,12 +240,16 @@ async def rebuild(request: Request, _: Auditor) -> RebuildReport:
     views = request.app.state.views
 
     def rebuild_and_switch() -> RebuildReport:
-        rebuilt = views.updater.rebuild_and_switch()
+        try:
+            rebuilt = views.updater.rebuild_and_switch()
+        except RebuildRunning as running:
+            raise Refusal("rebuild_running", str(running)) from running
         return RebuildReport(
             events_replayed=rebuilt.events_replayed,
             read_models=[type(view).__name__ for view in views.updater.views],
             differences=rebuilt.differences,
             switched=not rebuilt.differences,
+            completed=rebuilt.completed,
         )
 
     return await asyncio.to_thread(rebuild_and_switch)

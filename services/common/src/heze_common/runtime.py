@@ -203,6 +203,14 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
                     name="views",
                 )
             )
+            if await asyncio.to_thread(updater.incomplete_tables):
+                # Tables an upgrade added lack the log before them: filled beside the live
+                # views, which serve meanwhile (one replica does it; the others find it done).
+                tasks.append(
+                    asyncio.create_task(
+                        complete_views(updater), name=f"{settings.service_name}-complete-views"
+                    )
+                )
 
         async def look_for_orphans() -> None:
             """Once at start: a database restored from a backup lost events its topic still
@@ -313,6 +321,13 @@ def serve(definition: ServiceDefinition) -> None:
         # uvicorn's h11 protocol, with a deadline for a request's headers (slow clients).
         http=protocol_with_header_timeout(settings.http_header_timeout_seconds),
     )
+
+
+async def complete_views(updater: ViewUpdater) -> None:
+    try:
+        await asyncio.to_thread(updater.complete_if_needed)
+    except Exception:
+        log.exception("filling the incomplete read-model tables failed; a rebuild retries it")
 
 
 def create_schema(definition: ServiceDefinition) -> None:

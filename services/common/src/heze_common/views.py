@@ -53,6 +53,8 @@ log = structlog.get_logger(__name__)
 LIVE = "views"
 REBUILT = "views_rebuilt"
 RETIRED = "views_retired"
+INCOMPLETE = "incomplete_tables"
+"""The live schema's list of tables created after the views had followed part of the log."""
 BATCH = 2000
 ANALYZE_AFTER = 50_000
 """Events applied in one catch-up after which the tables' statistics are gathered again."""
@@ -353,6 +355,12 @@ class RebuildReport:
     position: int
     differences: list[str]
     """Tables whose rebuilt rows differ from the live ones (then no switch happened)."""
+    completed: list[str] = field(default_factory=list)
+    """Tables created after their history, which the switch filled from the whole log."""
+
+
+class RebuildRunning(Exception):
+    """Another rebuild of these views runs (another request, or another replica)."""
 
 
 class ViewUpdater:
@@ -378,14 +386,20 @@ class ViewUpdater:
         self.analyze_after = analyze_after
         self._lock = threading.Lock()
         self._lock_key = zlib.crc32(f"views:{app.name}".encode())
+        self._rebuild_lock_key = zlib.crc32(f"views-rebuild:{app.name}".encode())
         if create_tables:
             self._create(LIVE)
 
     # Schema ------------------------------------------------------------------------------------
 
     def _create(self, schema: str) -> None:
+        """The schema's tables, made where missing. A table made while the views have already
+        followed part of the log (a view added by an upgrade) lacks that part: it is listed in
+        `incomplete_tables` until a rebuild fills it (`complete_if_needed`)."""
         with self.app.recorder.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
             cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,))
+            existing = {row["tablename"] for row in cursor.fetchall()}
             cursor.execute(
                 f'CREATE TABLE IF NOT EXISTS "{schema}".tracking (only_row BOOLEAN PRIMARY KEY'
                 " DEFAULT TRUE CHECK (only_row), position BIGINT NOT NULL)"
@@ -393,11 +407,60 @@ class ViewUpdater:
             cursor.execute(
                 f'INSERT INTO "{schema}".tracking (position) VALUES (0) ON CONFLICT DO NOTHING'
             )
+            cursor.execute(
+                f'CREATE TABLE IF NOT EXISTS "{schema}".{INCOMPLETE} (table_name TEXT PRIMARY KEY,'
+                " created_at_position BIGINT NOT NULL)"
+            )
+            position = self._position(cursor, schema)
             rows = Rows(cursor, schema, self.column_types)
             for view in self.views:
                 for statement in view.tables:
                     rows.execute(statement)
             rows.flush()
+            missed = [t for t in self._tables() if t not in existing] if position else []
+            for table in missed:
+                cursor.execute(
+                    f'INSERT INTO "{schema}".{INCOMPLETE} VALUES (%s, %s) ON CONFLICT DO NOTHING',
+                    (table, position),
+                )
+        if missed:
+            log.warning(
+                "read-model tables created after their history; a rebuild fills them",
+                service=self.app.name,
+                tables=missed,
+                position=position,
+            )
+
+    def incomplete_tables(self) -> list[str]:
+        """The live tables that lack the part of the log before they were made."""
+        with self.app.recorder.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
+            return self._incomplete(cursor)
+
+    @staticmethod
+    def _incomplete(cursor: Cursor[DictRow]) -> list[str]:
+        cursor.execute("SELECT to_regclass(%s) AS listed", (f'"{LIVE}".{INCOMPLETE}',))
+        row = cursor.fetchone()
+        if row is None or row["listed"] is None:  # made by an older release: nothing listed
+            return []
+        cursor.execute(f'SELECT table_name FROM "{LIVE}".{INCOMPLETE} ORDER BY table_name')
+        return [row["table_name"] for row in cursor.fetchall()]
+
+    def complete_if_needed(self) -> RebuildReport | None:
+        """Fill the incomplete tables by a rebuild, unless another rebuild runs; None if there
+        was nothing to fill or another one runs."""
+        if not self.incomplete_tables():
+            return None
+        try:
+            report = self.rebuild_and_switch()
+        except RebuildRunning:
+            return None
+        log.info(
+            "read-model tables filled from the whole log",
+            service=self.app.name,
+            tables=report.completed,
+            differences=report.differences,
+        )
+        return report
 
     # Updating ----------------------------------------------------------------------------------
 
@@ -489,8 +552,28 @@ class ViewUpdater:
     # Rebuilding --------------------------------------------------------------------------------
 
     def rebuild_and_switch(self) -> RebuildReport:
-        """Build the views anew beside the live ones, compare, and switch if they agree."""
+        """Build the views anew beside the live ones, compare, and switch if they agree (an
+        incomplete table may differ: the rebuilt one is whole). One rebuild at a time per
+        database, whichever process asks (`RebuildRunning` otherwise)."""
         datastore = self.app.recorder.datastore  # type: ignore[attr-defined]
+        # A session lock on a connection of its own, outside any transaction (an idle
+        # transaction would be ended by the server's timeout), held to the end.
+        with datastore.get_connection() as holder:
+            holder.autocommit = True
+            try:
+                locked = holder.execute(
+                    "SELECT pg_try_advisory_lock(%s) AS locked", (self._rebuild_lock_key,)
+                ).fetchone()
+                if not (locked and locked["locked"]):
+                    raise RebuildRunning(f"a rebuild of {self.app.name}'s views runs")
+                try:
+                    return self._rebuild_and_switch(datastore)
+                finally:
+                    holder.execute("SELECT pg_advisory_unlock(%s)", (self._rebuild_lock_key,))
+            finally:
+                holder.autocommit = False
+
+    def _rebuild_and_switch(self, datastore: Any) -> RebuildReport:
         with datastore.transaction(commit=True) as cursor:
             cursor.execute(f'DROP SCHEMA IF EXISTS "{REBUILT}" CASCADE')
         self._create(REBUILT)
@@ -501,13 +584,15 @@ class ViewUpdater:
             head = self.app.recorder.max_notification_id() or 0
             self._catch_up_in(cursor, LIVE, head)  # both to one position, updaters held off
             replayed += self._catch_up_in(cursor, REBUILT, head)
-            differences = [table for table in self._tables() if self._differs(cursor, table)]
+            incomplete = self._incomplete(cursor)
+            differing = [table for table in self._tables() if self._differs(cursor, table)]
+            differences = [table for table in differing if table not in incomplete]
             if not differences:
                 cursor.execute(f'ALTER SCHEMA "{LIVE}" RENAME TO "{RETIRED}"')
                 cursor.execute(f'ALTER SCHEMA "{REBUILT}" RENAME TO "{LIVE}"')
                 cursor.execute(f'DROP SCHEMA "{RETIRED}" CASCADE')
             self.position = head
-        return RebuildReport(replayed, head, differences)
+        return RebuildReport(replayed, head, differences, [] if differences else incomplete)
 
     def _replay_into_rebuilt(self) -> int:
         """The bulk of a rebuild, up to the head as it starts: ranges of the log selected,

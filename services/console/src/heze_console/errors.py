@@ -131,6 +131,7 @@ MESSAGES: dict[str, str] = {
     "invalid_idempotency_key": "提交标识无效",
     "unknown_cursor": "翻页位置已失效，请从第一页重新查看",
     "invalid_range": "结束时间不能早于开始时间",
+    "rebuild_running": "读模型正在重建，请稍后再试",
     "unknown_aggregate": "未找到该记录",
     "not_yet_existing": "该时点该记录尚不存在",
     "not_found": "未找到该记录",

@@ -198,16 +198,21 @@ def rebuild_command(
         task = progress.add_task("rebuilding", total=len(SERVICES))
         for index, service in enumerate(SERVICES):
             url = f"http://127.0.0.1:{base_port + index}/audit/read-models/rebuild"
-            report = httpx.post(
-                url, headers={"Authorization": f"Bearer {token}"}, timeout=600
-            ).json()
-            failed = failed or bool(report["differences"])
-            table.add_row(
-                service,
-                str(report["events_replayed"]),
-                ", ".join(report["read_models"]),
-                ", ".join(report["differences"]) or "none",
-            )
+            answer = httpx.post(url, headers={"Authorization": f"Bearer {token}"}, timeout=600)
+            report = answer.json()
+            if answer.is_error:  # e.g. 409 rebuild_running: another rebuild is under way
+                failed = True
+                table.add_row(service, "-", "-", report["error"]["message"])
+            else:
+                failed = failed or bool(report["differences"])
+                completed = ", ".join(report["completed"])
+                table.add_row(
+                    service,
+                    str(report["events_replayed"]),
+                    ", ".join(report["read_models"]),
+                    ", ".join(report["differences"])
+                    or ("none" + (f" (filled: {completed})" if completed else "")),
+                )
             progress.advance(task)
     console.print(table)
     if failed:
