@@ -1,4 +1,6 @@
-"""A sheet of training sessions (.xlsx or .csv) read, and every row checked before any is sent.
+"""A sheet of training sessions (.xlsx or .csv) read, and every row checked before any is sent;
+and what every uploaded sheet shares (the score sheet of `score_sheet` too): reading the file,
+the problems of a row, the rows sent one by one, and what became of the upload.
 
 One row per session: 学员编号, 姓名, 日期, 学时, 类型 (理论/实践), 方式 (线上/线下). Rows are numbered
 as the spreadsheet shows them (the header is row 1). Each row's `Idempotency-Key` is derived from
@@ -12,14 +14,16 @@ import hashlib
 import io
 import zipfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import openpyxl
 
+from heze_console.errors import as_text, describe
+from heze_console.services import ServiceError
 from heze_contracts.enums import HourKind, HourMode
 
 COLUMNS = ("学员编号", "姓名", "日期", "学时", "类型", "方式")
@@ -34,7 +38,7 @@ Refuse = Callable[[str, str], None]
 
 
 class UnreadableSheet(Exception):
-    """The file as a whole cannot be read as a sessions sheet (the reason is in Chinese)."""
+    """The file as a whole cannot be read as the sheet expected (the reason is in Chinese)."""
 
 
 @dataclass(frozen=True)
@@ -81,8 +85,61 @@ class RowError:
         return f"第 {self.row} 行「{self.column}」：{self.text}"
 
 
-def read_rows(filename: str, content: bytes) -> list[tuple[int, dict[str, Any]]]:
-    """The sheet's data rows with their row numbers, blank rows left out."""
+@dataclass
+class Upload:
+    """What became of an uploaded sheet, for the page to say (templates/sheet_report.html)."""
+
+    filename: str
+    about: str = ""
+    """What the sheet was for, when the page holds more than one (the assessment session)."""
+    errors: list[RowError] = field(default_factory=list)
+    unreadable: str | None = None
+    recorded: list[int] = field(default_factory=list)
+    refused_row: int | None = None
+    refusal: str | None = None
+    unsent: list[int] = field(default_factory=list)
+
+
+class Numbered(Protocol):
+    @property
+    def row(self) -> int: ...
+
+
+Row = TypeVar("Row", bound=Numbered)
+
+
+async def send_each(
+    rows: Sequence[Row], send: Callable[[Row], Awaitable[object]], upload: Upload
+) -> bool:
+    """The rows sent one by one, in order; true when every one was recorded. At the first
+    refusal the upload names the rows recorded, the row refused (the refusal in Chinese) and the
+    rows not sent."""
+    for index, row in enumerate(rows):
+        try:
+            await send(row)
+        except ServiceError as error:
+            upload.refused_row, upload.refusal = row.row, as_text(describe(error))
+            upload.unsent = [later.row for later in rows[index + 1 :]]
+            upload.recorded.sort()
+            return False
+        upload.recorded.append(row.row)
+    return True
+
+
+def read_upload(
+    filename: str, content: bytes, limit: int, columns: Sequence[str] = COLUMNS
+) -> list[tuple[int, dict[str, Any]]]:
+    """`read_rows` of an uploaded file read up to one byte past `limit` (larger: refused)."""
+    if len(content) > limit:
+        raise UnreadableSheet(f"文件超过 {limit // 1_000_000} MB，请分批上传")
+    return read_rows(filename, content, columns)
+
+
+def read_rows(
+    filename: str, content: bytes, columns: Sequence[str] = COLUMNS
+) -> list[tuple[int, dict[str, Any]]]:
+    """The sheet's data rows with their row numbers, blank rows left out, each a mapping of
+    `columns` (the sessions sheet's unless told) to its cells; other columns are ignored."""
     name = filename.lower()
     if name.endswith(".xlsx"):
         table = _xlsx_rows(content)
@@ -90,12 +147,12 @@ def read_rows(filename: str, content: bytes) -> list[tuple[int, dict[str, Any]]]
         table = _csv_rows(content)
     else:
         raise UnreadableSheet("只接受 .xlsx 或 .csv 文件")
-    numbered = [(number, cells) for number, cells in table if any(_text(c) for c in cells)]
+    numbered = [(number, cells) for number, cells in table if any(cell_text(c) for c in cells)]
     if not numbered:
         raise UnreadableSheet("文件是空的")
     (header_row, header), data = numbered[0], numbered[1:]
-    names = [_text(cell) for cell in header]
-    missing = [column for column in COLUMNS if column not in names]
+    names = [cell_text(cell) for cell in header]
+    missing = [column for column in columns if column not in names]
     if missing:
         raise UnreadableSheet(
             f"第 {header_row} 行应为表头，缺少列：{'、'.join(missing)}（请使用下载的模板）"
@@ -104,7 +161,7 @@ def read_rows(filename: str, content: bytes) -> list[tuple[int, dict[str, Any]]]
         raise UnreadableSheet("表中没有数据行")
     if len(data) > MAX_ROWS:
         raise UnreadableSheet(f"一次最多导入 {MAX_ROWS} 行，请分批上传")
-    position = {column: names.index(column) for column in COLUMNS}
+    position = {column: names.index(column) for column in columns}
     return [
         (number, {c: cells[i] if i < len(cells) else None for c, i in position.items()})
         for number, cells in data
@@ -137,8 +194,38 @@ def _csv_rows(content: bytes) -> Iterable[tuple[int, list[Any]]]:
     return enumerate(csv.reader(io.StringIO(text, newline="")), 1)
 
 
-def _text(cell: Any) -> str:
+def cell_text(cell: Any) -> str:
     return "" if cell is None else str(cell).strip()
+
+
+def one_decimal(
+    cell: Any, column: str, refuse: Refuse, within: Callable[[Decimal], bool], bounds: str
+) -> Decimal | None:
+    """A number with at most one decimal place, `within` its bounds (`bounds` says them when
+    not); None, with the problem recorded, when the cell is empty or holds no such number."""
+    text = cell_text(cell)
+    if not text:
+        refuse(column, "必填")
+        return None
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        refuse(column, f"「{text}」不是数字")
+        return None
+    if not number.is_finite() or not within(number):
+        refuse(column, bounds)
+        return None
+    if number != number.quantize(Decimal("0.1")):
+        refuse(column, "最多一位小数")
+        return None
+    return number
+
+
+def row_key(*content: Any) -> str:
+    """An `Idempotency-Key` following a row's content: the same row uploaded again sends the
+    same key, and the service answers it as the first time instead of recording it twice."""
+    text = "|".join(str(part) for part in content)
+    return "sheet-" + hashlib.sha256(text.encode()).hexdigest()
 
 
 def validate(
@@ -157,7 +244,7 @@ def validate(
         def refuse(column: str, text: str, row: int = number) -> None:
             problems.append(RowError(row, column, text))
 
-        trainee_id, name = _text(cells["学员编号"]), _text(cells["姓名"])
+        trainee_id, name = cell_text(cells["学员编号"]), cell_text(cells["姓名"])
         entry = roster.get(trainee_id)
         if not trainee_id:
             refuse("学员编号", "必填")
@@ -176,10 +263,10 @@ def validate(
                 f"不在培训班起止日期（{programme.starts_on} 至 {programme.ends_on}）内",
             )
         hours = _hours(cells["学时"], refuse)
-        kind = KINDS.get(_text(cells["类型"]))
+        kind = KINDS.get(cell_text(cells["类型"]))
         if kind is None:
             refuse("类型", "须为“理论”或“实践”")
-        mode = MODES.get(_text(cells["方式"]))
+        mode = MODES.get(cell_text(cells["方式"]))
         if mode is None:
             refuse("方式", "须为“线上”或“线下”")
         if day is not None and hours is not None and trainee_id:
@@ -201,7 +288,7 @@ def validate(
                 hours,
                 kind,
                 mode,
-                idempotency_key=_key(content, occurrences[content]),
+                idempotency_key=row_key(*content, occurrences[content]),
             )
         )
     return ([] if errors else sessions), errors
@@ -212,7 +299,7 @@ def _date(cell: Any, refuse: Refuse) -> date | None:
         return cell.date()
     if isinstance(cell, date):
         return cell
-    text = _text(cell).replace("/", "-").replace(".", "-")
+    text = cell_text(cell).replace("/", "-").replace(".", "-")
     if not text:
         refuse("日期", "必填")
         return None
@@ -225,27 +312,10 @@ def _date(cell: Any, refuse: Refuse) -> date | None:
 
 
 def _hours(cell: Any, refuse: Refuse) -> Decimal | None:
-    text = _text(cell)
-    if not text:
-        refuse("学时", "必填")
-        return None
-    try:
-        hours = Decimal(text)
-    except InvalidOperation:
-        refuse("学时", f"「{text}」不是数字")
-        return None
-    if not hours.is_finite() or not Decimal(0) < hours <= MAX_HOURS_PER_DAY:
-        refuse("学时", "须大于 0 且不超过 24")
-        return None
-    if hours != hours.quantize(Decimal("0.1")):
-        refuse("学时", "最多一位小数")
-        return None
-    return hours
+    def within(hours: Decimal) -> bool:
+        return Decimal(0) < hours <= MAX_HOURS_PER_DAY
 
-
-def _key(content: tuple[Any, ...], occurrence: int) -> str:
-    text = "|".join(str(part) for part in (*content, occurrence))
-    return "sheet-" + hashlib.sha256(text.encode()).hexdigest()
+    return one_decimal(cell, "学时", refuse, within, "须大于 0 且不超过 24")
 
 
 def template(roster: Iterable[RosterEntry]) -> bytes:

@@ -1,9 +1,10 @@
 """The evaluation institution's workspace: the qualification queue (confirm, or refuse with a
 reason), assessment sessions (scheduled with the confirmed applicants of one occupation and
 level; every session listed from assessment's `GET /sessions`, an empty one too, and given more
-confirmed applicants of its occupation and level), scores entered once and corrected with a
-reason, and its certificate cases: reported to the province, and issued once nationally
-approved, each with its due date."""
+confirmed applicants of its occupation and level), scores entered once, one applicant at a time
+or a session's by a sheet uploaded (every row checked first, nothing sent unless all pass;
+`score_sheet`), and corrected with a reason, and its certificate cases: reported to the
+province, and issued once nationally approved, each with its due date."""
 
 from __future__ import annotations
 
@@ -12,14 +13,22 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from heze_common import clock
-from heze_console import pipeline
+from heze_console import pipeline, score_sheet, sheets
 from heze_console.errors import Problem
 from heze_console.sessions import Identity
-from heze_console.web import CsrfChecked, attempt, redirect, render, services, signed_in
+from heze_console.web import (
+    CsrfChecked,
+    attempt,
+    redirect,
+    render,
+    services,
+    settings_of,
+    signed_in,
+)
 from heze_contracts.enums import Role
 
 router = APIRouter(prefix="/evaluation")
@@ -50,6 +59,9 @@ async def workspace_context(request: Request, identity: Identity) -> dict[str, A
     for application in by_status.get("confirmed", []):
         key = (application["occupation_code"], application["level"])
         to_schedule.setdefault(key, []).append(application)
+    awaiting_scores: dict[str, list[dict[str, Any]]] = {}
+    for application in by_status.get("assigned", []):
+        awaiting_scores.setdefault(application["session_id"], []).append(application)
     return {
         "institution": institution,
         "applications": applications,
@@ -57,6 +69,8 @@ async def workspace_context(request: Request, identity: Identity) -> dict[str, A
         "to_schedule": to_schedule,
         # Every session, an empty one too (scheduled, then its assignment refused), by date.
         "sessions": sorted(sessions, key=lambda session: session["held_on"]),
+        # By session, the applicants still awaiting their scores: a score sheet for each.
+        "awaiting_scores": awaiting_scores,
         "cases": [
             {**case, "deadline": pipeline.deadline(case, today)}
             for case in pipeline.by_urgency(cases, today)
@@ -70,8 +84,10 @@ async def workspace_page(
     identity: Identity,
     problems: list[Problem] | None = None,
     status_code: int = 200,
+    *,
+    upload: sheets.Upload | None = None,
 ) -> HTMLResponse:
-    context = await workspace_context(request, identity)
+    context = {**await workspace_context(request, identity), "upload": upload}
     return render(request, "evaluation.html", context, problems=problems, status_code=status_code)
 
 
@@ -266,6 +282,79 @@ async def correct_scores(
         call,
         lambda _: redirect(request, "/evaluation#scores-title", "成绩已更正，更正原因已记录。"),
         _again(request, identity),
+    )
+
+
+@router.post("/sessions/{session_id}/score-sheet", dependencies=[CsrfChecked])
+async def upload_scores(
+    request: Request, identity: Evaluator, session_id: str, sheet: UploadFile
+) -> Response:
+    """A session's scores by sheet: every row checked, nothing sent unless all pass; then the
+    rows sent one by one, a refusal midway naming what was recorded and what was not sent."""
+    client, token = services(request), identity.token
+    session = await client.get("assessment", f"/sessions/{session_id}", token)
+    upload = sheets.Upload(
+        filename=sheet.filename or "", about=f"{session['held_on']} 在{session['place']}的考核"
+    )
+    limit = settings_of(request).max_upload_bytes
+    content = await sheet.read(limit + 1)
+    try:
+        rows = sheets.read_upload(upload.filename, content, limit, score_sheet.COLUMNS)
+    except sheets.UnreadableSheet as unreadable:
+        upload.unreadable = str(unreadable)
+        return await workspace_page(request, identity, status_code=422, upload=upload)
+    applicants = score_sheet.of_session(
+        session, await client.all_items("assessment", "/applications", token)
+    )
+    to_send, recorded, upload.errors = score_sheet.validate(rows, session["session_id"], applicants)
+    if upload.errors:
+        return await workspace_page(request, identity, status_code=422, upload=upload)
+    upload.recorded = [row.row for row in recorded]
+    outcomes: list[str] = []
+
+    async def send(row: score_sheet.ScoreRow) -> None:
+        answer = await client.send(
+            "assessment",
+            "PUT",
+            f"/sessions/{session['session_id']}/applications/{row.application_id}/scores",
+            token,
+            row.body(),
+            idempotency_key=row.idempotency_key,
+        )
+        outcomes.append(answer["status"])
+
+    if not await sheets.send_each(to_send, send, upload):
+        return await workspace_page(request, identity, status_code=422, upload=upload)
+    return redirect(request, "/evaluation#scores-title", _imported(upload, outcomes))
+
+
+def _imported(upload: sheets.Upload, outcomes: list[str]) -> str:
+    """What a score sheet recorded, for the page after it."""
+    before = len(upload.recorded) - len(outcomes)
+    again = f"{before} 名考生此前已录入相同成绩，未重复发送。" if before else ""
+    if not outcomes:
+        return f"「{upload.filename}」中的{again}"
+    passed, failed = outcomes.count("passed"), outcomes.count("failed")
+    return (
+        f"「{upload.filename}」已导入 {len(outcomes)} 名考生的成绩："
+        f"考核合格 {passed} 人，考核不合格 {failed} 人。" + (f"另有 {again}" if again else "")
+    )
+
+
+@router.get("/sessions/{session_id}/score-template.xlsx")
+async def score_template(request: Request, identity: Evaluator, session_id: str) -> Response:
+    """The session's score sheet to fill in: one line per applicant awaiting scores."""
+    client, token = services(request), identity.token
+    session, applications = await asyncio.gather(
+        client.get("assessment", f"/sessions/{session_id}", token),
+        client.all_items("assessment", "/applications", token),
+    )
+    content = score_sheet.template(session, score_sheet.of_session(session, applications).values())
+    name = f"scores-template-{session['held_on']}.xlsx"
+    return Response(
+        content,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
     )
 
 

@@ -6,7 +6,6 @@ completion exam recorded and completion granted (the training certificate)."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any
 
@@ -104,26 +103,13 @@ def _numbers(entered: dict[str, str], body: dict[str, Any]) -> list[Problem]:
     return problems
 
 
-@dataclass
-class Upload:
-    """What became of an uploaded sheet, for the page to say."""
-
-    filename: str
-    errors: list[sheets.RowError] = field(default_factory=list)
-    unreadable: str | None = None
-    recorded: list[int] = field(default_factory=list)
-    refused_row: int | None = None
-    refusal: str | None = None
-    unsent: list[int] = field(default_factory=list)
-
-
 async def programme_page(
     request: Request,
     identity: Identity,
     programme_id: str,
     *,
     problems: list[Problem] | None = None,
-    upload: Upload | None = None,
+    upload: sheets.Upload | None = None,
     form: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
@@ -232,14 +218,12 @@ async def grant_completion(
 async def upload_sheet(
     request: Request, identity: Institution, programme_id: str, sheet: UploadFile
 ) -> Response:
-    upload = Upload(filename=sheet.filename or "")
+    upload = sheets.Upload(filename=sheet.filename or "")
     limit = settings_of(request).max_upload_bytes
     content = await sheet.read(limit + 1)
     client, token = services(request), identity.token
     try:
-        if len(content) > limit:
-            raise sheets.UnreadableSheet(f"文件超过 {limit // 1_000_000} MB，请分批上传")
-        rows = sheets.read_rows(upload.filename, content)
+        rows = sheets.read_upload(upload.filename, content, limit)
     except sheets.UnreadableSheet as unreadable:
         upload.unreadable = str(unreadable)
         return await programme_page(request, identity, programme_id, upload=upload, status_code=422)
@@ -258,23 +242,19 @@ async def upload_sheet(
     sessions, upload.errors = sheets.validate(rows, window, roster)
     if upload.errors:
         return await programme_page(request, identity, programme_id, upload=upload, status_code=422)
-    for index, row in enumerate(sessions):
-        try:
-            await client.send(
-                "enrollment",
-                "POST",
-                f"/programmes/{programme_id}/trainees/{row.trainee_id}/sessions",
-                token,
-                row.body(),
-                idempotency_key=row.idempotency_key,
-            )
-        except ServiceError as error:
-            upload.refused_row, upload.refusal = row.row, "；".join(p.text for p in describe(error))
-            upload.unsent = [later.row for later in sessions[index + 1 :]]
-            return await programme_page(
-                request, identity, programme_id, upload=upload, status_code=422
-            )
-        upload.recorded.append(row.row)
+
+    async def send(row: sheets.SessionRow) -> object:
+        return await client.send(
+            "enrollment",
+            "POST",
+            f"/programmes/{programme_id}/trainees/{row.trainee_id}/sessions",
+            token,
+            row.body(),
+            idempotency_key=row.idempotency_key,
+        )
+
+    if not await sheets.send_each(sessions, send, upload):
+        return await programme_page(request, identity, programme_id, upload=upload, status_code=422)
     _flash(request, f"「{upload.filename}」已导入 {len(sessions)} 条学时记录。")
     return RedirectResponse(f"/institution/programmes/{programme_id}", status_code=303)
 
