@@ -322,6 +322,9 @@ CERTIFICATION: Table = {
     ("PUT", "/calendars/{year}"): allowed(
         PROVINCE, body={"holidays": ["2030-01-01"], "makeup_workdays": []}
     ),
+    ("GET", "/reports/deadlines"): allowed(
+        CITY, PROVINCE, NATIONAL, AUDITOR, query={"from": "2026-01-01", "to": "2026-12-31"}
+    ),
     ("GET", "/audit/lookup/certificate/{number}"): allowed(AUDITOR),
     ("GET", "/talent-pool"): allowed(CITY, AUDITOR),
     ("POST", "/talent-pool/{trainee_id}/outstanding"): allowed(

@@ -1,13 +1,14 @@
 """The certification read models as tables on PostgreSQL (heze_certification.views): the tables
-equal what the aggregates say whatever the order of commands and upstream facts; every list is
-paginated by keyset in log order; a reader sees its own write; Chinese names come back byte for
-byte; the watcher and the auditors' trail find their cases in the views."""
+equal what the aggregates (and, for the deadlines, the log) say whatever the order of commands and
+upstream facts; every list is paginated by keyset in log order; the deadline report counts each
+deadline once; a reader sees its own write; Chinese names come back byte for byte; the watcher
+and the auditors' trail find their cases in the views."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -47,16 +48,17 @@ from heze_certification.commands import (
 )
 from heze_certification.domain.case import CertificateCase
 from heze_certification.domain.talent import TalentRecord
-from heze_certification.main import start
+from heze_certification.main import definition, start
 from heze_certification.settings import CertificationSettings
 from heze_certification.views import VIEWS, CaseFinder
 from heze_certification.watcher import record_overdue
 from heze_common import clock
 from heze_common.errors import Refusal
-from heze_common.testing import Tokens, fresh_database, service_settings
+from heze_common.runtime import create_app
+from heze_common.testing import Tokens, fresh_database, running, service_settings
 from heze_common.views import LIVE, ViewUpdater
 from heze_contracts import IntegrationEvent
-from heze_contracts.enums import Level, Role
+from heze_contracts.enums import CertificateStage, Level, Role
 
 NAMES = ("唐三藏", "欧阳𠮷", "沙和尚")  # 𠮷 lies outside the Basic Multilingual Plane
 COUNTIES = ("东明县", "曹县", "牡丹区")
@@ -243,6 +245,68 @@ def table_cases(app: CertificationApplication) -> dict[UUID, dict[str, Any]]:
     return {row.pop("case_id"): row for row in rows if row.pop("opened_position")}
 
 
+DEADLINE_OPENED = {
+    CertificateCase.Opened: CertificateStage.REPORT_TO_PROVINCE,
+    CertificateCase.Reported: CertificateStage.PROVINCE_CONFIRMATION,
+    CertificateCase.ProvinceReturned: CertificateStage.REPORT_TO_PROVINCE,
+    CertificateCase.NationalApproved: CertificateStage.ISSUANCE,
+    CertificateCase.NationalRejected: CertificateStage.REPORT_TO_PROVINCE,
+}
+DEADLINE_ENDED = {
+    CertificateCase.Reported: "reported",
+    CertificateCase.ProvinceConfirmed: "confirmed",
+    CertificateCase.ProvinceReturned: "returned",
+    CertificateCase.Issued: "issued",
+    CertificateCase.Closed: "closed",
+}
+
+
+def folded_deadlines(app: CertificationApplication) -> dict[tuple[UUID, int], dict[str, Any]]:
+    """Every deadline the log gave a case, keyed by (case, position of the event that set it),
+    and how it ended: on the China date of the event that moved the case on, breached if the
+    breach of that stage and due date came while it was open."""
+    deadlines: dict[tuple[UUID, int], dict[str, Any]] = {}
+    open_now: dict[UUID, dict[str, Any]] = {}
+    start = 1
+    while notifications := app.recorder.select_notifications(start, 1000):
+        for notification in notifications:
+            event = app.mapper.to_domain_event(notification)
+            current = open_now.get(event.originator_id)
+            if current is not None and type(event) in DEADLINE_ENDED:
+                current["ended_on"] = (event.timestamp + timedelta(hours=8)).date()
+                current["ended_by"] = DEADLINE_ENDED[type(event)]
+                del open_now[event.originator_id]
+            if current is not None and isinstance(event, CertificateCase.DeadlineBreached):
+                if (event.stage.value, event.due_on) == (current["stage"], current["due_on"]):
+                    current["breached"] = True
+            if current is not None and isinstance(event, CertificateCase.DeadlineChanged):
+                current.update(
+                    due_on=event.due_on,
+                    due_is_provisional=event.due_is_provisional,
+                    breached=False,
+                )
+            if (stage := DEADLINE_OPENED.get(type(event))) is not None:
+                opened = open_now[event.originator_id] = {
+                    "evaluation_institution_id": event.subject.evaluation_institution_id,
+                    "stage": stage.value,
+                    "due_on": event.due_on,
+                    "due_is_provisional": getattr(event, "due_is_provisional", False),
+                    "ended_on": None,
+                    "ended_by": None,
+                    "breached": False,
+                }
+                deadlines[event.originator_id, notification.id] = opened
+        start = notifications[-1].id + 1
+    return deadlines
+
+
+def table_deadlines(app: CertificationApplication) -> dict[tuple[UUID, int], dict[str, Any]]:
+    return {
+        (row.pop("case_id"), row.pop("opened_position")): row
+        for row in query(app, "SELECT * FROM {schema}.deadlines")
+    }
+
+
 def folded_talent(app: CertificationApplication, world: World) -> dict[str, Any]:
     people, pool, hours, programmes = {}, {}, {}, {}
     for trainee_id in world.trainees:
@@ -381,6 +445,7 @@ def test_the_tables_equal_a_fold_of_the_aggregates_whatever_the_order_of_command
                 act(app, updater, world, clock.today(), kind, n, m)
         assert updater.catch_up() == app.log_head()
         assert table_cases(app) == folded_cases(app, world)
+        assert table_deadlines(app) == folded_deadlines(app)
         assert table_talent(app, world) == folded_talent(app, world)
         assert table_entries(app) == folded_entries(app)
         finder = CaseFinder(app)
@@ -606,6 +671,164 @@ async def test_overdue_cases_are_listed_in_opening_order_in_pages(
         await assert_cursor_and_limits(client, "/deadlines/overdue", auditor, uuid4())
 
 
+def at(day: str, hour: int = 2) -> AbstractContextManager[None]:
+    """The clock frozen on a day, at `hour` UTC (02:00 UTC is 10:00 in China)."""
+    return clock.frozen_at(datetime.fromisoformat(day).replace(hour=hour, tzinfo=UTC))
+
+
+@pytest.fixture
+def unwatched(certification_settings: CertificationSettings) -> FastAPI:
+    """The service with its deadline watcher asleep: breaches are recorded when a test says."""
+    settings = certification_settings.model_copy(update={"deadline_watch_seconds": 3600.0})
+    return create_app(definition(settings))
+
+
+def void_case(app: CertificationApplication, case_id: UUID) -> None:
+    subject = app.case(case_id).subject
+    saved(
+        app, voided(subject.trainee_id, subject.application_id, subject.evaluation_institution_id)
+    )
+
+
+async def test_the_deadline_report_counts_each_deadline_once_per_stage(
+    unwatched: FastAPI, tokens: Tokens
+) -> None:
+    """Deadlines met (on the due day too, a province's return included), missed (ended late, or
+    closed after the due date), breached and still open, open within; a return restarts the
+    report stage with a deadline of its own; a case closed in time is withdrawn."""
+    evaluator = uuid4()
+    me = tokens(Role.EVALUATION_INSTITUTION, evaluator)
+    province, national = tokens(Role.PROVINCIAL_DEPARTMENT), tokens(Role.NATIONAL_OFFICE)
+    city = tokens(Role.CITY_BUREAU)
+
+    async with running(unwatched) as client:
+        app = application_of(unwatched)
+
+        async def report(**params: str) -> dict[str, tuple[int, ...]]:
+            response = await client.get("/reports/deadlines", params=params, headers=city)
+            assert response.status_code == 200, response.text
+            return {
+                line["stage"]: tuple(
+                    line[count]
+                    for count in ("met", "overdue", "open_within", "open_overdue", "withdrawn")
+                )
+                for line in response.json()
+            }
+
+        async def step(case_id: UUID, action: str, headers: dict[str, str], **body: Any) -> None:
+            done = await client.post(
+                f"/cases/{case_id}/{action}", headers=headers, json=body or None
+            )
+            assert done.status_code == 200, done.text
+
+        # Assessed on 10 September: each report is due on 10 October.
+        done_in_time, returned, breached, closed_late = [
+            await opened(unwatched, evaluator) for _ in range(4)
+        ]
+        await step(done_in_time, "report", me)  # 24 September: confirmation due 15 October
+        await step(returned, "report", me)
+        with at("2026-09-30"):  # answered in time; the report is due again, on 30 October
+            await step(returned, "return", province, reasons=["证书照片不清晰"])
+        with at("2026-10-10", hour=15):  # 23:00 in China on the due day: not late yet
+            assert (await report())["report_to_province"] == (2, 0, 3, 0, 0)
+        with at("2026-10-10", hour=16):  # 00:00 on 11 October in China: late
+            assert (await report())["report_to_province"] == (2, 0, 1, 2, 0)
+        with at("2026-10-15"):  # on its due day
+            await step(done_in_time, "confirmation", province)
+        with at("2026-10-16"):  # issuance due on 15 November
+            await step(done_in_time, "approval", national)
+        with at("2026-11-20"):
+            await step(done_in_time, "issuance", me)  # five days late, no breach recorded
+            # The watcher's round: breached, closed_late and the second round of returned.
+            assert await asyncio.to_thread(record_overdue, app, CaseFinder(app)) == 3
+            await asyncio.to_thread(void_case, app, closed_late)  # after its breach
+            # Assessed on 10 November: reports due on 10 December; one case closed in time.
+            later = uuid4()
+            for _ in range(2):
+                fact = passed(uuid4(), uuid4(), later, ended_on=date(2026, 11, 10))
+                (withdrawn,) = await asyncio.to_thread(saved, app, fact)
+            await asyncio.to_thread(void_case, app, withdrawn.id)
+
+            counts = await report()
+            assert counts == {
+                # done_in_time and the first round of returned met it; closed_late ended late;
+                # one of the later two is open within, the other withdrawn; open past it:
+                # breached and the second round of returned
+                "report_to_province": (2, 1, 1, 2, 1),
+                "province_confirmation": (2, 0, 0, 0, 0),  # confirmed on the due day; returned
+                "issuance": (0, 1, 0, 0, 0),
+            }
+            assert list(counts) == [
+                "report_to_province",
+                "province_confirmation",
+                "issuance",
+            ]  # in the order a case meets them; the national review has no deadline
+            rounds = query(
+                app,
+                "SELECT stage, due_on, ended_on, ended_by, breached FROM {schema}.deadlines"
+                " WHERE case_id = %s ORDER BY opened_position",
+                returned,
+            )
+            assert [tuple(row.values()) for row in rounds] == [
+                ("report_to_province", date(2026, 10, 10), date(2026, 9, 24), "reported", False),
+                ("province_confirmation", date(2026, 10, 15), date(2026, 9, 30), "returned", False),
+                ("report_to_province", date(2026, 10, 30), None, None, True),
+            ]
+            (late,) = query(
+                app,
+                "SELECT ended_on, ended_by, breached FROM {schema}.deadlines"
+                " WHERE case_id = %s AND stage = 'issuance'",
+                done_in_time,
+            )
+            assert late == {"ended_on": date(2026, 11, 20), "ended_by": "issued", "breached": False}
+            assert [
+                row["breached"]
+                for row in query(
+                    app, "SELECT breached FROM {schema}.deadlines WHERE case_id = %s", breached
+                )
+            ] == [True]
+
+            # Only the deadlines due in the period.
+            assert await report(**{"from": "2026-10-11", "to": "2026-11-30"}) == {
+                "report_to_province": (0, 0, 0, 1, 0),
+                "province_confirmation": (2, 0, 0, 0, 0),
+                "issuance": (0, 1, 0, 0, 0),
+            }
+            assert (await report(**{"from": "2026-12-01"}))["report_to_province"] == (0, 0, 1, 0, 1)
+            assert (await report(to="2026-10-10"))["report_to_province"] == (2, 1, 0, 1, 0)
+            assert (await report(**{"from": "2026-10-10", "to": "2026-10-10"})) == await report(
+                to="2026-10-10"
+            )
+            assert set((await report(to="2026-01-01")).values()) == {(0, 0, 0, 0, 0)}
+
+            for params, named, code in (
+                ({"from": "2026-13-01"}, "from", "invalid_request"),
+                ({"to": "2026-02-30"}, "to", "invalid_request"),
+                ({"from": "0"}, "from", "invalid_request"),
+                ({"from": "2026-12-01", "to": "2026-11-30"}, "to", "invalid_range"),
+            ):
+                refused = await client.get("/reports/deadlines", params=params, headers=city)
+                assert refused.status_code == 422, refused.text
+                error = refused.json()["error"]
+                assert (error["code"], error["field"]) == (code, named), params
+
+            # Counts only: the province, the national office and the auditors read them too;
+            # an evaluation institution and a trainee do not.
+            for role in (Role.PROVINCIAL_DEPARTMENT, Role.NATIONAL_OFFICE, Role.AUDITOR):
+                answer = await client.get("/reports/deadlines", headers=tokens(role))
+                assert (
+                    answer.status_code == 200
+                    and answer.json()
+                    == (await client.get("/reports/deadlines", headers=city)).json()
+                )
+            for headers in (me, tokens(Role.TRAINEE, subject=str(uuid4()))):
+                refused = await client.get("/reports/deadlines", headers=headers)
+                assert (refused.status_code, refused.json()["error"]["code"]) == (
+                    403,
+                    "role_not_allowed",
+                )
+
+
 async def test_the_talent_pool_is_listed_in_order_of_entry_in_pages(
     service: FastAPI, client: AsyncClient, tokens: Tokens
 ) -> None:
@@ -749,4 +972,4 @@ async def test_a_pass_delivered_again_lists_one_case_and_a_rebuild_agrees_with_t
     await certified(service)
     rebuilt = (await client.post("/audit/read-models/rebuild", headers=tokens(Role.AUDITOR))).json()
     assert (rebuilt["differences"], rebuilt["switched"]) == ([], True)
-    assert rebuilt["read_models"] == ["Cases", "TalentBase"]
+    assert rebuilt["read_models"] == ["Cases", "Deadlines", "TalentBase"]

@@ -1,5 +1,7 @@
-"""The city bureau's data page and CE-hours export, the county bureau's and the employer's
-workspaces, without the services (their answers mocked): each table with its effective date,
+"""The city bureau's dashboard, data page and CE-hours export, the county bureau's and the
+employer's workspaces, without the services (their answers mocked): the dashboard's figures as
+the services count them (the deadlines per stage as certification reports them), each table
+with its effective date,
 the export handed on as the CSV certification made, the county's token naming the county as
 enrollment derives it, an employer's reimbursement in yuan (a bad amount refused before anything
 is sent, a repeat refused in Chinese)."""
@@ -90,6 +92,123 @@ def city(tmp_path: Path) -> TestClient:
     answer = client.post("/sign-in", data={"role": "city_bureau", "csrf_token": token})
     assert answer.headers["location"] == "/city"
     return client
+
+
+PROGRAMME_ID = "b0000000-0000-4000-8000-000000000001"
+TRAINEES = [f"5d7e0c2a-1111-4a4a-9b9b-0c0c0c0c0c{n:02d}" for n in range(3)]
+DEADLINES = [
+    {
+        "stage": "report_to_province",
+        "met": 7,
+        "overdue": 2,
+        "open_within": 3,
+        "open_overdue": 1,
+        "withdrawn": 1,
+    },
+    {
+        "stage": "province_confirmation",
+        "met": 5,
+        "overdue": 0,
+        "open_within": 2,
+        "open_overdue": 0,
+        "withdrawn": 0,
+    },
+    {
+        "stage": "issuance",
+        "met": 4,
+        "overdue": 1,
+        "open_within": 0,
+        "open_overdue": 0,
+        "withdrawn": 0,
+    },
+]
+
+
+def dashboard_services(request: httpx.Request) -> httpx.Response:
+    """What the city's dashboard reads: three registrants, two in a programme, one certified,
+    one claim; and certification's deadline report."""
+    sent.append(request)
+    path = request.url.path
+    if path == "/registrations":
+        return httpx.Response(200, json=[{"trainee_id": t, "county": "曹县"} for t in TRAINEES])
+    if path == "/programmes":
+        return httpx.Response(200, json=[{"programme_id": PROGRAMME_ID}])
+    if path == f"/programmes/{PROGRAMME_ID}/roster":
+        lines = [
+            {"trainee_id": TRAINEES[0], "status": "completed"},
+            {"trainee_id": TRAINEES[1], "status": "enrolled"},
+        ]
+        return httpx.Response(200, json=lines)
+    if path == "/talent-pool":
+        member = {
+            "trainee_id": TRAINEES[0],
+            "county": "曹县",
+            "certificates": {"HZSZ2026-2021011-J-000001": ["big_data", "junior"]},
+        }
+        return httpx.Response(200, json=[member])
+    if path == "/claims":
+        claim = {"trainee_id": TRAINEES[0], "status": "claimed", "amount_fen": None}
+        return httpx.Response(200, json=[claim])
+    if path == "/reports/deadlines":
+        return httpx.Response(200, json=DEADLINES)
+    return services(request)
+
+
+def test_the_dashboard_shows_the_deadlines_per_stage_as_certification_counts_them(
+    tmp_path: Path,
+) -> None:
+    client, token = at_sign_in(tmp_path, dashboard_services)
+    answer = client.post("/sign-in", data={"role": "city_bureau", "csrf_token": token})
+    assert answer.headers["location"] == "/city"
+    sent.clear()
+    page = client.get("/city")
+    assert page.status_code == 200, page.text
+    text = page.text
+    funnel = dict(re.findall(r'<tr data-stage="(\w+)"><th scope="row">[^<]+</th><td>(\d+)<', text))
+    assert funnel == {
+        "registered": "3",
+        "enrolled": "2",
+        "completed": "1",
+        "certified": "1",
+        "claimed": "1",
+        "approved": "0",
+        "paid": "0",
+    }
+
+    assert "办理时限：按时完成与逾期" in text
+    table = text[text.index('<table id="deadlines-table">') :]
+    table = table[: table.index("</table>")]
+    shown = {
+        stage: dict(re.findall(r'<td data-count="(\w+)">(\d+)</td>', row))
+        for stage, row in re.findall(r'<tr data-stage="(\w+)">(.*?)</tr>', table)
+    }
+    assert shown == {
+        line["stage"]: {key: str(value) for key, value in line.items() if key != "stage"}
+        for line in DEADLINES
+    }
+    # The stages named in Chinese, in the chart and in the table; the chart labelled.
+    for label in ("上报省人社厅", "省级确认", "证书颁发"):
+        assert text.count(f">{label}<") == 2, label
+    assert "国家审核<" not in text  # no deadline, no line
+    assert 'role="img" aria-labelledby="deadlines-title"' in text
+    assert "按时 7／逾期 3" in text  # met; ended late or breached, and open past the due date
+    (asked,) = [r for r in sent if r.url.path == "/reports/deadlines"]
+    claims = jwt.decode(asked.headers["authorization"][7:], options={"verify_signature": False})
+    assert claims["role"] == "city_bureau"
+
+
+def test_a_dashboard_without_deadlines_says_so_and_keeps_the_table(tmp_path: Path) -> None:
+    def nothing_due(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/reports/deadlines":
+            zero = dict.fromkeys(("met", "overdue", "open_within", "open_overdue", "withdrawn"), 0)
+            return httpx.Response(200, json=[{**line, **zero} for line in DEADLINES])
+        return dashboard_services(request)
+
+    client, token = at_sign_in(tmp_path, nothing_due)
+    client.post("/sign-in", data={"role": "city_bureau", "csrf_token": token})
+    text = client.get("/city").text
+    assert "暂无带办理时限的证书环节。" in text and 'aria-labelledby="deadlines-title"' not in text
+    assert text.count('<td data-count="met">0</td>') == 3
 
 
 def test_the_data_page_shows_each_table_with_its_effective_date(tmp_path: Path) -> None:

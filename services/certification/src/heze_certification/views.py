@@ -1,6 +1,7 @@
 """Read models of the certification service, as tables (heze_common.views): every case with its
-current stage, deadline and certificate (the case queues, the overdue list, verification), the
-talent pool, and the continuing-education credits with the names the CE platform needs.
+current stage, deadline and certificate (the case queues, the overdue list, verification), every
+deadline a case was given and how it ended (the deadline report), the talent pool, and the
+continuing-education credits with the names the CE platform needs.
 
 Personal data: a table holds only what a query returns (holder names, ID numbers, counties,
 contributions); nothing else of the person is copied here."""
@@ -14,7 +15,7 @@ from uuid import UUID
 
 from psycopg.types.json import Jsonb
 
-from heze_certification.domain.case import CaseStatus, CertificateCase
+from heze_certification.domain.case import CHINA_STANDARD_TIME, CaseStatus, CertificateCase
 from heze_certification.domain.talent import TalentRecord
 from heze_common.eventstore import ServiceApplication
 from heze_common.views import CaughtUpViews, Handler, Rows, View
@@ -208,6 +209,113 @@ class Cases(View):
         rows.set("cases", {"case_id": event.originator_id}, columns)
 
 
+class Deadlines(View):
+    """Every deadline a case was given, one row per stage it opened with a due date (reporting
+    to the province, the province's confirmation, issuance; the national review has none), and
+    how that stage ended: the day (`ended_on`, the China Standard Time date of the event that
+    moved the case on, as the watcher's `clock.today`) and by what (`ended_by`: reported,
+    confirmed, returned, issued or closed), and whether its breach was recorded.
+
+    A return by the province or a national rejection ends the stage it ends (a return is the
+    province's answer within its confirmation deadline) and opens a new report stage with a new
+    deadline: a new row, keyed by the log position of the event that opened it, so each round of
+    a case that went back and forth keeps its own outcome."""
+
+    table_names = ("deadlines",)
+    tables = (
+        "CREATE TABLE IF NOT EXISTS {schema}.deadlines ("
+        " case_id UUID NOT NULL, opened_position BIGINT NOT NULL,"
+        " evaluation_institution_id UUID NOT NULL, stage TEXT NOT NULL, due_on DATE NOT NULL,"
+        " due_is_provisional BOOLEAN NOT NULL, ended_on DATE, ended_by TEXT,"
+        " breached BOOLEAN NOT NULL, PRIMARY KEY (case_id, opened_position))",
+        # The report: the deadlines due in a period, per stage.
+        "CREATE INDEX IF NOT EXISTS deadlines_by_due_date ON {schema}.deadlines (due_on, stage)",
+    )
+
+    def handlers(self) -> Mapping[type, Handler]:
+        case = CertificateCase
+        report, confirmation, issuance = (
+            CertificateStage.REPORT_TO_PROVINCE,
+            CertificateStage.PROVINCE_CONFIRMATION,
+            CertificateStage.ISSUANCE,
+        )
+
+        def moves_on(ended_by: str | None, opens: CertificateStage | None) -> Handler:
+            """The event ends the open deadline (if the case has one) and opens `opens`'s."""
+
+            def handle(rows: Rows, event: Any) -> None:
+                if ended_by is not None:
+                    self._end(rows, event, ended_by)
+                if opens is not None:
+                    self._open(rows, event, opens)
+
+            return handle
+
+        return {
+            case.Opened: moves_on(None, report),
+            case.Reported: moves_on("reported", confirmation),
+            case.ProvinceConfirmed: moves_on("confirmed", None),  # to the national review
+            case.ProvinceReturned: moves_on("returned", report),
+            case.NationalApproved: moves_on(None, issuance),  # the review had no deadline
+            case.NationalRejected: moves_on(None, report),
+            case.Issued: moves_on("issued", None),
+            case.Closed: moves_on("closed", None),
+            case.DeadlineChanged: self._changed,
+            case.DeadlineBreached: self._breached,
+        }
+
+    @staticmethod
+    def _open(rows: Rows, event: Any, stage: CertificateStage) -> None:
+        rows.insert(
+            "deadlines",
+            {
+                "case_id": event.originator_id,
+                "opened_position": rows.position,
+                "evaluation_institution_id": event.subject.evaluation_institution_id,
+                "stage": stage.value,
+                "due_on": event.due_on,
+                "due_is_provisional": getattr(event, "due_is_provisional", False),
+                "ended_on": None,
+                "ended_by": None,
+                "breached": False,
+            },
+        )
+
+    @staticmethod
+    def _end(rows: Rows, event: Any, ended_by: str) -> None:
+        """The day the stage ended: the date the event names (a report's, an issuance's), else
+        the China Standard Time date of its timestamp (a decision's, as `Decision.of`)."""
+        ended_on = getattr(event, "reported_on", None) or getattr(event, "issued_on", None)
+        if ended_on is None:
+            ended_on = (event.timestamp + CHINA_STANDARD_TIME).date()
+        rows.execute(
+            "UPDATE {schema}.deadlines SET ended_on = %s, ended_by = %s"
+            " WHERE case_id = %s AND ended_on IS NULL",
+            (ended_on, ended_by, event.originator_id),
+            tables=["deadlines"],
+        )
+
+    @staticmethod
+    def _changed(rows: Rows, event: Any) -> None:
+        """A recomputed due date replaces the open one, not breached (as in `cases`: a breach
+        names the due date it passed)."""
+        rows.execute(
+            "UPDATE {schema}.deadlines SET due_on = %s, due_is_provisional = %s, breached = FALSE"
+            " WHERE case_id = %s AND stage = %s AND ended_on IS NULL",
+            (event.due_on, event.due_is_provisional, event.originator_id, event.stage.value),
+            tables=["deadlines"],
+        )
+
+    @staticmethod
+    def _breached(rows: Rows, event: Any) -> None:
+        rows.execute(
+            "UPDATE {schema}.deadlines SET breached = TRUE WHERE case_id = %s AND stage = %s"
+            " AND due_on = %s AND ended_on IS NULL",
+            (event.originator_id, event.stage.value, event.due_on),
+            tables=["deadlines"],
+        )
+
+
 IN_POOL = (
     "EXISTS (SELECT FROM {schema}.pool_certificates held"
     " WHERE held.record_id = talent_pool.record_id)"
@@ -363,7 +471,7 @@ class TalentBase(View):
         )
 
 
-VIEWS = (Cases, TalentBase)
+VIEWS = (Cases, Deadlines, TalentBase)
 
 
 class CaseFinder:

@@ -1,14 +1,16 @@
 """The city bureau's dashboard figures, counted from what the services' public endpoints give the
-city bureau's own token: registrations, programmes and rosters (enrollment), the talent pool
-(certification), and claims (subsidy). Assessment's applications and certification's cases are
-not readable by the city bureau, so the funnel goes from registration to training completion,
-then to the talent pool and the subsidies."""
+city bureau's own token: registrations, programmes and rosters (enrollment), the talent pool and
+the deadline report (certification), and claims (subsidy). Assessment's applications and
+certification's cases are not readable by the city bureau, so the funnel goes from registration
+to training completion, then to the talent pool and the subsidies; of the certificate cases the
+city sees only counts: per stage with a statutory deadline, how many deadlines were met, missed,
+and are still open (`GET /reports/deadlines`, counted by certification from its tables)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from heze_console.services import Services
@@ -23,6 +25,29 @@ FUNNEL = (
     ("approved", "补贴已批准"),
     ("paid", "补贴已发放"),
 )
+
+
+@dataclass(frozen=True)
+class StageDeadlines:
+    """One stage's line of certification's deadline report: deadlines met (ended on or before
+    the due date), overdue (ended late, or breached), still open within or past the due date,
+    and withdrawn (the case closed in time, its assessment voided)."""
+
+    stage: str
+    met: int
+    overdue: int
+    open_within: int
+    open_overdue: int
+    withdrawn: int
+
+    @classmethod
+    def of(cls, line: dict[str, Any]) -> StageDeadlines:
+        return cls(**{column.name: line[column.name] for column in fields(cls)})
+
+    @property
+    def charted(self) -> int:
+        """The deadlines the chart stacks: all but the withdrawn."""
+        return self.met + self.overdue + self.open_within + self.open_overdue
 
 
 @dataclass
@@ -43,14 +68,17 @@ class Figures:
     pool_cells: Counter[tuple[str, str]] = field(default_factory=Counter)
     """Certificates in the pool per (field, county)."""
     counties: list[str] = field(default_factory=list)
+    deadlines: list[StageDeadlines] = field(default_factory=list)
+    """Per stage with a deadline, in the order a case meets them."""
 
 
 async def figures(services: Services, token: str) -> Figures:
-    registrations, programmes, pool, claims = await asyncio.gather(
+    registrations, programmes, pool, claims, deadlines = await asyncio.gather(
         services.all_items("enrollment", "/registrations", token),
         services.all_items("enrollment", "/programmes", token),
         services.all_items("certification", "/talent-pool", token),
         services.all_items("subsidy", "/claims", token),
+        services.get("certification", "/reports/deadlines", token),
     )
     rosters = await asyncio.gather(
         *(
@@ -88,6 +116,7 @@ async def figures(services: Services, token: str) -> Figures:
         },
         refusals=refusals,
         months=dict(sorted(months.items())),
+        deadlines=[StageDeadlines.of(line) for line in deadlines],
         **_pool(pool),
     )
 

@@ -208,6 +208,8 @@ FIELDS: dict[str, str] = {
     "number": "证书编号",
     "after": "翻页位置",
     "limit": "每页条数",
+    "from": "起始日期",
+    "to": "截止日期",
     "body": "提交内容",
     "Idempotency-Key": "提交标识",
 }

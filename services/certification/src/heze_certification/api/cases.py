@@ -1,4 +1,5 @@
-"""Certificate cases through their stages, deadlines and overdue lists, holiday calendars."""
+"""Certificate cases through their stages, deadlines, overdue lists and the deadline report,
+holiday calendars."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from pydantic import BaseModel
 from heze_certification import commands
 from heze_certification.api.common import App
 from heze_certification.domain.case import CaseStatus, CertificateCase
+from heze_certification.domain.deadlines import STAGE_RULES
 from heze_common import clock
 from heze_common.auth import Principal, require_roles
 from heze_common.dispatch import execute, query
-from heze_common.errors import NotFound
+from heze_common.errors import InvalidInput, NotFound
 from heze_common.pagination import Page, PageRequest, paginated
 from heze_common.requests import Body, IsoDate, ReasonList
 from heze_common.views import ViewReader, Views
@@ -49,6 +51,15 @@ CaseReader = Annotated[
     ),
 ]
 """Who reads cases: a trainee only their own, an evaluation institution only its own."""
+ReportReader = Annotated[
+    Principal,
+    Depends(
+        require_roles(
+            Role.CITY_BUREAU, Role.PROVINCIAL_DEPARTMENT, Role.NATIONAL_OFFICE, Role.AUDITOR
+        )
+    ),
+]
+"""Who reads the deadline report: counts only, no case or person named."""
 
 
 class Returned(Body):
@@ -256,6 +267,67 @@ async def overdue(
     )
     listed = [Overdue(**dict(row), days_late=(today - row["due_on"]).days) for row in rows]
     return paginated(listed, page, lambda late: late.case_id, request, response)
+
+
+class StageDeadlines(BaseModel):
+    """The deadlines of one stage: how many were met, missed, and are still open."""
+
+    stage: CertificateStage
+    met: int
+    """Ended on or before the due date (a province's return is its answer in time)."""
+    overdue: int
+    """Ended after the due date, or with its breach recorded."""
+    open_within: int
+    """Still open, the due date not passed."""
+    open_overdue: int
+    """Still open past the due date (its breach recorded or about to be)."""
+    withdrawn: int
+    """Ended in time by the case's closing (the assessment voided): neither met nor missed."""
+
+
+DEADLINE_COUNTS = (
+    "count(*) FILTER (WHERE ended_on IS NOT NULL AND ended_by <> 'closed'"
+    " AND ended_on <= due_on AND NOT breached) AS met,"
+    " count(*) FILTER (WHERE ended_on IS NOT NULL AND (ended_on > due_on OR breached)) AS overdue,"
+    " count(*) FILTER (WHERE ended_on IS NULL AND due_on >= $1 AND NOT breached) AS open_within,"
+    " count(*) FILTER (WHERE ended_on IS NULL AND (due_on < $1 OR breached)) AS open_overdue,"
+    " count(*) FILTER (WHERE ended_by = 'closed' AND ended_on <= due_on AND NOT breached)"
+    " AS withdrawn"
+)
+"""Each deadline in exactly one count: a day counts as overdue from the day after its due date,
+as the watcher and the overdue list count it (`clock.today`, China Standard Time)."""
+
+
+@router.get(
+    "/reports/deadlines",
+    summary="Deadlines met, overdue and open per stage, of those due in a period",
+)
+async def deadline_report(
+    views: Views,
+    _: ReportReader,
+    from_: Annotated[
+        IsoDate | None, Query(alias="from", description="Only deadlines due on or after this day")
+    ] = None,
+    to: Annotated[
+        IsoDate | None, Query(description="Only deadlines due on or before this day")
+    ] = None,
+) -> list[StageDeadlines]:
+    if from_ is not None and to is not None and to < from_:
+        raise InvalidInput("invalid_range", "`to` must not be earlier than `from`", field="to")
+    rows = await views.fetch(
+        f"SELECT stage, {DEADLINE_COUNTS} FROM deadlines"
+        " WHERE ($2::date IS NULL OR due_on >= $2) AND ($3::date IS NULL OR due_on <= $3)"
+        " GROUP BY stage",
+        clock.today(),
+        from_,
+        to,
+    )
+    counted = {row["stage"]: dict(row) for row in rows}
+    empty = dict.fromkeys(("met", "overdue", "open_within", "open_overdue", "withdrawn"), 0)
+    return [
+        StageDeadlines(**{**empty, **counted.get(stage.value, {}), "stage": stage})
+        for stage in STAGE_RULES  # every stage with a deadline, in the order a case meets them
+    ]
 
 
 class YearCalendarBody(Body):
