@@ -741,6 +741,24 @@ def test_the_dashboard_shows_the_services_own_counts(page: Page, system: Running
         for stage in expected
     }
     assert shown == expected
+    deadlines = every(f"{system.url('certification')}/reports/deadlines", city)
+    counts = ("met", "overdue", "open_within", "open_overdue", "withdrawn")
+    shown_deadlines = {
+        line["stage"]: {
+            count: int(
+                page.locator(
+                    f'#deadlines-table tr[data-stage="{line["stage"]}"] td[data-count="{count}"]'
+                ).inner_text()
+            )
+            for count in counts
+        }
+        for line in deadlines
+    }
+    assert shown_deadlines == {
+        line["stage"]: {count: line[count] for count in counts} for line in deadlines
+    }
+    if JOURNEY.get("certificate_number"):  # the pipeline test's case went through every stage
+        assert all(line["met"] + line["overdue"] >= 1 for line in deadlines)
     photograph(page, "city-dashboard")
     assert_accessible(page)
     page.set_viewport_size({"width": 390, "height": 844})  # a phone: wide tables scroll in place
