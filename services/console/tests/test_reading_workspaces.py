@@ -56,6 +56,24 @@ def services(request: httpx.Request) -> httpx.Response:
             "hour_requirements": hours,
         }
         return httpx.Response(200, json=[occupation])
+    if request.url.port == 8004 and path == "/standards":  # subsidy
+        standard = {
+            "standard_id": "5a000000-0000-4000-8000-000000000001",
+            "occupation_code": "2-02-10-11",
+            "level": "junior",
+            "amount_fen": 150000,
+            "effective_from": "2023-04-27",
+            "effective_to": None,
+        }
+        return httpx.Response(200, json=[standard])
+    if request.url.port == 8004 and path == "/policy":
+        policy = {
+            "required_certificate": "level_certificate",
+            "window": "rolling_365_days",
+            "yearly_cap": 3,
+            "institutions_may_claim": False,
+        }
+        return httpx.Response(200, json={"effective_from": "2023-05-01", "policy": policy})
     if path == "/policy":
         terms = {
             "exam_based_title_series": ["卫生系列"],
@@ -219,6 +237,17 @@ def test_the_data_page_shows_each_table_with_its_effective_date(tmp_path: Path) 
     assert "大数据工程技术人员" in text and "96.0 / 32.0" in text and "2023-04-27" in text
     assert "卫生系列" in text and "全市" in text
     assert re.search(r'id="retention-days">730<', text) and "2027-01-01 起：365 天" in text
+    standard = re.search(r'<tr data-standard="[^"]+">(.*?)</tr>', text)
+    assert standard, text
+    assert re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", standard.group(1)) == [
+        "大数据工程技术人员（<code>2-02-10-11</code>）",
+        "初级",
+        "1,500.00 元",
+        "2023-04-27",
+        "长期",
+        "执行中",
+    ]
+    assert "补贴政策（2023-05-01 起生效）" in text and "一年（365 天滚动计算）" in text
     assert 'href="/city/continuing-education/2026.csv"' in text
 
 

@@ -29,17 +29,25 @@ CityBureau = Annotated[Identity, Depends(signed_in(Role.CITY_BUREAU))]
 @router.get("/data", response_class=HTMLResponse)
 async def data(request: Request, identity: CityBureau) -> HTMLResponse:
     client, token, today = services(request), identity.token, clock.today()
-    institutions, occupations, policy, retention = await asyncio.gather(
+    on = {"on": today.isoformat()}
+    institutions, occupations, policy, retention, standards, subsidy_policy = await asyncio.gather(
         client.all_items("enrollment", "/institutions", token),
-        client.get("enrollment", "/occupations", token, {"on": today.isoformat()}),
-        client.get("certification", "/policy", token, {"on": today.isoformat()}),
+        client.get("enrollment", "/occupations", token, on),
+        client.get("certification", "/policy", token, on),
         client.get("enrollment", "/personal-data/retention", token),
+        client.get("subsidy", "/standards", token),
+        client.get("subsidy", "/policy", token, on),
     )
     context = {
         "institutions": institutions,
         "occupations": occupations,
+        "names": {o["code"]: o["name"] for o in occupations},
         "policy": policy,
         "retention": retention,
+        "standards": sorted(
+            standards, key=lambda s: (s["occupation_code"], s["level"], s["effective_from"])
+        ),
+        "subsidy_policy": subsidy_policy,
         "today": today,
         "years": list(range(today.year, 2022, -1)),
     }
