@@ -114,6 +114,7 @@ EVERY_SERVICE: Table = {
         AUDITOR, query={"before": FROZEN_AT.isoformat(), "after": "2026-12-31T00:00:00+00:00"}
     ),
     ("POST", "/audit/read-models/rebuild"): allowed(AUDITOR),
+    ("POST", "/audit/verification"): allowed(AUDITOR),
 }
 
 

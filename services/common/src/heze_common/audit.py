@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -14,6 +15,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from faststream.kafka import KafkaBroker
 
 from heze_common import clock
+from heze_common.broker import read_all
 from heze_common.cancellation import stop_if_cancelled
 from heze_common.eventstore import ServiceApplication
 from heze_common.ledger import ChainTable, Checkpoint, sign
@@ -29,6 +31,22 @@ def signing_key(app: ServiceApplication) -> Ed25519PrivateKey:
 
 def public_key_text(key: Ed25519PublicKey) -> str:
     return base64.b64encode(key.public_bytes(Encoding.Raw, PublicFormat.Raw)).decode()
+
+
+async def published_checkpoints(
+    kafka: str, topic: str, service: str, **client_options: Any
+) -> list[Checkpoint]:
+    """Every checkpoint ever published for `service` on the checkpoints topic (read from its
+    start; `client_options` as `aiokafka_options` gives them, for a secured broker)."""
+    checkpoints = []
+    for record in await read_all(kafka, topic, **client_options):
+        try:
+            checkpoint = Checkpoint.from_json(record.value)
+        except (ValueError, TypeError):
+            continue  # not a checkpoint at all; a forged one fails its signature in `verify`
+        if checkpoint.service == service:
+            checkpoints.append(checkpoint)
+    return checkpoints
 
 
 class LedgerKeeper:

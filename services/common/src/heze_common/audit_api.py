@@ -1,6 +1,7 @@
 """Read-only audit endpoints every service serves (auditor role): signed checkpoints, the
 events about one trainee, the events its topic holds that its log lost (orphans), the state of an aggregate as of a past moment and the difference
-between two moments, and a rebuild of the read models beside the live ones, compared."""
+between two moments, a rebuild of the read models beside the live ones, compared, and the
+service's check of its own log against its published checkpoints."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, TypeAdapter
 
-from heze_common.audit import LedgerKeeper, public_key_text
+from heze_common.audit import LedgerKeeper, public_key_text, published_checkpoints
 from heze_common.auth import Principal, require_roles
 from heze_common.broker import read_all
 from heze_common.errors import InvalidInput, NotFound, Refusal
 from heze_common.eventstore import ServiceApplication
 from heze_common.kafka_security import aiokafka_options
+from heze_common.ledger import verify
 from heze_common.orphans import find_orphans
 from heze_common.outbox import OutboxRelay
 from heze_common.requests import IsoDateTime
@@ -253,3 +255,69 @@ async def rebuild(request: Request, _: Auditor) -> RebuildReport:
         )
 
     return await asyncio.to_thread(rebuild_and_switch)
+
+
+FINDINGS_SHOWN = 100
+"""Findings listed in a verification answer (a log rewritten from one point names every event
+after it); `findings_total` counts them all."""
+
+
+class FindingView(BaseModel):
+    position: int
+    kind: str
+    """`altered`, `inserted`, `deleted`, `truncated`, `chain_rewritten` or `bad_signature`."""
+    detail: str
+
+
+class Verification(BaseModel):
+    service: str
+    verified: bool
+    """No findings: the log, its hash chain and every checkpoint agree."""
+    checkpoints: int
+    """This service's checkpoints read from the audit topic and checked."""
+    head: int
+    """The log's last position when the check began: everything up to it was checked."""
+    findings: list[FindingView]
+    """In position order, the first 100."""
+    findings_total: int
+
+
+@router.post(
+    "/verification",
+    summary="Self-check: this service verifies its own event log with its own checkpoint key",
+    description="The service recomputes the hash chain of its event log from its database and"
+    " checks it against every checkpoint it published on the audit topic, with the checkpoint"
+    " public key it serves itself (`GET /audit/checkpoints`). This is the service checking"
+    " itself: it shows the log and the published checkpoints agree, but it trusts the service's"
+    " own key and code. The independent check is the CLI, `./heze audit verify SERVICE"
+    " --public-key … --kafka …`, run with a key the auditor pinned. Reads only; on a large log"
+    " it takes a while (the whole log is read).",
+)
+async def verification(request: Request, _: Auditor) -> Verification:
+    keeper: LedgerKeeper = request.app.state.ledger
+    application: ServiceApplication = request.app.state.application
+    settings = request.app.state.settings
+    published = await published_checkpoints(
+        settings.kafka_bootstrap_servers,
+        keeper.topic,
+        application.name,
+        **aiokafka_options(settings),
+    )
+    checkpoints = list({c.to_json(): c for c in published}.values())
+
+    def check() -> tuple[int, list[Any]]:
+        head = application.log_head()
+        return head, verify(application.recorder, keeper.table, checkpoints, keeper.public_key)
+
+    head, findings = await asyncio.to_thread(check)
+    return Verification(
+        service=application.name,
+        verified=not findings,
+        checkpoints=len(checkpoints),
+        head=head,
+        findings=[
+            FindingView(position=f.position, kind=f.kind, detail=f.detail)
+            for f in findings[:FINDINGS_SHOWN]
+        ],
+        findings_total=len(findings),
+    )

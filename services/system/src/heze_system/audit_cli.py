@@ -16,11 +16,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from rich.console import Console
 from rich.table import Table
 
+from heze_common.audit import published_checkpoints
 from heze_common.auth import TokenIssuer
-from heze_common.broker import read_all
 from heze_common.eventstore import ServiceApplication
 from heze_common.postgres_server import running_server
-from heze_common.ledger import ChainTable, Checkpoint, append_to_archive, read_archive, verify
+from heze_common.ledger import ChainTable, append_to_archive, read_archive, verify
 from heze_common.settings import ServiceSettings
 from heze_contracts.enums import Role
 from heze_contracts.topics import AUDIT_CHECKPOINTS
@@ -43,19 +43,6 @@ def pinned_public_key(public_key: str | None, public_key_file: Path | None) -> E
         return Ed25519PublicKey.from_public_bytes(base64.b64decode(text.strip(), validate=True))
     except ValueError:
         raise typer.BadParameter("the public key is not a base64 raw 32-byte Ed25519 key") from None
-
-
-async def published_checkpoints(kafka: str, topic: str, service: str) -> list[Checkpoint]:
-    """Every checkpoint ever published for `service` on the checkpoints topic."""
-    checkpoints = []
-    for record in await read_all(kafka, topic):
-        try:
-            checkpoint = Checkpoint.from_json(record.value)
-        except (ValueError, TypeError):
-            continue  # not a checkpoint at all; a forged one fails its signature below
-        if checkpoint.service == service:
-            checkpoints.append(checkpoint)
-    return checkpoints
 
 
 @audit.command("verify")
