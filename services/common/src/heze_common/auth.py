@@ -76,6 +76,14 @@ class Principal(BaseModel):
                 f"a {self.role.value} may act only on its own organisation's records",
             )
 
+    def listing_scope(self, organisation_id: UUID | None) -> UUID | None:
+        """The organisation a list is narrowed to: an organisation-scoped principal sees only its
+        own (403 `other_organisation` when it names another); anyone else, the one it names."""
+        if self.role in ORGANISATION_ROLES:
+            self.ensure_acts_for(organisation_id or self.organisation_id)
+            return self.organisation_id
+        return organisation_id
+
     @property
     def trainee_id(self) -> UUID | None:
         """The trainee id a trainee's token names as its subject; None if it names none."""

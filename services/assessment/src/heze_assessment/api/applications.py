@@ -17,7 +17,6 @@ from heze_assessment.domain.application import Application, Status
 from heze_assessment.domain.conditions import Declaration
 from heze_common.auth import Principal, require_roles
 from heze_common.dispatch import execute, query
-from heze_common.errors import Forbidden
 from heze_common.pagination import Page, paginated
 from heze_common.requests import Body, LongText
 from heze_common.views import Views
@@ -161,12 +160,7 @@ async def applications(
     if principal.role is Role.TRAINEE:
         # Without it no filter is left: the listing would show every trainee's applications.
         trainee_id = principal.own_trainee_id()
-    if principal.role is Role.EVALUATION_INSTITUTION:
-        if evaluation_institution_id not in (None, principal.organisation_id):
-            raise Forbidden(
-                "other_organisation", "an evaluation institution reads only its own applications"
-            )
-        evaluation_institution_id = principal.organisation_id
+    evaluation_institution_id = principal.listing_scope(evaluation_institution_id)
 
     await views.ensure_cursor(
         page.after,

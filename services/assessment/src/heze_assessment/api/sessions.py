@@ -17,7 +17,6 @@ from heze_assessment.api.common import App
 from heze_assessment.domain.session import AssessmentSession
 from heze_common.auth import Principal, require_roles
 from heze_common.dispatch import execute, query
-from heze_common.errors import Forbidden
 from heze_common.pagination import Page, paginated
 from heze_common.requests import Body, IsoDate, LongText, Mark, ShortText
 from heze_common.views import Views
@@ -109,12 +108,7 @@ async def sessions(
     occupation_code: OccupationCode | None = None,
     level: Level | None = None,
 ) -> list[SessionListed]:
-    if principal.role is Role.EVALUATION_INSTITUTION:
-        if evaluation_institution_id not in (None, principal.organisation_id):
-            raise Forbidden(
-                "other_organisation", "an evaluation institution reads only its own sessions"
-            )
-        evaluation_institution_id = principal.organisation_id
+    evaluation_institution_id = principal.listing_scope(evaluation_institution_id)
 
     await views.ensure_cursor(
         page.after, "session", "SELECT 1 FROM sessions WHERE session_id = $1", page.after

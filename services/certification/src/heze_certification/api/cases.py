@@ -120,14 +120,6 @@ CASE_COLUMNS = (
 )
 
 
-def own_institution(principal: Principal, evaluation_institution_id: UUID | None) -> UUID | None:
-    """The institution a list is narrowed to: an evaluation institution sees only its own."""
-    if principal.role is Role.EVALUATION_INSTITUTION:
-        principal.ensure_acts_for(evaluation_institution_id or principal.organisation_id)
-        return principal.organisation_id
-    return evaluation_institution_id
-
-
 async def ensure_known_case(views: ViewReader, page: PageRequest) -> None:
     await views.ensure_cursor(
         page.after, "case", "SELECT 1 FROM cases WHERE case_id = $1", page.after
@@ -157,7 +149,7 @@ async def cases(
         Query(description="`opened`: in opening order; `newest`: the latest opened first"),
     ] = "opened",
 ) -> list[CaseView]:
-    evaluation_institution_id = own_institution(principal, evaluation_institution_id)
+    evaluation_institution_id = principal.listing_scope(evaluation_institution_id)
     # Without it no filter is left for a trainee: the listing would show everyone's cases.
     trainee_id = principal.own_trainee_id() if principal.role is Role.TRAINEE else None
     await ensure_known_case(views, page)
@@ -248,7 +240,7 @@ async def overdue(
     evaluation_institution_id: UUID | None = None,
     stage: CertificateStage | None = None,
 ) -> list[Overdue]:
-    evaluation_institution_id = own_institution(principal, evaluation_institution_id)
+    evaluation_institution_id = principal.listing_scope(evaluation_institution_id)
     await ensure_known_case(views, page)
     today = clock.today()
     rows = await views.fetch(
