@@ -10,12 +10,27 @@ from faststream.kafka import KafkaBroker
 from heze_common.eventstore import ServiceApplication
 from heze_common.settings import ServiceSettings
 from heze_common.testing import service_settings
+from heze_enrollment.settings import EnrollmentSettings
 
 
 @pytest.fixture
 def topic_prefix() -> str:
     """Topics of their own for each test on the shared broker."""
     return f"t{uuid.uuid4().hex[:10]}."
+
+
+@pytest.fixture
+def checkpointing_enrollment(
+    database_url: str, kafka_bootstrap_servers: str, topic_prefix: str
+) -> EnrollmentSettings:
+    """Enrollment's settings with a checkpoint of its log signed every 0.2 s."""
+    return service_settings(
+        EnrollmentSettings,
+        database_url=database_url,
+        kafka_bootstrap_servers=kafka_bootstrap_servers,
+        kafka_topic_prefix=topic_prefix,
+        audit_checkpoint_seconds=0.2,
+    )
 
 
 @pytest.fixture

@@ -11,22 +11,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from heze_common.auth import TokenIssuer
 from heze_common.ledger import ChainTable, Checkpoint, verify
 from heze_common.runtime import create_app
-from heze_common.testing import Tokens, eventually, read_topic, running, service_settings
+from heze_common.testing import Tokens, eventually, read_topic, running
 from heze_contracts.enums import Role
 from heze_enrollment.main import definition
 from heze_enrollment.settings import EnrollmentSettings
 
 
 async def test_checkpoints_are_signed_published_and_verify_the_log(
-    database_url: str, kafka_bootstrap_servers: str, topic_prefix: str
+    checkpointing_enrollment: EnrollmentSettings,
 ) -> None:
-    settings = service_settings(
-        EnrollmentSettings,
-        database_url=database_url,
-        kafka_bootstrap_servers=kafka_bootstrap_servers,
-        kafka_topic_prefix=topic_prefix,
-        audit_checkpoint_seconds=0.2,
-    )
+    settings = checkpointing_enrollment
     tokens = Tokens(TokenIssuer(settings))
     app = create_app(definition(settings))
     async with running(app) as client:
@@ -51,7 +45,10 @@ async def test_checkpoints_are_signed_published_and_verify_the_log(
 
     on_kafka = [
         json.loads(r.value)
-        for r in await read_topic(kafka_bootstrap_servers, topic_prefix + "audit.checkpoints")
+        for r in await read_topic(
+            settings.kafka_bootstrap_servers or "",
+            settings.kafka_topic_prefix + "audit.checkpoints",
+        )
     ]
     assert on_kafka and on_kafka[0]["service"] == "enrollment"
     assert Checkpoint(**on_kafka[0]).is_signed_by(public_key)

@@ -10,22 +10,16 @@ import psycopg
 
 from heze_common.auth import TokenIssuer
 from heze_common.runtime import create_app
-from heze_common.testing import Tokens, eventually, running, service_settings
+from heze_common.testing import Tokens, eventually, running
 from heze_contracts.enums import Role
 from heze_enrollment.main import definition
 from heze_enrollment.settings import EnrollmentSettings
 
 
 async def test_the_service_verifies_its_own_log_and_names_an_altered_row(
-    database_url: str, kafka_bootstrap_servers: str, topic_prefix: str
+    checkpointing_enrollment: EnrollmentSettings, database_url: str
 ) -> None:
-    settings = service_settings(
-        EnrollmentSettings,
-        database_url=database_url,
-        kafka_bootstrap_servers=kafka_bootstrap_servers,
-        kafka_topic_prefix=topic_prefix,
-        audit_checkpoint_seconds=0.2,
-    )
+    settings = checkpointing_enrollment
     tokens = Tokens(TokenIssuer(settings))
     app = create_app(definition(settings))
     async with running(app) as client:
